@@ -1,0 +1,109 @@
+//! The two pseudo-random sequences the hardware must reproduce exactly
+//! (docs/DESIGN.md, "Random replica choice" and "Generator mode").
+
+/// Toggle mask of the replica-choice LFSR: a 32-bit Galois LFSR, shifting
+/// right, polynomial x^32 + x^22 + x^2 + x + 1 (maximal length).
+pub const REPLICA_LFSR_TAPS: u32 = 0x8020_0003;
+
+/// The replica-choice LFSR of the `random` policy.
+///
+/// One step: `out = s & 1; s >>= 1; if out { s ^= REPLICA_LFSR_TAPS }`.
+/// The leaf FE loads the schedule's seed when a schedule takes effect and
+/// steps once per client slot (client 0 first) in every round, whether the
+/// slot holds a request or not. Client `c`'s request in the `n`-th round
+/// since the schedule took effect uses the state after `n*C + c + 1` steps:
+/// its low byte `x` picks the `k`-th live replica, `k = (x * live) >> 8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaLfsr {
+    pub state: u32,
+}
+
+impl ReplicaLfsr {
+    /// `seed` must be non-zero (a zero LFSR never changes); configs enforce it.
+    pub fn new(seed: u32) -> ReplicaLfsr {
+        assert!(seed != 0, "LFSR seed must be non-zero");
+        ReplicaLfsr { state: seed }
+    }
+    #[inline]
+    pub fn step(&mut self) -> u32 {
+        let out = self.state & 1;
+        self.state >>= 1;
+        if out != 0 {
+            self.state ^= REPLICA_LFSR_TAPS;
+        }
+        self.state
+    }
+}
+
+/// Pick the `k`-th of `live` candidates from a byte: `k = (byte * live) >> 8`.
+#[inline]
+pub fn scale_byte(byte: u8, live: u32) -> u32 {
+    (u32::from(byte) * live) >> 8
+}
+
+/// xorshift64 (Marsaglia, shifts 13, 7, 17): the generator-mode sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Xorshift64 {
+    pub state: u64,
+}
+
+impl Xorshift64 {
+    pub fn new(seed: u64) -> Xorshift64 {
+        assert!(seed != 0, "xorshift64 seed must be non-zero");
+        Xorshift64 { state: seed }
+    }
+    #[inline]
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lfsr_steps_as_documented() {
+        let mut l = ReplicaLfsr::new(1);
+        // 1 -> shift out a 1 -> 0 ^ taps
+        assert_eq!(l.step(), REPLICA_LFSR_TAPS);
+        // taps = ...0011: low bit 1 -> (taps >> 1) ^ taps
+        assert_eq!(l.step(), (REPLICA_LFSR_TAPS >> 1) ^ REPLICA_LFSR_TAPS);
+        let mut l = ReplicaLfsr::new(2);
+        assert_eq!(l.step(), 1);
+    }
+
+    #[test]
+    fn lfsr_does_not_cycle_early() {
+        let mut l = ReplicaLfsr::new(0xACE1);
+        let start = l.state;
+        for i in 0..1_000_000 {
+            assert_ne!(l.step(), start, "cycled after {i} steps");
+        }
+    }
+
+    #[test]
+    fn scale_byte_covers_every_replica() {
+        for live in 1..=8u32 {
+            let mut seen = vec![0u32; live as usize];
+            for b in 0..=255u8 {
+                let k = scale_byte(b, live);
+                assert!(k < live);
+                seen[k as usize] += 1;
+            }
+            assert!(seen.iter().all(|&n| n >= 256 / live - 1), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn xorshift_known_values() {
+        let mut x = Xorshift64::new(1);
+        assert_eq!(x.next(), 1082269761);
+        assert_eq!(x.next(), 1152992998833853505);
+    }
+}
