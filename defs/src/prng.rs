@@ -9,10 +9,13 @@ pub const REPLICA_LFSR_TAPS: u32 = 0x8020_0003;
 ///
 /// One step: `out = s & 1; s >>= 1; if out { s ^= REPLICA_LFSR_TAPS }`.
 /// The leaf FE loads the schedule's seed when a schedule takes effect and
-/// steps once per client slot (client 0 first) in every round, whether the
-/// slot holds a request or not. Client `c`'s request in the `n`-th round
-/// since the schedule took effect uses the state after `n*C + c + 1` steps:
-/// its low byte `x` picks the `k`-th live replica, `k = (x * live) >> 8`.
+/// draws one byte per client slot (client 0 first) in every round, whether
+/// the slot holds a request or not: [`ReplicaLfsr::next_byte`], the 8 bits
+/// shifted out by 8 steps, the first one as bit 0. Client `c`'s request in
+/// the `n`-th round since the schedule took effect gets byte number
+/// `n*C + c` (from 0); byte `x` picks the `k`-th live replica,
+/// `k = (x * live) >> 8`. (The state's own low byte would be a poor choice:
+/// from a small seed it stays small for some 24 steps.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicaLfsr {
     pub state: u32,
@@ -24,6 +27,17 @@ impl ReplicaLfsr {
         assert!(seed != 0, "LFSR seed must be non-zero");
         ReplicaLfsr { state: seed }
     }
+    /// Eight steps; the bits shifted out, first one as bit 0.
+    #[inline]
+    pub fn next_byte(&mut self) -> u8 {
+        let mut byte = 0u8;
+        for i in 0..8 {
+            byte |= ((self.state & 1) as u8) << i;
+            self.step();
+        }
+        byte
+    }
+
     #[inline]
     pub fn step(&mut self) -> u32 {
         let out = self.state & 1;
@@ -76,6 +90,23 @@ mod tests {
         assert_eq!(l.step(), (REPLICA_LFSR_TAPS >> 1) ^ REPLICA_LFSR_TAPS);
         let mut l = ReplicaLfsr::new(2);
         assert_eq!(l.step(), 1);
+    }
+
+    #[test]
+    fn next_byte_is_the_bits_shifted_out() {
+        let mut a = ReplicaLfsr::new(0x1234_5679);
+        let mut b = a;
+        let byte = a.next_byte();
+        let mut want = 0u8;
+        for i in 0..8 {
+            want |= ((b.state & 1) as u8) << i;
+            b.step();
+        }
+        assert_eq!((byte, a), (want, b));
+        // From seed 1 the first bytes already spread over three replicas.
+        let mut l = ReplicaLfsr::new(1);
+        let picks: Vec<u32> = (0..10).map(|_| scale_byte(l.next_byte(), 3)).collect();
+        assert!((0..3).all(|k| picks.contains(&k)), "{picks:?}");
     }
 
     #[test]

@@ -1,0 +1,660 @@
+//! The round-accurate reference model of SPEC sections 1-7.
+//!
+//! Every node fires once per round, reading what its input links carried in
+//! the previous round and writing its output links; links are double
+//! buffers (`*_prev` written last round, `*_cur` written this round) and the
+//! pure-forwarding FE levels are delay rings. Per round `u`:
+//!
+//! 1. the events of the round boundary: failures, staged schedules;
+//! 2. the clients issue (gated by the calendar);
+//! 3. every live replica applies the updates its shard's other replicas sent
+//!    in `u-1` (last-writer-wins by client), rejoining replicas copy a live
+//!    replica's contents, then every live replica serves the requests
+//!    forwarded in `u-1` in client order and sends its writes;
+//! 4. the leaf FE (next to the shards) routes the requests issued in `u-H`
+//!    and collects the responses to what it forwarded in `u-2`, detecting a
+//!    failed replica by an empty response slot; H = 0 wires clients to the
+//!    server instead;
+//! 5. the clients receive the responses to what they issued in `u-2(H+1)`;
+//!    an empty slot there is `unavailable`.
+
+use crate::table::{Owned, Slot, Table};
+use std::rc::Rc;
+use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
+use tidekv_defs::hash::{AFFINE_SHIFT, H3};
+use tidekv_defs::layout::Update;
+use tidekv_defs::prng::{scale_byte, ReplicaLfsr};
+use tidekv_defs::trace::{EventKind, Trace};
+use tidekv_defs::{BuildConfig, Config, Op, ReplicaPolicy, Request, Response, Schedule, Status};
+
+/// What the model counts, beyond the responses themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Requests the clients issued (after the calendar).
+    pub issued: u64,
+    /// Responses per status code.
+    pub status: [u64; 5],
+    /// A read served in round t on one replica while another replica of the
+    /// shard wrote the same key in round t (SPEC section 4).
+    pub stale_reads: u64,
+    /// Pairs of same-round conditional writes (insert, modify) to one key on
+    /// different replicas that both succeeded.
+    pub conditional_conflicts: u64,
+    /// Replicas the FE found failed by a missing response.
+    pub detections: u64,
+    /// Requests the calendar kept from issuing.
+    pub calendar_blocked: u64,
+}
+
+/// The outcome of a staged schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwapRecord {
+    pub round: u64,
+    /// `Err(reason)` if the device-side check refused it.
+    pub result: Result<(), String>,
+}
+
+/// What the leaf FE expects back for one client slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Empty,
+    Forwarded(u32),
+    Answered(Response),
+}
+
+#[derive(Debug, Clone)]
+struct Batch {
+    round: Option<u64>,
+    slots: Vec<Option<Request>>,
+    schedule: Rc<Schedule>,
+    epoch: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Replica {
+    table: Table,
+    alive: bool,
+}
+
+/// The leaf FE's state: the FE keeps no key state, only its detections and
+/// the replica policy's position.
+#[derive(Debug, Clone)]
+struct LeafFe {
+    /// Per shard, replicas found failed by a missing response.
+    detected: Vec<u8>,
+    lfsr: ReplicaLfsr,
+    /// Per shard, the round-robin pointer.
+    rr: Vec<u8>,
+    epoch: u64,
+}
+
+/// One served request, kept for the anomaly counters.
+#[derive(Debug, Clone, Copy)]
+struct Served {
+    replica: u32,
+    op: Op,
+    key: u64,
+    ok: bool,
+}
+
+pub struct Model {
+    b: BuildConfig,
+    c: usize,
+    h: usize,
+    r: usize,
+    lat: u64,
+    fe_hash: H3,
+    table_hash: H3,
+    round: u64,
+
+    schedule: Rc<Schedule>,
+    epoch: u64,
+    staged: Vec<(u64, Schedule)>,
+    swaps: Vec<SwapRecord>,
+
+    replicas: Vec<Replica>,
+    recovering: Vec<usize>,
+    fwd_prev: Vec<Option<Request>>,
+    fwd_cur: Vec<Option<Request>>,
+    resp_prev: Vec<Option<Response>>,
+    resp_cur: Vec<Option<Response>>,
+    upd_prev: Vec<Option<(u32, Update)>>,
+    upd_cur: Vec<Option<(u32, Update)>>,
+    served: Vec<Option<Served>>,
+
+    fe: LeafFe,
+    down: Vec<Batch>,
+    pending: Vec<Vec<Pending>>,
+    up: Vec<Vec<Option<Response>>>,
+    outstanding: Vec<(Option<u64>, Vec<Option<Request>>)>,
+    out: Vec<Option<(Request, Response)>>,
+
+    counters: Counters,
+}
+
+/// The responses the clients received in one round.
+#[derive(Debug)]
+pub struct Completed<'a> {
+    /// The round the requests were issued in; they are done in `round + latency`.
+    pub issue_round: u64,
+    /// Per client: the request it issued and the response it got.
+    pub slots: &'a [Option<(Request, Response)>],
+}
+
+impl Model {
+    pub fn new(cfg: &Config) -> Model {
+        let b = cfg.build.clone();
+        let (c, h, s, r) = (b.clients as usize, b.fe_levels as usize, b.shards as usize, b.replicas as usize);
+        let schedule = Rc::new(cfg.schedule.clone());
+        let empty_batch = Batch { round: None, slots: vec![None; c], schedule: schedule.clone(), epoch: 0 };
+        Model {
+            c,
+            h,
+            r,
+            lat: b.latency(),
+            fe_hash: H3::fe(),
+            table_hash: H3::table(),
+            round: 0,
+            epoch: 0,
+            staged: Vec::new(),
+            swaps: Vec::new(),
+            replicas: vec![Replica { table: Table::new(&b), alive: true }; s * r],
+            recovering: Vec::new(),
+            fwd_prev: vec![None; s * r * c],
+            fwd_cur: vec![None; s * r * c],
+            resp_prev: vec![None; s * r * c],
+            resp_cur: vec![None; s * r * c],
+            upd_prev: vec![None; s * c],
+            upd_cur: vec![None; s * c],
+            served: vec![None; s * c],
+            fe: LeafFe { detected: vec![0; s], lfsr: ReplicaLfsr::new(schedule.seed), rr: vec![0; s], epoch: 0 },
+            down: vec![empty_batch; h + 1],
+            pending: vec![vec![Pending::Empty; c]; 3],
+            up: vec![vec![None; c]; h + 1],
+            outstanding: vec![(None, vec![None; c]); b.latency() as usize + 1],
+            out: vec![None; c],
+            counters: Counters::default(),
+            schedule,
+            b,
+        }
+    }
+
+    pub fn build(&self) -> &BuildConfig {
+        &self.b
+    }
+    /// The next round to execute.
+    pub fn round(&self) -> u64 {
+        self.round
+    }
+    pub fn latency(&self) -> u64 {
+        self.lat
+    }
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+    pub fn swaps(&self) -> &[SwapRecord] {
+        &self.swaps
+    }
+    /// The schedule governing requests issued now.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+    pub fn is_alive(&self, shard: u32, replica: u32) -> bool {
+        self.replicas[self.node(shard, replica)].alive
+    }
+    /// Has the FE found this replica failed?
+    pub fn is_detected(&self, shard: u32, replica: u32) -> bool {
+        self.fe.detected[shard as usize] >> replica & 1 == 1
+    }
+    /// A replica's entries `(key, value, slot)`, sorted.
+    pub fn contents(&self, shard: u32, replica: u32) -> Vec<(u64, u64, Slot)> {
+        self.replicas[self.node(shard, replica)].table.entries()
+    }
+    /// The shard a key maps to under the current schedule.
+    pub fn shard_of(&self, key: u64) -> u32 {
+        self.route_shard(&self.schedule, key)
+    }
+
+    fn node(&self, shard: u32, replica: u32) -> usize {
+        shard as usize * self.r + replica as usize
+    }
+    fn route_shard(&self, sched: &Schedule, key: u64) -> u32 {
+        u32::from(sched.shard_map[(self.fe_hash.hash(key) & u64::from(self.b.buckets - 1)) as usize])
+    }
+
+    /// Crash-stop a replica from the next round to execute on.
+    pub fn fail(&mut self, shard: u32, replica: u32) {
+        let n = self.node(shard, replica);
+        self.replicas[n].alive = false;
+    }
+    /// Bring a replica back in the next round to execute: it copies a live
+    /// replica's contents (after that one applied its updates) before it
+    /// serves, and the FE forgets its detection.
+    pub fn recover(&mut self, shard: u32, replica: u32) {
+        let n = self.node(shard, replica);
+        if !self.replicas[n].alive && !self.recovering.contains(&n) {
+            self.recovering.push(n);
+        }
+        self.fe.detected[shard as usize] &= !(1 << replica);
+    }
+    /// Stage a schedule to govern requests issued from `round` on.
+    pub fn stage_schedule(&mut self, round: u64, schedule: Schedule) {
+        self.staged.push((round, schedule));
+    }
+
+    /// The device-side check of a staged schedule (SPEC section 6).
+    fn verify(&self, s: &Schedule) -> Result<(), String> {
+        if self.h == 0 {
+            return Ok(());
+        }
+        let all = ((1u32 << self.r) - 1) as u8;
+        for (bucket, &shard) in s.shard_map.iter().enumerate() {
+            let down = s.failed[shard as usize] | self.fe.detected[shard as usize];
+            if down & all == all {
+                return Err(format!("bucket {bucket} maps to shard {shard}, whose replicas have all failed"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Execute one round: the clients issue `issued` (one optional request per
+    /// client); returns the responses the clients receive this round.
+    pub fn step(&mut self, issued: &[Option<Request>]) -> Option<Completed<'_>> {
+        assert_eq!(issued.len(), self.c, "one slot per client");
+        let u = self.round;
+
+        // 1. Round boundary: staged schedules take effect for requests issued now.
+        if !self.staged.is_empty() {
+            let due: Vec<Schedule> = {
+                let mut due = Vec::new();
+                self.staged.retain(|(r, s)| {
+                    if *r <= u {
+                        due.push(s.clone());
+                        false
+                    } else {
+                        true
+                    }
+                });
+                due
+            };
+            for s in due {
+                let result = self.verify(&s);
+                if result.is_ok() {
+                    self.schedule = Rc::new(s);
+                    self.epoch += 1;
+                }
+                self.swaps.push(SwapRecord { round: u, result });
+            }
+        }
+
+        // 2. Clients issue, gated by the calendar.
+        let oi = (u % (self.lat + 1)) as usize;
+        self.outstanding[oi].0 = Some(u);
+        self.outstanding[oi].1.copy_from_slice(issued);
+        let di = (u % (self.h as u64 + 1)) as usize;
+        {
+            let batch = &mut self.down[di];
+            batch.round = Some(u);
+            batch.schedule = self.schedule.clone();
+            batch.epoch = self.epoch;
+            for (c, slot) in issued.iter().enumerate() {
+                batch.slots[c] = match slot {
+                    Some(req) if self.schedule.may_issue(u, c as u32) => {
+                        self.counters.issued += 1;
+                        Some(*req)
+                    }
+                    Some(_) => {
+                        self.counters.calendar_blocked += 1;
+                        None
+                    }
+                    None => None,
+                };
+            }
+        }
+
+        // 3. Replicas.
+        self.replicas_fire(u);
+
+        // 4. The leaf FE, or the wire to the single server.
+        let client_in: usize; // index into `up` of what the clients read
+        if self.h == 0 {
+            let (fwd, batch) = (&mut self.fwd_cur, &self.down[di]);
+            fwd[..self.c].copy_from_slice(&batch.slots);
+            // The server wrote resp_prev in u-1 for requests issued in u-2.
+            self.up[0][..].copy_from_slice(&self.resp_prev[..self.c]);
+            client_in = 0;
+        } else {
+            let route_i = ((u + 1) % (self.h as u64 + 1)) as usize; // issued in u-H
+            self.fe_route(u, route_i);
+            let ui = (u % (self.h as u64 + 1)) as usize;
+            self.fe_collect(u, ui);
+            client_in = ((u + 1) % (self.h as u64 + 1)) as usize; // written in u-H
+        }
+
+        // 5. Clients receive.
+        let done = u.checked_sub(self.lat);
+        let ri = ((u + 1) % (self.lat + 1)) as usize; // issued in u - lat
+        let got_any = done.is_some() && self.outstanding[ri].0 == done;
+        if got_any {
+            for c in 0..self.c {
+                self.out[c] = self.outstanding[ri].1[c].map(|req| {
+                    let resp = self.up[client_in][c].unwrap_or(Response::status(Status::Unavailable));
+                    self.counters.status[resp.status.code() as usize] += 1;
+                    (req, resp)
+                });
+            }
+        }
+
+        std::mem::swap(&mut self.fwd_prev, &mut self.fwd_cur);
+        std::mem::swap(&mut self.resp_prev, &mut self.resp_cur);
+        std::mem::swap(&mut self.upd_prev, &mut self.upd_cur);
+        self.fwd_cur.fill(None);
+        self.round += 1;
+        got_any.then(|| Completed { issue_round: done.unwrap_or(0), slots: &self.out })
+    }
+
+    fn replicas_fire(&mut self, u: u64) {
+        let (c, r) = (self.c, self.r);
+        for shard in 0..self.b.shards as usize {
+            // a. apply the other replicas' updates of round u-1, client order.
+            for rep in 0..r {
+                let n = shard * r + rep;
+                if !self.replicas[n].alive {
+                    continue;
+                }
+                let upd = &self.upd_prev[shard * c..(shard + 1) * c];
+                for (ci, slot) in upd.iter().enumerate() {
+                    let Some((origin, up)) = slot else { continue };
+                    if *origin == rep as u32 {
+                        continue;
+                    }
+                    // Last writer wins: a later client's own write of the key stands.
+                    let beaten = upd[ci + 1..].iter().any(|o| matches!(o, Some((or, ou)) if *or == rep as u32 && ou.key == up.key));
+                    if beaten {
+                        continue;
+                    }
+                    let table = &mut self.replicas[n].table;
+                    let p = table.probe(self.table_hash.hash(up.key));
+                    let at = table.find(&p, up.key);
+                    match up.set {
+                        Some((slot, value)) => {
+                            if let Some(old) = at.filter(|&s| s != slot) {
+                                table.clear(&p, old);
+                            }
+                            table.write(&p, slot, up.key, value);
+                        }
+                        None => {
+                            if let Some(old) = at {
+                                table.clear(&p, old);
+                            }
+                        }
+                    }
+                }
+            }
+            // b. rejoining replicas copy a live one's contents.
+            if !self.recovering.is_empty() {
+                let mut i = 0;
+                while i < self.recovering.len() {
+                    let n = self.recovering[i];
+                    if n / r != shard {
+                        i += 1;
+                        continue;
+                    }
+                    self.recovering.swap_remove(i);
+                    let source = (shard * r..(shard + 1) * r).find(|&m| m != n && self.replicas[m].alive);
+                    self.replicas[n].table = match source {
+                        Some(m) => self.replicas[m].table.clone(),
+                        None => Table::new(&self.b),
+                    };
+                    self.replicas[n].alive = true;
+                }
+            }
+            // c. serve in client order; send the writes.
+            for ci in 0..c {
+                self.upd_cur[shard * c + ci] = None;
+                self.served[shard * c + ci] = None;
+            }
+            for rep in 0..r {
+                let n = shard * r + rep;
+                let base = n * c;
+                if !self.replicas[n].alive {
+                    self.resp_cur[base..base + c].fill(None);
+                    continue;
+                }
+                let owned = Owned::new(&self.b, rep as u32, u);
+                for ci in 0..c {
+                    let Some(req) = self.fwd_prev[base + ci] else {
+                        self.resp_cur[base + ci] = None;
+                        continue;
+                    };
+                    let (resp, update) = serve(&mut self.replicas[n].table, &self.table_hash, owned, ci as u32, &req);
+                    self.resp_cur[base + ci] = Some(resp);
+                    if let Some(up) = update {
+                        self.upd_cur[shard * c + ci] = Some((rep as u32, up));
+                    }
+                    if r > 1 {
+                        let ok = resp.status == Status::Ok;
+                        self.served[shard * c + ci] = Some(Served { replica: rep as u32, op: req.op, key: req.key, ok });
+                    }
+                }
+            }
+            if r > 1 {
+                self.count_anomalies(shard);
+            }
+        }
+    }
+
+    fn count_anomalies(&mut self, shard: usize) {
+        let c = self.c;
+        let served = &self.served[shard * c..(shard + 1) * c];
+        let upd = &self.upd_cur[shard * c..(shard + 1) * c];
+        for (i, s) in served.iter().enumerate() {
+            let Some(s) = s else { continue };
+            if s.op == Op::Get && upd.iter().any(|u| matches!(u, Some((o, up)) if *o != s.replica && up.key == s.key)) {
+                self.counters.stale_reads += 1;
+            }
+            if s.ok && matches!(s.op, Op::Insert | Op::Modify) {
+                for t in served[i + 1..].iter().flatten() {
+                    if t.ok && t.key == s.key && t.replica != s.replica && matches!(t.op, Op::Insert | Op::Modify) {
+                        self.counters.conditional_conflicts += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Route the batch issued in `u - H` (at `down[route_i]`).
+    fn fe_route(&mut self, u: u64, route_i: usize) {
+        let pi = (u % 3) as usize;
+        let batch = &self.down[route_i];
+        let pend = &mut self.pending[pi];
+        if batch.round.is_none_or(|t| t + self.h as u64 != u) {
+            pend.fill(Pending::Empty);
+            return;
+        }
+        if batch.epoch != self.fe.epoch {
+            self.fe.epoch = batch.epoch;
+            self.fe.lfsr = ReplicaLfsr::new(batch.schedule.seed);
+            self.fe.rr.fill(0);
+        }
+        let sched = &batch.schedule;
+        let all = ((1u32 << self.r) - 1) as u8;
+        for ci in 0..self.c {
+            let x = self.fe.lfsr.next_byte();
+            let Some(req) = batch.slots[ci] else {
+                pend[ci] = Pending::Empty;
+                continue;
+            };
+            let fh = self.fe_hash.hash(req.key);
+            let shard = sched.shard_map[(fh & u64::from(self.b.buckets - 1)) as usize] as usize;
+            let live = !(sched.failed[shard] | self.fe.detected[shard]) & all;
+            if live == 0 {
+                pend[ci] = Pending::Answered(Response::status(Status::Unavailable));
+                continue;
+            }
+            let rep = match sched.replica_policy {
+                ReplicaPolicy::Random => nth_set_bit(live, scale_byte(x, live.count_ones())),
+                ReplicaPolicy::KeyAffine => nth_set_bit(live, scale_byte((fh >> AFFINE_SHIFT) as u8, live.count_ones())),
+                ReplicaPolicy::RoundRobin => {
+                    let p = u32::from(self.fe.rr[shard]);
+                    let rep = (0..self.r as u32).map(|i| (p + i) % self.r as u32).find(|&i| live >> i & 1 == 1).expect("live");
+                    self.fe.rr[shard] = ((rep + 1) % self.r as u32) as u8;
+                    rep
+                }
+            };
+            let n = shard * self.r + rep as usize;
+            self.fwd_cur[n * self.c + ci] = Some(req);
+            pend[ci] = Pending::Forwarded(n as u32);
+        }
+    }
+
+    /// Collect the responses to what was forwarded in `u - 2`; write them to `up[ui]`.
+    fn fe_collect(&mut self, u: u64, ui: usize) {
+        let pi = ((u + 1) % 3) as usize; // forwarded in u-2
+        for ci in 0..self.c {
+            self.up[ui][ci] = match self.pending[pi][ci] {
+                Pending::Empty => None,
+                Pending::Answered(r) => Some(r),
+                Pending::Forwarded(n) => match self.resp_prev[n as usize * self.c + ci] {
+                    Some(r) => Some(r),
+                    None => {
+                        let (shard, rep) = (n as usize / self.r, n as usize % self.r);
+                        if self.fe.detected[shard] >> rep & 1 == 0 {
+                            self.fe.detected[shard] |= 1 << rep;
+                            self.counters.detections += 1;
+                        }
+                        Some(Response::status(Status::Unavailable))
+                    }
+                },
+            };
+            if u < 2 {
+                self.up[ui][ci] = None;
+            }
+        }
+    }
+
+    /// Run `rounds` empty rounds, e.g. to drain the pipeline.
+    pub fn idle(&mut self, rounds: u64, mut on_done: impl FnMut(&Completed<'_>)) {
+        let none = vec![None; self.c];
+        for _ in 0..rounds {
+            if let Some(d) = self.step(&none) {
+                on_done(&d);
+            }
+        }
+    }
+
+    /// Generator mode (SPEC section 7): every client issues every round for
+    /// `g.rounds` rounds, then the pipeline drains; the digest covers every
+    /// generated request's response in (issue round, client) order.
+    pub fn run_generator(&mut self, g: &GenConfig) -> GenReport {
+        let b = self.b.clone();
+        let mut gen = Generator::new(g, &b);
+        let mut digest = DigestBuilder::new(&b);
+        let first = self.round;
+        let mut slots = vec![None; self.c];
+        let mut take = |d: &Completed<'_>| {
+            if d.issue_round >= first {
+                for (req, resp) in d.slots.iter().flatten() {
+                    digest.add(req, resp);
+                }
+            }
+        };
+        for _ in 0..g.rounds {
+            for s in slots.iter_mut() {
+                *s = Some(gen.next_request());
+            }
+            if let Some(d) = self.step(&slots) {
+                take(&d);
+            }
+        }
+        let lat = self.lat;
+        self.idle(lat, take);
+        digest.finish()
+    }
+}
+
+/// The k-th (from 0) set bit of `mask`.
+fn nth_set_bit(mask: u8, k: u32) -> u32 {
+    let mut m = mask;
+    for _ in 0..k {
+        m &= m - 1;
+    }
+    m.trailing_zeros()
+}
+
+/// Serve one request on one replica's table (SPEC section 2); returns the
+/// response and the update to send to the other replicas.
+fn serve(t: &mut Table, th: &H3, owned: Owned, client: u32, req: &Request) -> (Response, Option<Update>) {
+    let p = t.probe(th.hash(req.key));
+    let at = t.find(&p, req.key);
+    let key = req.key;
+    let set = |slot: Slot, value: u64| Some(Update { client, key, set: Some((slot, value)) });
+    match (req.op, at) {
+        (Op::Get, Some(s)) => (Response::ok(Some(t.value(&p, s))), None),
+        (Op::Get, None) | (Op::Modify, None) | (Op::Delete, None) => (Response::status(Status::NotFound), None),
+        (Op::Insert, Some(_)) => (Response::status(Status::Exists), None),
+        (Op::Insert, None) | (Op::Put, None) => match t.choose_free(&p, owned) {
+            Some(s) => {
+                t.write(&p, s, key, req.value);
+                let v = (req.op == Op::Insert).then_some(req.value);
+                (Response::ok(v), set(s, req.value))
+            }
+            None => (Response::status(Status::Full), None),
+        },
+        (Op::Modify, Some(s)) | (Op::Put, Some(s)) => {
+            let old = t.value(&p, s);
+            t.write(&p, s, key, req.value);
+            (Response::ok(Some(old)), set(s, req.value))
+        }
+        (Op::Delete, Some(s)) => {
+            let old = t.value(&p, s);
+            t.clear(&p, s);
+            (Response::ok(Some(old)), Some(Update { client, key, set: None }))
+        }
+    }
+}
+
+/// One output record of a replay: a request and what answered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub round: u64,
+    pub client: u32,
+    pub request: Request,
+    pub response: Response,
+    pub done_round: u64,
+}
+
+/// Replay a validated trace on a fresh model (SPEC section 8), calling
+/// `emit` for every request in (issue round, client) order.
+pub fn replay(cfg: &Config, trace: &Trace, mut emit: impl FnMut(&Answer)) -> Model {
+    let mut m = Model::new(cfg);
+    let c = m.c;
+    let lat = m.lat;
+    let Some(last) = trace.last_round() else { return m };
+    let mut slots = vec![None; c];
+    let (mut ri, mut ei) = (0, 0);
+    for u in 0..=last + lat {
+        while ei < trace.events.len() && trace.events[ei].round == u {
+            match &trace.events[ei].kind {
+                EventKind::Fail(n) => m.fail(n.shard, n.replica),
+                EventKind::Recover(n) => m.recover(n.shard, n.replica),
+                EventKind::Schedule(s) => m.stage_schedule(u, s.clone()),
+            }
+            ei += 1;
+        }
+        slots.fill(None);
+        while ri < trace.requests.len() && trace.requests[ri].round == u {
+            let r = &trace.requests[ri];
+            slots[r.client as usize] = Some(r.request);
+            ri += 1;
+        }
+        if let Some(d) = m.step(&slots) {
+            for (client, s) in d.slots.iter().enumerate() {
+                if let Some((request, response)) = s {
+                    emit(&Answer { round: d.issue_round, client: client as u32, request: *request, response: *response, done_round: d.issue_round + lat });
+                }
+            }
+        }
+    }
+    m
+}
