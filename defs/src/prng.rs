@@ -38,6 +38,28 @@ impl ReplicaLfsr {
         byte
     }
 
+    /// Table of [`ReplicaLfsr::next_byte`]: within eight steps the taps
+    /// reach bit 0 only from bits 0 and 1, so the byte shifted out and what
+    /// is XORed into the state depend on the low byte alone:
+    /// `state' = (state >> 8) ^ mask[low]`, `byte = out[low]`.
+    pub fn byte_table() -> ByteTable {
+        let mut t = ByteTable { mask: [0; 256], out: [0; 256] };
+        for low in 0..256u32 {
+            let mut l = ReplicaLfsr { state: low };
+            t.out[low as usize] = l.next_byte();
+            t.mask[low as usize] = l.state; // (low >> 8) == 0
+        }
+        t
+    }
+
+    /// [`ReplicaLfsr::next_byte`] through a [`ByteTable`].
+    #[inline]
+    pub fn next_byte_fast(&mut self, t: &ByteTable) -> u8 {
+        let low = (self.state & 0xff) as usize;
+        self.state = (self.state >> 8) ^ t.mask[low];
+        t.out[low]
+    }
+
     #[inline]
     pub fn step(&mut self) -> u32 {
         let out = self.state & 1;
@@ -47,6 +69,13 @@ impl ReplicaLfsr {
         }
         self.state
     }
+}
+
+/// See [`ReplicaLfsr::byte_table`].
+#[derive(Debug, Clone)]
+pub struct ByteTable {
+    mask: [u32; 256],
+    out: [u8; 256],
 }
 
 /// Pick the `k`-th of `live` candidates from a byte: `k = (byte * live) >> 8`.
@@ -107,6 +136,17 @@ mod tests {
         let mut l = ReplicaLfsr::new(1);
         let picks: Vec<u32> = (0..10).map(|_| scale_byte(l.next_byte(), 3)).collect();
         assert!((0..3).all(|k| picks.contains(&k)), "{picks:?}");
+    }
+
+    #[test]
+    fn byte_table_equals_eight_steps() {
+        let t = ReplicaLfsr::byte_table();
+        let mut a = ReplicaLfsr::new(0xdead_beef);
+        let mut b = a;
+        for _ in 0..10_000 {
+            assert_eq!(a.next_byte(), b.next_byte_fast(&t));
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::rc::Rc;
 use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
 use tidekv_defs::hash::{AFFINE_SHIFT, H3};
 use tidekv_defs::layout::Update;
-use tidekv_defs::prng::{scale_byte, ReplicaLfsr};
+use tidekv_defs::prng::{scale_byte, ByteTable, ReplicaLfsr};
 use tidekv_defs::trace::{EventKind, Trace};
 use tidekv_defs::{BuildConfig, Config, Op, ReplicaPolicy, Request, Response, Schedule, Status};
 
@@ -52,6 +52,84 @@ pub struct SwapRecord {
     pub round: u64,
     /// `Err(reason)` if the device-side check refused it.
     pub result: Result<(), String>,
+}
+
+/// A bundle of links of one kind: per node, one slot per client with a
+/// valid bit, as the hardware carries them. Only valid slots are visited.
+#[derive(Debug, Clone)]
+struct Links<T: Copy> {
+    c: usize,
+    slots: Vec<T>,
+    valid: Vec<u64>,
+}
+
+impl<T: Copy> Links<T> {
+    fn new(nodes: usize, c: usize, fill: T) -> Links<T> {
+        Links { c, slots: vec![fill; nodes * c], valid: vec![0; nodes] }
+    }
+    #[inline]
+    fn get(&self, node: usize, client: usize) -> Option<T> {
+        (self.valid[node] >> client & 1 == 1).then(|| self.slots[node * self.c + client])
+    }
+    #[inline]
+    fn set(&mut self, node: usize, client: usize, v: T) {
+        self.slots[node * self.c + client] = v;
+        self.valid[node] |= 1 << client;
+    }
+    /// The valid slots of a node, in client order.
+    #[inline]
+    fn iter(&self, node: usize) -> impl Iterator<Item = (usize, T)> + '_ {
+        let base = node * self.c;
+        BitIter(self.valid[node]).map(move |ci| (ci, self.slots[base + ci]))
+    }
+    fn clear(&mut self) {
+        self.valid.fill(0);
+    }
+}
+
+/// The set bits of a mask, lowest first.
+struct BitIter(u64);
+
+impl Iterator for BitIter {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        (self.0 != 0).then(|| {
+            let i = self.0.trailing_zeros() as usize;
+            self.0 &= self.0 - 1;
+            i
+        })
+    }
+}
+
+/// A position in a ring of `len` round buffers, advanced once per round.
+#[derive(Debug, Clone, Copy)]
+struct Ring {
+    at: usize,
+    len: usize,
+}
+
+impl Ring {
+    fn new(len: usize) -> Ring {
+        Ring { at: 0, len }
+    }
+    /// The entry of this round.
+    #[inline]
+    fn now(self) -> usize {
+        self.at
+    }
+    /// The entry of `len - 1` rounds ago (the next to be overwritten).
+    #[inline]
+    fn oldest(self) -> usize {
+        if self.at + 1 == self.len {
+            0
+        } else {
+            self.at + 1
+        }
+    }
+    fn advance(&mut self) {
+        self.at = self.oldest();
+    }
 }
 
 /// What the leaf FE expects back for one client slot.
@@ -83,6 +161,7 @@ struct LeafFe {
     /// Per shard, replicas found failed by a missing response.
     detected: Vec<u8>,
     lfsr: ReplicaLfsr,
+    lfsr_table: ByteTable,
     /// Per shard, the round-robin pointer.
     rr: Vec<u8>,
     epoch: u64,
@@ -96,6 +175,10 @@ struct Served {
     key: u64,
     ok: bool,
 }
+
+const NO_REQUEST: Request = Request { op: Op::Get, key: 0, value: 0 };
+const NO_RESPONSE: Response = Response { status: Status::Ok, value: None };
+const NO_UPDATE: Update = Update { client: 0, key: 0, set: None };
 
 pub struct Model {
     b: BuildConfig,
@@ -114,14 +197,28 @@ pub struct Model {
 
     replicas: Vec<Replica>,
     recovering: Vec<usize>,
-    fwd_prev: Vec<Option<Request>>,
-    fwd_cur: Vec<Option<Request>>,
-    resp_prev: Vec<Option<Response>>,
-    resp_cur: Vec<Option<Response>>,
-    upd_prev: Vec<Option<(u32, Update)>>,
-    upd_cur: Vec<Option<(u32, Update)>>,
-    served: Vec<Option<Served>>,
+    /// FE -> replica requests, per replica node `shard * R + replica`.
+    fwd_prev: Links<Request>,
+    fwd_cur: Links<Request>,
+    /// replica -> FE responses, per replica node.
+    resp_prev: Links<Response>,
+    resp_cur: Links<Response>,
+    /// replica -> replica updates, per shard: a client's request reaches one
+    /// replica, so a shard's updates of a round are indexed by client;
+    /// each carries the replica it came from.
+    upd_prev: Links<(u32, Update)>,
+    upd_cur: Links<(u32, Update)>,
+    served: Links<Served>,
+    /// Ring positions: client outstanding (2(H+1)+1), FE delay lines (H+1),
+    /// FE pending (3), and the slot ownership phase (R).
+    ring_out: Ring,
+    ring_h: Ring,
+    ring_pend: Ring,
+    ring_own: Ring,
 
+    /// `owned[phase * R + replica]`: the slots a replica may fill in a round
+    /// with `round mod R == phase`.
+    owned: Vec<Owned>,
     fe: LeafFe,
     down: Vec<Batch>,
     pending: Vec<Vec<Pending>>,
@@ -160,14 +257,19 @@ impl Model {
             swaps: Vec::new(),
             replicas: vec![Replica { table: Table::new(&b), alive: true }; s * r],
             recovering: Vec::new(),
-            fwd_prev: vec![None; s * r * c],
-            fwd_cur: vec![None; s * r * c],
-            resp_prev: vec![None; s * r * c],
-            resp_cur: vec![None; s * r * c],
-            upd_prev: vec![None; s * c],
-            upd_cur: vec![None; s * c],
-            served: vec![None; s * c],
-            fe: LeafFe { detected: vec![0; s], lfsr: ReplicaLfsr::new(schedule.seed), rr: vec![0; s], epoch: 0 },
+            fwd_prev: Links::new(s * r, c, NO_REQUEST),
+            fwd_cur: Links::new(s * r, c, NO_REQUEST),
+            resp_prev: Links::new(s * r, c, NO_RESPONSE),
+            resp_cur: Links::new(s * r, c, NO_RESPONSE),
+            upd_prev: Links::new(s, c, (0, NO_UPDATE)),
+            upd_cur: Links::new(s, c, (0, NO_UPDATE)),
+            served: Links::new(s, c, Served { replica: 0, op: Op::Get, key: 0, ok: false }),
+            ring_out: Ring::new(b.latency() as usize + 1),
+            ring_h: Ring::new(h + 1),
+            ring_pend: Ring::new(3),
+            ring_own: Ring::new(r),
+            owned: (0..r as u64).flat_map(|ph| (0..r as u32).map(move |rep| (ph, rep))).map(|(ph, rep)| Owned::new(&b, rep, ph)).collect(),
+            fe: LeafFe { detected: vec![0; s], lfsr: ReplicaLfsr::new(schedule.seed), lfsr_table: ReplicaLfsr::byte_table(), rr: vec![0; s], epoch: 0 },
             down: vec![empty_batch; h + 1],
             pending: vec![vec![Pending::Empty; c]; 3],
             up: vec![vec![None; c]; h + 1],
@@ -288,18 +390,19 @@ impl Model {
         }
 
         // 2. Clients issue, gated by the calendar.
-        let oi = (u % (self.lat + 1)) as usize;
+        let oi = self.ring_out.now();
         self.outstanding[oi].0 = Some(u);
         self.outstanding[oi].1.copy_from_slice(issued);
-        let di = (u % (self.h as u64 + 1)) as usize;
+        let di = self.ring_h.now();
         {
             let batch = &mut self.down[di];
             batch.round = Some(u);
             batch.schedule = self.schedule.clone();
             batch.epoch = self.epoch;
+            let open = self.schedule.calendar[(u % self.schedule.period() as u64) as usize];
             for (c, slot) in issued.iter().enumerate() {
                 batch.slots[c] = match slot {
-                    Some(req) if self.schedule.may_issue(u, c as u32) => {
+                    Some(req) if open >> c & 1 == 1 => {
                         self.counters.issued += 1;
                         Some(*req)
                     }
@@ -313,27 +416,30 @@ impl Model {
         }
 
         // 3. Replicas.
-        self.replicas_fire(u);
+        self.replicas_fire();
 
         // 4. The leaf FE, or the wire to the single server.
         let client_in: usize; // index into `up` of what the clients read
         if self.h == 0 {
-            let (fwd, batch) = (&mut self.fwd_cur, &self.down[di]);
-            fwd[..self.c].copy_from_slice(&batch.slots);
+            for (ci, slot) in self.down[di].slots.iter().enumerate() {
+                if let Some(req) = slot {
+                    self.fwd_cur.set(0, ci, *req);
+                }
+            }
             // The server wrote resp_prev in u-1 for requests issued in u-2.
-            self.up[0][..].copy_from_slice(&self.resp_prev[..self.c]);
+            for ci in 0..self.c {
+                self.up[0][ci] = self.resp_prev.get(0, ci);
+            }
             client_in = 0;
         } else {
-            let route_i = ((u + 1) % (self.h as u64 + 1)) as usize; // issued in u-H
-            self.fe_route(u, route_i);
-            let ui = (u % (self.h as u64 + 1)) as usize;
-            self.fe_collect(u, ui);
-            client_in = ((u + 1) % (self.h as u64 + 1)) as usize; // written in u-H
+            self.fe_route(u, self.ring_h.oldest()); // the batch issued in u-H
+            self.fe_collect(u, self.ring_h.now());
+            client_in = self.ring_h.oldest(); // written in u-H
         }
 
         // 5. Clients receive.
         let done = u.checked_sub(self.lat);
-        let ri = ((u + 1) % (self.lat + 1)) as usize; // issued in u - lat
+        let ri = self.ring_out.oldest(); // issued in u - lat
         let got_any = done.is_some() && self.outstanding[ri].0 == done;
         if got_any {
             for c in 0..self.c {
@@ -348,46 +454,38 @@ impl Model {
         std::mem::swap(&mut self.fwd_prev, &mut self.fwd_cur);
         std::mem::swap(&mut self.resp_prev, &mut self.resp_cur);
         std::mem::swap(&mut self.upd_prev, &mut self.upd_cur);
-        self.fwd_cur.fill(None);
+        self.fwd_cur.clear();
+        self.resp_cur.clear();
+        self.upd_cur.clear();
         self.round += 1;
+        self.ring_out.advance();
+        self.ring_h.advance();
+        self.ring_pend.advance();
+        self.ring_own.advance();
         got_any.then(|| Completed { issue_round: done.unwrap_or(0), slots: &self.out })
     }
 
-    fn replicas_fire(&mut self, u: u64) {
-        let (c, r) = (self.c, self.r);
+    fn replicas_fire(&mut self) {
+        let r = self.r;
         for shard in 0..self.b.shards as usize {
             // a. apply the other replicas' updates of round u-1, client order.
-            for rep in 0..r {
-                let n = shard * r + rep;
-                if !self.replicas[n].alive {
-                    continue;
-                }
-                let upd = &self.upd_prev[shard * c..(shard + 1) * c];
-                for (ci, slot) in upd.iter().enumerate() {
-                    let Some((origin, up)) = slot else { continue };
-                    if *origin == rep as u32 {
+            let upd = &self.upd_prev;
+            if r > 1 && upd.valid[shard] != 0 {
+                for rep in 0..r {
+                    let n = shard * r + rep;
+                    if !self.replicas[n].alive {
                         continue;
                     }
-                    // Last writer wins: a later client's own write of the key stands.
-                    let beaten = upd[ci + 1..].iter().any(|o| matches!(o, Some((or, ou)) if *or == rep as u32 && ou.key == up.key));
-                    if beaten {
-                        continue;
-                    }
-                    let table = &mut self.replicas[n].table;
-                    let p = table.probe(self.table_hash.hash(up.key));
-                    let at = table.find(&p, up.key);
-                    match up.set {
-                        Some((slot, value)) => {
-                            if let Some(old) = at.filter(|&s| s != slot) {
-                                table.clear(&p, old);
-                            }
-                            table.write(&p, slot, up.key, value);
+                    for (ci, (origin, up)) in upd.iter(shard) {
+                        if origin == rep as u32 {
+                            continue;
                         }
-                        None => {
-                            if let Some(old) = at {
-                                table.clear(&p, old);
-                            }
+                        // Last writer wins: a later client's own write of the key stands.
+                        let later = upd.valid[shard] & !((2u64 << ci) - 1);
+                        if BitIter(later).any(|cj| matches!(upd.get(shard, cj), Some((o, u2)) if o == rep as u32 && u2.key == up.key)) {
+                            continue;
                         }
+                        apply(&mut self.replicas[n].table, &self.table_hash, &up);
                     }
                 }
             }
@@ -410,31 +508,28 @@ impl Model {
                 }
             }
             // c. serve in client order; send the writes.
-            for ci in 0..c {
-                self.upd_cur[shard * c + ci] = None;
-                self.served[shard * c + ci] = None;
+            if r > 1 {
+                self.served.valid[shard] = 0;
             }
             for rep in 0..r {
                 let n = shard * r + rep;
-                let base = n * c;
-                if !self.replicas[n].alive {
-                    self.resp_cur[base..base + c].fill(None);
+                if !self.replicas[n].alive || self.fwd_prev.valid[n] == 0 {
                     continue;
                 }
-                let owned = Owned::new(&self.b, rep as u32, u);
-                for ci in 0..c {
-                    let Some(req) = self.fwd_prev[base + ci] else {
-                        self.resp_cur[base + ci] = None;
-                        continue;
-                    };
+                let owned = self.owned[self.ring_own.now() * r + rep];
+                let mut pending = self.fwd_prev.valid[n];
+                while pending != 0 {
+                    let ci = pending.trailing_zeros() as usize;
+                    pending &= pending - 1;
+                    let req = self.fwd_prev.slots[n * self.c + ci];
                     let (resp, update) = serve(&mut self.replicas[n].table, &self.table_hash, owned, ci as u32, &req);
-                    self.resp_cur[base + ci] = Some(resp);
+                    self.resp_cur.set(n, ci, resp);
                     if let Some(up) = update {
-                        self.upd_cur[shard * c + ci] = Some((rep as u32, up));
+                        self.upd_cur.set(shard, ci, (rep as u32, up));
                     }
                     if r > 1 {
                         let ok = resp.status == Status::Ok;
-                        self.served[shard * c + ci] = Some(Served { replica: rep as u32, op: req.op, key: req.key, ok });
+                        self.served.set(shard, ci, Served { replica: rep as u32, op: req.op, key: req.key, ok });
                     }
                 }
             }
@@ -445,16 +540,13 @@ impl Model {
     }
 
     fn count_anomalies(&mut self, shard: usize) {
-        let c = self.c;
-        let served = &self.served[shard * c..(shard + 1) * c];
-        let upd = &self.upd_cur[shard * c..(shard + 1) * c];
-        for (i, s) in served.iter().enumerate() {
-            let Some(s) = s else { continue };
-            if s.op == Op::Get && upd.iter().any(|u| matches!(u, Some((o, up)) if *o != s.replica && up.key == s.key)) {
+        let (served, upd) = (&self.served, &self.upd_cur);
+        for (i, s) in served.iter(shard) {
+            if s.op == Op::Get && upd.iter(shard).any(|(_, (o, up))| o != s.replica && up.key == s.key) {
                 self.counters.stale_reads += 1;
             }
             if s.ok && matches!(s.op, Op::Insert | Op::Modify) {
-                for t in served[i + 1..].iter().flatten() {
+                for (_, t) in served.iter(shard).filter(|&(j, _)| j > i) {
                     if t.ok && t.key == s.key && t.replica != s.replica && matches!(t.op, Op::Insert | Op::Modify) {
                         self.counters.conditional_conflicts += 1;
                     }
@@ -465,7 +557,7 @@ impl Model {
 
     /// Route the batch issued in `u - H` (at `down[route_i]`).
     fn fe_route(&mut self, u: u64, route_i: usize) {
-        let pi = (u % 3) as usize;
+        let pi = self.ring_pend.now();
         let batch = &self.down[route_i];
         let pend = &mut self.pending[pi];
         if batch.round.is_none_or(|t| t + self.h as u64 != u) {
@@ -480,7 +572,7 @@ impl Model {
         let sched = &batch.schedule;
         let all = ((1u32 << self.r) - 1) as u8;
         for ci in 0..self.c {
-            let x = self.fe.lfsr.next_byte();
+            let x = self.fe.lfsr.next_byte_fast(&self.fe.lfsr_table);
             let Some(req) = batch.slots[ci] else {
                 pend[ci] = Pending::Empty;
                 continue;
@@ -503,19 +595,19 @@ impl Model {
                 }
             };
             let n = shard * self.r + rep as usize;
-            self.fwd_cur[n * self.c + ci] = Some(req);
+            self.fwd_cur.set(n, ci, req);
             pend[ci] = Pending::Forwarded(n as u32);
         }
     }
 
     /// Collect the responses to what was forwarded in `u - 2`; write them to `up[ui]`.
     fn fe_collect(&mut self, u: u64, ui: usize) {
-        let pi = ((u + 1) % 3) as usize; // forwarded in u-2
+        let pi = self.ring_pend.oldest(); // forwarded in u-2
         for ci in 0..self.c {
             self.up[ui][ci] = match self.pending[pi][ci] {
                 Pending::Empty => None,
                 Pending::Answered(r) => Some(r),
-                Pending::Forwarded(n) => match self.resp_prev[n as usize * self.c + ci] {
+                Pending::Forwarded(n) => match self.resp_prev.get(n as usize, ci) {
                     Some(r) => Some(r),
                     None => {
                         let (shard, rep) = (n as usize / self.r, n as usize % self.r);
@@ -580,6 +672,26 @@ fn nth_set_bit(mask: u8, k: u32) -> u32 {
         m &= m - 1;
     }
     m.trailing_zeros()
+}
+
+/// Apply another replica's update: the key ends at the slot the update
+/// names (leaving any other slot it held), or is removed.
+fn apply(t: &mut Table, th: &H3, up: &Update) {
+    let p = t.probe(th.hash(up.key));
+    let at = t.find(&p, up.key);
+    match up.set {
+        Some((slot, value)) => {
+            if let Some(old) = at.filter(|&s| s != slot) {
+                t.clear(&p, old);
+            }
+            t.write(&p, slot, up.key, value);
+        }
+        None => {
+            if let Some(old) = at {
+                t.clear(&p, old);
+            }
+        }
+    }
 }
 
 /// Serve one request on one replica's table (SPEC section 2); returns the
