@@ -1,0 +1,79 @@
+//! `tidekv replay`: a trace in, SPEC section 8's output on stdout.
+
+use clap::ValueEnum;
+use std::io::Write;
+use std::path::PathBuf;
+use tidekv_defs::ReplicaPolicy;
+use tidekv_host::replay::{replay, Backend};
+use tidekv_host::{load_config, load_trace, ConfigSource};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// The reference model.
+    Model,
+}
+
+/// Spelled as in config files and SPEC: `round_robin`, `key_affine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum PolicyArg {
+    Random,
+    RoundRobin,
+    KeyAffine,
+}
+
+impl From<PolicyArg> for ReplicaPolicy {
+    fn from(p: PolicyArg) -> ReplicaPolicy {
+        match p {
+            PolicyArg::Random => ReplicaPolicy::Random,
+            PolicyArg::RoundRobin => ReplicaPolicy::RoundRobin,
+            PolicyArg::KeyAffine => ReplicaPolicy::KeyAffine,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("cfg").required(true).args(["preset", "config"])))]
+pub struct Args {
+    /// What answers the trace.
+    #[arg(long, value_enum, default_value_t = BackendArg::Model)]
+    pub backend: BackendArg,
+    /// A shipped configuration (presets/NAME.toml).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// A configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override the schedule's replica policy.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub replica_policy: Option<PolicyArg>,
+    /// Override the replica LFSR seed (1..=4294967295).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Print a summary (statuses, anomalies, swaps) on stderr.
+    #[arg(long)]
+    pub summary: bool,
+    /// The trace: JSON Lines, SPEC section 8.
+    #[arg(value_name = "TRACE.jsonl")]
+    pub trace: PathBuf,
+}
+
+pub fn run(a: Args) -> tidekv_host::Result<()> {
+    let src = match (a.preset, a.config) {
+        (Some(p), _) => ConfigSource::Preset(p),
+        (None, Some(f)) => ConfigSource::File(f),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let cfg = load_config(&src, a.replica_policy.map(Into::into), a.seed)?;
+    let trace = load_trace(&a.trace, &cfg)?;
+    let backend = match a.backend {
+        BackendArg::Model => Backend::Model,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let summary = replay(backend, &cfg, &trace, &mut out)?;
+    if a.summary {
+        let _ = std::io::stderr().write_all(summary.to_text().as_bytes());
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! tidekv's host library: what the `tidekv` command line is a thin layer
+//! over. Errors are typed, and their messages say what to do.
+
+use std::path::{Path, PathBuf};
+use tidekv_defs::config::check_seed;
+use tidekv_defs::trace::{self, Trace, TraceError};
+use tidekv_defs::{Config, ConfigError, ReplicaPolicy};
+
+pub mod replay;
+
+/// Everything the host library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{path}: {source}; fix that line and run again (nothing was run)")]
+    Trace { path: String, source: TraceError },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Usage(String),
+    #[error("writing the output: {0}")]
+    Output(std::io::Error),
+}
+
+impl Error {
+    /// The process exit code for this error (documented in the README).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Trace { .. } | Error::Usage(_) => 3,
+            Error::Read { .. } => 4,
+            Error::Output(_) => 5,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Where a configuration comes from: a shipped preset or a TOML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    Preset(String),
+    File(PathBuf),
+}
+
+/// Load a configuration and apply command-line schedule overrides.
+pub fn load_config(src: &ConfigSource, policy: Option<ReplicaPolicy>, seed: Option<u64>) -> Result<Config> {
+    let mut cfg = match src {
+        ConfigSource::Preset(name) => Config::preset(name)?,
+        ConfigSource::File(path) => Config::load(path)?,
+    };
+    if let Some(p) = policy {
+        cfg.schedule.replica_policy = p;
+    }
+    if let Some(s) = seed {
+        cfg.schedule.seed = check_seed(s).map_err(|e| Error::Usage(format!("--seed: {e}")))?;
+    }
+    Ok(cfg)
+}
+
+/// Read and validate a trace file against a configuration.
+pub fn load_trace(path: &Path, cfg: &Config) -> Result<Trace> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), source })?;
+    trace::parse(&text, &cfg.build, &cfg.schedule).map_err(|source| Error::Trace { path: shown, source })
+}

@@ -1,0 +1,169 @@
+//! `tidekv replay` end to end: the binary, its output bytes, its errors and
+//! exit codes. Every run is bounded by a timeout.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn tidekv(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidekv"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tidekv");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("tidekv {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tidekv-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn aegir_on_single_server_is_exact_at_plus_2() {
+    let o = tidekv(&["replay", "--preset", "single-c10", "examples/aegir.jsonl"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 40);
+    assert_eq!(lines[0], r#"{"round": 0, "client": 0, "op": "insert", "key": 7, "status": "ok", "value": 100, "done_round": 2}"#);
+    assert_eq!(lines[1], r#"{"round": 0, "client": 1, "op": "insert", "key": 7, "status": "exists", "value": null, "done_round": 2}"#);
+    assert_eq!(lines[10], r#"{"round": 1, "client": 0, "op": "modify", "key": 7, "status": "ok", "value": 100, "done_round": 3}"#);
+    assert_eq!(lines[19], r#"{"round": 1, "client": 9, "op": "modify", "key": 7, "status": "ok", "value": 208, "done_round": 3}"#);
+    assert_eq!(lines[29], r#"{"round": 2, "client": 9, "op": "get", "key": 7, "status": "ok", "value": 209, "done_round": 4}"#);
+    assert_eq!(lines[33], r#"{"round": 4, "client": 3, "op": "put", "key": 8, "status": "ok", "value": null, "done_round": 6}"#);
+    assert!(out.ends_with('\n'));
+}
+
+#[test]
+fn aegir_on_hierarchical_fe_is_exact_at_plus_6() {
+    let single = stdout(&tidekv(&["replay", "--preset", "single-c10", "examples/aegir.jsonl"]));
+    let o = tidekv(&["replay", "--preset", "hier-c10-h2-s4", "examples/aegir.jsonl"]);
+    assert!(o.status.success());
+    let hier = stdout(&o);
+    // Same answers, four rounds later.
+    let shifted: Vec<String> = single
+        .lines()
+        .map(|l| {
+            let (head, done) = l.rsplit_once("\"done_round\": ").unwrap();
+            let d: u64 = done.trim_end_matches('}').parse().unwrap();
+            format!("{head}\"done_round\": {}}}", d + 4)
+        })
+        .collect();
+    assert_eq!(hier.lines().collect::<Vec<_>>(), shifted);
+}
+
+#[test]
+fn output_is_deterministic_to_the_byte() {
+    for preset in ["sharded-c10-s4", "replicated-c10-s2-r3"] {
+        let a = tidekv(&["replay", "--preset", preset, "--seed", "7", "examples/mixed.jsonl"]);
+        let b = tidekv(&["replay", "--preset", preset, "--seed", "7", "examples/mixed.jsonl"]);
+        assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+        assert_eq!(a.stdout, b.stdout);
+        assert!(!a.stdout.is_empty());
+    }
+}
+
+#[test]
+fn policy_and_seed_flags_change_the_replica_choice() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["replay", "--preset", "replicated-c10-s2-r3", "--summary"];
+        args.extend_from_slice(extra);
+        args.push("examples/aegir.jsonl");
+        let o = tidekv(&args);
+        assert!(o.status.success());
+        (stdout(&o), String::from_utf8(o.stderr).unwrap())
+    };
+    let (affine, _) = run(&["--replica-policy", "key_affine"]);
+    let (random, summary) = run(&["--replica-policy", "random", "--seed", "3"]);
+    // key_affine: one writer per key, exactly one insert wins.
+    assert_eq!(affine.lines().take(10).filter(|l| l.contains("\"ok\"")).count(), 1);
+    // random: several replicas take same-round inserts; the summary counts it.
+    assert!(random.lines().take(10).filter(|l| l.contains("\"ok\"")).count() > 1);
+    assert!(summary.contains("conflicting conditional writes"), "{summary}");
+}
+
+#[test]
+fn config_file_works_like_the_preset() {
+    let a = tidekv(&["replay", "--preset", "sharded-c10-s4", "examples/aegir.jsonl"]);
+    let b = tidekv(&["replay", "--config", "presets/sharded-c10-s4.toml", "examples/aegir.jsonl"]);
+    assert!(b.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn a_bad_trace_is_rejected_with_its_line_before_anything_runs() {
+    let p = temp_file(
+        "bad.jsonl",
+        "{\"round\": 0, \"client\": 0, \"op\": \"put\", \"key\": 1, \"value\": 2}\n{\"round\": 0, \"client\": 0, \"op\": \"get\", \"key\": 1}\n",
+    );
+    let o = tidekv(&["replay", "--preset", "single-c10", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(o.stdout.is_empty(), "nothing may run");
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("bad.jsonl") && err.contains("line 2") && err.contains("already has a request"), "{err}");
+
+    for (text, needle) in [
+        ("{\"round\": 0, \"client\": 12, \"op\": \"get\", \"key\": 1}\n", "line 1: client 12 is out of range"),
+        ("{\"round\": 0, \"client\": 0, \"op\": \"scan\", \"key\": 1}\n", "line 1: unknown op"),
+        ("\n\n{\"round\": 0, \"client\": 0, \"op\": \"get\", \"key\": 99999999999}\n", "line 3: key 99999999999 is wider"),
+        ("{\"round\": 0, \"client\": 0 \"op\": \"get\"}\n", "line 1: not valid JSON"),
+    ] {
+        let p = temp_file("bad2.jsonl", text);
+        let o = tidekv(&["replay", "--preset", "single-c10", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3));
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains(needle), "{err}");
+    }
+}
+
+#[test]
+fn bad_arguments_get_clear_errors() {
+    let o = tidekv(&["replay", "--preset", "nope", "examples/aegir.jsonl"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("no such preset") && err.contains("single-c10"), "{err}");
+
+    let o = tidekv(&["replay", "--preset", "single-c10", "--seed", "0", "examples/aegir.jsonl"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8(o.stderr).unwrap().contains("--seed"));
+
+    let o = tidekv(&["replay", "--preset", "single-c10", "--replica-policy", "fastest", "examples/aegir.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = tidekv(&["replay", "examples/aegir.jsonl"]);
+    assert_eq!(o.status.code(), Some(2), "a preset or a config is required");
+
+    let o = tidekv(&["replay", "--preset", "single-c10", "no/such/trace.jsonl"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8(o.stderr).unwrap().contains("cannot read no/such/trace.jsonl"));
+
+    let p = temp_file("bad.toml", "[build]\nclients = 4\nfe_levels = 1\nshards = 3\ncapacity = 64\nbuckets = 2\n");
+    let o = tidekv(&["replay", "--config", p.to_str().unwrap(), "examples/aegir.jsonl"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("bad.toml") && err.contains("build.buckets"), "{err}");
+}
