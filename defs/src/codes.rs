@@ -120,10 +120,7 @@ impl FromStr for Status {
 
 /// A request as a client issues it. `value` is meaningful only for ops that
 /// take one ([`Op::takes_value`]); it is 0 otherwise.
-// repr(C): aligned fields copy without store-forwarding stalls (measured in
-// the model benchmark: Rust's packed layout cost a third of a round).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(C)]
 pub struct Request {
     pub op: Op,
     pub key: u64,
@@ -141,7 +138,6 @@ impl Request {
 
 /// A response as a client receives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(C)]
 pub struct Response {
     pub status: Status,
     pub value: Option<u64>,

@@ -588,9 +588,10 @@ impl Model {
                 ReplicaPolicy::Random => nth_set_bit(live, scale_byte(x, live.count_ones())),
                 ReplicaPolicy::KeyAffine => nth_set_bit(live, scale_byte((fh >> AFFINE_SHIFT) as u8, live.count_ones())),
                 ReplicaPolicy::RoundRobin => {
-                    let p = u32::from(self.fe.rr[shard]);
-                    let rep = (0..self.r as u32).map(|i| (p + i) % self.r as u32).find(|&i| live >> i & 1 == 1).expect("live");
-                    self.fe.rr[shard] = ((rep + 1) % self.r as u32) as u8;
+                    // The first live replica at or after the pointer, cyclically.
+                    let at_or_after = live & !((1u8 << self.fe.rr[shard]) - 1);
+                    let rep = if at_or_after != 0 { at_or_after } else { live }.trailing_zeros();
+                    self.fe.rr[shard] = if rep + 1 == self.r as u32 { 0 } else { rep as u8 + 1 };
                     rep
                 }
             };
