@@ -25,6 +25,14 @@ pub const AFFINE_SHIFT: u32 = 16;
 /// Bits of the table hash given to each bank's set index.
 pub const TABLE_BANK_STRIDE: u32 = 16;
 
+/// The slot-ownership rotation of round `round` for `replicas` replicas
+/// (docs/DESIGN.md, "Placement converges too"): the top byte of the FE hash
+/// of the round number, scaled to `0..replicas`. A hash, not `round mod R`,
+/// so that no replica policy's pattern can stay in step with it.
+pub fn owner_rotation(fe: &H3, round: u64, replicas: u32) -> u32 {
+    crate::prng::scale_byte((fe.hash(round) >> 56) as u8, replicas)
+}
+
 /// splitmix64 (Vigna): `state += 0x9e3779b97f4a7c15`, then the mix.
 pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

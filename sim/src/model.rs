@@ -21,7 +21,7 @@
 use crate::table::{Owned, Slot, Table};
 use std::rc::Rc;
 use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
-use tidekv_defs::hash::{AFFINE_SHIFT, H3};
+use tidekv_defs::hash::{owner_rotation, AFFINE_SHIFT, H3};
 use tidekv_defs::layout::Update;
 use tidekv_defs::prng::{scale_byte, ByteTable, ReplicaLfsr};
 use tidekv_defs::trace::{EventKind, Trace};
@@ -164,6 +164,10 @@ struct LeafFe {
     lfsr_table: ByteTable,
     /// Per shard, the round-robin pointer.
     rr: Vec<u8>,
+    /// Per replica node, the round it last rejoined: a missing response to a
+    /// request that reached it before then was lost while it was down and
+    /// says nothing new.
+    rejoined: Vec<u64>,
     epoch: u64,
 }
 
@@ -210,14 +214,13 @@ pub struct Model {
     upd_cur: Links<(u32, Update)>,
     served: Links<Served>,
     /// Ring positions: client outstanding (2(H+1)+1), FE delay lines (H+1),
-    /// FE pending (3), and the slot ownership phase (R).
+    /// FE pending (3).
     ring_out: Ring,
     ring_h: Ring,
     ring_pend: Ring,
-    ring_own: Ring,
 
-    /// `owned[phase * R + replica]`: the slots a replica may fill in a round
-    /// with `round mod R == phase`.
+    /// `owned[rotation * R + replica]`: the slots a replica may fill in a
+    /// round with that ownership rotation.
     owned: Vec<Owned>,
     fe: LeafFe,
     down: Vec<Batch>,
@@ -267,9 +270,8 @@ impl Model {
             ring_out: Ring::new(b.latency() as usize + 1),
             ring_h: Ring::new(h + 1),
             ring_pend: Ring::new(3),
-            ring_own: Ring::new(r),
-            owned: (0..r as u64).flat_map(|ph| (0..r as u32).map(move |rep| (ph, rep))).map(|(ph, rep)| Owned::new(&b, rep, ph)).collect(),
-            fe: LeafFe { detected: vec![0; s], lfsr: ReplicaLfsr::new(schedule.seed), lfsr_table: ReplicaLfsr::byte_table(), rr: vec![0; s], epoch: 0 },
+            owned: (0..r as u32).flat_map(|rot| (0..r as u32).map(move |rep| (rot, rep))).map(|(rot, rep)| Owned::new(&b, rep, rot)).collect(),
+            fe: LeafFe { detected: vec![0; s], lfsr: ReplicaLfsr::new(schedule.seed), lfsr_table: ReplicaLfsr::byte_table(), rr: vec![0; s], rejoined: vec![0; s * r], epoch: 0 },
             down: vec![empty_batch; h + 1],
             pending: vec![vec![Pending::Empty; c]; 3],
             up: vec![vec![None; c]; h + 1],
@@ -338,6 +340,7 @@ impl Model {
             self.recovering.push(n);
         }
         self.fe.detected[shard as usize] &= !(1 << replica);
+        self.fe.rejoined[n] = self.round;
     }
     /// Stage a schedule to govern requests issued from `round` on.
     pub fn stage_schedule(&mut self, round: u64, schedule: Schedule) {
@@ -416,7 +419,7 @@ impl Model {
         }
 
         // 3. Replicas.
-        self.replicas_fire();
+        self.replicas_fire(u);
 
         // 4. The leaf FE, or the wire to the single server.
         let client_in: usize; // index into `up` of what the clients read
@@ -461,12 +464,12 @@ impl Model {
         self.ring_out.advance();
         self.ring_h.advance();
         self.ring_pend.advance();
-        self.ring_own.advance();
         got_any.then(|| Completed { issue_round: done.unwrap_or(0), slots: &self.out })
     }
 
-    fn replicas_fire(&mut self) {
+    fn replicas_fire(&mut self, u: u64) {
         let r = self.r;
+        let rotation = if r > 1 { owner_rotation(&self.fe_hash, u, r as u32) as usize } else { 0 };
         for shard in 0..self.b.shards as usize {
             // a. apply the other replicas' updates of round u-1, client order.
             let upd = &self.upd_prev;
@@ -516,13 +519,16 @@ impl Model {
                 if !self.replicas[n].alive || self.fwd_prev.valid[n] == 0 {
                     continue;
                 }
-                let owned = self.owned[self.ring_own.now() * r + rep];
+                let owned = self.owned[rotation * r + rep];
+                if r > 1 {
+                    self.replicas[n].table.begin_serve();
+                }
                 let mut pending = self.fwd_prev.valid[n];
                 while pending != 0 {
                     let ci = pending.trailing_zeros() as usize;
                     pending &= pending - 1;
                     let req = self.fwd_prev.slots[n * self.c + ci];
-                    let (resp, update) = serve(&mut self.replicas[n].table, &self.table_hash, owned, ci as u32, &req);
+                    let (resp, update) = serve(&mut self.replicas[n].table, &self.table_hash, owned, r > 1, ci as u32, &req);
                     self.resp_cur.set(n, ci, resp);
                     if let Some(up) = update {
                         self.upd_cur.set(shard, ci, (rep as u32, up));
@@ -612,7 +618,9 @@ impl Model {
                     Some(r) => Some(r),
                     None => {
                         let (shard, rep) = (n as usize / self.r, n as usize % self.r);
-                        if self.fe.detected[shard] >> rep & 1 == 0 {
+                        // It reached the replica in u-1.
+                        let current = u - 1 >= self.fe.rejoined[n as usize];
+                        if current && self.fe.detected[shard] >> rep & 1 == 0 {
                             self.fe.detected[shard] |= 1 << rep;
                             self.counters.detections += 1;
                         }
@@ -697,7 +705,8 @@ fn apply(t: &mut Table, th: &H3, up: &Update) {
 
 /// Serve one request on one replica's table (SPEC section 2); returns the
 /// response and the update to send to the other replicas.
-fn serve(t: &mut Table, th: &H3, owned: Owned, client: u32, req: &Request) -> (Response, Option<Update>) {
+/// `replicated`: a slot this delete frees stays barred until the next round.
+fn serve(t: &mut Table, th: &H3, owned: Owned, replicated: bool, client: u32, req: &Request) -> (Response, Option<Update>) {
     let p = t.probe(th.hash(req.key));
     let at = t.find(&p, req.key);
     let key = req.key;
@@ -721,7 +730,11 @@ fn serve(t: &mut Table, th: &H3, owned: Owned, client: u32, req: &Request) -> (R
         }
         (Op::Delete, Some(s)) => {
             let old = t.value(&p, s);
-            t.clear(&p, s);
+            if replicated {
+                t.clear_barred(&p, s);
+            } else {
+                t.clear(&p, s);
+            }
             (Response::ok(Some(old)), Some(Update { client, key, set: None }))
         }
     }

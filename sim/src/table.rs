@@ -23,10 +23,11 @@ pub struct Probe {
 }
 
 /// The free slots a replica may fill in a round: way `j` (of every set) and
-/// stash entry `i` are owned by replica `(j + round) mod R`, resp.
-/// `(i + round) mod R`. Replicas thus never fill the same free slot in the
-/// same round, and a write's update names its slot, so all replicas of a
-/// shard place every key alike.
+/// stash entry `i` are owned by replica `(j + rot) mod R`, resp.
+/// `(i + rot) mod R`, where `rot` is the round's rotation
+/// ([`tidekv_defs::hash::owner_rotation`]). Replicas thus never fill the
+/// same free slot in the same round, and a write's update names its slot, so
+/// all replicas of a shard place every key alike.
 #[derive(Debug, Clone, Copy)]
 pub struct Owned {
     pub ways: u16,
@@ -34,9 +35,8 @@ pub struct Owned {
 }
 
 impl Owned {
-    pub fn new(b: &BuildConfig, replica: u32, round: u64) -> Owned {
-        let r = u64::from(b.replicas);
-        let mine = |i: u32| (u64::from(i) + round) % r == u64::from(replica);
+    pub fn new(b: &BuildConfig, replica: u32, rotation: u32) -> Owned {
+        let mine = |i: u32| (i + rotation) % b.replicas == replica;
         let ways = (0..b.table_ways).filter(|&j| mine(j)).fold(0u16, |m, j| m | 1 << j);
         let stash = (0..b.table_stash).filter(|&i| mine(i)).fold(0u64, |m, i| m | 1 << i);
         Owned { ways, stash }
@@ -60,6 +60,11 @@ pub struct Table {
     stash_keys: Vec<u64>,
     stash_vals: Vec<u64>,
     stash_used: u64,
+    /// Slots freed by this replica's own deletes in the current serve step,
+    /// as `(row, way bits)` (row `usize::MAX` for the stash): with replicas,
+    /// they may not be refilled until the next round, because the other
+    /// replicas still hold the deleted key there and may write it in place.
+    barred: Vec<(usize, u64)>,
     len: u32,
 }
 
@@ -78,6 +83,7 @@ impl Table {
             stash_keys: vec![0; b.table_stash as usize],
             stash_vals: vec![0; b.table_stash as usize],
             stash_used: 0,
+            barred: Vec::new(),
             len: 0,
         }
     }
@@ -147,8 +153,14 @@ impl Table {
         let all = ((1u32 << self.ways) - 1) as u16;
         let mut best: Option<(u32, u32, u32)> = None; // (load, bank, way)
         for bank in 0..self.banks {
-            let used = self.used[self.row(p, bank)];
-            let free = !used & all & owned.ways;
+            let row = self.row(p, bank);
+            let used = self.used[row];
+            let mut free = !used & all & owned.ways;
+            for &(r, bits) in &self.barred {
+                if r == row {
+                    free &= !(bits as u16);
+                }
+            }
             if free != 0 {
                 let load = used.count_ones();
                 if best.is_none_or(|(l, _, _)| load < l) {
@@ -160,7 +172,12 @@ impl Table {
             return Some(bank * self.ways + way);
         }
         let smask = if self.stash == 64 { u64::MAX } else { (1u64 << self.stash) - 1 };
-        let free = !self.stash_used & smask & owned.stash;
+        let mut free = !self.stash_used & smask & owned.stash;
+        for &(r, bits) in &self.barred {
+            if r == usize::MAX {
+                free &= !bits;
+            }
+        }
         (free != 0).then(|| self.banks * self.ways + free.trailing_zeros())
     }
 
@@ -208,6 +225,22 @@ impl Table {
                 self.stash_used &= !(1 << i);
             }
         }
+    }
+
+    /// Free `slot` and bar it from refilling until [`Table::begin_serve`]:
+    /// a replica's own delete in a replicated shard.
+    pub fn clear_barred(&mut self, p: &Probe, slot: Slot) {
+        self.clear(p, slot);
+        let entry = match self.index(p, slot) {
+            Ok(i) => (i / self.ways as usize, 1u64 << (i % self.ways as usize)),
+            Err(i) => (usize::MAX, 1u64 << i),
+        };
+        self.barred.push(entry);
+    }
+
+    /// A new serve step: slots freed in earlier rounds may be refilled.
+    pub fn begin_serve(&mut self) {
+        self.barred.clear();
     }
 
     pub fn len(&self) -> u32 {
