@@ -21,10 +21,10 @@ build:
 
 ## test: what CI runs (.ci/run)
 test: deps
-	$(CARGO) test --workspace
 	$(CARGO) check --workspace --benches
 	$(CARGO) build --release -p tidekv-host
 	@test -x $(TIDEKV) && echo "built $(TIDEKV)"
+	CARGO=$(CARGO) scripts/cargo-test.sh
 
 ## demo: replay a shipped trace on the model and summarise it
 demo: deps build

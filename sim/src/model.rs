@@ -24,7 +24,7 @@ use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
 use tidekv_defs::hash::{owner_rotation, AFFINE_SHIFT, H3};
 use tidekv_defs::layout::Update;
 use tidekv_defs::prng::{scale_byte, ByteTable, ReplicaLfsr};
-use tidekv_defs::trace::{EventKind, Trace};
+use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{BuildConfig, Config, Op, ReplicaPolicy, Request, Response, Schedule, Status};
 
 /// What the model counts, beyond the responses themselves.
@@ -342,6 +342,15 @@ impl Model {
         self.fe.detected[shard as usize] &= !(1 << replica);
         self.fe.rejoined[n] = self.round;
     }
+    /// Apply a trace event at its round; call it before stepping that round.
+    pub fn apply_event(&mut self, e: &TraceEvent) {
+        match &e.kind {
+            EventKind::Fail(n) => self.fail(n.shard, n.replica),
+            EventKind::Recover(n) => self.recover(n.shard, n.replica),
+            EventKind::Schedule(s) => self.stage_schedule(e.round, s.clone()),
+        }
+    }
+
     /// Stage a schedule to govern requests issued from `round` on.
     pub fn stage_schedule(&mut self, round: u64, schedule: Schedule) {
         self.staged.push((round, schedule));
@@ -761,11 +770,7 @@ pub fn replay(cfg: &Config, trace: &Trace, mut emit: impl FnMut(&Answer)) -> Mod
     let (mut ri, mut ei) = (0, 0);
     for u in 0..=last + lat {
         while ei < trace.events.len() && trace.events[ei].round == u {
-            match &trace.events[ei].kind {
-                EventKind::Fail(n) => m.fail(n.shard, n.replica),
-                EventKind::Recover(n) => m.recover(n.shard, n.replica),
-                EventKind::Schedule(s) => m.stage_schedule(u, s.clone()),
-            }
+            m.apply_event(&trace.events[ei]);
             ei += 1;
         }
         slots.fill(None);

@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use tidekv_defs::trace::{format_output, format_request, EventKind, Trace};
+use tidekv_defs::trace::{format_output, format_request, Trace};
 use tidekv_defs::{Config, Op, ReplicaPolicy, Request, Status};
 use tidekv_sim::{replay, Answer, Model};
 
@@ -69,11 +69,7 @@ fn drive_and_check_latency(cfg: &Config, trace: &Trace) -> Vec<Answer> {
     let none = vec![None; c];
     for u in 0..=last + lat + 3 {
         while ei < trace.events.len() && trace.events[ei].round == u {
-            match &trace.events[ei].kind {
-                EventKind::Fail(n) => m.fail(n.shard, n.replica),
-                EventKind::Recover(n) => m.recover(n.shard, n.replica),
-                EventKind::Schedule(s) => m.stage_schedule(u, s.clone()),
-            }
+            m.apply_event(&trace.events[ei]);
             ei += 1;
         }
         assert_eq!(m.round(), u);

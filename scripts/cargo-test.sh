@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the workspace's tests and close with one plain line that sums them:
+# "tests: N passed, N failed" (cargo's own last line is a doc-test run that
+# is often "0 passed").
+set -euo pipefail
+CARGO="${CARGO:-cargo}"
+mkdir -p build
+log=build/test.log
+set +e
+"$CARGO" test --workspace "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$rc"
