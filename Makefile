@@ -28,6 +28,7 @@ test: deps
 
 ## demo: replay a shipped trace on the model and summarise it
 demo: deps build
+	@mkdir -p build
 	@echo "== tidekv replay --preset $(PRESET) $(TRACE)  (first lines of the output)"
 	@$(TIDEKV) replay --preset $(PRESET) --summary $(TRACE) > build/demo.jsonl 2> build/demo.summary
 	@head -n 5 build/demo.jsonl
