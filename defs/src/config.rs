@@ -222,9 +222,20 @@ impl Schedule {
     pub fn period(&self) -> usize {
         self.calendar.len()
     }
+    /// The shard of a key whose FE hash is `fe_hash`: bucket `fe_hash & (B-1)`
+    /// through the shard map (`B` = the map's length, a power of two).
+    #[inline]
+    pub fn shard_for_hash(&self, fe_hash: u64) -> usize {
+        usize::from(self.shard_map[(fe_hash & (self.shard_map.len() as u64 - 1)) as usize])
+    }
+
+    /// The clients that may issue in `round`, one bit each.
+    pub fn open_ports(&self, round: u64) -> u64 {
+        self.calendar[(round % self.calendar.len() as u64) as usize]
+    }
     /// May `client` issue in `round`?
     pub fn may_issue(&self, round: u64, client: u32) -> bool {
-        self.calendar[(round % self.calendar.len() as u64) as usize] >> client & 1 == 1
+        self.open_ports(round) >> client & 1 == 1
     }
     pub fn is_failed(&self, shard: u32, replica: u32) -> bool {
         self.failed[shard as usize] >> replica & 1 == 1

@@ -74,6 +74,16 @@ impl SlotLayout {
     }
 }
 
+/// The fields after `valid` of an unpacked slot, or `None` for an empty slot
+/// (which must be all zeros).
+fn occupied(v: &[u64]) -> Result<Option<&[u64]>, SlotError> {
+    match v[0] {
+        0 if v[1..].iter().all(|&x| x == 0) => Ok(None),
+        0 => Err(SlotError::DirtyEmpty),
+        _ => Ok(Some(&v[1..])),
+    }
+}
+
 /// Bits needed to number `n` things (at least 1).
 pub fn clog2(n: u32) -> u32 {
     (32 - n.saturating_sub(1).leading_zeros()).max(1)
@@ -114,11 +124,9 @@ pub fn pack_request(b: &BuildConfig, r: Option<&Request>) -> Bits {
 
 pub fn unpack_request(b: &BuildConfig, bits: &BitSlice<u8, Lsb0>) -> Result<Option<Request>, SlotError> {
     let v = request_layout(b).unpack(bits)?;
-    if v[0] == 0 {
-        return if v[1..].iter().all(|&x| x == 0) { Ok(None) } else { Err(SlotError::DirtyEmpty) };
-    }
-    let op = Op::from_code(v[1] as u8).ok_or(SlotError::BadCode { field: "op", value: v[1] })?;
-    Ok(Some(Request { op, key: v[2], value: if op.takes_value() { v[3] } else { 0 } }))
+    let Some(&[op, key, value]) = occupied(&v)? else { return Ok(None) };
+    let op = Op::from_code(op as u8).ok_or(SlotError::BadCode { field: "op", value: op })?;
+    Ok(Some(Request { op, key, value: if op.takes_value() { value } else { 0 } }))
 }
 
 pub fn pack_response(b: &BuildConfig, r: Option<&Response>) -> Bits {
@@ -131,11 +139,9 @@ pub fn pack_response(b: &BuildConfig, r: Option<&Response>) -> Bits {
 
 pub fn unpack_response(b: &BuildConfig, bits: &BitSlice<u8, Lsb0>) -> Result<Option<Response>, SlotError> {
     let v = response_layout(b).unpack(bits)?;
-    if v[0] == 0 {
-        return if v[1..].iter().all(|&x| x == 0) { Ok(None) } else { Err(SlotError::DirtyEmpty) };
-    }
-    let status = Status::from_code(v[1] as u8).ok_or(SlotError::BadCode { field: "status", value: v[1] })?;
-    Ok(Some(Response { status, value: (v[2] == 1).then_some(v[3]) }))
+    let Some(&[status, has_value, value]) = occupied(&v)? else { return Ok(None) };
+    let status = Status::from_code(status as u8).ok_or(SlotError::BadCode { field: "status", value: status })?;
+    Ok(Some(Response { status, value: (has_value == 1).then_some(value) }))
 }
 
 /// A write one replica sends to the others of its shard (SPEC section 4).
@@ -164,14 +170,8 @@ pub fn pack_update(b: &BuildConfig, u: Option<&Update>) -> Bits {
 
 pub fn unpack_update(b: &BuildConfig, bits: &BitSlice<u8, Lsb0>) -> Result<Option<Update>, SlotError> {
     let v = update_layout(b).unpack(bits)?;
-    if v[0] == 0 {
-        return if v[1..].iter().all(|&x| x == 0) { Ok(None) } else { Err(SlotError::DirtyEmpty) };
-    }
-    Ok(Some(Update {
-        client: v[2] as u32,
-        key: v[4],
-        set: if v[1] == 1 { None } else { Some((v[3] as u32, v[5])) },
-    }))
+    let Some(&[delete, client, slot, key, value]) = occupied(&v)? else { return Ok(None) };
+    Ok(Some(Update { client: client as u32, key, set: if delete == 1 { None } else { Some((slot as u32, value)) } }))
 }
 
 #[cfg(test)]

@@ -316,14 +316,11 @@ impl Model {
     }
     /// The shard a key maps to under the current schedule.
     pub fn shard_of(&self, key: u64) -> u32 {
-        self.route_shard(&self.schedule, key)
+        self.schedule.shard_for_hash(self.fe_hash.hash(key)) as u32
     }
 
     fn node(&self, shard: u32, replica: u32) -> usize {
         shard as usize * self.r + replica as usize
-    }
-    fn route_shard(&self, sched: &Schedule, key: u64) -> u32 {
-        u32::from(sched.shard_map[(self.fe_hash.hash(key) & u64::from(self.b.buckets - 1)) as usize])
     }
 
     /// Crash-stop a replica from the next round to execute on.
@@ -379,19 +376,9 @@ impl Model {
 
         // 1. Round boundary: staged schedules take effect for requests issued now.
         if !self.staged.is_empty() {
-            let due: Vec<Schedule> = {
-                let mut due = Vec::new();
-                self.staged.retain(|(r, s)| {
-                    if *r <= u {
-                        due.push(s.clone());
-                        false
-                    } else {
-                        true
-                    }
-                });
-                due
-            };
-            for s in due {
+            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.staged).into_iter().partition(|(r, _)| *r <= u);
+            self.staged = later;
+            for (_, s) in due {
                 let result = self.verify(&s);
                 if result.is_ok() {
                     self.schedule = Rc::new(s);
@@ -411,7 +398,7 @@ impl Model {
             batch.round = Some(u);
             batch.schedule = self.schedule.clone();
             batch.epoch = self.epoch;
-            let open = self.schedule.calendar[(u % self.schedule.period() as u64) as usize];
+            let open = self.schedule.open_ports(u);
             for (c, slot) in issued.iter().enumerate() {
                 batch.slots[c] = match slot {
                     Some(req) if open >> c & 1 == 1 => {
@@ -593,7 +580,7 @@ impl Model {
                 continue;
             };
             let fh = self.fe_hash.hash(req.key);
-            let shard = sched.shard_map[(fh & u64::from(self.b.buckets - 1)) as usize] as usize;
+            let shard = sched.shard_for_hash(fh);
             let live = !(sched.failed[shard] | self.fe.detected[shard]) & all;
             if live == 0 {
                 pend[ci] = Pending::Answered(Response::status(Status::Unavailable));
