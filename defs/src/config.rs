@@ -16,6 +16,9 @@ pub const MAX_TABLE_BANKS: u32 = 4;
 pub const MAX_TABLE_WAYS: u32 = 16;
 pub const MAX_TABLE_STASH: u32 = 64;
 pub const MAX_SETS_PER_BANK: u32 = 1 << crate::hash::TABLE_BANK_STRIDE;
+/// Clocks from a table operation entering the RTL's table engine to its
+/// registered response: one to read the block RAMs, one to decide and write.
+pub const TABLE_LATENCY_CLOCKS: u32 = 2;
 pub const MAX_CALENDAR_PERIOD: usize = 4096;
 
 /// A configuration error: where (file and field) and what.
@@ -78,6 +81,17 @@ impl BuildConfig {
     }
     pub fn value_mask(&self) -> u64 {
         mask(self.value_bits)
+    }
+    /// T: clocks per round of the RTL, fixed at build time (docs/DESIGN.md,
+    /// "RTL timing"). Every node handles one client slot per clock; a
+    /// replica also applies one update per clock before it serves, so a
+    /// replicated round takes two passes over the clients.
+    pub fn clocks_per_round(&self) -> u32 {
+        if self.replicas > 1 {
+            (2 * self.clients).max(self.clients + TABLE_LATENCY_CLOCKS)
+        } else {
+            self.clients.max(TABLE_LATENCY_CLOCKS)
+        }
     }
     pub fn topology(&self) -> &'static str {
         match (self.fe_levels, self.replicas) {

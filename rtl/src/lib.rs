@@ -1,0 +1,10 @@
+//! tidekv's hardware, described in rust-hdl and specialised at compile time
+//! for one build configuration (`build.rs`, `params`). Each block sits
+//! beside the model function it must equal (`tidekv-sim`) and ends with its
+//! tests: Verilog generation checked by yosys, and a short simulation.
+
+pub mod hash;
+pub mod params;
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -1,0 +1,52 @@
+//! The build configuration this crate was compiled for (see `build.rs`):
+//! its numbers, and the widths and types derived from them.
+
+use rust_hdl::prelude::Bits;
+use tidekv_defs::codes::{OP_BITS as OP_BITS_U32, STATUS_BITS as STATUS_BITS_U32};
+
+include!(concat!(env!("OUT_DIR"), "/config.rs"));
+
+/// The configuration, parsed again from the same text `build.rs` read.
+pub fn config() -> tidekv_defs::Config {
+    tidekv_defs::Config::parse(CONFIG_TEXT, CONFIG_SOURCE).expect("build.rs parsed it already")
+}
+
+pub const OP_BITS: usize = OP_BITS_U32 as usize;
+pub const STATUS_BITS: usize = STATUS_BITS_U32 as usize;
+/// Address bits of a table bank's way memories (at least one).
+pub const SET_ADDR_BITS: usize = if SET_BITS == 0 { 1 } else { SET_BITS };
+/// Address bits of the shard map (at least one).
+pub const BUCKET_ADDR_BITS: usize = if BUCKET_BITS == 0 { 1 } else { BUCKET_BITS };
+/// One table entry in a way memory: `used | key | value`.
+pub const ENTRY_BITS: usize = 1 + KEY_BITS + VALUE_BITS;
+/// Main-table ways of one replica.
+pub const MAIN_WAYS: usize = BANKS * WAYS;
+/// Stash entries, at least one in the widths (an empty stash is never used).
+pub const STASH_W: usize = if STASH_N == 0 { 1 } else { STASH_N };
+/// Replica nodes `shard * R + replica`.
+pub const NODES: usize = S * R;
+/// Width of a round counter; 2^48 rounds is years at any clock.
+pub const ROUND_BITS: usize = 48;
+/// Clocks-in-round counter width.
+pub const PHASE_BITS: usize = {
+    let mut b = 1;
+    while (1usize << b) < T {
+        b += 1;
+    }
+    b
+};
+
+pub type Key = Bits<KEY_BITS>;
+pub type Value = Bits<VALUE_BITS>;
+pub type Entry = Bits<ENTRY_BITS>;
+pub type SetAddr = Bits<SET_ADDR_BITS>;
+pub type Client = Bits<CLIENT_BITS>;
+pub type SlotNo = Bits<SLOT_BITS>;
+pub type OpCode = Bits<OP_BITS>;
+pub type StatusCode = Bits<STATUS_BITS>;
+pub type WayMask = Bits<WAYS>;
+pub type StashMask = Bits<STASH_W>;
+pub type Node = Bits<NODE_BITS>;
+pub type Shard = Bits<SHARD_BITS>;
+pub type Round = Bits<ROUND_BITS>;
+pub type Phase = Bits<PHASE_BITS>;
