@@ -14,13 +14,13 @@ pub struct H3Hash<const K: usize, const O: usize> {
 
 impl<const K: usize, const O: usize> H3Hash<K, O> {
     /// `columns` from `tidekv_defs::hash::columns`; `bits` names the hash
-    /// bits to produce, `O` of them.
+    /// bits to produce, `O` of them (64 or more: a constant zero bit).
     pub fn new(columns: &[u64; 64], bits: &[usize]) -> Self {
         assert_eq!(bits.len(), O, "one hash bit per output bit");
         let masks = bits
             .iter()
             .map(|&j| {
-                let m = (0..K).filter(|&i| columns[i] >> j & 1 == 1).fold(0u64, |m, i| m | 1 << i);
+                let m = (0..K).filter(|&i| j < 64 && columns[i] >> j & 1 == 1).fold(0u64, |m, i| m | 1 << i);
                 Constant::new(Bits::<K>::from(m))
             })
             .collect();

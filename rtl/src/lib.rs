@@ -5,6 +5,7 @@
 
 pub mod hash;
 pub mod params;
+pub mod table;
 
 #[cfg(test)]
 pub(crate) mod testutil;

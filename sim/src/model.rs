@@ -18,7 +18,7 @@
 //! 5. the clients receive the responses to what they issued in `u-2(H+1)`;
 //!    an empty slot there is `unavailable`.
 
-use crate::table::{Owned, Slot, Table};
+use crate::table::{apply, serve, Owned, Slot, Table};
 use std::rc::Rc;
 use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
 use tidekv_defs::hash::{owner_rotation, AFFINE_SHIFT, H3};
@@ -677,63 +677,6 @@ fn nth_set_bit(mask: u8, k: u32) -> u32 {
         m &= m - 1;
     }
     m.trailing_zeros()
-}
-
-/// Apply another replica's update: the key ends at the slot the update
-/// names (leaving any other slot it held), or is removed.
-fn apply(t: &mut Table, th: &H3, up: &Update) {
-    let p = t.probe(th.hash(up.key));
-    let at = t.find(&p, up.key);
-    match up.set {
-        Some((slot, value)) => {
-            if let Some(old) = at.filter(|&s| s != slot) {
-                t.clear(&p, old);
-            }
-            t.write(&p, slot, up.key, value);
-        }
-        None => {
-            if let Some(old) = at {
-                t.clear(&p, old);
-            }
-        }
-    }
-}
-
-/// Serve one request on one replica's table (SPEC section 2); returns the
-/// response and the update to send to the other replicas.
-/// `replicated`: a slot this delete frees stays barred until the next round.
-fn serve(t: &mut Table, th: &H3, owned: Owned, replicated: bool, client: u32, req: &Request) -> (Response, Option<Update>) {
-    let p = t.probe(th.hash(req.key));
-    let at = t.find(&p, req.key);
-    let key = req.key;
-    let set = |slot: Slot, value: u64| Some(Update { client, key, set: Some((slot, value)) });
-    match (req.op, at) {
-        (Op::Get, Some(s)) => (Response::ok(Some(t.value(&p, s))), None),
-        (Op::Get, None) | (Op::Modify, None) | (Op::Delete, None) => (Response::status(Status::NotFound), None),
-        (Op::Insert, Some(_)) => (Response::status(Status::Exists), None),
-        (Op::Insert, None) | (Op::Put, None) => match t.choose_free(&p, owned) {
-            Some(s) => {
-                t.write(&p, s, key, req.value);
-                let v = (req.op == Op::Insert).then_some(req.value);
-                (Response::ok(v), set(s, req.value))
-            }
-            None => (Response::status(Status::Full), None),
-        },
-        (Op::Modify, Some(s)) | (Op::Put, Some(s)) => {
-            let old = t.value(&p, s);
-            t.write(&p, s, key, req.value);
-            (Response::ok(Some(old)), set(s, req.value))
-        }
-        (Op::Delete, Some(s)) => {
-            let old = t.value(&p, s);
-            if replicated {
-                t.clear_barred(&p, s);
-            } else {
-                t.clear(&p, s);
-            }
-            (Response::ok(Some(old)), Some(Update { client, key, set: None }))
-        }
-    }
 }
 
 /// One output record of a replay: a request and what answered it.
