@@ -3,8 +3,11 @@
 //! beside the model function it must equal (`tidekv-sim`) and ends with its
 //! tests: Verilog generation checked by yosys, and a short simulation.
 
+pub mod core;
+pub mod delay;
 pub mod hash;
 pub mod params;
+pub mod replica;
 pub mod table;
 
 #[cfg(test)]

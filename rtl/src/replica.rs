@@ -1,0 +1,273 @@
+//! One shard replica: its table engine, fed each round with an apply pass
+//! (the other replicas' updates of last round, R > 1) and a serve pass (the
+//! requests the leaf FE sent it), as `replicas_fire` in the model.
+
+use crate::params::*;
+use crate::delay::Delay;
+use crate::table::TableEngine;
+use rust_hdl::prelude::*;
+
+pub type ReplicaNo = Bits<REPLICA_BITS>;
+
+#[derive(LogicBlock)]
+pub struct ReplicaNode {
+    pub clock: Signal<In, Clock>,
+    pub run: Signal<In, bool>,
+    /// This clock is the apply (serve) pass's slot for `client`.
+    pub apply_slot: Signal<In, bool>,
+    pub serve_slot: Signal<In, bool>,
+    pub client: Signal<In, Client>,
+    /// The round's slot-ownership rotation.
+    pub rot: Signal<In, ReplicaNo>,
+    /// Crash-stopped: applies, serves and sends nothing.
+    pub failed: Signal<In, bool>,
+    /// The request link from the leaf FE (one for all nodes, addressed).
+    pub fwd_valid: Signal<In, bool>,
+    pub fwd_shard: Signal<In, Shard>,
+    pub fwd_rep: Signal<In, ReplicaNo>,
+    pub fwd_op: Signal<In, OpCode>,
+    pub fwd_key: Signal<In, Key>,
+    pub fwd_value: Signal<In, Value>,
+    /// The shard's update link (from every replica of the shard).
+    pub upd_valid: Signal<In, bool>,
+    pub upd_origin: Signal<In, ReplicaNo>,
+    pub upd_delete: Signal<In, bool>,
+    pub upd_slot: Signal<In, SlotNo>,
+    pub upd_key: Signal<In, Key>,
+    pub upd_value: Signal<In, Value>,
+    pub engine: TableEngine,
+    pub resp_valid: Signal<Out, bool>,
+    pub resp_status: Signal<Out, StatusCode>,
+    pub resp_has_value: Signal<Out, bool>,
+    pub resp_value: Signal<Out, Value>,
+    pub upd_out_valid: Signal<Out, bool>,
+    pub upd_out_delete: Signal<Out, bool>,
+    pub upd_out_slot: Signal<Out, SlotNo>,
+    pub upd_out_key: Signal<Out, Key>,
+    pub upd_out_value: Signal<Out, Value>,
+    my_shard: Constant<Shard>,
+    my_rep: Constant<ReplicaNo>,
+    /// Way w (stash entry i) is mine in the rotation `own_way[w]` (`own_stash[i]`).
+    own_way: Vec<Constant<ReplicaNo>>,
+    own_stash: Vec<Constant<ReplicaNo>>,
+    present: Constant<StashMask>,
+    ow: Signal<Local, WayMask>,
+    os: Signal<Local, StashMask>,
+}
+
+impl ReplicaNode {
+    pub fn new(shard: usize, rep: usize) -> Self {
+        // (i + rot) mod R == rep  <=>  rot == (rep - i) mod R
+        let rot_of = |i: usize| Constant::new(Bits::from(((rep + R * 64 - i) % R) as u64));
+        ReplicaNode {
+            clock: Default::default(),
+            run: Default::default(),
+            apply_slot: Default::default(),
+            serve_slot: Default::default(),
+            client: Default::default(),
+            rot: Default::default(),
+            failed: Default::default(),
+            fwd_valid: Default::default(),
+            fwd_shard: Default::default(),
+            fwd_rep: Default::default(),
+            fwd_op: Default::default(),
+            fwd_key: Default::default(),
+            fwd_value: Default::default(),
+            upd_valid: Default::default(),
+            upd_origin: Default::default(),
+            upd_delete: Default::default(),
+            upd_slot: Default::default(),
+            upd_key: Default::default(),
+            upd_value: Default::default(),
+            engine: TableEngine::new(),
+            resp_valid: Default::default(),
+            resp_status: Default::default(),
+            resp_has_value: Default::default(),
+            resp_value: Default::default(),
+            upd_out_valid: Default::default(),
+            upd_out_delete: Default::default(),
+            upd_out_slot: Default::default(),
+            upd_out_key: Default::default(),
+            upd_out_value: Default::default(),
+            my_shard: Constant::new(Bits::from(shard as u64)),
+            my_rep: Constant::new(Bits::from(rep as u64)),
+            own_way: (0..WAYS).map(rot_of).collect(),
+            own_stash: (0..STASH_W).map(rot_of).collect(),
+            present: Constant::new(Bits::from(tidekv_defs::config::mask(STASH_N as u32))),
+            ow: Default::default(),
+            os: Default::default(),
+        }
+    }
+}
+
+impl Logic for ReplicaNode {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.engine.clock.next = self.clock.val();
+        self.engine.run.next = self.run.val();
+        self.resp_valid.next = self.engine.resp.valid.val();
+        self.resp_status.next = self.engine.resp.status.val();
+        self.resp_has_value.next = self.engine.resp.has_value.val();
+        self.resp_value.next = self.engine.resp.value.val();
+        self.upd_out_valid.next = self.engine.upd.valid.val();
+        self.upd_out_delete.next = self.engine.upd.delete.val();
+        self.upd_out_slot.next = self.engine.upd.slot.val();
+        self.upd_out_key.next = self.engine.upd.key.val();
+        self.upd_out_value.next = self.engine.upd.value.val();
+        self.ow.next = 0.into();
+        for w in 0..WAYS {
+            self.ow.next = self.ow.val().replace_bit(w, self.rot.val() == self.own_way[w].val());
+        }
+        self.os.next = 0.into();
+        for i in 0..STASH_W {
+            self.os.next = self.os.val().replace_bit(i, self.rot.val() == self.own_stash[i].val());
+        }
+        self.engine.op.owned_ways.next = self.ow.val();
+        self.engine.op.owned_stash.next = self.os.val() & self.present.val();
+        self.engine.op.client.next = self.client.val();
+        self.engine.op.slot.next = (self.apply_slot.val() | self.serve_slot.val()) & !self.failed.val();
+        self.engine.op.apply.next = self.apply_slot.val();
+        self.engine.op.delete.next = self.upd_delete.val();
+        self.engine.op.uslot.next = self.upd_slot.val();
+        if self.apply_slot.val() {
+            self.engine.op.valid.next = self.upd_valid.val() & (self.upd_origin.val() != self.my_rep.val());
+            self.engine.op.op.next = 0.into();
+            self.engine.op.key.next = self.upd_key.val();
+            self.engine.op.value.next = self.upd_value.val();
+        } else {
+            self.engine.op.valid.next =
+                self.fwd_valid.val() & (self.fwd_shard.val() == self.my_shard.val()) & (self.fwd_rep.val() == self.my_rep.val());
+            self.engine.op.op.next = self.fwd_op.val();
+            self.engine.op.key.next = self.fwd_key.val();
+            self.engine.op.value.next = self.fwd_value.val();
+        }
+    }
+}
+
+/// A shard: its R replicas and the update link among them. Its response
+/// output merges the replicas' (a client slot reaches one replica).
+#[derive(LogicBlock)]
+pub struct ShardGroup {
+    pub clock: Signal<In, Clock>,
+    pub run: Signal<In, bool>,
+    pub apply_slot: Signal<In, bool>,
+    pub serve_slot: Signal<In, bool>,
+    pub client: Signal<In, Client>,
+    pub rot: Signal<In, ReplicaNo>,
+    /// Crash-stopped replicas.
+    pub failed: Signal<In, Bits<R>>,
+    pub fwd_valid: Signal<In, bool>,
+    pub fwd_shard: Signal<In, Shard>,
+    pub fwd_rep: Signal<In, ReplicaNo>,
+    pub fwd_op: Signal<In, OpCode>,
+    pub fwd_key: Signal<In, Key>,
+    pub fwd_value: Signal<In, Value>,
+    pub resp_valid: Signal<Out, bool>,
+    pub resp_status: Signal<Out, StatusCode>,
+    pub resp_has_value: Signal<Out, bool>,
+    pub resp_value: Signal<Out, Value>,
+    nodes: Vec<ReplicaNode>,
+    rep_no: Vec<Constant<ReplicaNo>>,
+    u_valid: Delay<bool>,
+    u_origin: Delay<ReplicaNo>,
+    u_delete: Delay<bool>,
+    u_slot: Delay<SlotNo>,
+    u_key: Delay<Key>,
+    u_value: Delay<Value>,
+}
+
+impl ShardGroup {
+    pub fn new(shard: usize) -> Self {
+        let l = crate::core::links::UPDATE;
+        ShardGroup {
+            clock: Default::default(),
+            run: Default::default(),
+            apply_slot: Default::default(),
+            serve_slot: Default::default(),
+            client: Default::default(),
+            rot: Default::default(),
+            failed: Default::default(),
+            fwd_valid: Default::default(),
+            fwd_shard: Default::default(),
+            fwd_rep: Default::default(),
+            fwd_op: Default::default(),
+            fwd_key: Default::default(),
+            fwd_value: Default::default(),
+            resp_valid: Default::default(),
+            resp_status: Default::default(),
+            resp_has_value: Default::default(),
+            resp_value: Default::default(),
+            nodes: (0..R).map(|r| ReplicaNode::new(shard, r)).collect(),
+            rep_no: (0..R).map(|r| Constant::new(Bits::from(r as u64))).collect(),
+            u_valid: Delay::new(l),
+            u_origin: Delay::new(l),
+            u_delete: Delay::new(l),
+            u_slot: Delay::new(l),
+            u_key: Delay::new(l),
+            u_value: Delay::new(l),
+        }
+    }
+}
+
+impl Logic for ShardGroup {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.u_valid.clock.next = self.clock.val();
+        self.u_origin.clock.next = self.clock.val();
+        self.u_delete.clock.next = self.clock.val();
+        self.u_slot.clock.next = self.clock.val();
+        self.u_key.clock.next = self.clock.val();
+        self.u_value.clock.next = self.clock.val();
+        self.u_valid.run.next = self.run.val();
+        self.u_origin.run.next = self.run.val();
+        self.u_delete.run.next = self.run.val();
+        self.u_slot.run.next = self.run.val();
+        self.u_key.run.next = self.run.val();
+        self.u_value.run.next = self.run.val();
+        self.u_valid.d.next = false;
+        self.u_origin.d.next = 0.into();
+        self.u_delete.d.next = false;
+        self.u_slot.d.next = 0.into();
+        self.u_key.d.next = 0.into();
+        self.u_value.d.next = 0.into();
+        self.resp_valid.next = false;
+        self.resp_status.next = 0.into();
+        self.resp_has_value.next = false;
+        self.resp_value.next = 0.into();
+        for r in 0..R {
+            self.nodes[r].clock.next = self.clock.val();
+            self.nodes[r].run.next = self.run.val();
+            self.nodes[r].apply_slot.next = self.apply_slot.val();
+            self.nodes[r].serve_slot.next = self.serve_slot.val();
+            self.nodes[r].client.next = self.client.val();
+            self.nodes[r].rot.next = self.rot.val();
+            self.nodes[r].failed.next = self.failed.val().get_bit(r);
+            self.nodes[r].fwd_valid.next = self.fwd_valid.val();
+            self.nodes[r].fwd_shard.next = self.fwd_shard.val();
+            self.nodes[r].fwd_rep.next = self.fwd_rep.val();
+            self.nodes[r].fwd_op.next = self.fwd_op.val();
+            self.nodes[r].fwd_key.next = self.fwd_key.val();
+            self.nodes[r].fwd_value.next = self.fwd_value.val();
+            self.nodes[r].upd_valid.next = self.u_valid.q.val();
+            self.nodes[r].upd_origin.next = self.u_origin.q.val();
+            self.nodes[r].upd_delete.next = self.u_delete.q.val();
+            self.nodes[r].upd_slot.next = self.u_slot.q.val();
+            self.nodes[r].upd_key.next = self.u_key.q.val();
+            self.nodes[r].upd_value.next = self.u_value.q.val();
+            if self.nodes[r].upd_out_valid.val() {
+                self.u_valid.d.next = true;
+                self.u_origin.d.next = self.rep_no[r].val();
+                self.u_delete.d.next = self.nodes[r].upd_out_delete.val();
+                self.u_slot.d.next = self.nodes[r].upd_out_slot.val();
+                self.u_key.d.next = self.nodes[r].upd_out_key.val();
+                self.u_value.d.next = self.nodes[r].upd_out_value.val();
+            }
+            if self.nodes[r].resp_valid.val() {
+                self.resp_valid.next = true;
+                self.resp_status.next = self.nodes[r].resp_status.val();
+                self.resp_has_value.next = self.nodes[r].resp_has_value.val();
+                self.resp_value.next = self.nodes[r].resp_value.val();
+            }
+        }
+    }
+}
