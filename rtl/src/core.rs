@@ -218,7 +218,6 @@ pub struct Core {
     c_h: Constant<Round>,
     c_replicated: Constant<bool>,
     c_single: Constant<bool>,
-    c_r: Constant<Bits<4>>,
     slot_now: Signal<Local, bool>,
     serve_now: Signal<Local, bool>,
     i_valid: DFF<bool>,
@@ -271,6 +270,7 @@ pub struct Core {
     seen: Signal<Local, Bits<4>>,
     rr_ptr: Signal<Local, ReplicaNo>,
     got: Signal<Local, bool>,
+    passed: Signal<Local, bool>,
     pick: Signal<Local, ReplicaNo>,
     pick_next: Signal<Local, ReplicaNo>,
     to_serve: ReqLink,
@@ -345,7 +345,6 @@ impl Core {
             c_h: k(H as u64),
             c_replicated: Constant::new(R > 1),
             c_single: Constant::new(H == 0),
-            c_r: k(R as u64),
             slot_now: Default::default(),
             serve_now: Default::default(),
             i_valid: Default::default(),
@@ -398,6 +397,7 @@ impl Core {
             seen: Default::default(),
             rr_ptr: Default::default(),
             got: Default::default(),
+            passed: Default::default(),
             pick: Default::default(),
             pick_next: Default::default(),
             to_serve: ReqLink::new(ROUTE_TO_SERVE),
@@ -568,12 +568,16 @@ impl Logic for Core {
             }
         }
         self.pick_next.next = 0.into();
+        self.passed.next = false;
         if self.policy.q.val() == self.c_round_robin.val() {
             // The first live replica at or after the pointer, cyclically.
             self.got.next = false;
             self.pick.next = 0.into();
             for r in 0..R {
-                if !self.got.val() & self.live.val().get_bit(r) & (self.c_rep_no[r].val() >= self.rr_ptr.val()) {
+                if self.c_rep_no[r].val() == self.rr_ptr.val() {
+                    self.passed.next = true;
+                }
+                if !self.got.val() & self.passed.val() & self.live.val().get_bit(r) {
                     self.got.next = true;
                     self.pick.next = self.c_rep_no[r].val();
                 }

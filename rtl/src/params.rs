@@ -50,3 +50,5 @@ pub type Node = Bits<NODE_BITS>;
 pub type Shard = Bits<SHARD_BITS>;
 pub type Round = Bits<ROUND_BITS>;
 pub type Phase = Bits<PHASE_BITS>;
+/// Clients that come before the last one.
+pub const C_BEFORE_LAST: usize = C - 1;

@@ -187,6 +187,9 @@ impl Logic for Bank {
             self.bar_valid[j].d.next = self.bar_valid[j].q.val();
             self.bar_set[j].d.next = self.bar_set[j].q.val();
             self.bar_ways[j].d.next = self.bar_ways[j].q.val();
+        }
+        // (The last client's delete bars nobody this round.)
+        for j in 0..C_BEFORE_LAST {
             if (self.client.val().index() > j) & self.bar_valid[j].q.val() & (self.bar_set[j].q.val() == self.set.val()) {
                 self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
             }
@@ -342,6 +345,8 @@ impl Logic for Stash {
         for j in 0..C {
             self.bar[j].clock.next = self.clock.val();
             self.bar[j].d.next = self.bar[j].q.val();
+        }
+        for j in 0..C_BEFORE_LAST {
             if self.client.val().index() > j {
                 self.barred.next = self.barred.val() | self.bar[j].q.val();
             }
@@ -403,8 +408,6 @@ pub struct TableOp {
 /// What a serve slot answers, registered.
 #[derive(LogicInterface, Default)]
 pub struct RespOut {
-    pub slot: Signal<Out, bool>,
-    pub client: Signal<Out, Client>,
     pub valid: Signal<Out, bool>,
     pub status: Signal<Out, StatusCode>,
     pub has_value: Signal<Out, bool>,
@@ -451,8 +454,6 @@ pub struct TableEngine {
     lww_valid: Vec<DFF<bool>>,
     lww_key: Vec<DFF<Key>>,
     // outputs
-    r_slot: DFF<bool>,
-    r_client: DFF<Client>,
     r_valid: DFF<bool>,
     r_status: DFF<StatusCode>,
     r_has_value: DFF<bool>,
@@ -534,8 +535,6 @@ impl TableEngine {
             s_set: vec_of(BANKS),
             lww_valid: vec_of(C),
             lww_key: vec_of(C),
-            r_slot: Default::default(),
-            r_client: Default::default(),
             r_valid: Default::default(),
             r_status: Default::default(),
             r_has_value: Default::default(),
@@ -581,7 +580,7 @@ impl Logic for TableEngine {
     fn update(&mut self) {
         dff_setup!(
             self, clock, s_slot, s_apply, s_client, s_valid, s_op, s_key, s_value, s_delete, s_uslot, s_owned_ways,
-            s_owned_stash, r_slot, r_client, r_valid, r_status, r_has_value, r_value, u_valid, u_delete, u_slot,
+            s_owned_stash, r_valid, r_status, r_has_value, r_value, u_valid, u_delete, u_slot,
             u_key, u_value
         );
         // Stage 0: hash, address the banks, register the operation.
@@ -657,6 +656,9 @@ impl Logic for TableEngine {
             self.lww_key[j].clock.next = self.clock.val();
             self.lww_valid[j].d.next = self.lww_valid[j].q.val();
             self.lww_key[j].d.next = self.lww_key[j].q.val();
+        }
+        // (Client 0's own write never outranks another's.)
+        for j in 1..C {
             if (self.s_client.q.val().index() < j) & self.lww_valid[j].q.val() & (self.lww_key[j].q.val() == self.s_key.q.val()) {
                 self.skip.next = true;
             }
@@ -746,8 +748,6 @@ impl Logic for TableEngine {
             }
         }
         if self.run.val() {
-            self.r_slot.d.next = self.s_slot.q.val() & !self.s_apply.q.val();
-            self.r_client.d.next = self.s_client.q.val();
             self.r_valid.d.next = self.rv.val();
             self.r_status.d.next = self.rs.val();
             self.r_has_value.d.next = self.rhv.val();
@@ -763,8 +763,6 @@ impl Logic for TableEngine {
             }
             self.u_key.d.next = self.s_key.q.val();
         }
-        self.resp.slot.next = self.r_slot.q.val();
-        self.resp.client.next = self.r_client.q.val();
         self.resp.valid.next = self.r_valid.q.val();
         self.resp.status.next = self.r_status.q.val();
         self.resp.has_value.next = self.r_has_value.q.val();
@@ -793,11 +791,11 @@ mod tests {
         yosys_check("table_engine", &generate_verilog(&e));
     }
 
-    fn observed(e: &TableEngine) -> (Response, Option<Update>) {
+    fn observed(e: &TableEngine, client: u32) -> (Response, Option<Update>) {
         let status = Status::from_code(e.resp.status.val().to_u64() as u8).expect("a status code");
         let value = e.resp.has_value.val().then(|| e.resp.value.val().to_u64());
         let upd = e.upd.valid.val().then(|| Update {
-            client: e.resp.client.val().to_u64() as u32,
+            client,
             key: e.upd.key.val().to_u64(),
             set: (!e.upd.delete.val()).then(|| (e.upd.slot.val().to_u64() as u32, e.upd.value.val().to_u64())),
         });
@@ -846,8 +844,8 @@ mod tests {
             }
             clocks(&mut e, 1, |e| &mut e.clock);
             if i >= 1 && i <= n {
-                assert!(e.resp.slot.val(), "slot {} answered two clocks after it entered", i - 1);
-                got.push(observed(&e));
+                assert!(e.resp.valid.val(), "operation {} answered two clocks after it entered", i - 1);
+                got.push(observed(&e, ((i - 1) % C) as u32));
             }
         }
         got.truncate(n);

@@ -1,0 +1,32 @@
+//! Write the core's Verilog for the configuration this crate was built for
+//! (`TIDEKV_RTL_CONFIG`, see build.rs) into a directory:
+//! `tidekv_core.v` and `build.json` (the build numbers a wrapper needs).
+
+use rust_hdl::prelude::*;
+use std::path::PathBuf;
+use tidekv_rtl::core::Core;
+use tidekv_rtl::params::*;
+
+fn main() {
+    let out = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
+        eprintln!("usage: tidekv-rtl-gen OUTDIR   (configuration from TIDEKV_RTL_CONFIG at build time)");
+        std::process::exit(2)
+    });
+    std::fs::create_dir_all(&out).unwrap_or_else(|e| {
+        eprintln!("cannot create {}: {e}", out.display());
+        std::process::exit(5)
+    });
+    let mut core = Core::new();
+    core.connect_all();
+    let verilog = generate_verilog(&core).replace("module top(", "module tidekv_core(");
+    let path = out.join("tidekv_core.v");
+    std::fs::write(&path, verilog).unwrap_or_else(|e| {
+        eprintln!("cannot write {}: {e}", path.display());
+        std::process::exit(5)
+    });
+    let info = format!(
+        "{{\"config\": {CONFIG_NAME:?}, \"source\": {CONFIG_SOURCE:?}, \"clients\": {C}, \"fe_levels\": {H}, \"shards\": {S}, \"replicas\": {R}, \"clocks_per_round\": {T}, \"latency_rounds\": {LAT}, \"key_bits\": {KEY_BITS}, \"value_bits\": {VALUE_BITS}}}\n"
+    );
+    std::fs::write(out.join("build.json"), info).unwrap();
+    println!("{}: {} (T = {T} clocks per round)", CONFIG_NAME, path.display());
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The RTL's generation and checks for one configuration.
+#   scripts/rtl.sh verilog CONFIG OUTDIR   write OUTDIR/tidekv_core.v and build.json
+#   scripts/rtl.sh check CONFIG OUTDIR     verilog, verilator -Wall lint, yosys synth_ice40 and synth_ecp5
+# CONFIG is a preset name or a .toml file. Tools: VERILATOR, YOSYS.
+set -euo pipefail
+cmd=$1 cfg=$2 out=$3
+VERILATOR=${VERILATOR:-verilator}
+YOSYS=${YOSYS:-yosys}
+root=$(cd "$(dirname "$0")/.." && pwd)
+case $cfg in
+  *.toml) cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg") ;;
+esac
+mkdir -p "$out"
+TIDEKV_RTL_CONFIG=$cfg cargo run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
+[ "$cmd" = verilog ] && exit 0
+v=$out/tidekv_core.v
+"$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$v" --top-module tidekv_core
+echo "lint: verilator -Wall clean (waivers: rtl/lint.vlt)"
+for fam in ice40 ecp5; do
+  "$YOSYS" -q -l "$out/synth_$fam.log" -p "read_verilog $v; synth_$fam -top tidekv_core; stat" >/dev/null
+  cells=$(grep -E "Number of cells:" "$out/synth_$fam.log" | tail -1 | awk '{print $NF}')
+  echo "synth_$fam: ok, $cells cells (log $out/synth_$fam.log)"
+done
