@@ -21,7 +21,6 @@ use rust_hdl::prelude::*;
 use tidekv_defs::hash::{columns, AFFINE_SHIFT, FE_HASH_SEED};
 use tidekv_defs::{ReplicaPolicy, Status};
 
-pub type ReplicaMask = Bits<R>;
 pub type PolicyCode = Bits<2>;
 
 fn vec_of<T: Default>(n: usize) -> Vec<T> {
@@ -52,7 +51,7 @@ pub mod links {
     /// Route register (phase k+2) to collect, two rounds on.
     pub const PENDING: usize = 2 * T - 2;
     /// Collect register (phase k+1) to the clients, H rounds on.
-    pub const COLLECT_TO_CLIENT: usize = H * T - 1;
+    pub const COLLECT_TO_CLIENT: usize = if H == 0 { 0 } else { H * T - 1 };
     /// Replica update register to the apply pass (phase k) of the next round.
     pub const UPDATE: usize = T - SERVED_AT;
     /// Issue register (phase k+1) to the client's receive, LAT rounds on.
@@ -213,9 +212,11 @@ pub struct Core {
     c_last_phase: Constant<Phase>,
     c_clients: Constant<Phase>,
     c_serve_at: Constant<Phase>,
-    c_serve_end: Constant<Phase>,
     c_lat: Constant<Round>,
     c_h: Constant<Round>,
+    c_h_zero: Constant<bool>,
+    /// The leaf FE has begun to route (round >= H).
+    fe_started: DFF<bool>,
     c_replicated: Constant<bool>,
     c_single: Constant<bool>,
     slot_now: Signal<Local, bool>,
@@ -340,9 +341,10 @@ impl Core {
             c_last_phase: k((T - 1) as u64),
             c_clients: k(C as u64),
             c_serve_at: k(SERVE_AT as u64),
-            c_serve_end: k((SERVE_AT + C) as u64),
             c_lat: k(LAT as u64),
             c_h: k(H as u64),
+            c_h_zero: Constant::new(H == 0),
+            fe_started: Default::default(),
             c_replicated: Constant::new(R > 1),
             c_single: Constant::new(H == 0),
             slot_now: Default::default(),
@@ -426,7 +428,7 @@ impl Logic for Core {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, r_phase, r_round, i_valid, i_requested, i_op, i_key, i_value, a_slot, a_valid, a_op, a_key,
+            self, clock, r_phase, r_round, fe_started, i_valid, i_requested, i_op, i_key, i_value, a_slot, a_valid, a_op, a_key,
             a_value, a_affine, a_bucket, lfsr, policy, b_fwd, b_answered, b_shard, b_rep, b_op, b_key, b_value,
             u_valid, u_status, u_has_value, u_value
         );
@@ -472,11 +474,15 @@ impl Logic for Core {
         self.phase.next = self.r_phase.q.val();
         self.round.next = self.r_round.q.val();
         self.slot_now.next = self.r_phase.q.val() < self.c_clients.val();
-        self.serve_now.next = (self.r_phase.q.val() >= self.c_serve_at.val()) & (self.r_phase.q.val() < self.c_serve_end.val());
+        // (phase - SERVE_AT) wraps past C before SERVE_AT: T <= 2C < 2^PHASE_BITS + C.
+        self.serve_now.next = (self.r_phase.q.val() - self.c_serve_at.val()) < self.c_clients.val();
         if self.run.val() {
             if self.r_phase.q.val() == self.c_last_phase.val() {
                 self.r_phase.d.next = 0.into();
                 self.r_round.d.next = self.r_round.q.val() + 1;
+                if self.r_round.q.val() + 1 == self.c_h.val() {
+                    self.fe_started.d.next = true;
+                }
             } else {
                 self.r_phase.d.next = self.r_phase.q.val() + 1;
             }
@@ -503,7 +509,7 @@ impl Logic for Core {
         if self.run.val() {
             self.shard_map.read_address.next = self.fe_hash.hash.val().get_bits::<BUCKET_ADDR_BITS>(8);
             // The model's leaf FE first routes in round H: its LFSR draws from then on.
-            self.a_slot.d.next = self.slot_now.val() & (self.r_round.q.val() >= self.c_h.val());
+            self.a_slot.d.next = self.slot_now.val() & self.fe_started.q.val();
             self.a_valid.d.next = self.slot_now.val() & self.to_first.q_valid.val();
             self.a_op.d.next = self.to_first.q_op.val();
             self.a_key.d.next = self.to_first.q_key.val();
@@ -717,6 +723,7 @@ impl Logic for Core {
         if self.reset.val() {
             self.r_phase.d.next = 0.into();
             self.r_round.d.next = 0.into();
+            self.fe_started.d.next = self.c_h_zero.val();
             self.lfsr.d.next = self.c_seed.val();
             self.policy.d.next = self.c_policy.val();
             for s in 0..S {

@@ -21,8 +21,22 @@ pub const BUCKET_ADDR_BITS: usize = if BUCKET_BITS == 0 { 1 } else { BUCKET_BITS
 pub const ENTRY_BITS: usize = 1 + KEY_BITS + VALUE_BITS;
 /// Main-table ways of one replica.
 pub const MAIN_WAYS: usize = BANKS * WAYS;
-/// Stash entries, at least one in the widths (an empty stash is never used).
-pub const STASH_W: usize = if STASH_N == 0 { 1 } else { STASH_N };
+/// rust-hdl declares a one-bit `Bits<1>` as a scalar, which Verilator will
+/// not bit-select: every mask the logic indexes is at least two bits wide.
+const fn mask_bits(n: usize) -> usize {
+    if n < 2 {
+        2
+    } else {
+        n
+    }
+}
+/// Stash entries in the widths: at least two (entries past `STASH_N` are
+/// never used).
+pub const STASH_W: usize = mask_bits(STASH_N);
+/// Width of a mask of the ways of one set.
+pub const WAY_MASK_BITS: usize = mask_bits(WAYS);
+/// Width of a mask of a shard's replicas.
+pub const REPLICA_MASK_BITS: usize = mask_bits(R);
 /// Replica nodes `shard * R + replica`.
 pub const NODES: usize = S * R;
 /// Width of a round counter; 2^48 rounds is years at any clock.
@@ -44,7 +58,8 @@ pub type Client = Bits<CLIENT_BITS>;
 pub type SlotNo = Bits<SLOT_BITS>;
 pub type OpCode = Bits<OP_BITS>;
 pub type StatusCode = Bits<STATUS_BITS>;
-pub type WayMask = Bits<WAYS>;
+pub type WayMask = Bits<WAY_MASK_BITS>;
+pub type ReplicaMask = Bits<REPLICA_MASK_BITS>;
 pub type StashMask = Bits<STASH_W>;
 pub type Node = Bits<NODE_BITS>;
 pub type Shard = Bits<SHARD_BITS>;

@@ -155,7 +155,7 @@ pub struct ShardGroup {
     pub client: Signal<In, Client>,
     pub rot: Signal<In, ReplicaNo>,
     /// Crash-stopped replicas.
-    pub failed: Signal<In, Bits<R>>,
+    pub failed: Signal<In, ReplicaMask>,
     pub fwd_valid: Signal<In, bool>,
     pub fwd_shard: Signal<In, Shard>,
     pub fwd_rep: Signal<In, ReplicaNo>,
