@@ -6,8 +6,14 @@ CARGO  ?= cargo
 PRESET ?= replicated-c10-s2-r3
 TRACE  ?= examples/mixed.jsonl
 TIDEKV := target/release/tidekv
+VERILATOR ?= verilator
+YOSYS     ?= yosys
+PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
+# `make verilog PRESET=NAME` or `make verilog CONFIG=FILE`
+RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
+RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench clean verilog rtl-check
 
 all: build
 
@@ -25,6 +31,18 @@ test: deps
 	$(CARGO) build --release -p tidekv-host
 	@test -x $(TIDEKV) && echo "built $(TIDEKV)"
 	CARGO=$(CARGO) scripts/cargo-test.sh
+	$(MAKE) rtl-check
+
+## verilog: the core's Verilog for one configuration, in build/rtl/NAME/
+verilog:
+	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh verilog $(RTL_CONFIG) build/rtl/$(RTL_NAME)
+
+## rtl-check: every preset generates, lints (verilator -Wall) and
+## synthesizes (yosys synth_ice40, synth_ecp5)
+rtl-check:
+	@for p in $(PRESETS); do \
+	  VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
+	done
 
 ## demo: replay a shipped trace on the model and summarise it
 demo: deps build
