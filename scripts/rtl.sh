@@ -17,8 +17,18 @@ TIDEKV_RTL_CONFIG=$cfg cargo run -q --release -p tidekv-rtl --bin tidekv-rtl-gen
 v=$out/tidekv_core.v
 "$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$v" --top-module tidekv_core
 echo "lint: verilator -Wall clean (waivers: rtl/lint.vlt)"
+# Both families at once: the machine has two cores and yosys uses one.
+pids=()
 for fam in ice40 ecp5; do
-  "$YOSYS" -q -l "$out/synth_$fam.log" -p "read_verilog $v; synth_$fam -top tidekv_core; stat" >/dev/null
+  "$YOSYS" -q -l "$out/synth_$fam.log" -p "read_verilog $v; synth_$fam -top tidekv_core; stat" >/dev/null &
+  pids+=($!)
+done
+for i in 0 1; do
+  fam=$([ $i = 0 ] && echo ice40 || echo ecp5)
+  if ! wait "${pids[$i]}"; then
+    echo "synth_$fam failed: see $out/synth_$fam.log" >&2
+    exit 1
+  fi
   cells=$(grep -E "Number of cells:" "$out/synth_$fam.log" | tail -1 | awk '{print $NF}')
   echo "synth_$fam: ok, $cells cells (log $out/synth_$fam.log)"
 done
