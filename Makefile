@@ -13,7 +13,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: all deps build test demo bench clean verilog rtl-check
+.PHONY: all deps build test demo bench clean verilog rtl-check rtl-synth-all
 
 all: build
 
@@ -37,9 +37,19 @@ test: deps
 verilog:
 	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh verilog $(RTL_CONFIG) build/rtl/$(RTL_NAME)
 
-## rtl-check: every preset generates, lints (verilator -Wall) and
-## synthesizes (yosys synth_ice40, synth_ecp5)
+## rtl-check (in make test): every preset generates and lints (verilator
+## -Wall); the RTL test configuration (FE, shards, replicas) and single-c10
+## also synthesize (yosys synth_ice40, synth_ecp5)
 rtl-check:
+	@for p in $(PRESETS); do \
+	  VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; \
+	done
+	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check rtl/test.toml build/rtl/test
+	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check single-c10 build/rtl/single-c10
+
+## rtl-synth-all: every preset synthesized for both families (slow: the
+## larger presets take several minutes each in yosys)
+rtl-synth-all:
 	@for p in $(PRESETS); do \
 	  VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
 	done
