@@ -35,23 +35,23 @@ test: deps
 
 ## verilog: the core's Verilog for one configuration, in build/rtl/NAME/
 verilog:
-	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh verilog $(RTL_CONFIG) build/rtl/$(RTL_NAME)
+	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh verilog $(RTL_CONFIG) build/rtl/$(RTL_NAME)
 
 ## rtl-check (in make test): every preset generates and lints (verilator
 ## -Wall); the RTL test configuration (FE, shards, replicas) and single-c10
 ## also synthesize (yosys synth_ice40, synth_ecp5)
 rtl-check:
 	@for p in $(PRESETS); do \
-	  VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; \
+	  CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; \
 	done
-	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check rtl/test.toml build/rtl/test
-	VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check single-c10 build/rtl/single-c10
+	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check rtl/test.toml build/rtl/test
+	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check single-c10 build/rtl/single-c10
 
 ## rtl-synth-all: every preset synthesized for both families (slow: the
 ## larger presets take several minutes each in yosys)
 rtl-synth-all:
 	@for p in $(PRESETS); do \
-	  VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
+	  CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
 	done
 
 ## demo: replay a shipped trace on the model and summarise it

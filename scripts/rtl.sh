@@ -13,7 +13,7 @@ case $cfg in
   *.toml) cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg") ;;
 esac
 mkdir -p "$out"
-TIDEKV_RTL_CONFIG=$cfg cargo run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
+TIDEKV_RTL_CONFIG=$cfg "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
 [ "$cmd" = verilog ] && exit 0
 v=$out/tidekv_core.v
 "$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$v" --top-module tidekv_core
