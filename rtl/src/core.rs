@@ -17,22 +17,13 @@ use crate::delay::Delay;
 use crate::hash::H3Hash;
 use crate::params::*;
 use crate::replica::{ReplicaNo, ShardGroup};
+use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
 use tidekv_defs::hash::{columns, AFFINE_SHIFT, FE_HASH_SEED};
 use tidekv_defs::{ReplicaPolicy, Status};
 
 pub type PolicyCode = Bits<2>;
 
-fn vec_of<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
-
-fn k<T: Synth>(v: u64) -> Constant<T>
-where
-    T: From<u64>,
-{
-    Constant::new(T::from(v))
-}
 
 /// Link delays in clocks: from the clock a producer's output register holds
 /// slot `k` to the clock its consumer takes slot `k` one round later.
@@ -53,7 +44,7 @@ pub mod links {
     /// Collect register (phase k+1) to the clients, H rounds on.
     pub const COLLECT_TO_CLIENT: usize = if H == 0 { 0 } else { H * T - 1 };
     /// Replica update register to the apply pass (phase k) of the next round.
-    pub const UPDATE: usize = T - SERVED_AT;
+    pub const UPDATE: usize = SERVED_TO_NEXT;
     /// Issue register (phase k+1) to the client's receive, LAT rounds on.
     pub const OUTSTANDING: usize = LAT * T - 1;
 }
@@ -739,7 +730,7 @@ impl Logic for Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{clocks, settle, yosys_check};
+    use crate::testutil::{clocks, response_of, settle, yosys_check};
     use tidekv_defs::hash::splitmix64;
     use tidekv_defs::{Op, Request, Response};
     use tidekv_sim::model::Model;
@@ -786,9 +777,7 @@ mod tests {
                     assert_eq!(c.resp_client.val().to_u64(), ph as u64);
                     if c.resp_issued.val() {
                         assert_eq!(c.resp_round.val().to_u64(), u - LAT as u64);
-                        let status = Status::from_code(c.resp_status.val().to_u64() as u8).unwrap();
-                        let value = c.resp_has_value.val().then(|| c.resp_value.val().to_u64());
-                        got[ph] = Some(Response { status, value });
+                        got[ph] = Some(response_of(c.resp_status.val(), c.resp_has_value.val(), c.resp_value.val()));
                     }
                 }
                 clocks(&mut c, 1, |c| &mut c.clock);

@@ -9,6 +9,7 @@ pub mod hash;
 pub mod params;
 pub mod replica;
 pub mod table;
+pub mod util;
 
 #[cfg(test)]
 pub(crate) mod testutil;

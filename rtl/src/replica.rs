@@ -5,6 +5,7 @@
 use crate::params::*;
 use crate::delay::Delay;
 use crate::table::TableEngine;
+use crate::util::k;
 use rust_hdl::prelude::*;
 
 pub type ReplicaNo = Bits<REPLICA_BITS>;
@@ -50,7 +51,6 @@ pub struct ReplicaNode {
     /// Way w (stash entry i) is mine in the rotation `own_way[w]` (`own_stash[i]`).
     own_way: Vec<Constant<ReplicaNo>>,
     own_stash: Vec<Constant<ReplicaNo>>,
-    present: Constant<StashMask>,
     ow: Signal<Local, WayMask>,
     os: Signal<Local, StashMask>,
 }
@@ -58,7 +58,7 @@ pub struct ReplicaNode {
 impl ReplicaNode {
     pub fn new(shard: usize, rep: usize) -> Self {
         // (i + rot) mod R == rep  <=>  rot == (rep - i) mod R
-        let rot_of = |i: usize| Constant::new(Bits::from(((rep + R * 64 - i) % R) as u64));
+        let rot_of = |i: usize| k(((rep + R * 64 - i) % R) as u64);
         ReplicaNode {
             clock: Default::default(),
             run: Default::default(),
@@ -89,11 +89,10 @@ impl ReplicaNode {
             upd_out_slot: Default::default(),
             upd_out_key: Default::default(),
             upd_out_value: Default::default(),
-            my_shard: Constant::new(Bits::from(shard as u64)),
-            my_rep: Constant::new(Bits::from(rep as u64)),
+            my_shard: k(shard as u64),
+            my_rep: k(rep as u64),
             own_way: (0..WAYS).map(rot_of).collect(),
             own_stash: (0..STASH_W).map(rot_of).collect(),
-            present: Constant::new(Bits::from(tidekv_defs::config::mask(STASH_N as u32))),
             ow: Default::default(),
             os: Default::default(),
         }
@@ -123,7 +122,7 @@ impl Logic for ReplicaNode {
             self.os.next = self.os.val().replace_bit(i, self.rot.val() == self.own_stash[i].val());
         }
         self.engine.op.owned_ways.next = self.ow.val();
-        self.engine.op.owned_stash.next = self.os.val() & self.present.val();
+        self.engine.op.owned_stash.next = self.os.val();
         self.engine.op.client.next = self.client.val();
         self.engine.op.slot.next = (self.apply_slot.val() | self.serve_slot.val()) & !self.failed.val();
         self.engine.op.apply.next = self.apply_slot.val();
@@ -198,7 +197,7 @@ impl ShardGroup {
             resp_has_value: Default::default(),
             resp_value: Default::default(),
             nodes: (0..R).map(|r| ReplicaNode::new(shard, r)).collect(),
-            rep_no: (0..R).map(|r| Constant::new(Bits::from(r as u64))).collect(),
+            rep_no: (0..R).map(|r| k(r as u64)).collect(),
             u_valid: Delay::new(l),
             u_origin: Delay::new(l),
             u_delete: Delay::new(l),

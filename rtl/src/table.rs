@@ -11,6 +11,7 @@
 
 use crate::hash::H3Hash;
 use crate::params::*;
+use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
 use tidekv_defs::hash::TABLE_BANK_STRIDE;
 use tidekv_defs::{Op, Status};
@@ -79,10 +80,6 @@ pub struct Bank {
     clear_here: Signal<Local, WayMask>,
 }
 
-fn vec_of<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
-
 /// An empty table: every used bit starts at zero (FPGA and Verilator alike).
 fn empty_used() -> RAM<bool, SET_ADDR_BITS> {
     RAM::new((0..1u64 << SET_ADDR_BITS).map(|a| (Bits::from(a), false)).collect())
@@ -116,7 +113,7 @@ impl Bank {
             bar_valid: vec_of(C),
             bar_set: vec_of(C),
             bar_ways: vec_of(C),
-            slot_no: (0..WAYS).map(|w| Constant::new(Bits::from((bank * WAYS + w) as u64))).collect(),
+            slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
             w_used: vec_of(WAYS),
             w_key: vec_of(WAYS),
             w_val: vec_of(WAYS),
@@ -300,8 +297,8 @@ impl Stash {
             e_key: vec_of(STASH_W),
             e_val: vec_of(STASH_W),
             bar: vec_of(C),
-            slot_no: (0..STASH_W).map(|i| Constant::new(Bits::from((MAIN_WAYS + i) as u64))).collect(),
-            present: Constant::new(Bits::from(tidekv_defs::config::mask(STASH_N as u32))),
+            slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
+            present: k(tidekv_defs::config::mask(STASH_N as u32)),
             used: Default::default(),
             barred: Default::default(),
             free: Default::default(),
@@ -502,8 +499,8 @@ impl Default for TableEngine {
 impl TableEngine {
     pub fn new() -> TableEngine {
         let cols = tidekv_defs::hash::columns(tidekv_defs::hash::TABLE_HASH_SEED);
-        let code = |op: Op| Constant::new(Bits::from(u64::from(op.code())));
-        let st = |s: Status| Constant::new(Bits::from(u64::from(s.code())));
+        let code = |op: Op| k(u64::from(op.code()));
+        let st = |s: Status| k(u64::from(s.code()));
         TableEngine {
             clock: Default::default(),
             run: Default::default(),
@@ -778,7 +775,7 @@ impl Logic for TableEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{clocks, yosys_check};
+    use crate::testutil::{clocks, response_of, yosys_check};
     use tidekv_defs::hash::{splitmix64, H3};
     use tidekv_defs::layout::Update;
     use tidekv_defs::{Request, Response};
@@ -792,14 +789,13 @@ mod tests {
     }
 
     fn observed(e: &TableEngine, client: u32) -> (Response, Option<Update>) {
-        let status = Status::from_code(e.resp.status.val().to_u64() as u8).expect("a status code");
-        let value = e.resp.has_value.val().then(|| e.resp.value.val().to_u64());
+        let resp = response_of(e.resp.status.val(), e.resp.has_value.val(), e.resp.value.val());
         let upd = e.upd.valid.val().then(|| Update {
             client,
             key: e.upd.key.val().to_u64(),
             set: (!e.upd.delete.val()).then(|| (e.upd.slot.val().to_u64() as u32, e.upd.value.val().to_u64())),
         });
-        (Response { status, value }, upd)
+        (resp, upd)
     }
 
     /// Back-to-back serve slots on few keys (so consecutive operations hit

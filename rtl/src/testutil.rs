@@ -1,6 +1,7 @@
 //! Helpers for the blocks' own tests: rust-hdl's simulator driven clock by
 //! clock, and yosys's check of generated Verilog.
 
+use crate::params::{StatusCode, Value};
 use rust_hdl::prelude::*;
 
 /// Let the combinational logic settle; panics on an oscillation.
@@ -19,9 +20,10 @@ pub fn clocks<B: Block>(u: &mut B, n: usize, clk: impl Fn(&mut B) -> &mut Signal
     }
 }
 
-/// Settle without a clock.
-pub fn sim_clocks<B: Block>(u: &mut B, _n: usize) {
-    settle(u);
+/// A response as the RTL's status, has-value and value signals carry it.
+pub fn response_of(status: StatusCode, has_value: bool, value: Value) -> tidekv_defs::Response {
+    let status = tidekv_defs::Status::from_code(status.to_u64() as u8).expect("a status code");
+    tidekv_defs::Response { status, value: has_value.then(|| value.to_u64()) }
 }
 
 /// rust-hdl's yosys check (read, hierarchy, proc: undriven nets, latches),
