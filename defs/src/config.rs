@@ -59,6 +59,9 @@ pub struct BuildConfig {
     pub table_banks: u32,
     pub table_ways: u32,
     pub table_stash: u32,
+    /// Longest client-calendar period a schedule may have (a power of two):
+    /// the depth of the RTL's calendar memory.
+    pub calendar_max: u32,
 }
 
 impl BuildConfig {
@@ -93,6 +96,16 @@ impl BuildConfig {
             self.clients.max(TABLE_LATENCY_CLOCKS)
         }
     }
+    /// Fewest rounds between two schedule swaps: the swapped-out copy serves
+    /// the requests the FE tree still carries for `H` rounds (docs/DESIGN.md,
+    /// "Schedules in the RTL").
+    pub fn schedule_gap(&self) -> u64 {
+        if self.fe_levels == 0 {
+            1
+        } else {
+            u64::from(self.fe_levels) + 1
+        }
+    }
     pub fn topology(&self) -> &'static str {
         match (self.fe_levels, self.replicas) {
             (0, _) => "single",
@@ -121,6 +134,10 @@ impl BuildConfig {
         range("build.table_banks", self.table_banks, 1, MAX_TABLE_BANKS)?;
         range("build.table_ways", self.table_ways, 1, MAX_TABLE_WAYS)?;
         range("build.table_stash", self.table_stash, 0, MAX_TABLE_STASH)?;
+        range("build.calendar_max", self.calendar_max, 1, MAX_CALENDAR_PERIOD as u32)?;
+        if !self.calendar_max.is_power_of_two() {
+            return err("build.calendar_max", format!("{} is not a power of two", self.calendar_max));
+        }
         if self.fe_levels == 0 && (self.shards != 1 || self.replicas != 1) {
             return err(
                 "build.fe_levels",
@@ -303,11 +320,11 @@ impl ScheduleSpec {
             s.seed = check_seed(seed).map_err(|e| ConfigError::new(src, &field("seed"), e))?;
         }
         if let Some(cal) = &self.calendar {
-            if cal.is_empty() || cal.len() > MAX_CALENDAR_PERIOD {
+            if cal.is_empty() || cal.len() > build.calendar_max as usize {
                 return Err(ConfigError::new(
                     src,
                     &field("calendar"),
-                    format!("has {} rounds; the period must be 1..={MAX_CALENDAR_PERIOD}", cal.len()),
+                    format!("has {} rounds; the period must be 1..={} (build.calendar_max)", cal.len(), build.calendar_max),
                 ));
             }
             s.calendar = Vec::with_capacity(cal.len());
@@ -401,6 +418,8 @@ struct BuildFile {
     table_ways: u32,
     #[serde(default = "default_stash")]
     table_stash: u32,
+    #[serde(default = "default_calendar_max")]
+    calendar_max: u32,
 }
 
 fn one() -> u32 {
@@ -417,6 +436,9 @@ fn default_ways() -> u32 {
 }
 fn default_stash() -> u32 {
     8
+}
+fn default_calendar_max() -> u32 {
+    16
 }
 
 /// The presets shipped in `presets/`, compiled in so every tool has them.
@@ -445,6 +467,7 @@ impl Config {
             table_banks: b.table_banks,
             table_ways: b.table_ways,
             table_stash: b.table_stash,
+            calendar_max: b.calendar_max,
         };
         build.validate(src)?;
         let schedule = file.schedule.resolve(&build, &Schedule::default_for(&build), src, "schedule.")?;

@@ -8,6 +8,7 @@ pub mod gen;
 pub mod hash;
 pub mod layout;
 pub mod prng;
+pub mod regs;
 pub mod trace;
 
 pub use codes::{Op, Request, Response, Status};

@@ -204,8 +204,16 @@ pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, T
     let mut timeline: Vec<(u64, Schedule)> = vec![(0, initial.clone())];
     for (line, round, spec) in &raw_schedules {
         let prev = &timeline.last().expect("initial").1;
-        if timeline.len() > 1 && timeline.last().map(|t| t.0) == Some(*round) {
-            return terr(*line, format!("a schedule already takes effect in round {round}"));
+        if let (true, Some(&(last, _))) = (timeline.len() > 1, timeline.last()) {
+            if *round < last + b.schedule_gap() {
+                return terr(
+                    *line,
+                    format!(
+                        "a schedule already takes effect in round {last}; the next may take effect from round {} on (the device keeps two schedule copies)",
+                        last + b.schedule_gap()
+                    ),
+                );
+            }
         }
         let s = spec.resolve(b, prev, &format!("line {line}"), "schedule.").map_err(|e| TraceError {
             line: *line,

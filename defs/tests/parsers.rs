@@ -181,7 +181,7 @@ fn config_invariants(c: &Config) -> Result<(), TestCaseError> {
     prop_assert_eq!(s.shard_map.len(), b.buckets as usize);
     prop_assert!(s.shard_map.iter().all(|&x| u32::from(x) < b.shards));
     prop_assert!(s.seed != 0);
-    prop_assert!(!s.calendar.is_empty() && s.calendar.len() <= 4096);
+    prop_assert!(!s.calendar.is_empty() && s.calendar.len() <= b.calendar_max as usize);
     let clients_mask = if b.clients == 64 { u64::MAX } else { (1u64 << b.clients) - 1 };
     prop_assert!(s.calendar.iter().all(|&row| row & !clients_mask == 0));
     prop_assert_eq!(s.failed.len(), b.shards as usize);
@@ -346,6 +346,7 @@ fn check_trace(text: &str, cfg: &Config) -> Result<Option<TraceError>, TestCaseE
 fn valid_trace(cfg: &Config) -> impl Strategy<Value = Vec<String>> {
     let b = cfg.build.clone();
     let (c, s, r, buckets) = (b.clients, b.shards, b.replicas, b.buckets as usize);
+    let gap = b.schedule_gap();
     (
         prop::collection::vec((0u64..30, 0..c, 0usize..5, any::<u32>(), any::<u32>()), 0..40),
         prop::collection::vec((0..s, 0..r, 0u64..30, prop::option::of(1u64..10)), 0..3),
@@ -379,11 +380,15 @@ fn valid_trace(cfg: &Config) -> impl Strategy<Value = Vec<String>> {
                     }
                 }
             }
-            let mut rounds = BTreeSet::new();
+            // Swaps at least `schedule_gap` rounds apart (the device's two copies).
+            let mut scheds = scheds;
+            scheds.sort_by_key(|s| s.0);
+            let mut last: Option<u64> = None;
             for (round, map, policy, seed, period) in scheds {
-                if !rounds.insert(round) {
+                if last.is_some_and(|l| round < l + gap) {
                     continue;
                 }
+                last = Some(round);
                 let mut fields = Vec::new();
                 if let Some(m) = map {
                     fields.push(format!("\"shard_map\": {m:?}"));

@@ -54,6 +54,7 @@ pub mod links {
 pub struct ReqLink {
     pub clock: Signal<In, Clock>,
     pub run: Signal<In, bool>,
+    pub clear: Signal<In, bool>,
     pub d_valid: Signal<In, bool>,
     pub d_op: Signal<In, OpCode>,
     pub d_key: Signal<In, Key>,
@@ -73,6 +74,7 @@ impl ReqLink {
         ReqLink {
             clock: Default::default(),
             run: Default::default(),
+            clear: Default::default(),
             d_valid: Default::default(),
             d_op: Default::default(),
             d_key: Default::default(),
@@ -97,6 +99,10 @@ impl Logic for ReqLink {
         self.key.clock.next = self.clock.val();
         self.value.clock.next = self.clock.val();
         self.valid.run.next = self.run.val();
+        self.valid.clear.next = self.clear.val();
+        self.op.clear.next = self.clear.val();
+        self.key.clear.next = self.clear.val();
+        self.value.clear.next = self.clear.val();
         self.op.run.next = self.run.val();
         self.key.run.next = self.run.val();
         self.value.run.next = self.run.val();
@@ -116,6 +122,7 @@ impl Logic for ReqLink {
 pub struct RespLink {
     pub clock: Signal<In, Clock>,
     pub run: Signal<In, bool>,
+    pub clear: Signal<In, bool>,
     pub d_valid: Signal<In, bool>,
     pub d_status: Signal<In, StatusCode>,
     pub d_has_value: Signal<In, bool>,
@@ -135,6 +142,7 @@ impl RespLink {
         RespLink {
             clock: Default::default(),
             run: Default::default(),
+            clear: Default::default(),
             d_valid: Default::default(),
             d_status: Default::default(),
             d_has_value: Default::default(),
@@ -159,6 +167,10 @@ impl Logic for RespLink {
         self.has_value.clock.next = self.clock.val();
         self.value.clock.next = self.clock.val();
         self.valid.run.next = self.run.val();
+        self.valid.clear.next = self.clear.val();
+        self.status.clear.next = self.clear.val();
+        self.has_value.clear.next = self.clear.val();
+        self.value.clear.next = self.clear.val();
         self.status.run.next = self.run.val();
         self.has_value.run.next = self.run.val();
         self.value.run.next = self.run.val();

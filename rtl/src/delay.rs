@@ -9,10 +9,13 @@ use rust_hdl::prelude::*;
 pub struct Delay<T: Synth> {
     pub clock: Signal<In, Clock>,
     pub run: Signal<In, bool>,
+    /// Empty the line (reset).
+    pub clear: Signal<In, bool>,
     pub d: Signal<In, T>,
     pub q: Signal<Out, T>,
     line: Vec<DFF<T>>,
     bypass: Constant<bool>,
+    zero: Constant<T>,
 }
 
 impl<T: Synth> Delay<T> {
@@ -21,10 +24,12 @@ impl<T: Synth> Delay<T> {
         Delay {
             clock: Default::default(),
             run: Default::default(),
+            clear: Default::default(),
             d: Default::default(),
             q: Default::default(),
             line: (0..clocks.max(1)).map(|_| DFF::default()).collect(),
             bypass: Constant::new(clocks == 0),
+            zero: Constant::new(T::default()),
         }
     }
 }
@@ -43,6 +48,11 @@ impl<T: Synth> Logic for Delay<T> {
                 self.line[i].d.next = self.line[i - 1].q.val();
             }
         }
+        if self.clear.val() {
+            for i in 0..self.line.len() {
+                self.line[i].d.next = self.zero.val();
+            }
+        }
         if !self.bypass.val() {
             for i in 0..self.line.len() {
                 self.q.next = self.line[i].q.val();
@@ -54,7 +64,7 @@ impl<T: Synth> Logic for Delay<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{clocks, yosys_check};
+    use crate::testutil::{clocks, settle, yosys_check};
 
     #[test]
     fn delay_generates_and_synthesizes() {
@@ -76,5 +86,10 @@ mod tests {
             seen.push(d.q.val().to_u64());
         }
         assert_eq!(seen, vec![0, 1, 1, 2, 4, 5]);
+        d.clear.next = true;
+        clocks(&mut d, 1, |d| &mut d.clock);
+        d.clear.next = false;
+        settle(&mut d);
+        assert_eq!(d.q.val().to_u64(), 0, "cleared");
     }
 }

@@ -4,7 +4,9 @@
 //! tests: Verilog generation checked by yosys, and a short simulation.
 
 pub mod core;
+pub mod crc;
 pub mod delay;
+pub mod gen;
 pub mod hash;
 pub mod params;
 pub mod replica;

@@ -36,6 +36,14 @@ pub struct TableWrite {
     pub serve_slot: Signal<In, bool>,
 }
 
+/// One slot of a table as the memory holds it (a maintenance read-out).
+#[derive(LogicInterface, Default)]
+pub struct SlotOut {
+    pub used: Signal<Out, bool>,
+    pub key: Signal<Out, Key>,
+    pub value: Signal<Out, Value>,
+}
+
 /// One bank: `WAYS` ways of `2^SET_BITS` sets.
 #[derive(LogicBlock)]
 pub struct Bank {
@@ -57,6 +65,13 @@ pub struct Bank {
     pub has_free: Signal<Out, bool>,
     pub free_slot: Signal<Out, SlotNo>,
     pub load: Signal<Out, Load>,
+    /// Empty the forwarding and bar registers.
+    pub clear: Signal<In, bool>,
+    /// Mark every way of set `rd_set` unused.
+    pub wipe: Signal<In, bool>,
+    /// Show slot `sw_slot` of the set read in the clock before (raw memory).
+    pub sw_slot: Signal<In, SlotNo>,
+    pub sw: SlotOut,
     used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
     val_ram: Vec<RAM<Value, SET_ADDR_BITS>>,
@@ -102,6 +117,10 @@ impl Bank {
             has_free: Default::default(),
             free_slot: Default::default(),
             load: Default::default(),
+            clear: Default::default(),
+            wipe: Default::default(),
+            sw_slot: Default::default(),
+            sw: Default::default(),
             used_ram: (0..WAYS).map(|_| empty_used()).collect(),
             key_ram: vec_of(WAYS),
             val_ram: vec_of(WAYS),
@@ -248,6 +267,30 @@ impl Logic for Bank {
                 self.bar_ways[j].d.next = self.clear_here.val();
             }
         }
+        // Maintenance: read-out, wipe, clear.
+        self.sw.used.next = false;
+        self.sw.key.next = 0.into();
+        self.sw.value.next = 0.into();
+        for w in 0..WAYS {
+            if self.sw_slot.val() == self.slot_no[w].val() {
+                self.sw.used.next = self.used_ram[w].read_data.val();
+                self.sw.key.next = self.key_ram[w].read_data.val();
+                self.sw.value.next = self.val_ram[w].read_data.val();
+            }
+            if self.wipe.val() {
+                self.used_ram[w].write_address.next = self.rd_set.val();
+                self.used_ram[w].write_data.next = false;
+                self.used_ram[w].write_enable.next = true;
+            }
+            if self.wipe.val() | self.clear.val() {
+                self.lw_valid[w].d.next = false;
+            }
+        }
+        if self.clear.val() {
+            for j in 0..C {
+                self.bar_valid[j].d.next = false;
+            }
+        }
     }
 }
 
@@ -265,6 +308,13 @@ pub struct Stash {
     pub hit_value: Signal<Out, Value>,
     pub has_free: Signal<Out, bool>,
     pub free_slot: Signal<Out, SlotNo>,
+    /// Empty the bar registers.
+    pub clear: Signal<In, bool>,
+    /// Mark every entry unused.
+    pub wipe: Signal<In, bool>,
+    /// Show entry `sw_slot`.
+    pub sw_slot: Signal<In, SlotNo>,
+    pub sw: SlotOut,
     e_used: Vec<DFF<bool>>,
     e_key: Vec<DFF<Key>>,
     e_val: Vec<DFF<Value>>,
@@ -293,6 +343,10 @@ impl Stash {
             hit_value: Default::default(),
             has_free: Default::default(),
             free_slot: Default::default(),
+            clear: Default::default(),
+            wipe: Default::default(),
+            sw_slot: Default::default(),
+            sw: Default::default(),
             e_used: vec_of(STASH_W),
             e_key: vec_of(STASH_W),
             e_val: vec_of(STASH_W),
@@ -378,6 +432,23 @@ impl Logic for Stash {
                     self.bar[j].d.next = 0.into();
                 }
             }
+            if self.clear.val() {
+                self.bar[j].d.next = 0.into();
+            }
+        }
+        // Maintenance: read-out, wipe.
+        self.sw.used.next = false;
+        self.sw.key.next = 0.into();
+        self.sw.value.next = 0.into();
+        for i in 0..STASH_W {
+            if self.sw_slot.val() == self.slot_no[i].val() {
+                self.sw.used.next = self.used.val().get_bit(i);
+                self.sw.key.next = self.e_key[i].q.val();
+                self.sw.value.next = self.e_val[i].q.val();
+            }
+            if self.wipe.val() {
+                self.e_used[i].d.next = false;
+            }
         }
     }
 }
@@ -400,6 +471,23 @@ pub struct TableOp {
     /// Serve: the slots this replica may fill this round.
     pub owned_ways: Signal<In, WayMask>,
     pub owned_stash: Signal<In, StashMask>,
+}
+
+/// Maintenance of a table while the core is paused (docs/DESIGN.md,
+/// "Reset and recovery"): reset, wipe, read-out for a copy.
+#[derive(LogicInterface, Default)]
+pub struct TableSweep {
+    /// Empty the pipeline and its per-round registers (reset).
+    pub clear: Signal<In, bool>,
+    /// Mark every slot of set `set` in every bank (and the whole stash) unused.
+    pub wipe: Signal<In, bool>,
+    /// Read set `set` this clock (the engine is stopped).
+    pub read: Signal<In, bool>,
+    pub set: Signal<In, SetAddr>,
+    /// The slot `slot` of the set read in the clock before appears on `out`.
+    pub slot: Signal<In, SlotNo>,
+    /// Forget last round's own writes (a replica about to rejoin).
+    pub forget: Signal<In, bool>,
 }
 
 /// What a serve slot answers, registered.
@@ -431,6 +519,9 @@ pub struct TableEngine {
     pub op: TableOp,
     pub resp: RespOut,
     pub upd: UpdOut,
+    pub sweep: TableSweep,
+    /// The slot `sweep.slot` of the set read in the clock before.
+    pub sweep_out: SlotOut,
     hash: Vec<H3Hash<KEY_BITS, SET_ADDR_BITS>>,
     banks: Vec<Bank>,
     stash: Stash,
@@ -507,6 +598,8 @@ impl TableEngine {
             op: Default::default(),
             resp: Default::default(),
             upd: Default::default(),
+            sweep: Default::default(),
+            sweep_out: Default::default(),
             hash: (0..BANKS)
                 .map(|b| {
                     // Bank b's set: table-hash bits 16b .. 16b + SET_BITS (none if one set).
@@ -593,6 +686,12 @@ impl Logic for TableEngine {
             } else {
                 self.banks[b].rd_set.next = self.s_set[b].q.val();
             }
+            if self.sweep.read.val() | self.sweep.wipe.val() {
+                self.banks[b].rd_set.next = self.sweep.set.val();
+            }
+            self.banks[b].clear.next = self.sweep.clear.val();
+            self.banks[b].wipe.next = self.sweep.wipe.val();
+            self.banks[b].sw_slot.next = self.sweep.slot.val();
             self.banks[b].set.next = self.s_set[b].q.val();
             self.banks[b].key.next = self.s_key.q.val();
             self.banks[b].client.next = self.s_client.q.val();
@@ -616,6 +715,19 @@ impl Logic for TableEngine {
         self.stash.key.next = self.s_key.q.val();
         self.stash.client.next = self.s_client.q.val();
         self.stash.owned.next = self.s_owned_stash.q.val();
+        self.stash.clear.next = self.sweep.clear.val();
+        self.stash.wipe.next = self.sweep.wipe.val();
+        self.stash.sw_slot.next = self.sweep.slot.val();
+        self.sweep_out.used.next = self.stash.sw.used.val();
+        self.sweep_out.key.next = self.stash.sw.key.val();
+        self.sweep_out.value.next = self.stash.sw.value.val();
+        for b in 0..BANKS {
+            if self.banks[b].sw.used.val() {
+                self.sweep_out.used.next = true;
+                self.sweep_out.key.next = self.banks[b].sw.key.val();
+                self.sweep_out.value.next = self.banks[b].sw.value.val();
+            }
+        }
 
         // Stage 1: where the key is, and where a new key would go.
         self.found.next = false;
@@ -743,6 +855,9 @@ impl Logic for TableEngine {
                 self.lww_valid[j].d.next = self.uv.val();
                 self.lww_key[j].d.next = self.s_key.q.val();
             }
+            if self.sweep.clear.val() | self.sweep.forget.val() {
+                self.lww_valid[j].d.next = false;
+            }
         }
         if self.run.val() {
             self.r_valid.d.next = self.rv.val();
@@ -759,6 +874,12 @@ impl Logic for TableEngine {
                 self.u_value.d.next = self.s_value.q.val();
             }
             self.u_key.d.next = self.s_key.q.val();
+        }
+        if self.sweep.clear.val() {
+            self.s_slot.d.next = false;
+            self.s_valid.d.next = false;
+            self.r_valid.d.next = false;
+            self.u_valid.d.next = false;
         }
         self.resp.valid.next = self.r_valid.q.val();
         self.resp.status.next = self.r_status.q.val();
@@ -849,5 +970,38 @@ mod tests {
             assert_eq!(w, g, "operation {i}");
         }
         assert!(want.iter().any(|(r, _)| r.status == Status::Full), "the run reaches full");
+        // The read-out shows what the model holds, slot for slot; a wipe empties it.
+        e.run.next = false;
+        e.op.slot.next = false;
+        clocks(&mut e, 2, |e| &mut e.clock);
+        assert_eq!(read_out(&mut e), model.entries(), "read-out after the run");
+        e.sweep.wipe.next = true;
+        for set in 0..1u64 << SET_ADDR_BITS {
+            e.sweep.set.next = set.into();
+            clocks(&mut e, 1, |e| &mut e.clock);
+        }
+        e.sweep.wipe.next = false;
+        assert_eq!(read_out(&mut e), vec![], "read-out after the wipe");
+    }
+
+    /// Every used slot `(key, value, slot)` by the sweep port, sorted.
+    fn read_out(e: &mut TableEngine) -> Vec<(u64, u64, u32)> {
+        let mut out = vec![];
+        for set in 0..1u64 << SET_ADDR_BITS {
+            e.sweep.read.next = true;
+            e.sweep.set.next = set.into();
+            clocks(e, 1, |e| &mut e.clock);
+            for slot in 0..(MAIN_WAYS + STASH_N) as u64 {
+                e.sweep.slot.next = slot.into();
+                crate::testutil::settle(e);
+                let main = (slot as usize) < MAIN_WAYS;
+                if e.sweep_out.used.val() && (main || set == 0) {
+                    out.push((e.sweep_out.key.val().to_u64(), e.sweep_out.value.val().to_u64(), slot as u32));
+                }
+            }
+        }
+        e.sweep.read.next = false;
+        out.sort();
+        out
     }
 }
