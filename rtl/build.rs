@@ -45,6 +45,9 @@ fn main() {
         ("SHARD_BITS", clog2(b.shards)),
         ("REPLICA_BITS", clog2(b.replicas)),
         ("NODE_BITS", clog2(b.shards * b.replicas)),
+        ("CAL_MAX", b.calendar_max),
+        ("RESP_BYTES", tidekv_defs::layout::response_layout(b).bytes() as u32),
+        ("ITEM_BYTES", tidekv_defs::regs::schedule_item_bytes(b) as u32),
         ("T", b.clocks_per_round()),
         ("LAT", b.latency() as u32),
     ] {

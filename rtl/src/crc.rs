@@ -1,7 +1,7 @@
 //! CRC-32/ISO-HDLC (the `crc` crate's `CRC_32_ISO_HDLC`, reflected) of `N`
 //! input bits per clock, least significant first: the digest of generator
 //! mode and the schedule check (`tidekv_defs::regs::schedule_crc`).
-//! Combinational: `next` is `crc` advanced over `data`; the register, its
+//! Combinational: `out` is `crc` advanced over `data`; the register, its
 //! initial value (all ones) and the final inversion belong to the user.
 
 use rust_hdl::prelude::*;
@@ -13,7 +13,7 @@ pub const CRC32_REFLECTED: u64 = 0xEDB8_8320;
 pub struct Crc32<const N: usize> {
     pub crc: Signal<In, Bits<32>>,
     pub data: Signal<In, Bits<N>>,
-    pub next: Signal<Out, Bits<32>>,
+    pub out: Signal<Out, Bits<32>>,
     poly: Constant<Bits<32>>,
     acc: Signal<Local, Bits<32>>,
 }
@@ -23,7 +23,7 @@ impl<const N: usize> Default for Crc32<N> {
         Crc32 {
             crc: Default::default(),
             data: Default::default(),
-            next: Default::default(),
+            out: Default::default(),
             poly: Constant::new(CRC32_REFLECTED.into()),
             acc: Default::default(),
         }
@@ -41,7 +41,7 @@ impl<const N: usize> Logic for Crc32<N> {
                 self.acc.next = self.acc.val() >> 1;
             }
         }
-        self.next.next = self.acc.val();
+        self.out.next = self.acc.val();
     }
 }
 
@@ -69,7 +69,7 @@ mod tests {
             c.crc.next = crc.into();
             c.data.next = u64::from(u16::from_le_bytes([pair[0], pair[1]])).into();
             settle(&mut c);
-            crc = c.next.val().to_u64();
+            crc = c.out.val().to_u64();
         }
         assert_eq!(crc ^ 0xffff_ffff, u64::from(DIGEST_CRC.checksum(&msg)));
     }

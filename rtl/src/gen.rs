@@ -124,7 +124,7 @@ mod tests {
         let mut model = Generator::new(&cfg, &b);
         let mut g = LoadGen::default();
         g.connect_all();
-        let mut write = |g: &mut LoadGen, which: usize, data: u64| {
+        let write = |g: &mut LoadGen, which: usize, data: u64| {
             g.cfg_data.next = data.into();
             g.set_seed.next = which == 0;
             g.set_mix.next = which == 1;

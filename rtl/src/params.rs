@@ -50,6 +50,37 @@ pub const PHASE_BITS: usize = {
     b
 };
 
+/// Schedule copies: 0 is the build's (never written), 1 and 2 take turns
+/// as the shadow (docs/DESIGN.md, "Schedules in the RTL").
+pub const COPY_BITS: usize = 2;
+/// Shard-map memory address: `bucket << COPY_BITS | copy`.
+pub const MAP_ADDR_BITS: usize = BUCKET_ADDR_BITS + COPY_BITS;
+/// Calendar row number bits (at least one).
+pub const CAL_BITS: usize = {
+    let mut b = 1;
+    while (1usize << b) < CAL_MAX {
+        b += 1;
+    }
+    b
+};
+/// Calendar memory address: `row << COPY_BITS | copy`.
+pub const CAL_ADDR_BITS: usize = CAL_BITS + COPY_BITS;
+/// A calendar row: one bit per client.
+pub const CLIENT_MASK_BITS: usize = mask_bits(C);
+/// A mask of shards.
+pub const SHARD_MASK_BITS: usize = mask_bits(S);
+/// A response slot as the digest packs it (`tidekv_defs::layout`), in bits.
+pub const RESP_PAD_BITS: usize = 8 * RESP_BYTES;
+/// A shard-map entry or calendar row as the schedule CRC packs it, in bits.
+pub const ITEM_BITS: usize = 8 * ITEM_BYTES;
+pub const COUNTER_BITS: usize = tidekv_defs::regs::COUNTER_BITS as usize;
+pub const CMD_BITS: usize = tidekv_defs::regs::CMD_BITS as usize;
+pub const CMD_ADDR_BITS: usize = tidekv_defs::regs::CMD_ADDR_BITS as usize;
+/// Slots one table sweep visits per set: every main way and stash entry.
+/// Width of the maintenance counters (buckets + calendar rows, slots, division steps).
+pub const CNT_BITS: usize = 20;
+pub const SWEEP_SLOTS: usize = MAIN_WAYS + STASH_N;
+
 pub type Key = Bits<KEY_BITS>;
 pub type Value = Bits<VALUE_BITS>;
 pub type Entry = Bits<ENTRY_BITS>;
@@ -65,5 +96,12 @@ pub type Node = Bits<NODE_BITS>;
 pub type Shard = Bits<SHARD_BITS>;
 pub type Round = Bits<ROUND_BITS>;
 pub type Phase = Bits<PHASE_BITS>;
+pub type Copy = Bits<COPY_BITS>;
+pub type CalRow = Bits<CAL_BITS>;
+pub type ClientMask = Bits<CLIENT_MASK_BITS>;
+pub type ShardMask = Bits<SHARD_MASK_BITS>;
+pub type Count = Bits<COUNTER_BITS>;
+pub type CmdCode = Bits<CMD_BITS>;
+pub type CmdAddr = Bits<CMD_ADDR_BITS>;
 /// Clients that come before the last one.
 pub const C_BEFORE_LAST: usize = C - 1;

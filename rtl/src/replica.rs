@@ -4,7 +4,7 @@
 
 use crate::params::*;
 use crate::delay::Delay;
-use crate::table::TableEngine;
+use crate::table::{SlotOut, TableEngine};
 use crate::util::k;
 use rust_hdl::prelude::*;
 
@@ -46,6 +46,20 @@ pub struct ReplicaNode {
     pub upd_out_slot: Signal<Out, SlotNo>,
     pub upd_out_key: Signal<Out, Key>,
     pub upd_out_value: Signal<Out, Value>,
+    /// Maintenance (the core is paused): see `TableSweep`.
+    pub clear: Signal<In, bool>,
+    pub wipe: Signal<In, bool>,
+    pub sw_read: Signal<In, bool>,
+    pub sw_set: Signal<In, SetAddr>,
+    pub sw_slot: Signal<In, SlotNo>,
+    pub sweep_out: SlotOut,
+    /// Copy target: the engine runs the copy bus's slot as an update
+    /// (`cp_go`: the bus carries a slot this clock).
+    pub cp_dst: Signal<In, bool>,
+    pub cp_go: Signal<In, bool>,
+    pub cp_used: Signal<In, bool>,
+    pub cp_key: Signal<In, Key>,
+    pub cp_value: Signal<In, Value>,
     my_shard: Constant<Shard>,
     my_rep: Constant<ReplicaNo>,
     /// Way w (stash entry i) is mine in the rotation `own_way[w]` (`own_stash[i]`).
@@ -89,6 +103,17 @@ impl ReplicaNode {
             upd_out_slot: Default::default(),
             upd_out_key: Default::default(),
             upd_out_value: Default::default(),
+            clear: Default::default(),
+            wipe: Default::default(),
+            sw_read: Default::default(),
+            sw_set: Default::default(),
+            sw_slot: Default::default(),
+            sweep_out: Default::default(),
+            cp_dst: Default::default(),
+            cp_go: Default::default(),
+            cp_used: Default::default(),
+            cp_key: Default::default(),
+            cp_value: Default::default(),
             my_shard: k(shard as u64),
             my_rep: k(rep as u64),
             own_way: (0..WAYS).map(rot_of).collect(),
@@ -103,7 +128,16 @@ impl Logic for ReplicaNode {
     #[hdl_gen]
     fn update(&mut self) {
         self.engine.clock.next = self.clock.val();
-        self.engine.run.next = self.run.val();
+        self.engine.run.next = self.run.val() | self.cp_dst.val();
+        self.engine.sweep.clear.next = self.clear.val();
+        self.engine.sweep.wipe.next = self.wipe.val();
+        self.engine.sweep.read.next = self.sw_read.val();
+        self.engine.sweep.set.next = self.sw_set.val();
+        self.engine.sweep.slot.next = self.sw_slot.val();
+        self.engine.sweep.forget.next = self.cp_dst.val();
+        self.sweep_out.used.next = self.engine.sweep_out.used.val();
+        self.sweep_out.key.next = self.engine.sweep_out.key.val();
+        self.sweep_out.value.next = self.engine.sweep_out.value.val();
         self.resp_valid.next = self.engine.resp.valid.val();
         self.resp_status.next = self.engine.resp.status.val();
         self.resp_has_value.next = self.engine.resp.has_value.val();
@@ -124,21 +158,35 @@ impl Logic for ReplicaNode {
         self.engine.op.owned_ways.next = self.ow.val();
         self.engine.op.owned_stash.next = self.os.val();
         self.engine.op.client.next = self.client.val();
-        self.engine.op.slot.next = (self.apply_slot.val() | self.serve_slot.val()) & !self.failed.val();
+        // A crashed replica still passes its slots, empty: its last-round
+        // registers (own writes, bars) then hold nothing when it rejoins.
+        self.engine.op.slot.next = self.apply_slot.val() | self.serve_slot.val();
         self.engine.op.apply.next = self.apply_slot.val();
         self.engine.op.delete.next = self.upd_delete.val();
         self.engine.op.uslot.next = self.upd_slot.val();
         if self.apply_slot.val() {
-            self.engine.op.valid.next = self.upd_valid.val() & (self.upd_origin.val() != self.my_rep.val());
+            self.engine.op.valid.next = self.upd_valid.val() & (self.upd_origin.val() != self.my_rep.val()) & !self.failed.val();
             self.engine.op.op.next = 0.into();
             self.engine.op.key.next = self.upd_key.val();
             self.engine.op.value.next = self.upd_value.val();
         } else {
-            self.engine.op.valid.next =
-                self.fwd_valid.val() & (self.fwd_shard.val() == self.my_shard.val()) & (self.fwd_rep.val() == self.my_rep.val());
+            self.engine.op.valid.next = self.fwd_valid.val()
+                & (self.fwd_shard.val() == self.my_shard.val())
+                & (self.fwd_rep.val() == self.my_rep.val())
+                & !self.failed.val();
             self.engine.op.op.next = self.fwd_op.val();
             self.engine.op.key.next = self.fwd_key.val();
             self.engine.op.value.next = self.fwd_value.val();
+        }
+        if self.cp_dst.val() {
+            // Copy: the source's slot, as an update that sets it there.
+            self.engine.op.slot.next = self.cp_go.val();
+            self.engine.op.apply.next = true;
+            self.engine.op.valid.next = self.cp_go.val() & self.cp_used.val();
+            self.engine.op.delete.next = false;
+            self.engine.op.uslot.next = self.sw_slot.val();
+            self.engine.op.key.next = self.cp_key.val();
+            self.engine.op.value.next = self.cp_value.val();
         }
     }
 }
@@ -165,6 +213,17 @@ pub struct ShardGroup {
     pub resp_status: Signal<Out, StatusCode>,
     pub resp_has_value: Signal<Out, bool>,
     pub resp_value: Signal<Out, Value>,
+    /// Maintenance (the core is paused): clear every pipeline; wipe the
+    /// replicas in `wipe`; read set `sw_set` and show slot `sw_slot`; copy
+    /// replica `cp_src`'s slots into the replicas in `cp_dst`.
+    pub clear: Signal<In, bool>,
+    pub wipe: Signal<In, ReplicaMask>,
+    pub sw_read: Signal<In, bool>,
+    pub sw_set: Signal<In, SetAddr>,
+    pub sw_slot: Signal<In, SlotNo>,
+    pub cp_go: Signal<In, bool>,
+    pub cp_src: Signal<In, ReplicaNo>,
+    pub cp_dst: Signal<In, ReplicaMask>,
     nodes: Vec<ReplicaNode>,
     rep_no: Vec<Constant<ReplicaNo>>,
     u_valid: Delay<bool>,
@@ -173,6 +232,9 @@ pub struct ShardGroup {
     u_slot: Delay<SlotNo>,
     u_key: Delay<Key>,
     u_value: Delay<Value>,
+    cp_used: Signal<Local, bool>,
+    cp_key: Signal<Local, Key>,
+    cp_value: Signal<Local, Value>,
 }
 
 impl ShardGroup {
@@ -196,6 +258,17 @@ impl ShardGroup {
             resp_status: Default::default(),
             resp_has_value: Default::default(),
             resp_value: Default::default(),
+            clear: Default::default(),
+            wipe: Default::default(),
+            sw_read: Default::default(),
+            sw_set: Default::default(),
+            sw_slot: Default::default(),
+            cp_go: Default::default(),
+            cp_src: Default::default(),
+            cp_dst: Default::default(),
+            cp_used: Default::default(),
+            cp_key: Default::default(),
+            cp_value: Default::default(),
             nodes: (0..R).map(|r| ReplicaNode::new(shard, r)).collect(),
             rep_no: (0..R).map(|r| k(r as u64)).collect(),
             u_valid: Delay::new(l),
@@ -233,7 +306,33 @@ impl Logic for ShardGroup {
         self.resp_status.next = 0.into();
         self.resp_has_value.next = false;
         self.resp_value.next = 0.into();
+        self.u_valid.clear.next = self.clear.val();
+        self.u_origin.clear.next = self.clear.val();
+        self.u_delete.clear.next = self.clear.val();
+        self.u_slot.clear.next = self.clear.val();
+        self.u_key.clear.next = self.clear.val();
+        self.u_value.clear.next = self.clear.val();
+        self.cp_used.next = false;
+        self.cp_key.next = 0.into();
+        self.cp_value.next = 0.into();
         for r in 0..R {
+            if self.cp_src.val() == self.rep_no[r].val() {
+                self.cp_used.next = self.nodes[r].sweep_out.used.val();
+                self.cp_key.next = self.nodes[r].sweep_out.key.val();
+                self.cp_value.next = self.nodes[r].sweep_out.value.val();
+            }
+        }
+        for r in 0..R {
+            self.nodes[r].clear.next = self.clear.val();
+            self.nodes[r].wipe.next = self.wipe.val().get_bit(r);
+            self.nodes[r].sw_read.next = self.sw_read.val() & (self.cp_src.val() == self.rep_no[r].val());
+            self.nodes[r].sw_set.next = self.sw_set.val();
+            self.nodes[r].sw_slot.next = self.sw_slot.val();
+            self.nodes[r].cp_dst.next = self.cp_dst.val().get_bit(r);
+            self.nodes[r].cp_go.next = self.cp_go.val();
+            self.nodes[r].cp_used.next = self.cp_used.val();
+            self.nodes[r].cp_key.next = self.cp_key.val();
+            self.nodes[r].cp_value.next = self.cp_value.val();
             self.nodes[r].clock.next = self.clock.val();
             self.nodes[r].run.next = self.run.val();
             self.nodes[r].apply_slot.next = self.apply_slot.val();
