@@ -472,7 +472,6 @@ pub struct Core {
     c_cal_max: Constant<Bits<64>>,
     c_cal_lim: Constant<CmdAddr>,
     c_policies: Constant<Bits<64>>,
-    c_nodes: Constant<CmdAddr>,
     c_counters: Constant<CmdAddr>,
     c_key_mask: Constant<Bits<64>>,
     c_last_set: Constant<SetAddr>,
@@ -802,7 +801,6 @@ impl Core {
             c_cal_max: k(CAL_MAX as u64),
             c_cal_lim: k(CAL_MAX as u64),
             c_policies: k(ReplicaPolicy::ALL.len() as u64),
-            c_nodes: k(NODES as u64),
             c_counters: k(COUNTERS as u64),
             c_key_mask: k(mask(KEY_BITS.min(56) as u32)),
             c_last_set: k(mask(SET_ADDR_BITS as u32)),
@@ -1810,8 +1808,8 @@ impl Logic for Core {
             self.r_phase.d.next = 0.into();
             self.r_round.d.next = 0.into();
             self.fe_started.d.next = self.c_h_zero.val();
-            self.sel.d.next = 0.into();
-            self.fe_sel.d.next = 0.into();
+            self.sel.d.next = self.c_copy[0].val();
+            self.fe_sel.d.next = self.c_copy[0].val();
             self.cal_pos.d.next = 0.into();
             self.lfsr.d.next = self.c_seed.val();
             self.verified.d.next = false;
