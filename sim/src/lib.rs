@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod table;
+pub mod verilator;
 
 pub use model::{replay, Answer, Completed, Counters, Model, SwapRecord};
 pub use table::{Owned, Slot, Table};

@@ -1,0 +1,264 @@
+//! Verilator co-simulation of the generated core (docs/DESIGN.md,
+//! "Verilator co-simulation"). Any configuration works: `build` generates
+//! its Verilog (`scripts/rtl.sh verilog`), verilates it with the C ABI shim
+//! `verilator/shim.cpp` into a shared library, and caches that under
+//! `build/verilator/<name>-<key>/`, keyed by the Verilog, the shim and the
+//! Verilator version; `VCore::open` loads it.
+
+use std::ffi::{c_char, c_void, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tidekv_defs::gen::DIGEST_CRC;
+use tidekv_defs::regs::{Cmd, CmdStatus};
+use tidekv_defs::{Config, Request, Response, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerilatorError {
+    #[error("{step} failed: {detail}")]
+    Tool { step: String, detail: String },
+    #[error("cannot load {path}: {detail}")]
+    Load { path: String, detail: String },
+    #[error("the core did not answer command {cmd} within {limit} clocks")]
+    Timeout { cmd: String, limit: u64 },
+    #[error("the core was not at a round boundary")]
+    NotAtBoundary,
+    #[error("the core did not come out of reset")]
+    Reset,
+    #[error("command {cmd} answered {status}")]
+    Refused { cmd: String, status: String },
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn run(step: &str, cmd: &mut Command) -> Result<String, VerilatorError> {
+    let out = cmd.output().map_err(|e| VerilatorError::Tool { step: step.into(), detail: format!("cannot start: {e}") })?;
+    if !out.status.success() {
+        let mut detail = String::from_utf8_lossy(&out.stderr).into_owned();
+        detail.push_str(&String::from_utf8_lossy(&out.stdout));
+        let tail: Vec<&str> = detail.lines().rev().take(30).collect();
+        return Err(VerilatorError::Tool { step: step.into(), detail: tail.into_iter().rev().collect::<Vec<_>>().join("\n") });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The shared library of the core for `spec` (a preset name or a .toml
+/// file), built if it is not cached. Returns its path and the configuration.
+pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
+    let cfg = if spec.ends_with(".toml") {
+        Config::load(Path::new(spec))
+    } else {
+        Config::preset(spec)
+    }
+    .map_err(|e| VerilatorError::Tool { step: "configuration".into(), detail: e.to_string() })?;
+    let root = root();
+    let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
+    let gen_dir = root.join("build/verilator/src").join(&cfg.name);
+    run(
+        "scripts/rtl.sh verilog",
+        Command::new(root.join("scripts/rtl.sh")).arg("verilog").arg(spec).arg(&gen_dir).current_dir(&root),
+    )?;
+    let verilog = std::fs::read(gen_dir.join("tidekv_core.v"))
+        .map_err(|e| VerilatorError::Tool { step: "read Verilog".into(), detail: e.to_string() })?;
+    let shim = root.join("sim/verilator/shim.cpp");
+    let shim_text = std::fs::read(&shim).map_err(|e| VerilatorError::Tool { step: "read shim".into(), detail: e.to_string() })?;
+    let version = run("verilator --version", Command::new(&verilator).arg("--version"))?;
+    let mut d = DIGEST_CRC.digest();
+    d.update(&verilog);
+    d.update(&shim_text);
+    d.update(version.as_bytes());
+    let dir = root.join("build/verilator").join(format!("{}-{:08x}", cfg.name, d.finalize()));
+    let so = dir.join("libtidekv_core.so");
+    if so.exists() {
+        return Ok((so, cfg));
+    }
+    let obj = dir.join("obj");
+    std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool { step: "mkdir".into(), detail: e.to_string() })?;
+    let b = &cfg.build;
+    let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={}", b.clients, b.clocks_per_round(), b.latency());
+    run(
+        "verilator",
+        Command::new(&verilator)
+            .args(["--cc", "--trace", "-O3", "--top-module", "tidekv_core", "--build", "-j", "2", "-Wno-fatal", "--Mdir"])
+            .arg(&obj)
+            .args(["-CFLAGS", "-fPIC -O2"])
+            .arg(root.join("rtl/lint.vlt"))
+            .arg(gen_dir.join("tidekv_core.v")),
+    )?;
+    let vroot = run("verilator --getenv VERILATOR_ROOT", Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]))?;
+    let inc = PathBuf::from(vroot.trim()).join("include");
+    let tmp = dir.join("libtidekv_core.so.tmp");
+    run(
+        "c++ shim",
+        Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
+            .args(["-shared", "-fPIC", "-O2", "-std=c++17", "-DVM_TRACE=1"])
+            .args(defs.split(' '))
+            .arg("-I")
+            .arg(&obj)
+            .arg("-I")
+            .arg(&inc)
+            .arg("-I")
+            .arg(inc.join("vltstd"))
+            .arg(&shim)
+            .arg(inc.join("verilated.cpp"))
+            .arg(inc.join("verilated_vcd_c.cpp"))
+            .arg(inc.join("verilated_threads.cpp"))
+            .arg(obj.join("Vtidekv_core__ALL.a"))
+            .args(["-pthread", "-o"])
+            .arg(&tmp),
+    )?;
+    std::fs::rename(&tmp, &so).map_err(|e| VerilatorError::Tool { step: "install".into(), detail: e.to_string() })?;
+    Ok((so, cfg))
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct TkReq {
+    valid: u8,
+    op: u8,
+    key: u64,
+    value: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct TkResp {
+    issued: u8,
+    status: u8,
+    has_value: u8,
+    value: u64,
+    round: u64,
+}
+
+type FnNew = unsafe extern "C" fn(*const c_char) -> *mut c_void;
+type FnFree = unsafe extern "C" fn(*mut c_void);
+type FnU32 = unsafe extern "C" fn() -> u32;
+type FnClocks = unsafe extern "C" fn(*mut c_void) -> u64;
+type FnCmd = unsafe extern "C" fn(*mut c_void, u32, u32, u64, *mut u64, u64) -> i32;
+type FnRound = unsafe extern "C" fn(*mut c_void, *const TkReq, *mut TkResp) -> i64;
+type FnIdle = unsafe extern "C" fn(*mut c_void, u64);
+
+/// A Verilated core, loaded from a library `build` made.
+pub struct VCore {
+    _lib: libloading::Library,
+    p: *mut c_void,
+    free: FnFree,
+    clocks: FnClocks,
+    cmd: FnCmd,
+    round: FnRound,
+    idle: FnIdle,
+    pub clients: usize,
+    pub clocks_per_round: u32,
+    pub latency: u64,
+    reqs: Vec<TkReq>,
+    resps: Vec<TkResp>,
+}
+
+/// Clocks a command may take before the core counts as hung.
+pub const CMD_LIMIT: u64 = 1 << 28;
+
+impl VCore {
+    /// Load the library and make a core (after its reset); `vcd` writes a waveform.
+    pub fn open(so: &Path, vcd: Option<&Path>) -> Result<VCore, VerilatorError> {
+        let load = |e: libloading::Error| VerilatorError::Load { path: so.display().to_string(), detail: e.to_string() };
+        // SAFETY: the library is the shim `build` compiled; the symbols have the types above.
+        unsafe {
+            let lib = libloading::Library::new(so).map_err(load)?;
+            let new: FnNew = *lib.get::<FnNew>(b"tk_new\0").map_err(load)?;
+            let free: FnFree = *lib.get::<FnFree>(b"tk_free\0").map_err(load)?;
+            let clients: FnU32 = *lib.get::<FnU32>(b"tk_clients\0").map_err(load)?;
+            let t: FnU32 = *lib.get::<FnU32>(b"tk_clocks_per_round\0").map_err(load)?;
+            let lat: FnU32 = *lib.get::<FnU32>(b"tk_latency\0").map_err(load)?;
+            let clocks: FnClocks = *lib.get::<FnClocks>(b"tk_clocks\0").map_err(load)?;
+            let cmd: FnCmd = *lib.get::<FnCmd>(b"tk_cmd\0").map_err(load)?;
+            let round: FnRound = *lib.get::<FnRound>(b"tk_round\0").map_err(load)?;
+            let idle: FnIdle = *lib.get::<FnIdle>(b"tk_idle\0").map_err(load)?;
+            let path = vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"));
+            let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()));
+            if p.is_null() {
+                return Err(VerilatorError::Reset);
+            }
+            let c = clients() as usize;
+            Ok(VCore {
+                _lib: lib,
+                p,
+                free,
+                clocks,
+                cmd,
+                round,
+                idle,
+                clients: c,
+                clocks_per_round: t(),
+                latency: u64::from(lat()),
+                reqs: vec![TkReq::default(); c],
+                resps: vec![TkResp::default(); c],
+            })
+        }
+    }
+
+    /// Clocks simulated so far.
+    pub fn clocks(&self) -> u64 {
+        // SAFETY: `p` is a live core of this library.
+        unsafe { (self.clocks)(self.p) }
+    }
+
+    /// One command: its status and rdata.
+    pub fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), VerilatorError> {
+        let mut rdata = 0;
+        // SAFETY: as above; `rdata` outlives the call.
+        let st = unsafe { (self.cmd)(self.p, u32::from(cmd.code()), addr, data, &mut rdata, CMD_LIMIT) };
+        if st < 0 {
+            return Err(VerilatorError::Timeout { cmd: cmd.to_string(), limit: CMD_LIMIT });
+        }
+        let status = CmdStatus::from_code(st as u8).ok_or_else(|| VerilatorError::Refused { cmd: cmd.to_string(), status: format!("code {st}") })?;
+        Ok((status, rdata))
+    }
+
+    /// A command that must answer `ok`.
+    pub fn ok(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<u64, VerilatorError> {
+        match self.cmd(cmd, addr, data)? {
+            (CmdStatus::Ok, rdata) => Ok(rdata),
+            (st, _) => Err(VerilatorError::Refused { cmd: cmd.to_string(), status: st.to_string() }),
+        }
+    }
+
+    /// Run one round: client `k` issues `reqs[k]`. Returns, per client, the
+    /// round of the request answered now and its response.
+    pub fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, VerilatorError> {
+        for (slot, r) in self.reqs.iter_mut().zip(reqs) {
+            *slot = match r {
+                Some(r) => TkReq { valid: 1, op: r.op.code(), key: r.key, value: r.value },
+                None => TkReq::default(),
+            };
+        }
+        // SAFETY: both buffers hold `clients` entries, as the shim reads and writes.
+        let u = unsafe { (self.round)(self.p, self.reqs.as_ptr(), self.resps.as_mut_ptr()) };
+        if u < 0 {
+            return Err(VerilatorError::NotAtBoundary);
+        }
+        Ok(self
+            .resps
+            .iter()
+            .map(|r| {
+                (r.issued == 1).then(|| {
+                    let status = Status::from_code(r.status).unwrap_or(Status::Unavailable);
+                    (r.round, Response { status, value: (r.has_value == 1).then_some(r.value) })
+                })
+            })
+            .collect())
+    }
+
+    /// Run `rounds` rounds with no requests, as fast as Verilator goes.
+    pub fn idle(&mut self, rounds: u64) {
+        // SAFETY: as above.
+        unsafe { (self.idle)(self.p, rounds) }
+    }
+}
+
+impl Drop for VCore {
+    fn drop(&mut self) {
+        // SAFETY: `p` came from this library's tk_new and is freed once.
+        unsafe { (self.free)(self.p) }
+    }
+}

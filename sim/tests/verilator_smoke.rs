@@ -1,0 +1,54 @@
+//! The Verilated core of the RTL test configuration against the model: a
+//! few hundred rounds of random traffic, request by request. (The
+//! differential suite over every preset lives in `testbench/`.)
+
+use tidekv_defs::hash::splitmix64;
+use tidekv_defs::{Op, Request};
+use tidekv_sim::verilator::{build, VCore};
+use tidekv_sim::Model;
+
+/// Ignored until the divergence it finds is fixed: with the `random`
+/// replica policy the core answers a same-round delete-then-insert of one
+/// key (round 105 of this traffic with `TK_KEYS=15`, round 218 with 64 keys)
+/// as if both reached one replica, where the model sends them to two.
+/// `round_robin` (`TK_SPEC=` a copy of rtl/test.toml with that policy)
+/// passes all 400 rounds. Run: `cargo test -p tidekv-sim --test
+/// verilator_smoke -- --ignored`.
+#[test]
+#[ignore = "known divergence under the random policy (docs/DESIGN.md, Verilator co-simulation)"]
+fn verilated_core_answers_like_the_model() {
+    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../rtl/test.toml").to_string();
+    let spec = &std::env::var("TK_SPEC").unwrap_or(default);
+    let (so, cfg) = build(spec).expect("verilate the RTL test configuration");
+    let mut core = VCore::open(&so, None).expect("load it");
+    let mut m = Model::new(&cfg);
+    let c = core.clients;
+    assert_eq!(c, cfg.build.clients as usize);
+    let mut rng = 3u64;
+    let mut compared = 0;
+    for u in 0..400u64 {
+        let reqs: Vec<Option<Request>> = (0..c)
+            .map(|_| {
+                let r = splitmix64(&mut rng);
+                (u < 390 && r % 4 != 0).then(|| {
+                    let op = Op::ALL[(r % 5) as usize];
+                    Request { op, key: r >> 8 & std::env::var("TK_KEYS").ok().and_then(|k| k.parse().ok()).unwrap_or(63u64), value: if op.takes_value() { r >> 32 & 0xff } else { 0 } }
+                })
+            })
+            .collect();
+        let want: Vec<_> = match m.step(&reqs) {
+            Some(d) => {
+                let r = d.issue_round;
+                d.slots.iter().map(|s| s.map(|(_, resp)| (r, resp))).collect()
+            }
+            None => vec![None; c],
+        };
+        let got = core.round(&reqs).expect("a round");
+        if std::env::var("TK_DEBUG").is_ok() {
+            eprintln!("{u}: {reqs:?}");
+        }
+        assert_eq!(got, want, "round {u}");
+        compared += want.iter().flatten().count();
+    }
+    assert!(compared > 800, "{compared} responses compared");
+}

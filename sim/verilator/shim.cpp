@@ -1,0 +1,180 @@
+// A C ABI over the Verilated core (`Vtidekv_core`), compiled once per build
+// configuration into a shared library that `tidekv_sim::verilator` loads.
+// It drives whole rounds and whole commands so that a call crosses the
+// FFI boundary once per round, not once per clock.
+//
+// TK_C, TK_T and TK_LAT (clients, clocks per round, latency in rounds) come
+// from the compiler command line.
+
+#include "Vtidekv_core.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_vcd_c.h"
+#endif
+#include <cstdint>
+
+#ifndef TK_C
+#error "TK_C must be defined"
+#endif
+
+struct Tk {
+    VerilatedContext ctx;
+    Vtidekv_core *top;
+#if VM_TRACE
+    VerilatedVcdC *vcd = nullptr;
+#endif
+    uint64_t clocks = 0;
+    uint64_t time = 0;
+};
+
+static void tick(Tk *t) {
+    t->top->clock = 1;
+    t->top->eval();
+#if VM_TRACE
+    if (t->vcd) t->vcd->dump(t->time);
+#endif
+    t->time++;
+    t->top->clock = 0;
+    t->top->eval();
+#if VM_TRACE
+    if (t->vcd) t->vcd->dump(t->time);
+#endif
+    t->time++;
+    t->clocks++;
+}
+
+// Clock until not busy; false after `limit` clocks.
+static bool wait_idle(Tk *t, uint64_t limit) {
+    for (uint64_t i = 0; i < limit; i++) {
+        t->top->eval();
+        if (!t->top->busy) return true;
+        tick(t);
+    }
+    return false;
+}
+
+extern "C" {
+
+uint32_t tk_clients() { return TK_C; }
+uint32_t tk_clocks_per_round() { return TK_T; }
+uint32_t tk_latency() { return TK_LAT; }
+
+// A new core after its power-up reset; `vcd` (may be null) names a VCD file.
+void *tk_new(const char *vcd) {
+    Tk *t = new Tk();
+    t->top = new Vtidekv_core(&t->ctx);
+#if VM_TRACE
+    if (vcd) {
+        t->ctx.traceEverOn(true);
+        t->vcd = new VerilatedVcdC();
+        t->top->trace(t->vcd, 99);
+        t->vcd->open(vcd);
+    }
+#else
+    (void)vcd;
+#endif
+    t->top->clock = 0;
+    t->top->run = 0;
+    t->top->cmd_valid = 0;
+    t->top->reset = 1;
+    tick(t);
+    t->top->reset = 0;
+    if (!wait_idle(t, 1u << 24)) {
+        delete t->top;
+        delete t;
+        return nullptr;
+    }
+    return t;
+}
+
+void tk_free(void *p) {
+    Tk *t = (Tk *)p;
+    if (!t) return;
+#if VM_TRACE
+    if (t->vcd) {
+        t->vcd->close();
+        delete t->vcd;
+    }
+#endif
+    t->top->final();
+    delete t->top;
+    delete t;
+}
+
+uint64_t tk_clocks(void *p) { return ((Tk *)p)->clocks; }
+
+// One command. Returns its status (0..7), or -1 if the core never answered
+// within `limit` clocks.
+int32_t tk_cmd(void *p, uint32_t code, uint32_t addr, uint64_t data, uint64_t *rdata, uint64_t limit) {
+    Tk *t = (Tk *)p;
+    if (!wait_idle(t, limit)) return -1;
+    t->top->cmd_valid = 1;
+    t->top->cmd_code = code;
+    t->top->cmd_addr = addr;
+    t->top->cmd_data = data;
+    tick(t);
+    t->top->cmd_valid = 0;
+    for (uint64_t i = 0; i < limit; i++) {
+        t->top->eval();
+        if (t->top->cmd_done) {
+            *rdata = t->top->cmd_rdata;
+            int32_t st = t->top->cmd_status;
+            tick(t);
+            return st;
+        }
+        tick(t);
+    }
+    return -1;
+}
+
+// One request or response slot per client.
+struct TkReq {
+    uint8_t valid, op;
+    uint64_t key, value;
+};
+struct TkResp {
+    uint8_t issued, status, has_value;
+    uint64_t value, round;
+};
+
+// Run one round from a boundary: client k's request enters at phase k; the
+// responses of the round are written to `out`. Returns the round it ran,
+// or -1 if the core was not at a round boundary.
+int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
+    Tk *t = (Tk *)p;
+    t->top->eval();
+    if (t->top->phase != 0 || t->top->busy) return -1;
+    int64_t u = (int64_t)t->top->round;
+    t->top->run = 1;
+    for (uint32_t ph = 0; ph < TK_T; ph++) {
+        if (ph < TK_C) {
+            t->top->issue_valid = in[ph].valid;
+            t->top->issue_op = in[ph].op;
+            t->top->issue_key = in[ph].key;
+            t->top->issue_value = in[ph].value;
+            t->top->eval();
+            out[ph].issued = t->top->resp_issued;
+            out[ph].status = t->top->resp_status;
+            out[ph].has_value = t->top->resp_has_value;
+            out[ph].value = t->top->resp_value;
+            out[ph].round = t->top->resp_round;
+        }
+        tick(t);
+    }
+    t->top->run = 0;
+    t->top->issue_valid = 0;
+    t->top->eval();
+    return u;
+}
+
+// Run idle rounds as fast as the simulator goes (benchmarks).
+void tk_idle(void *p, uint64_t rounds) {
+    Tk *t = (Tk *)p;
+    t->top->issue_valid = 0;
+    t->top->run = 1;
+    for (uint64_t i = 0; i < rounds * TK_T; i++) tick(t);
+    t->top->run = 0;
+    t->top->eval();
+}
+
+}  // extern "C"
