@@ -14,13 +14,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=TIDEKV_RTL_CONFIG");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let spec = std::env::var("TIDEKV_RTL_CONFIG").unwrap_or_else(|_| manifest.join("test.toml").display().to_string());
-    let text = if spec.ends_with(".toml") {
+    if spec.ends_with(".toml") {
         println!("cargo:rerun-if-changed={spec}");
-        std::fs::read_to_string(&spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"))
-    } else {
-        let preset = tidekv_defs::config::PRESETS.iter().find(|(n, _)| *n == spec);
-        preset.unwrap_or_else(|| panic!("TIDEKV_RTL_CONFIG={spec}: no such preset or .toml file")).1.to_string()
-    };
+    }
+    let text = tidekv_defs::config::spec_text(&spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
     let cfg = Config::parse(&text, &spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
     let b = &cfg.build;
     let mut o = String::new();

@@ -482,11 +482,29 @@ impl Config {
     }
 
     pub fn preset(name: &str) -> Result<Config, ConfigError> {
-        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-            ConfigError::new(&format!("preset {name}"), "(name)", format!("no such preset; the presets are {}", names.join(", ")))
-        })?;
-        Config::parse(text, &format!("presets/{name}.toml"))
+        Config::parse(preset_text(name)?, &format!("presets/{name}.toml"))
+    }
+
+    /// A configuration named as the RTL tools name one: a `.toml` file or a preset.
+    pub fn from_spec(spec: &str) -> Result<Config, ConfigError> {
+        Config::parse(&spec_text(spec)?, spec)
+    }
+}
+
+/// A preset's TOML text.
+pub fn preset_text(name: &str) -> Result<&'static str, ConfigError> {
+    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| {
+        let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+        ConfigError::new(&format!("preset {name}"), "(name)", format!("no such preset; the presets are {}", names.join(", ")))
+    })
+}
+
+/// The TOML text of `spec`: a file if it ends in `.toml`, else a preset name.
+pub fn spec_text(spec: &str) -> Result<String, ConfigError> {
+    if spec.ends_with(".toml") {
+        std::fs::read_to_string(spec).map_err(|e| ConfigError::new(spec, "(file)", format!("cannot read: {e}")))
+    } else {
+        preset_text(spec).map(str::to_string)
     }
 }
 

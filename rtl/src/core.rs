@@ -454,6 +454,7 @@ pub struct Core {
     shadow_busy: Signal<Local, bool>,
     n_hit: Signal<Local, bool>,
     n_shard: Signal<Local, Shard>,
+    n_rep: Signal<Local, ReplicaNo>,
     n_mask: Signal<Local, ReplicaMask>,
     n_crashed: Signal<Local, bool>,
     n_fresh: Signal<Local, bool>,
@@ -783,6 +784,7 @@ impl Core {
             shadow_busy: Default::default(),
             n_hit: Default::default(),
             n_shard: Default::default(),
+            n_rep: Default::default(),
             n_mask: Default::default(),
             n_crashed: Default::default(),
             n_fresh: Default::default(),
@@ -1328,17 +1330,17 @@ impl Logic for Core {
         // ---- Command port. Decode a node number `shard * R + replica`.
         self.n_hit.next = false;
         self.n_shard.next = 0.into();
-        self.src.next = 0.into();
+        self.n_rep.next = 0.into();
         self.n_mask.next = 0.into();
         for n in 0..NODES {
             if self.cmd_addr.val() == self.c_node_no[n].val() {
                 self.n_hit.next = true;
                 self.n_shard.next = self.c_node_shard[n].val();
-                self.src.next = self.c_node_rep[n].val();
+                self.n_rep.next = self.c_node_rep[n].val();
             }
         }
         for r in 0..R {
-            if self.src.val() == self.c_rep_no[r].val() {
+            if self.n_rep.val() == self.c_rep_no[r].val() {
                 self.n_mask.next = self.n_mask.val().replace_bit(r, true);
             }
         }

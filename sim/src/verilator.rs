@@ -46,12 +46,7 @@ fn run(step: &str, cmd: &mut Command) -> Result<String, VerilatorError> {
 /// The shared library of the core for `spec` (a preset name or a .toml
 /// file), built if it is not cached. Returns its path and the configuration.
 pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
-    let cfg = if spec.ends_with(".toml") {
-        Config::load(Path::new(spec))
-    } else {
-        Config::preset(spec)
-    }
-    .map_err(|e| VerilatorError::Tool { step: "configuration".into(), detail: e.to_string() })?;
+    let cfg = Config::from_spec(spec).map_err(|e| VerilatorError::Tool { step: "configuration".into(), detail: e.to_string() })?;
     let root = root();
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
     let gen_dir = root.join("build/verilator/src").join(&cfg.name);
