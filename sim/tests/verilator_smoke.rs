@@ -7,26 +7,20 @@ use tidekv_defs::{Op, Request};
 use tidekv_sim::verilator::{build, VCore};
 use tidekv_sim::Model;
 
-/// Ignored until the divergence it finds is fixed: with the `random`
-/// replica policy the core answers a same-round delete-then-insert of one
-/// key (round 105 of this traffic with `TK_KEYS=15`, round 218 with 64 keys)
-/// as if both reached one replica, where the model sends them to two.
-/// `round_robin` (`TK_SPEC=` a copy of rtl/test.toml with that policy)
-/// passes all 400 rounds. Run: `cargo test -p tidekv-sim --test
-/// verilator_smoke -- --ignored`.
+/// `TK_KEYS` (key mask), `TK_SPEC` (configuration), `TK_ROUNDS`,
+/// `TK_VCD` (waveform file) and `TK_DEBUG` (print the requests) steer it.
 #[test]
-#[ignore = "known divergence under the random policy (docs/DESIGN.md, Verilator co-simulation)"]
 fn verilated_core_answers_like_the_model() {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../rtl/test.toml").to_string();
     let spec = &std::env::var("TK_SPEC").unwrap_or(default);
     let (so, cfg) = build(spec).expect("verilate the RTL test configuration");
-    let mut core = VCore::open(&so, None).expect("load it");
+    let mut core = VCore::open(&so, std::env::var("TK_VCD").ok().as_deref().map(std::path::Path::new)).expect("load it");
     let mut m = Model::new(&cfg);
     let c = core.clients;
     assert_eq!(c, cfg.build.clients as usize);
     let mut rng = 3u64;
     let mut compared = 0;
-    for u in 0..400u64 {
+    for u in 0..std::env::var("TK_ROUNDS").ok().and_then(|k| k.parse().ok()).unwrap_or(400u64) {
         let reqs: Vec<Option<Request>> = (0..c)
             .map(|_| {
                 let r = splitmix64(&mut rng);

@@ -77,6 +77,11 @@ void *tk_new(const char *vcd) {
     t->top->run = 0;
     t->top->cmd_valid = 0;
     t->top->reset = 1;
+    // Settle with the clock low first: Verilator sees no rising edge on a
+    // first eval() that already has the clock high, and the reset would be
+    // missed (every register would keep its zero, the LFSR its 0 seed).
+    t->top->eval();
+    tick(t);
     tick(t);
     t->top->reset = 0;
     if (!wait_idle(t, 1u << 24)) {
