@@ -13,7 +13,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: all deps build test demo bench clean verilog rtl-check rtl-synth-all
+.PHONY: all deps build test demo bench bench-sim soak clean verilog rtl-check rtl-synth-all
 
 all: build
 
@@ -67,6 +67,19 @@ demo: deps build
 ## bench: the model's throughput (requests/s), printed by criterion
 bench:
 	$(CARGO) bench -p tidekv-sim --bench model
+
+## bench-sim: simulation speed per preset: rust-hdl's simulator and
+## Verilator on the same core, clocks/s and rounds/s (figures, not a test)
+bench-sim: deps
+	@for p in $(PRESETS); do \
+	  TIDEKV_RTL_CONFIG=$$p $(CARGO) bench -q -p tidekv-rtl --bench sim_speed || exit 1; \
+	done
+
+## soak: the differential suite at SOAK times its make-test length
+## (>= 10^7 requests per preset at the default)
+SOAK ?= 70
+soak: deps
+	TK_SCALE=$(SOAK) $(CARGO) test --release -p tidekv-testbench --test differential -- --nocapture --test-threads 1
 
 clean:
 	$(CARGO) clean

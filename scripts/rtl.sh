@@ -13,7 +13,11 @@ case $cfg in
   *.toml) cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg") ;;
 esac
 mkdir -p "$out"
-TIDEKV_RTL_CONFIG=$cfg "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
+# One generation at a time across processes: the generator is rebuilt per
+# configuration in one target directory, so another process's build could
+# otherwise replace the binary between this one's build and its run.
+mkdir -p "$root/build"
+TIDEKV_RTL_CONFIG=$cfg flock "$root/build/.rtl-gen.lock" "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
 [ "$cmd" = verilog ] && exit 0
 v=$out/tidekv_core.v
 "$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$v" --top-module tidekv_core

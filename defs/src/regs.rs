@@ -151,8 +151,14 @@ pub fn policy_word(s: &Schedule) -> u64 {
     u64::from(s.replica_policy.code()) | u64::from(s.seed) << 32
 }
 
+/// `GenKeys`'s argument: the key mask 2^key_range_bits - 1.
+pub fn gen_keys_mask(g: &GenConfig) -> u64 {
+    crate::config::mask(g.key_range_bits)
+}
+
 /// `GenMix`'s data word: thresholds 0..4 of `OpMix::thresholds`, 9 bits each
 /// (the fifth is always 256).
+
 pub fn gen_mix_word(g: &GenConfig) -> u64 {
     g.mix.thresholds()[..4].iter().enumerate().fold(0, |w, (i, &t)| w | u64::from(t) << (9 * i))
 }

@@ -21,6 +21,8 @@ pub enum Error {
     Usage(String),
     #[error("writing the output: {0}")]
     Output(std::io::Error),
+    #[error("the Verilator backend: {0}")]
+    Verilator(#[from] tidekv_sim::verilator::VerilatorError),
 }
 
 impl Error {
@@ -30,6 +32,7 @@ impl Error {
             Error::Config(_) | Error::Trace { .. } | Error::Usage(_) => 3,
             Error::Read { .. } => 4,
             Error::Output(_) => 5,
+            Error::Verilator(_) => 6,
         }
     }
 }
@@ -41,6 +44,16 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub enum ConfigSource {
     Preset(String),
     File(PathBuf),
+}
+
+impl ConfigSource {
+    /// How `tidekv_sim::verilator::build` names it: a preset name or a path.
+    pub fn spec(&self) -> String {
+        match self {
+            ConfigSource::Preset(name) => name.clone(),
+            ConfigSource::File(path) => path.display().to_string(),
+        }
+    }
 }
 
 /// Load a configuration and apply command-line schedule overrides.

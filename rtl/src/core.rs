@@ -268,6 +268,11 @@ pub struct Core {
     c_failed: Vec<Constant<ReplicaMask>>,
     calendar: RAM<ClientMask, CAL_ADDR_BITS>,
     cal_pos: DFF<Bits<CNT_BITS>>,
+    /// The calendar read address of the last running clock, held while the
+    /// core is paused: the last client's gate (phase 0 of the next round
+    /// when T = C) reads the row its own round read.
+    cal_addr: Signal<Local, Bits<CAL_ADDR_BITS>>,
+    cal_addr_held: DFF<Bits<CAL_ADDR_BITS>>,
     cur_period: Signal<Local, Bits<CNT_BITS>>,
     open: Signal<Local, bool>,
     verified: DFF<bool>,
@@ -315,6 +320,19 @@ pub struct Core {
     c_random: Constant<PolicyCode>,
     c_round_robin: Constant<PolicyCode>,
     detected: Vec<DFF<ReplicaMask>>,
+    /// Detections of the round in progress: the FE routes by them from the
+    /// next round on, as the model's FE (routes, then collects).
+    det_new: Vec<DFF<ReplicaMask>>,
+    /// What routes of the previous round saw (a slot routed past the round's
+    /// end, at phase 0, belongs to it).
+    det_prev: Vec<DFF<ReplicaMask>>,
+    det_found: Signal<Local, ReplicaMask>,
+    /// The final CRCs, complemented at their own width: inside a widening
+    /// `bit_cast` the complement would be taken after Verilog widens the
+    /// operand, setting the upper bits (rust-hdl's simulator does not).
+    digest_out: Signal<Local, Bits<32>>,
+    crc_out: Signal<Local, Bits<32>>,
+    det_route: Signal<Local, ReplicaMask>,
     crashed: Vec<DFF<ReplicaMask>>,
     fresh: Vec<DFF<ReplicaMask>>,
     guard: Vec<DFF<ReplicaMask>>,
@@ -604,6 +622,8 @@ impl Core {
             c_failed: (0..S).map(|s| k(u64::from(sched.failed[s]))).collect(),
             calendar: calendar,
             cal_pos: Default::default(),
+            cal_addr: Default::default(),
+            cal_addr_held: Default::default(),
             cur_period: Default::default(),
             open: Default::default(),
             verified: Default::default(),
@@ -652,6 +672,12 @@ impl Core {
             crashed: vec_of(S),
             fresh: vec_of(S),
             guard: vec_of(S),
+            det_new: vec_of(S),
+            det_prev: vec_of(S),
+            det_found: Default::default(),
+            digest_out: Default::default(),
+            crc_out: Default::default(),
+            det_route: Default::default(),
             rr: vec_of(S),
             c_rep_no: (0..R).map(|r| k(r as u64)).collect(),
             c_rep_next: (0..R).map(|r| k(((r + 1) % R) as u64)).collect(),
@@ -824,7 +850,7 @@ impl Logic for Core {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, r_phase, r_round, fe_started, sel, cal_pos, verified, used_shards, armed, swap_round, swap_pos,
+            self, clock, r_phase, r_round, fe_started, sel, cal_pos, cal_addr_held, verified, used_shards, armed, swap_round, swap_pos,
             swap_done, swap_ok, swap_at, settle_until, i_valid, i_requested, i_client, i_sel, i_op, i_key, i_value, a_slot,
             a_valid, a_sel, a_op, a_key, a_value, a_affine, a_bucket, fe_sel, lfsr, b_fwd, b_answered, b_shard, b_rep,
             b_op, b_key, b_value, u_valid, u_status, u_has_value, u_value, n_issued, n_blocked, n_detect, n_rounds, n_gen,
@@ -844,6 +870,8 @@ impl Logic for Core {
             self.crashed[s].clock.next = self.clock.val();
             self.fresh[s].clock.next = self.clock.val();
             self.guard[s].clock.next = self.clock.val();
+            self.det_new[s].clock.next = self.clock.val();
+            self.det_prev[s].clock.next = self.clock.val();
             self.rr[s].clock.next = self.clock.val();
             self.failed1[s].d.next = self.failed1[s].q.val();
             self.failed2[s].d.next = self.failed2[s].q.val();
@@ -851,6 +879,8 @@ impl Logic for Core {
             self.crashed[s].d.next = self.crashed[s].q.val();
             self.fresh[s].d.next = self.fresh[s].q.val();
             self.guard[s].d.next = self.guard[s].q.val();
+            self.det_new[s].d.next = self.det_new[s].q.val();
+            self.det_prev[s].d.next = self.det_prev[s].q.val();
             self.rr[s].d.next = self.rr[s].q.val();
         }
         self.gen.clock.next = self.clock.val();
@@ -961,12 +991,19 @@ impl Logic for Core {
             | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
         self.calendar.write_address.next = self.cal_wr_addr.val();
         if self.swap_now.val() & self.v_ok.val() {
-            self.calendar.read_address.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(self.swap_pos.q.val()) << 2)
+            self.cal_addr.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(self.swap_pos.q.val()) << 2)
                 | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
             self.cal_pos.d.next = self.swap_pos.q.val();
         } else {
-            self.calendar.read_address.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(self.cal_pos.q.val()) << 2)
+            self.cal_addr.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(self.cal_pos.q.val()) << 2)
                 | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.sel.q.val());
+        }
+        self.cal_addr_held.d.next = self.cal_addr_held.q.val();
+        if self.go.val() {
+            self.calendar.read_address.next = self.cal_addr.val();
+            self.cal_addr_held.d.next = self.cal_addr.val();
+        } else {
+            self.calendar.read_address.next = self.cal_addr_held.q.val();
         }
         if self.boundary.val() {
             if self.cal_pos.q.val() + 1 == self.cur_period.val() {
@@ -1093,13 +1130,17 @@ impl Logic for Core {
         self.live.next = 0.into();
         self.rr_ptr.next = 0.into();
         for s in 0..S {
+            self.det_route.next = self.detected[s].q.val();
+            if !self.r_phase.q.val().any() {
+                self.det_route.next = self.det_prev[s].q.val();
+            }
             if self.shard_now.val() == self.c_shard_no[s].val() {
                 if self.a_sel.q.val() == self.c_copy[1].val() {
-                    self.live.next = !(self.failed1[s].q.val() | self.detected[s].q.val()) & self.c_all.val();
+                    self.live.next = !(self.failed1[s].q.val() | self.det_route.val()) & self.c_all.val();
                 } else if self.a_sel.q.val() == self.c_copy[2].val() {
-                    self.live.next = !(self.failed2[s].q.val() | self.detected[s].q.val()) & self.c_all.val();
+                    self.live.next = !(self.failed2[s].q.val() | self.det_route.val()) & self.c_all.val();
                 } else {
-                    self.live.next = !(self.c_failed[s].val() | self.detected[s].q.val()) & self.c_all.val();
+                    self.live.next = !(self.c_failed[s].val() | self.det_route.val()) & self.c_all.val();
                 }
                 if !self.new_epoch.val() {
                     self.rr_ptr.next = self.rr[s].q.val();
@@ -1250,6 +1291,9 @@ impl Logic for Core {
         // Leaf FE, collect (phase k): the response to what it routed two
         // rounds ago; a missing one marks that replica failed, unless the
         // request reached it before it rejoined.
+        self.digest_out.next = !self.digest.q.val();
+        self.crc_out.next = !self.item_crc.out.val();
+        self.det_found.next = 0.into();
         if self.go.val() {
             self.u_valid.d.next = self.pend_fwd.q.val() | self.pend_answered.q.val();
             self.u_status.d.next = self.c_unavailable.val();
@@ -1260,19 +1304,29 @@ impl Logic for Core {
                 self.u_has_value.d.next = self.served.q_has_value.val();
                 self.u_value.d.next = self.served.q_value.val();
             }
-            if self.slot_now.val() & self.pend_fwd.q.val() & !self.served.q_valid.val() {
-                for s in 0..S {
-                    if self.pend_shard.q.val() == self.c_shard_no[s].val() {
-                        for r in 0..R {
-                            if (self.pend_rep.q.val() == self.c_rep_no[r].val())
-                                & !self.guard[s].q.val().get_bit(r)
-                                & !self.detected[s].q.val().get_bit(r)
-                            {
-                                self.detected[s].d.next = self.detected[s].q.val().replace_bit(r, true);
-                                self.n_detect.d.next = self.n_detect.q.val() + 1;
-                            }
+            // (The single server has no FE: nothing detects there.)
+            for s in 0..S {
+                self.det_found.next = 0.into();
+                if self.slot_now.val() & self.pend_fwd.q.val() & !self.served.q_valid.val() & !self.c_single.val()
+                    & (self.pend_shard.q.val() == self.c_shard_no[s].val())
+                {
+                    for r in 0..R {
+                        if (self.pend_rep.q.val() == self.c_rep_no[r].val())
+                            & !self.guard[s].q.val().get_bit(r)
+                            & !self.detected[s].q.val().get_bit(r)
+                            & !self.det_new[s].q.val().get_bit(r)
+                        {
+                            self.det_found.next = self.det_found.val().replace_bit(r, true);
+                            self.n_detect.d.next = self.n_detect.q.val() + 1;
                         }
                     }
+                }
+                if self.boundary.val() {
+                    self.detected[s].d.next = self.detected[s].q.val() | self.det_new[s].q.val() | self.det_found.val();
+                    self.det_new[s].d.next = 0.into();
+                    self.det_prev[s].d.next = self.detected[s].q.val();
+                } else {
+                    self.det_new[s].d.next = self.det_new[s].q.val() | self.det_found.val();
                 }
             }
         }
@@ -1403,7 +1457,7 @@ impl Logic for Core {
                 }
                 self.r_rdata.d.next = bit_cast::<64, COUNTER_BITS>(self.cnt_val.val());
                 if self.cmd_addr.val() == self.c_ix_digest.val() {
-                    self.r_rdata.d.next = bit_cast::<64, 32>(!self.digest.q.val());
+                    self.r_rdata.d.next = bit_cast::<64, 32>(self.digest_out.val());
                 }
             } else if self.cmd_code.val() == self.c_cmd_read_swap.val() {
                 self.word.next = bit_cast::<64, ROUND_BITS>(self.swap_at.q.val());
@@ -1658,7 +1712,7 @@ impl Logic for Core {
                 // back on the round's addresses.
                 self.m_state.d.next = self.c_idle.val();
                 self.r_done.d.next = true;
-                self.r_rdata.d.next = bit_cast::<64, 32>(!self.item_crc.out.val());
+                self.r_rdata.d.next = bit_cast::<64, 32>(self.crc_out.val());
                 if self.m_bad.q.val() {
                     self.r_status.d.next = self.c_bad.val();
                 } else {
@@ -1763,7 +1817,7 @@ impl Logic for Core {
             self.m_state.d.next = self.c_idle.val();
             self.r_done.d.next = true;
             self.r_status.d.next = self.c_ok.val();
-            self.r_rdata.d.next = bit_cast::<64, 32>(!self.digest.q.val());
+            self.r_rdata.d.next = bit_cast::<64, 32>(self.digest_out.val());
         }
 
         // Links and pipelines empty on reset.
@@ -1813,6 +1867,7 @@ impl Logic for Core {
             self.sel.d.next = self.c_copy[0].val();
             self.fe_sel.d.next = self.c_copy[0].val();
             self.cal_pos.d.next = 0.into();
+            self.cal_addr_held.d.next = 0.into();
             self.lfsr.d.next = self.c_seed.val();
             self.verified.d.next = false;
             self.armed.d.next = false;
@@ -1840,6 +1895,8 @@ impl Logic for Core {
             self.period2.d.next = self.c_period.val();
             for s in 0..S {
                 self.detected[s].d.next = 0.into();
+                self.det_new[s].d.next = 0.into();
+                self.det_prev[s].d.next = 0.into();
                 self.crashed[s].d.next = 0.into();
                 self.fresh[s].d.next = 0.into();
                 self.guard[s].d.next = 0.into();
@@ -1860,8 +1917,9 @@ mod tests {
     use crate::testutil::{clocks, response_of, settle, yosys_check};
     use tidekv_defs::gen::{GenConfig, OpMix};
     use tidekv_defs::hash::splitmix64;
-    use tidekv_defs::regs::{gen_mix_word, policy_word, schedule_crc};
+    use tidekv_defs::regs::{gen_keys_mask, gen_mix_word};
     use tidekv_defs::{Op, Request, Response, Schedule};
+    use tidekv_sim::drive;
     use tidekv_sim::model::Model;
 
     #[test]
@@ -1934,23 +1992,14 @@ mod tests {
         }
         /// Stage, verify (checking the CRC) and arm a schedule for `round`.
         pub fn load_schedule(&mut self, s: &Schedule, round: u64) {
-            let b = config().build;
-            for (bucket, &shard) in s.shard_map.iter().enumerate() {
-                self.ok(Cmd::StageMap, bucket as u64, u64::from(shard));
-            }
-            self.ok(Cmd::StagePolicy, 0, policy_word(s));
-            for (shard, &f) in s.failed.iter().enumerate() {
-                self.ok(Cmd::StageFailed, shard as u64, u64::from(f));
-            }
-            for (row, &open) in s.calendar.iter().enumerate() {
-                self.ok(Cmd::StageCalendar, row as u64, open);
-            }
-            self.ok(Cmd::StagePeriod, 0, s.calendar.len() as u64);
-            assert_eq!(self.ok(Cmd::Verify, 0, 0), u64::from(schedule_crc(&b, s)), "the device's schedule CRC");
-            self.ok(Cmd::Swap, 0, round);
+            drive::load_schedule(self, &config().build, s, round).unwrap_or_else(|e| panic!("{e}"));
         }
         /// Run one round with these requests; what the clients receive.
         pub fn round(&mut self, reqs: &[Option<Request>]) -> Vec<Option<Response>> {
+            self.round_full(reqs).into_iter().map(|g| g.map(|(_, r)| r)).collect()
+        }
+        /// Run one round; per client, the issue round answered and the response.
+        pub fn round_full(&mut self, reqs: &[Option<Request>]) -> Vec<Option<(u64, Response)>> {
             let u = self.c.round.val().to_u64();
             let mut got = vec![None; C];
             self.c.run.next = true;
@@ -1970,7 +2019,7 @@ mod tests {
                     assert_eq!(self.c.resp_client.val().to_u64(), ph as u64);
                     if self.c.resp_issued.val() {
                         assert_eq!(self.c.resp_round.val().to_u64(), u - LAT as u64);
-                        got[ph] = Some(response_of(self.c.resp_status.val(), self.c.resp_has_value.val(), self.c.resp_value.val()));
+                        got[ph] = Some((u - LAT as u64, response_of(self.c.resp_status.val(), self.c.resp_has_value.val(), self.c.resp_value.val())));
                     }
                 }
                 self.clock();
@@ -1979,6 +2028,22 @@ mod tests {
             settle(&mut *self.c);
             assert_eq!(self.c.round.val().to_u64(), u + 1);
             got
+        }
+    }
+
+    impl drive::Core for Driver {
+        type Error = drive::Refusal;
+        fn clients(&self) -> usize {
+            C
+        }
+        fn latency(&self) -> u64 {
+            LAT as u64
+        }
+        fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), drive::Refusal> {
+            Ok(Driver::cmd(self, cmd, u64::from(addr), data))
+        }
+        fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, drive::Refusal> {
+            Ok(self.round_full(reqs))
         }
     }
 
@@ -2099,7 +2164,7 @@ mod tests {
         let mut d = Driver::new();
         d.ok(Cmd::GenSeed, 0, g.seed);
         d.ok(Cmd::GenMix, 0, gen_mix_word(&g));
-        d.ok(Cmd::GenKeys, 0, mask(g.key_range_bits));
+        d.ok(Cmd::GenKeys, 0, gen_keys_mask(&g));
         let digest = d.ok(Cmd::GenRun, 0, g.rounds);
         assert_eq!(digest, u64::from(want.digest), "digest");
         assert_eq!(d.counter(Counter::GenRequests), want.requests);

@@ -13,5 +13,4 @@ pub mod replica;
 pub mod table;
 pub mod util;
 
-#[cfg(test)]
-pub(crate) mod testutil;
+pub mod testutil;

@@ -2,6 +2,7 @@
 //! and every backend are checked against. See `model` for the round
 //! structure and docs/DESIGN.md for every rule it follows.
 
+pub mod drive;
 pub mod model;
 pub mod table;
 pub mod verilator;

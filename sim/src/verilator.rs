@@ -24,8 +24,10 @@ pub enum VerilatorError {
     NotAtBoundary,
     #[error("the core did not come out of reset")]
     Reset,
-    #[error("command {cmd} answered {status}")]
-    Refused { cmd: String, status: String },
+    #[error("command {cmd} answered an unknown status code {code}")]
+    BadStatus { cmd: String, code: i32 },
+    #[error(transparent)]
+    Refusal(#[from] crate::drive::Refusal),
 }
 
 fn root() -> PathBuf {
@@ -45,7 +47,9 @@ fn run(step: &str, cmd: &mut Command) -> Result<String, VerilatorError> {
 
 /// The shared library of the core for `spec` (a preset name or a .toml
 /// file), built if it is not cached. Returns its path and the configuration.
-pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
+/// `traced` builds it with waveform support (`VCore::open` with a VCD
+/// path); that doubles the C++ compile, so the testbench builds without.
+pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorError> {
     let cfg = Config::from_spec(spec).map_err(|e| VerilatorError::Tool { step: "configuration".into(), detail: e.to_string() })?;
     let root = root();
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
@@ -63,7 +67,8 @@ pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
     d.update(&verilog);
     d.update(&shim_text);
     d.update(version.as_bytes());
-    let dir = root.join("build/verilator").join(format!("{}-{:08x}", cfg.name, d.finalize()));
+    let flavour = if traced { "-vcd" } else { "" };
+    let dir = root.join("build/verilator").join(format!("{}{flavour}-{:08x}", cfg.name, d.finalize()));
     let so = dir.join("libtidekv_core.so");
     if so.exists() {
         return Ok((so, cfg));
@@ -72,12 +77,17 @@ pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
     std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool { step: "mkdir".into(), detail: e.to_string() })?;
     let b = &cfg.build;
     let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={}", b.clients, b.clocks_per_round(), b.latency());
+    let mut v = Command::new(&verilator);
+    // Split the big evaluation functions: one C++ function per combinational
+    // block compiles for minutes (5 min for replicated-c10-s2-r3), split it
+    // takes 30 s.
+    v.args(["--cc", "-O3", "--top-module", "tidekv_core", "--build", "-j", "2", "-Wno-fatal", "--output-split", "20000", "--output-split-cfuncs", "500", "--Mdir"]).arg(&obj).args(["-CFLAGS", CFLAGS]);
+    if traced {
+        v.arg("--trace");
+    }
     run(
         "verilator",
-        Command::new(&verilator)
-            .args(["--cc", "--trace", "-O3", "--top-module", "tidekv_core", "--build", "-j", "2", "-Wno-fatal", "--Mdir"])
-            .arg(&obj)
-            .args(["-CFLAGS", "-fPIC -O2"])
+        v
             .arg(root.join("rtl/lint.vlt"))
             .arg(gen_dir.join("tidekv_core.v")),
     )?;
@@ -87,7 +97,7 @@ pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
     run(
         "c++ shim",
         Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
-            .args(["-shared", "-fPIC", "-O2", "-std=c++17", "-DVM_TRACE=1"])
+            .args(["-shared", "-fPIC", "-O2", "-std=c++17", if traced { "-DVM_TRACE=1" } else { "-DVM_TRACE=0" }])
             .args(defs.split(' '))
             .arg("-I")
             .arg(&obj)
@@ -97,15 +107,28 @@ pub fn build(spec: &str) -> Result<(PathBuf, Config), VerilatorError> {
             .arg(inc.join("vltstd"))
             .arg(&shim)
             .arg(inc.join("verilated.cpp"))
-            .arg(inc.join("verilated_vcd_c.cpp"))
+            .args(traced.then(|| inc.join("verilated_vcd_c.cpp")))
             .arg(inc.join("verilated_threads.cpp"))
             .arg(obj.join("Vtidekv_core__ALL.a"))
             .args(["-pthread", "-o"])
             .arg(&tmp),
     )?;
     std::fs::rename(&tmp, &so).map_err(|e| VerilatorError::Tool { step: "install".into(), detail: e.to_string() })?;
+    // Older builds of this configuration and flavour are stale now.
+    let stem = format!("{}{flavour}-", cfg.name);
+    if let Ok(entries) = std::fs::read_dir(root.join("build/verilator")) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&stem) && n.len() == stem.len() + 8 && e.path() != dir {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     Ok((so, cfg))
 }
+
+/// The C++ flags of the Verilated model.
+const CFLAGS: &str = "-fPIC -O1";
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -169,6 +192,10 @@ impl VCore {
             let cmd: FnCmd = *lib.get::<FnCmd>(b"tk_cmd\0").map_err(load)?;
             let round: FnRound = *lib.get::<FnRound>(b"tk_round\0").map_err(load)?;
             let idle: FnIdle = *lib.get::<FnIdle>(b"tk_idle\0").map_err(load)?;
+            let traced: FnU32 = *lib.get::<FnU32>(b"tk_traced\0").map_err(load)?;
+            if vcd.is_some() && traced() == 0 {
+                return Err(VerilatorError::Load { path: so.display().to_string(), detail: "built without waveform support: build it with `traced`".into() });
+            }
             let path = vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"));
             let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()));
             if p.is_null() {
@@ -206,16 +233,8 @@ impl VCore {
         if st < 0 {
             return Err(VerilatorError::Timeout { cmd: cmd.to_string(), limit: CMD_LIMIT });
         }
-        let status = CmdStatus::from_code(st as u8).ok_or_else(|| VerilatorError::Refused { cmd: cmd.to_string(), status: format!("code {st}") })?;
+        let status = CmdStatus::from_code(st as u8).ok_or_else(|| VerilatorError::BadStatus { cmd: cmd.to_string(), code: st })?;
         Ok((status, rdata))
-    }
-
-    /// A command that must answer `ok`.
-    pub fn ok(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<u64, VerilatorError> {
-        match self.cmd(cmd, addr, data)? {
-            (CmdStatus::Ok, rdata) => Ok(rdata),
-            (st, _) => Err(VerilatorError::Refused { cmd: cmd.to_string(), status: st.to_string() }),
-        }
     }
 
     /// Run one round: client `k` issues `reqs[k]`. Returns, per client, the
@@ -248,6 +267,22 @@ impl VCore {
     pub fn idle(&mut self, rounds: u64) {
         // SAFETY: as above.
         unsafe { (self.idle)(self.p, rounds) }
+    }
+}
+
+impl crate::drive::Core for VCore {
+    type Error = VerilatorError;
+    fn clients(&self) -> usize {
+        self.clients
+    }
+    fn latency(&self) -> u64 {
+        self.latency
+    }
+    fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), VerilatorError> {
+        VCore::cmd(self, cmd, addr, data)
+    }
+    fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, VerilatorError> {
+        VCore::round(self, reqs)
     }
 }
 

@@ -13,8 +13,9 @@ use tidekv_sim::Model;
 fn verilated_core_answers_like_the_model() {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../rtl/test.toml").to_string();
     let spec = &std::env::var("TK_SPEC").unwrap_or(default);
-    let (so, cfg) = build(spec).expect("verilate the RTL test configuration");
-    let mut core = VCore::open(&so, std::env::var("TK_VCD").ok().as_deref().map(std::path::Path::new)).expect("load it");
+    let vcd = std::env::var("TK_VCD").ok();
+    let (so, cfg) = build(spec, vcd.is_some()).expect("verilate the RTL test configuration");
+    let mut core = VCore::open(&so, vcd.as_deref().map(std::path::Path::new)).expect("load it");
     let mut m = Model::new(&cfg);
     let c = core.clients;
     assert_eq!(c, cfg.build.clients as usize);

@@ -56,6 +56,7 @@ static bool wait_idle(Tk *t, uint64_t limit) {
 extern "C" {
 
 uint32_t tk_clients() { return TK_C; }
+uint32_t tk_traced() { return VM_TRACE; }
 uint32_t tk_clocks_per_round() { return TK_T; }
 uint32_t tk_latency() { return TK_LAT; }
 

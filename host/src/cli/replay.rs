@@ -11,6 +11,8 @@ use tidekv_host::{load_config, load_trace, ConfigSource};
 pub enum BackendArg {
     /// The reference model.
     Model,
+    /// The generated core in Verilator (verilated on first use, then cached).
+    Verilator,
 }
 
 /// Spelled as in config files and SPEC: `round_robin`, `key_affine`.
@@ -50,6 +52,9 @@ pub struct Args {
     /// Override the replica LFSR seed (1..=4294967295).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Write a VCD waveform of the run (`--backend verilator` only).
+    #[arg(long, value_name = "FILE")]
+    pub vcd: Option<PathBuf>,
     /// Print a summary (statuses, anomalies, swaps) on stderr.
     #[arg(long)]
     pub summary: bool,
@@ -67,7 +72,11 @@ pub fn run(a: Args) -> tidekv_host::Result<()> {
     let cfg = load_config(&src, a.replica_policy.map(Into::into), a.seed)?;
     let trace = load_trace(&a.trace, &cfg)?;
     let backend = match a.backend {
+        BackendArg::Model if a.vcd.is_some() => {
+            return Err(tidekv_host::Error::Usage("--vcd needs --backend verilator (the model has no waveform)".into()))
+        }
         BackendArg::Model => Backend::Model,
+        BackendArg::Verilator => Backend::Verilator { source: src, vcd: a.vcd },
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
