@@ -77,7 +77,7 @@ bench-sim: deps
 
 ## soak: the differential suite at SOAK times its make-test length
 ## (>= 10^7 requests per preset at the default)
-SOAK ?= 70
+SOAK ?= 85
 soak: deps
 	TK_SCALE=$(SOAK) $(CARGO) test --release -p tidekv-testbench --test differential -- --nocapture --test-threads 1
 
