@@ -38,13 +38,17 @@ fn main() {
     clocks(&mut *c, n, |c| &mut c.clock);
     let rh = n as f64 / t0.elapsed().as_secs_f64();
 
-    // Verilator: idle rounds, then the generator.
+    // Verilator: idle rounds for about 3 s, then the generator for about as long.
     let mut v = VCore::open(&so, None).expect("load the core");
-    let rounds = (20_000_000 / u64::from(v.clocks_per_round)).max(1000);
     let (k0, t0) = (v.clocks(), Instant::now());
-    v.idle(rounds);
+    let mut idle_rounds = 0;
+    while t0.elapsed().as_secs_f64() < 3.0 {
+        v.idle(1000);
+        idle_rounds += 1000;
+    }
     let dt = t0.elapsed().as_secs_f64();
     let vl = (v.clocks() - k0) as f64 / dt;
+    let rounds = (idle_rounds as f64 / dt * 3.0) as u64 + 100;
     let g = GenConfig { seed: 5, rounds, key_range_bits: 12, mix: OpMix::default() };
     let (k0, t0) = (v.clocks(), Instant::now());
     drive::run_generator(&mut v, &g).expect("a generator run");
