@@ -15,12 +15,15 @@ use tidekv_defs::{Op, Request, Response, Status};
 /// A command the core answered with something other than what a correct
 /// driver expects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("command {cmd} (addr {addr}, data {data:#x}): {what}")]
+#[error("{what}")]
 pub struct Refusal {
-    pub cmd: Cmd,
-    pub addr: u32,
-    pub data: u64,
     pub what: String,
+}
+
+impl Refusal {
+    fn cmd(cmd: Cmd, addr: u32, data: u64, what: impl std::fmt::Display) -> Refusal {
+        Refusal { what: format!("command {cmd} (addr {addr}, data {data:#x}): {what}") }
+    }
 }
 
 /// A core at a round boundary, ready for a command or a round.
@@ -40,7 +43,7 @@ pub trait Core {
     fn ok(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<u64, Self::Error> {
         match self.cmd(cmd, addr, data)? {
             (CmdStatus::Ok, rdata) => Ok(rdata),
-            (st, _) => Err(Refusal { cmd, addr, data, what: format!("answered {st}") }.into()),
+            (st, _) => Err(Refusal::cmd(cmd, addr, data, format_args!("answered {st}")).into()),
         }
     }
     fn counter(&mut self, c: Counter) -> Result<u64, Self::Error> {
@@ -65,7 +68,7 @@ pub fn load_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule, round
     let want = schedule_crc(b, s);
     let got = core.ok(Cmd::Verify, 0, 0)?;
     if got != u64::from(want) {
-        return Err(Refusal { cmd: Cmd::Verify, addr: 0, data: 0, what: format!("the device's schedule CRC is {got:#010x}, the host's {want:#010x}") }.into());
+        return Err(Refusal::cmd(Cmd::Verify, 0, 0, format_args!("the device's schedule CRC is {got:#010x}, the host's {want:#010x}")).into());
     }
     core.ok(Cmd::Swap, 0, round)?;
     Ok(())
@@ -133,7 +136,7 @@ pub fn replay<C: Core>(core: &mut C, b: &BuildConfig, trace: &Trace, mut emit: i
                 let back = u.checked_sub(t).filter(|&d| (d as usize) < issued.len());
                 let request = back.and_then(|d| issued[issued.len() - 1 - d as usize][client]);
                 let Some(request) = request else {
-                    return Err(Refusal { cmd: Cmd::Info, addr: 0, data: u, what: format!("round {u}: client {client} got an answer for round {t}, when it issued nothing") }.into());
+                    return Err(Refusal { what: format!("round {u}: client {client} got an answer for round {t}, when it issued nothing then") }.into());
                 };
                 emit(&Answer { round: t, client: client as u32, request, response, done_round: t + lat });
             }
@@ -157,7 +160,7 @@ fn read_swap<C: Core>(core: &mut C, at: u64) -> Result<SwapRecord, C::Error> {
     let w = core.ok(Cmd::ReadSwap, 0, 0)?;
     let (done, took, round) = (w >> 63 & 1 == 1, w >> 62 & 1 == 1, w & ((1 << 48) - 1));
     if !done || round != at {
-        return Err(Refusal { cmd: Cmd::ReadSwap, addr: 0, data: 0, what: format!("the swap armed for round {at} reads back as {w:#x} (done {done}, round {round})") }.into());
+        return Err(Refusal::cmd(Cmd::ReadSwap, 0, 0, format_args!("the swap armed for round {at} reads back as {w:#x} (done {done}, round {round})")).into());
     }
     Ok(SwapRecord { round: at, result: if took { Ok(()) } else { Err(SWAP_REFUSED.into()) } })
 }
@@ -172,7 +175,7 @@ pub fn run_generator<C: Core>(core: &mut C, g: &GenConfig) -> Result<GenReport, 
     let counted = core.counter(Counter::GenDigest)?;
     let digest = match u32::try_from(digest) {
         Ok(d) if counted == digest => d,
-        _ => return Err(Refusal { cmd: Cmd::GenRun, addr: 0, data: g.rounds, what: format!("digest {digest:#x} is not a CRC-32 or differs from the gen_digest counter {counted:#x}") }.into()),
+        _ => return Err(Refusal::cmd(Cmd::GenRun, 0, g.rounds, format_args!("digest {digest:#x} is not a CRC-32 or differs from the gen_digest counter {counted:#x}")).into()),
     };
     let mut r = GenReport { requests: core.counter(Counter::GenRequests)?, digest, status_counts: [0; 5], op_counts: [0; 5] };
     for st in Status::ALL {
