@@ -76,6 +76,29 @@ impl Trace {
         let e = self.events.iter().map(|e| e.round).max();
         r.max(e)
     }
+
+    /// Walk the rounds a replay runs, 0 through the last round plus `tail`:
+    /// per round, its events (to apply first) and each of `clients` ports'
+    /// request. Stops at the first error `f` returns.
+    pub fn for_each_round<E>(&self, clients: usize, tail: u64, mut f: impl FnMut(u64, &[TraceEvent], &[Option<Request>]) -> Result<(), E>) -> Result<(), E> {
+        let Some(last) = self.last_round() else { return Ok(()) };
+        let mut slots = vec![None; clients];
+        let (mut ri, mut ei) = (0, 0);
+        for u in 0..=last + tail {
+            let e0 = ei;
+            while ei < self.events.len() && self.events[ei].round == u {
+                ei += 1;
+            }
+            slots.fill(None);
+            while ri < self.requests.len() && self.requests[ri].round == u {
+                let r = &self.requests[ri];
+                slots[r.client as usize] = Some(r.request);
+                ri += 1;
+            }
+            f(u, &self.events[e0..ei], &slots)?;
+        }
+        Ok(())
+    }
 }
 
 fn get_u64(obj: &Map<String, Value>, key: &str, line: usize) -> Result<u64, TraceError> {

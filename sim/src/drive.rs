@@ -106,49 +106,37 @@ pub fn replay<C: Core>(core: &mut C, b: &BuildConfig, trace: &Trace, mut emit: i
     let mut swaps = Vec::new();
     let mut armed: Option<u64> = None;
     let mut issued: VecDeque<Vec<Option<Request>>> = VecDeque::new();
-    let mut rounds = 0;
-    if let Some(last) = trace.last_round() {
-        let mut slots = vec![None; c];
-        let (mut ri, mut ei) = (0, 0);
-        for u in 0..=last + lat {
-            if let Some(at) = armed.filter(|&at| at < u) {
-                swaps.push(read_swap(core, at)?);
-                armed = None;
-            }
-            while ei < trace.events.len() && trace.events[ei].round == u {
-                let e = &trace.events[ei];
-                apply_event(core, b, e)?;
-                if matches!(e.kind, EventKind::Schedule(_)) {
-                    armed = Some(u);
-                }
-                ei += 1;
-            }
-            slots.fill(None);
-            while ri < trace.requests.len() && trace.requests[ri].round == u {
-                let r = &trace.requests[ri];
-                slots[r.client as usize] = Some(r.request);
-                ri += 1;
-            }
-            issued.push_back(slots.clone());
-            let got = core.round(&slots)?;
-            for (client, g) in got.iter().enumerate() {
-                let Some((t, response)) = *g else { continue };
-                let back = u.checked_sub(t).filter(|&d| (d as usize) < issued.len());
-                let request = back.and_then(|d| issued[issued.len() - 1 - d as usize][client]);
-                let Some(request) = request else {
-                    return Err(Refusal { what: format!("round {u}: client {client} got an answer for round {t}, when it issued nothing then") }.into());
-                };
-                emit(&Answer { round: t, client: client as u32, request, response, done_round: t + lat });
-            }
-            while issued.len() as u64 > lat + 1 {
-                issued.pop_front();
-            }
-            rounds = u + 1;
-        }
-        if let Some(at) = armed {
+    trace.for_each_round(c, lat, |u, events, slots| -> Result<(), C::Error> {
+        if let Some(at) = armed.filter(|&at| at < u) {
             swaps.push(read_swap(core, at)?);
+            armed = None;
         }
+        for e in events {
+            apply_event(core, b, e)?;
+            if matches!(e.kind, EventKind::Schedule(_)) {
+                armed = Some(u);
+            }
+        }
+        issued.push_back(slots.to_vec());
+        let got = core.round(slots)?;
+        for (client, g) in got.iter().enumerate() {
+            let Some((t, response)) = *g else { continue };
+            let back = u.checked_sub(t).filter(|&d| (d as usize) < issued.len());
+            let request = back.and_then(|d| issued[issued.len() - 1 - d as usize][client]);
+            let Some(request) = request else {
+                return Err(Refusal { what: format!("round {u}: client {client} got an answer for round {t}, when it issued nothing then") }.into());
+            };
+            emit(&Answer { round: t, client: client as u32, request, response, done_round: t + lat });
+        }
+        while issued.len() as u64 > lat + 1 {
+            issued.pop_front();
+        }
+        Ok(())
+    })?;
+    if let Some(at) = armed {
+        swaps.push(read_swap(core, at)?);
     }
+    let rounds = trace.last_round().map_or(0, |last| last + lat + 1);
     let mut counters = Counters { issued: core.counter(Counter::Issued)?, calendar_blocked: core.counter(Counter::CalendarBlocked)?, detections: core.counter(Counter::Detections)?, ..Counters::default() };
     for st in Status::ALL {
         counters.status[st.code() as usize] = core.counter(Counter::status(st.code()))?;

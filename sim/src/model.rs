@@ -693,29 +693,20 @@ pub struct Answer {
 /// `emit` for every request in (issue round, client) order.
 pub fn replay(cfg: &Config, trace: &Trace, mut emit: impl FnMut(&Answer)) -> Model {
     let mut m = Model::new(cfg);
-    let c = m.c;
-    let lat = m.lat;
-    let Some(last) = trace.last_round() else { return m };
-    let mut slots = vec![None; c];
-    let (mut ri, mut ei) = (0, 0);
-    for u in 0..=last + lat {
-        while ei < trace.events.len() && trace.events[ei].round == u {
-            m.apply_event(&trace.events[ei]);
-            ei += 1;
+    let (c, lat) = (m.c, m.lat);
+    let done: Result<(), std::convert::Infallible> = trace.for_each_round(c, lat, |_, events, slots| {
+        for e in events {
+            m.apply_event(e);
         }
-        slots.fill(None);
-        while ri < trace.requests.len() && trace.requests[ri].round == u {
-            let r = &trace.requests[ri];
-            slots[r.client as usize] = Some(r.request);
-            ri += 1;
-        }
-        if let Some(d) = m.step(&slots) {
+        if let Some(d) = m.step(slots) {
             for (client, s) in d.slots.iter().enumerate() {
                 if let Some((request, response)) = s {
                     emit(&Answer { round: d.issue_round, client: client as u32, request: *request, response: *response, done_round: d.issue_round + lat });
                 }
             }
         }
-    }
+        Ok(())
+    });
+    let Ok(()) = done;
     m
 }
