@@ -18,24 +18,6 @@ pub const CMD_ADDR_BITS: u32 = 16;
 /// Width of a counter.
 pub const COUNTER_BITS: u32 = 48;
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $n:expr, $s:expr;)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[repr(u8)]
-        pub enum $name { $($(#[$vm])* $v = $n,)* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v,)*];
-            pub fn code(self) -> u8 { self as u8 }
-            pub fn from_code(c: u8) -> Option<$name> { $name::ALL.iter().copied().find(|x| x.code() == c) }
-            pub fn name(self) -> &'static str { match self { $($name::$v => $s,)* } }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.name()) }
-        }
-    };
-}
-
 code_enum! {
     /// Command codes.
     Cmd {
