@@ -11,6 +11,7 @@ pub mod hash;
 pub mod params;
 pub mod replica;
 pub mod table;
+pub mod uart;
 pub mod util;
 
 pub mod testutil;
