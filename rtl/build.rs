@@ -7,7 +7,8 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 use tidekv_defs::hash::{columns, FE_HASH_SEED, TABLE_HASH_SEED};
-use tidekv_defs::layout::clog2;
+use tidekv_defs::layout::{clog2, request_layout};
+use tidekv_defs::link::{self, DeviceInfo, LinkParams};
 use tidekv_defs::Config;
 
 fn main() {
@@ -20,6 +21,25 @@ fn main() {
     let text = tidekv_defs::config::spec_text(&spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
     let cfg = Config::parse(&text, &spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
     let b = &cfg.build;
+    // The device top's link parameters (docs/DESIGN.md, "Device link").
+    let env_u32 = |name: &str, default: u32| -> u32 {
+        println!("cargo:rerun-if-env-changed={name}");
+        match std::env::var(name) {
+            Ok(v) => {
+                let v = v.trim();
+                let parsed = match v.strip_prefix("0x") {
+                    Some(h) => u32::from_str_radix(h, 16),
+                    None => v.parse(),
+                };
+                parsed.unwrap_or_else(|e| panic!("{name}={v}: not a 32-bit number: {e}"))
+            }
+            Err(_) => default,
+        }
+    };
+    let dl = LinkParams::default();
+    let link = LinkParams::new(env_u32("TIDEKV_CLOCK_HZ", dl.clock_hz), env_u32("TIDEKV_BAUD", dl.baud), env_u32("TIDEKV_BUILD_ID", 0));
+    assert!(link.clocks_per_bit() >= 4, "TIDEKV_CLOCK_HZ / TIDEKV_BAUD must be at least 4 clocks per bit");
+    let info = DeviceInfo::new(b, link);
     let mut o = String::new();
     let name = &cfg.name;
     writeln!(o, "pub const CONFIG_NAME: &str = {name:?};").unwrap();
@@ -47,11 +67,22 @@ fn main() {
         ("ITEM_BYTES", tidekv_defs::regs::schedule_item_bytes(b) as u32),
         ("T", b.clocks_per_round()),
         ("LAT", b.latency() as u32),
+        ("REQ_SLOT_BYTES", request_layout(b).bytes() as u32),
+        ("STEP_BYTES", link::step_bytes(b) as u32),
+        ("STEP_ANSWER_BYTES", link::step_answer_bytes(b) as u32),
+        ("MAX_PAYLOAD", link::max_payload(b) as u32),
+        ("MAX_ANSWER", link::max_answer(b) as u32),
+        ("CLOCK_HZ", link.clock_hz),
+        ("BAUD", link.baud),
+        ("CLOCKS_PER_BIT", link.clocks_per_bit()),
+        ("WATCHDOG_CLOCKS", link.watchdog_clocks),
+        ("BUILD_ID", link.build_id),
     ] {
         writeln!(o, "pub const {n}: usize = {v};").unwrap();
     }
     writeln!(o, "pub const FE_COLUMNS: [u64; 64] = {:?};", columns(FE_HASH_SEED)).unwrap();
     writeln!(o, "pub const TABLE_COLUMNS: [u64; 64] = {:?};", columns(TABLE_HASH_SEED)).unwrap();
+    writeln!(o, "pub const INFO: [u8; {}] = {:?};", info.encode().len(), info.encode()).unwrap();
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("config.rs");
     std::fs::write(out, o).unwrap();
 }

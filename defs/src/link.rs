@@ -95,7 +95,8 @@ code_enum! {
         Crc = 4, "crc";
         /// No such frame type (or a `Nack`, which only the device sends).
         Type = 5, "type";
-        /// A field of the payload is invalid (an op code, a flags byte).
+        /// A field of the payload is invalid (an op code, a command code
+        /// wider than the command port's, a flags byte).
         Payload = 6, "payload";
         /// The frame stopped arriving for `watchdog` clocks: the half
         /// frame is discarded, and bytes up to the next `END` with it.
@@ -528,6 +529,13 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
                 }
             }
         }
+        FrameType::Cmd => {
+            // The command port's codes are `CMD_BITS` wide; a wider code is
+            // not truncated into another command.
+            if u32::from(f.payload[0]) >> crate::regs::CMD_BITS != 0 {
+                return Err(Drop::Payload);
+            }
+        }
         FrameType::LinkStats => {
             if f.payload[0] & !STATS_CLEAR != 0 {
                 return Err(Drop::Payload);
@@ -657,6 +665,8 @@ mod tests {
         assert_eq!(check_request(&b, &Frame { ty: 9, seq: 0, payload: vec![] }), Err(Drop::Type));
         assert_eq!(check_request(&b, &Frame::new(FrameType::Nack, 0, vec![1, 2])), Err(Drop::Type));
         assert_eq!(check_request(&b, &Frame::new(FrameType::LinkStats, 0, vec![2])), Err(Drop::Payload));
+        assert_eq!(check_request(&b, &Frame::new(FrameType::Cmd, 0, cmd_payload(31, 0, 0))), Ok(FrameType::Cmd));
+        assert_eq!(check_request(&b, &Frame::new(FrameType::Cmd, 0, cmd_payload(32, 0, 0))), Err(Drop::Payload));
     }
 
     proptest! {

@@ -220,6 +220,9 @@ pub struct Core {
     pub resp_status: Signal<Out, StatusCode>,
     pub resp_has_value: Signal<Out, bool>,
     pub resp_value: Signal<Out, Value>,
+    /// The same answer packed as a response slot (`tidekv_defs::layout`),
+    /// all zeros when the client issued nothing.
+    pub resp_slot: Signal<Out, Bits<RESP_PAD_BITS>>,
     /// Command port (`tidekv_defs::regs`): a command is taken in a clock
     /// with `cmd_valid` while `busy` is low; `cmd_done` pulses with its answer.
     pub cmd_valid: Signal<In, bool>,
@@ -579,6 +582,7 @@ impl Core {
             resp_status: Default::default(),
             resp_has_value: Default::default(),
             resp_value: Default::default(),
+            resp_slot: Default::default(),
             cmd_valid: Default::default(),
             cmd_code: Default::default(),
             cmd_addr: Default::default(),
@@ -1368,6 +1372,10 @@ impl Logic for Core {
             | (bit_cast::<RESP_PAD_BITS, VALUE_BITS>(self.resp_value.val()) << 5);
         if self.resp_has_value.val() {
             self.resp_word.next = self.resp_word.val() | self.c_rw_has_value.val();
+        }
+        self.resp_slot.next = 0.into();
+        if self.resp_issued.val() {
+            self.resp_slot.next = self.resp_word.val();
         }
         self.digest_crc.crc.next = self.digest.q.val();
         self.digest_crc.data.next = self.resp_word.val();

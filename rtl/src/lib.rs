@@ -6,6 +6,7 @@
 pub mod core;
 pub mod crc;
 pub mod delay;
+pub mod device;
 pub mod gen;
 pub mod hash;
 pub mod params;

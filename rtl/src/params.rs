@@ -105,3 +105,21 @@ pub type CmdCode = Bits<CMD_BITS>;
 pub type CmdAddr = Bits<CMD_ADDR_BITS>;
 /// Clients that come before the last one.
 pub const C_BEFORE_LAST: usize = C - 1;
+
+// The device top (`device`): the link's numbers from `tidekv_defs::link`.
+pub const REQ_SLOT_BITS: usize = 8 * REQ_SLOT_BYTES;
+/// The receive register: the longest payload and its CRC bytes.
+pub const RX_BITS: usize = 8 * (MAX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
+/// The answer register: the longest answer payload.
+pub const ANS_BITS: usize = 8 * MAX_ANSWER;
+/// A step's response slots, client 0 lowest.
+pub const RESP_BUF_BITS: usize = C * RESP_PAD_BITS;
+/// The link counters, counter 0 lowest.
+pub const STATS_BITS: usize = tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
+/// Address bits of the receive FIFO.
+pub const RX_FIFO_BITS: usize = tidekv_defs::link::RX_FIFO_BYTES.trailing_zeros() as usize;
+
+/// The link parameters this crate was built with.
+pub fn link_params() -> tidekv_defs::link::LinkParams {
+    tidekv_defs::link::LinkParams { clock_hz: CLOCK_HZ as u32, baud: BAUD as u32, watchdog_clocks: WATCHDOG_CLOCKS as u32, build_id: BUILD_ID as u32 }
+}

@@ -1,0 +1,783 @@
+//! The device top (docs/DESIGN.md, "Device link"): the core behind the
+//! framed link of `tidekv_defs::link`, on a byte-stream interface, and
+//! `UartDevice`, the same behind the UART PHY.
+//!
+//! Bytes in (`rx_valid`, `rx_data`; never stalled) go through a receive
+//! FIFO to the deframer: SLIP decoding, the CRC-32 register, the header
+//! fields, and the payload shifted into a register (`rx`). At the closing
+//! `END` the frame is checked in `Drop`'s order; a good frame runs (an
+//! `Info`, a command on the core's command port, one round, or the link
+//! counters) and its answer is framed and sent on `tx_*`; a bad one is
+//! answered with a `Nack`. A frame that stops arriving for
+//! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is handled at a
+//! time; the FIFO holds what arrives meanwhile.
+
+use crate::core::Core;
+use crate::crc::Crc32;
+use crate::params::*;
+use crate::uart::{UartRx, UartTx};
+use crate::util::{k, vec_of};
+use rust_hdl::prelude::*;
+use tidekv_defs::layout::request_layout;
+use tidekv_defs::link::{self, Drop, FrameType, LINK_COUNTERS, CRC_BYTES, CRC_RESIDUE, HEADER_BYTES, SLIP_END, SLIP_ESC, SLIP_ESC_END, SLIP_ESC_ESC};
+
+type B16 = Bits<16>;
+
+/// `state`, named in the logic as `c_state[i]`: 0 receive, 1 check the
+/// frame, 2 issue a command, 3 wait for its answer, 4 wait for the core to
+/// be idle, 5 run a round, 6 send the answer, 7 collect a round's answer.
+const STATES: u64 = 8;
+
+#[derive(LogicBlock)]
+pub struct Device {
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset of the link and the core (hold it one clock after power-up).
+    pub reset: Signal<In, bool>,
+    /// Received bytes, one per clock with `rx_valid`.
+    pub rx_valid: Signal<In, bool>,
+    pub rx_data: Signal<In, Bits<8>>,
+    /// Bytes to send: taken in a clock with `tx_valid` and `tx_ready`.
+    pub tx_valid: Signal<Out, bool>,
+    pub tx_data: Signal<Out, Bits<8>>,
+    pub tx_ready: Signal<In, bool>,
+    /// The core's round, for a board's LEDs.
+    pub round: Signal<Out, Round>,
+    core: Core,
+    fifo: SynchronousFIFO<Bits<9>, RX_FIFO_BITS, { RX_FIFO_BITS + 1 }, 1>,
+    /// Bytes were lost since the last byte the FIFO took: the next one carries the mark.
+    lost: DFF<bool>,
+    state: DFF<Bits<4>>,
+    // Deframer.
+    hunting: DFF<bool>,
+    esc: DFF<bool>,
+    bad_esc: DFF<bool>,
+    overrun: DFF<bool>,
+    n: DFF<B16>,
+    crc: DFF<Bits<32>>,
+    ty: DFF<Bits<8>>,
+    seq: DFF<Bits<8>>,
+    len: DFF<B16>,
+    rx: DFF<Bits<RX_BITS>>,
+    wd: DFF<Bits<32>>,
+    rx_crc: Crc32<8>,
+    // Execution.
+    cnt: DFF<B16>,
+    resp: DFF<Bits<RESP_BUF_BITS>>,
+    step_round: DFF<Round>,
+    counters: Vec<DFF<Bits<32>>>,
+    // Framer.
+    ans: DFF<Bits<ANS_BITS>>,
+    a_ty: DFF<Bits<8>>,
+    a_seq: DFF<Bits<8>>,
+    a_len: DFF<B16>,
+    t_pos: DFF<B16>,
+    t_crc: DFF<Bits<32>>,
+    t_esc: DFF<bool>,
+    t_esc_byte: DFF<Bits<8>>,
+    t_valid: DFF<bool>,
+    t_data: DFF<Bits<8>>,
+    tx_crc: Crc32<8>,
+    // Locals.
+    pop: Signal<Local, bool>,
+    byte: Signal<Local, Bits<8>>,
+    in_frame: Signal<Local, bool>,
+    store: Signal<Local, bool>,
+    sbyte: Signal<Local, Bits<8>>,
+    reason: Signal<Local, Bits<8>>,
+    expect: Signal<Local, B16>,
+    chk: Signal<Local, Bits<RX_BITS>>,
+    bad_payload: Signal<Local, bool>,
+    count_en: Signal<Local, bool>,
+    count_ix: Signal<Local, Bits<8>>,
+    clear: Signal<Local, bool>,
+    stats: Signal<Local, Bits<STATS_BITS>>,
+    cword: Signal<Local, Bits<32>>,
+    nack: Signal<Local, bool>,
+    out_free: Signal<Local, bool>,
+    t_i: Signal<Local, B16>,
+    tb: Signal<Local, Bits<8>>,
+    // Constants.
+    c_info: Constant<Bits<ANS_BITS>>,
+    c_info_bytes: Constant<B16>,
+    c_cmd_bytes: Constant<B16>,
+    c_cmd_answer_bytes: Constant<B16>,
+    c_step_bytes: Constant<B16>,
+    c_step_answer_bytes: Constant<B16>,
+    c_stats_bytes: Constant<B16>,
+    c_stats_answer_bytes: Constant<B16>,
+    c_nack_bytes: Constant<B16>,
+    c_nack: Constant<Bits<8>>,
+    c_max_body: Constant<B16>,
+    c_frame_min: Constant<B16>,
+    c_overhead: Constant<B16>,
+    c_header: Constant<B16>,
+    c_residue: Constant<Bits<32>>,
+    c_watchdog: Constant<Bits<32>>,
+    c_rx_top: Constant<B16>,
+    c_step_off: Constant<B16>,
+    c_cmd_off: Constant<B16>,
+    c_stats_off: Constant<B16>,
+    c_slot_bits: Constant<B16>,
+    c_req_op: Constant<B16>,
+    c_req_key: Constant<B16>,
+    c_req_value: Constant<B16>,
+    c_last_op: Constant<OpCode>,
+    c_last_cmd: Constant<Bits<8>>,
+    c_resp_pad: Constant<B16>,
+    c_resp_top: Constant<B16>,
+    c_round_bits: Constant<B16>,
+    c_stats_top: Constant<B16>,
+    c_t_last: Constant<B16>,
+    c_end: Constant<Bits<8>>,
+    c_esc: Constant<Bits<8>>,
+    c_esc_end: Constant<Bits<8>>,
+    c_esc_esc: Constant<Bits<8>>,
+    c_state: Vec<Constant<Bits<4>>>,
+    c_d_overrun: Constant<Bits<8>>,
+    c_d_escape: Constant<Bits<8>>,
+    c_d_length: Constant<Bits<8>>,
+    c_d_crc: Constant<Bits<8>>,
+    c_d_type: Constant<Bits<8>>,
+    c_d_payload: Constant<Bits<8>>,
+    c_d_timeout: Constant<Bits<8>>,
+    c_t_info: Constant<Bits<8>>,
+    c_t_cmd: Constant<Bits<8>>,
+    c_t_step: Constant<Bits<8>>,
+    c_t_stats: Constant<Bits<8>>,
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Device::new()
+    }
+}
+
+impl Device {
+    pub fn new() -> Device {
+        let b = config().build;
+        let rq = request_layout(&b);
+        let b16 = |v: usize| k::<B16>(v as u64);
+        let d = |x: Drop| k::<Bits<8>>(u64::from(x.code()));
+        let t = |x: FrameType| k::<Bits<8>>(u64::from(x.code()));
+        let bytes = |t: FrameType| b16(link::request_bytes(&b, t).expect("a host frame type"));
+        let answer = |t: FrameType| b16(link::answer_bytes(&b, t));
+        // A payload of `len` bytes sits at the top of `rx` below the CRC bytes.
+        let off = |t: FrameType| b16(8 * (MAX_PAYLOAD - link::request_bytes(&b, t).unwrap()));
+        assert_eq!(ROUND_BITS, 8 * link::ROUND_BYTES);
+        assert_eq!(INFO.len(), link::answer_bytes(&b, FrameType::Info));
+        assert!(ANS_BITS >= STATS_BITS && ANS_BITS >= ROUND_BITS + RESP_BUF_BITS && ANS_BITS >= 8 * INFO.len());
+        assert!(MAX_PAYLOAD + HEADER_BYTES + CRC_BYTES < 1 << 15 && T < 1 << 15);
+        Device {
+            clock: Default::default(),
+            reset: Default::default(),
+            rx_valid: Default::default(),
+            rx_data: Default::default(),
+            tx_valid: Default::default(),
+            tx_data: Default::default(),
+            tx_ready: Default::default(),
+            round: Default::default(),
+            core: Core::new(),
+            fifo: Default::default(),
+            lost: Default::default(),
+            state: Default::default(),
+            hunting: Default::default(),
+            esc: Default::default(),
+            bad_esc: Default::default(),
+            overrun: Default::default(),
+            n: Default::default(),
+            crc: Default::default(),
+            ty: Default::default(),
+            seq: Default::default(),
+            len: Default::default(),
+            rx: Default::default(),
+            wd: Default::default(),
+            rx_crc: Default::default(),
+            cnt: Default::default(),
+            resp: Default::default(),
+            step_round: Default::default(),
+            counters: vec_of(link::LINK_COUNTERS),
+            ans: Default::default(),
+            a_ty: Default::default(),
+            a_seq: Default::default(),
+            a_len: Default::default(),
+            t_pos: Default::default(),
+            t_crc: Default::default(),
+            t_esc: Default::default(),
+            t_esc_byte: Default::default(),
+            t_valid: Default::default(),
+            t_data: Default::default(),
+            tx_crc: Default::default(),
+            pop: Default::default(),
+            byte: Default::default(),
+            in_frame: Default::default(),
+            store: Default::default(),
+            sbyte: Default::default(),
+            reason: Default::default(),
+            expect: Default::default(),
+            chk: Default::default(),
+            bad_payload: Default::default(),
+            count_en: Default::default(),
+            count_ix: Default::default(),
+            clear: Default::default(),
+            stats: Default::default(),
+            cword: Default::default(),
+            nack: Default::default(),
+            out_free: Default::default(),
+            t_i: Default::default(),
+            tb: Default::default(),
+            c_info: Constant::new(num_bigint::BigUint::from_bytes_le(&INFO).into()),
+            c_info_bytes: answer(FrameType::Info),
+            c_cmd_bytes: bytes(FrameType::Cmd),
+            c_cmd_answer_bytes: answer(FrameType::Cmd),
+            c_step_bytes: bytes(FrameType::Step),
+            c_step_answer_bytes: answer(FrameType::Step),
+            c_stats_bytes: bytes(FrameType::LinkStats),
+            c_stats_answer_bytes: answer(FrameType::LinkStats),
+            c_nack_bytes: answer(FrameType::Nack),
+            c_nack: k(u64::from(FrameType::Nack.code())),
+            c_max_body: b16(HEADER_BYTES + MAX_PAYLOAD + CRC_BYTES),
+            c_frame_min: b16(HEADER_BYTES + CRC_BYTES),
+            c_overhead: b16(HEADER_BYTES + CRC_BYTES),
+            c_header: b16(HEADER_BYTES),
+            c_residue: k(u64::from(CRC_RESIDUE)),
+            c_watchdog: k(WATCHDOG_CLOCKS as u64),
+            c_rx_top: b16(RX_BITS - 8),
+            c_step_off: off(FrameType::Step),
+            c_cmd_off: off(FrameType::Cmd),
+            c_stats_off: off(FrameType::LinkStats),
+            c_slot_bits: b16(REQ_SLOT_BITS),
+            c_req_op: b16(rq.field("op").offset as usize),
+            c_req_key: b16(rq.field("key").offset as usize),
+            c_req_value: b16(rq.field("value").offset as usize),
+            c_last_op: k(u64::from(tidekv_defs::Op::Delete.code())),
+            c_last_cmd: k((1 << CMD_BITS) - 1),
+            c_resp_pad: b16(RESP_PAD_BITS),
+            c_resp_top: b16(RESP_BUF_BITS - RESP_PAD_BITS),
+            c_round_bits: b16(ROUND_BITS),
+            c_stats_top: b16(STATS_BITS - 32),
+            c_t_last: b16(T - 1),
+            c_end: k(u64::from(SLIP_END)),
+            c_esc: k(u64::from(SLIP_ESC)),
+            c_esc_end: k(u64::from(SLIP_ESC_END)),
+            c_esc_esc: k(u64::from(SLIP_ESC_ESC)),
+            c_state: (0..STATES).map(k).collect(),
+            c_d_overrun: d(Drop::Overrun),
+            c_d_escape: d(Drop::Escape),
+            c_d_length: d(Drop::Length),
+            c_d_crc: d(Drop::Crc),
+            c_d_type: d(Drop::Type),
+            c_d_payload: d(Drop::Payload),
+            c_d_timeout: d(Drop::Timeout),
+            c_t_info: t(FrameType::Info),
+            c_t_cmd: t(FrameType::Cmd),
+            c_t_step: t(FrameType::Step),
+            c_t_stats: t(FrameType::LinkStats),
+        }
+    }
+}
+
+impl Logic for Device {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, ans, a_ty, a_seq, a_len,
+            t_pos, t_crc, t_esc, t_esc_byte, t_valid, t_data
+        );
+        clock!(self, clock, core, fifo);
+        for i in 0..LINK_COUNTERS {
+            self.counters[i].clock.next = self.clock.val();
+            self.counters[i].d.next = self.counters[i].q.val();
+        }
+        self.core.reset.next = self.reset.val();
+        self.round.next = self.core.round.val();
+
+        // Receive FIFO: a byte that finds it full is lost, and the next byte
+        // it takes carries the mark (bit 8).
+        self.fifo.write.next = self.rx_valid.val() & !self.fifo.full.val();
+        self.fifo.data_in.next = bit_cast::<9, 8>(self.rx_data.val());
+        if self.lost.q.val() {
+            self.fifo.data_in.next = bit_cast::<9, 8>(self.rx_data.val()) | 0x100_u64;
+        }
+        if self.rx_valid.val() {
+            self.lost.d.next = self.fifo.full.val();
+        }
+
+        // Deframer.
+        self.pop.next = (self.state.q.val() == self.c_state[0].val()) & !self.fifo.empty.val();
+        self.fifo.read.next = self.pop.val();
+        self.byte.next = self.fifo.data_out.val().get_bits::<8>(0);
+        self.in_frame.next = self.n.q.val().any() | self.esc.q.val() | self.bad_esc.q.val() | self.overrun.q.val();
+        self.store.next = false;
+        self.sbyte.next = self.byte.val();
+        self.nack.next = false;
+        self.reason.next = 0.into();
+        self.count_en.next = false;
+        self.count_ix.next = 0.into();
+        self.clear.next = false;
+        if self.pop.val() {
+            self.wd.d.next = 0.into();
+            if self.fifo.data_out.val().get_bit(8) {
+                self.overrun.d.next = true;
+                self.in_frame.next = true;
+            }
+            if self.hunting.q.val() {
+                if self.byte.val() == self.c_end.val() {
+                    self.hunting.d.next = false;
+                }
+            } else if self.byte.val() == self.c_end.val() {
+                if self.in_frame.val() {
+                    self.state.d.next = self.c_state[1].val();
+                }
+            } else if self.esc.q.val() {
+                self.esc.d.next = false;
+                self.store.next = true;
+                if self.byte.val() == self.c_esc_end.val() {
+                    self.sbyte.next = self.c_end.val();
+                } else if self.byte.val() == self.c_esc_esc.val() {
+                    self.sbyte.next = self.c_esc.val();
+                } else {
+                    self.bad_esc.d.next = true;
+                }
+            } else if self.byte.val() == self.c_esc.val() {
+                self.esc.d.next = true;
+            } else {
+                self.store.next = true;
+            }
+        } else if (self.state.q.val() == self.c_state[0].val()) & self.in_frame.val() {
+            // Watchdog: a half frame that stops arriving is dropped.
+            self.wd.d.next = self.wd.q.val() + 1;
+            if self.wd.q.val() == self.c_watchdog.val() {
+                self.wd.d.next = 0.into();
+                self.reason.next = self.c_d_timeout.val();
+                self.nack.next = true;
+                self.hunting.d.next = true;
+            }
+        }
+        self.rx_crc.crc.next = self.crc.q.val();
+        self.rx_crc.data.next = self.sbyte.val();
+        if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
+            self.n.d.next = self.n.q.val() + 1;
+            self.crc.d.next = self.rx_crc.out.val();
+            if self.n.q.val() == 0 {
+                self.ty.d.next = self.sbyte.val();
+            }
+            if self.n.q.val() == 1 {
+                self.seq.d.next = self.sbyte.val();
+            }
+            if self.n.q.val() == 2 {
+                self.len.d.next = bit_cast::<16, 8>(self.sbyte.val());
+            }
+            if self.n.q.val() == 3 {
+                self.len.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
+            }
+            if self.n.q.val() >= self.c_header.val() {
+                self.rx.d.next = (self.rx.q.val() >> 8) | (bit_cast::<RX_BITS, 8>(self.sbyte.val()) << self.c_rx_top.val());
+            }
+        }
+
+        // The checks of a whole frame, in `Drop`'s order.
+        self.expect.next = 0.into();
+        if self.ty.q.val() == self.c_t_cmd.val() {
+            self.expect.next = self.c_cmd_bytes.val();
+        }
+        if self.ty.q.val() == self.c_t_step.val() {
+            self.expect.next = self.c_step_bytes.val();
+        }
+        if self.ty.q.val() == self.c_t_stats.val() {
+            self.expect.next = self.c_stats_bytes.val();
+        }
+        self.bad_payload.next = false;
+        if self.ty.q.val() == self.c_t_step.val() {
+            self.chk.next = self.rx.q.val() >> self.c_step_off.val();
+            for _i in 0..C {
+                if self.chk.val().get_bit(0) & (bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val()) > self.c_last_op.val()) {
+                    self.bad_payload.next = true;
+                }
+                self.chk.next = self.chk.val() >> self.c_slot_bits.val();
+            }
+        } else if self.ty.q.val() == self.c_t_cmd.val() {
+            self.chk.next = self.rx.q.val() >> self.c_cmd_off.val();
+            if self.chk.val().get_bits::<8>(0) > self.c_last_cmd.val() {
+                self.bad_payload.next = true;
+            }
+        } else {
+            self.chk.next = self.rx.q.val() >> self.c_stats_off.val();
+            if self.chk.val().get_bits::<7>(1).any() {
+                self.bad_payload.next = true;
+            }
+        }
+        // The link counters, packed counter 0 lowest.
+        self.stats.next = 0.into();
+        for i in 0..LINK_COUNTERS {
+            // (bit_cast's argument is evaluated in Rust too: no loop index in it)
+            self.cword.next = self.counters[i].q.val();
+            self.stats.next = (self.stats.val() >> 32) | (bit_cast::<STATS_BITS, 32>(self.cword.val()) << self.c_stats_top.val());
+        }
+        if self.state.q.val() == self.c_state[1].val() {
+            if self.overrun.q.val() {
+                self.reason.next = self.c_d_overrun.val();
+            } else if self.esc.q.val() | self.bad_esc.q.val() {
+                self.reason.next = self.c_d_escape.val();
+            } else if (self.n.q.val() < self.c_frame_min.val()) | (self.n.q.val() > self.c_max_body.val()) {
+                self.reason.next = self.c_d_length.val();
+            } else if self.crc.q.val() != self.c_residue.val() {
+                self.reason.next = self.c_d_crc.val();
+            } else if self.len.q.val() + self.c_overhead.val() != self.n.q.val() {
+                self.reason.next = self.c_d_length.val();
+            } else if (self.ty.q.val() != self.c_t_info.val())
+                & (self.ty.q.val() != self.c_t_cmd.val())
+                & (self.ty.q.val() != self.c_t_step.val())
+                & (self.ty.q.val() != self.c_t_stats.val())
+            {
+                self.reason.next = self.c_d_type.val();
+            } else if self.len.q.val() != self.expect.val() {
+                self.reason.next = self.c_d_length.val();
+            } else if self.bad_payload.val() {
+                self.reason.next = self.c_d_payload.val();
+            }
+            self.count_en.next = true;
+            self.count_ix.next = self.reason.val();
+            self.a_ty.d.next = self.ty.q.val();
+            self.a_seq.d.next = self.seq.q.val();
+            if self.reason.val().any() {
+                self.nack.next = true;
+            } else if self.ty.q.val() == self.c_t_info.val() {
+                self.ans.d.next = self.c_info.val();
+                self.a_len.d.next = self.c_info_bytes.val();
+                self.state.d.next = self.c_state[6].val();
+            } else if self.ty.q.val() == self.c_t_cmd.val() {
+                self.state.d.next = self.c_state[2].val();
+            } else if self.ty.q.val() == self.c_t_step.val() {
+                self.rx.d.next = self.rx.q.val() >> self.c_step_off.val();
+                self.state.d.next = self.c_state[4].val();
+            } else {
+                self.ans.d.next = bit_cast::<ANS_BITS, STATS_BITS>(self.stats.val());
+                self.a_len.d.next = self.c_stats_answer_bytes.val();
+                self.state.d.next = self.c_state[6].val();
+                self.clear.next = self.chk.val().get_bit(0);
+            }
+            // Ready for the next frame (the FIFO holds it meanwhile).
+            self.n.d.next = 0.into();
+            self.esc.d.next = false;
+            self.bad_esc.d.next = false;
+            self.overrun.d.next = false;
+            self.crc.d.next = 0xFFFF_FFFF_u64.into();
+            self.ty.d.next = 0.into();
+            self.seq.d.next = 0.into();
+            self.len.d.next = 0.into();
+        }
+        if self.nack.val() {
+            // A timeout's frame is dropped where it stands.
+            self.count_en.next = true;
+            self.count_ix.next = self.reason.val();
+            self.a_ty.d.next = self.c_nack.val();
+            self.a_seq.d.next = self.seq.q.val();
+            self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val()) | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
+            self.a_len.d.next = self.c_nack_bytes.val();
+            self.state.d.next = self.c_state[6].val();
+            self.n.d.next = 0.into();
+            self.esc.d.next = false;
+            self.bad_esc.d.next = false;
+            self.overrun.d.next = false;
+            self.crc.d.next = 0xFFFF_FFFF_u64.into();
+            self.ty.d.next = 0.into();
+            self.seq.d.next = 0.into();
+            self.len.d.next = 0.into();
+        }
+        for i in 0..LINK_COUNTERS {
+            if self.count_en.val() & (self.count_ix.val().index() == i) {
+                self.counters[i].d.next = self.counters[i].q.val() + 1;
+            }
+            if self.clear.val() {
+                self.counters[i].d.next = 0.into();
+            }
+        }
+
+        // A command on the core's command port.
+        self.core.cmd_valid.next = self.state.q.val() == self.c_state[2].val();
+        self.core.cmd_code.next = bit_cast::<CMD_BITS, RX_BITS>(self.rx.q.val() >> self.c_cmd_off.val());
+        self.core.cmd_addr.next = bit_cast::<CMD_ADDR_BITS, RX_BITS>(self.rx.q.val() >> (self.c_cmd_off.val() + 8));
+        self.core.cmd_data.next = bit_cast::<64, RX_BITS>(self.rx.q.val() >> (self.c_cmd_off.val() + 24));
+        if (self.state.q.val() == self.c_state[2].val()) & !self.core.busy.val() {
+            self.state.d.next = self.c_state[3].val();
+        }
+        if (self.state.q.val() == self.c_state[3].val()) & self.core.cmd_done.val() {
+            self.ans.d.next = bit_cast::<ANS_BITS, 3>(self.core.cmd_status.val()) | (bit_cast::<ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8);
+            self.a_len.d.next = self.c_cmd_answer_bytes.val();
+            self.state.d.next = self.c_state[6].val();
+        }
+
+        // One round: client k's slot is the lowest of `rx` at phase k.
+        self.core.run.next = self.state.q.val() == self.c_state[5].val();
+        self.core.issue_valid.next = self.rx.q.val().get_bit(0);
+        self.core.issue_op.next = bit_cast::<OP_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_op.val());
+        self.core.issue_key.next = bit_cast::<KEY_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_key.val());
+        self.core.issue_value.next = bit_cast::<VALUE_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_value.val());
+        if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
+            self.step_round.d.next = self.core.round.val();
+            self.cnt.d.next = 0.into();
+            self.state.d.next = self.c_state[5].val();
+        }
+        if self.state.q.val() == self.c_state[5].val() {
+            self.cnt.d.next = self.cnt.q.val() + 1;
+            if self.core.issue_strobe.val() {
+                self.rx.d.next = self.rx.q.val() >> self.c_slot_bits.val();
+            }
+            if self.core.resp_strobe.val() {
+                self.resp.d.next = (self.resp.q.val() >> self.c_resp_pad.val())
+                    | (bit_cast::<RESP_BUF_BITS, RESP_PAD_BITS>(self.core.resp_slot.val()) << self.c_resp_top.val());
+            }
+            if self.cnt.q.val() == self.c_t_last.val() {
+                self.state.d.next = self.c_state[7].val();
+            }
+        }
+        if self.state.q.val() == self.c_state[7].val() {
+            // The last slot is in: the round that ran, then the slots.
+            self.ans.d.next = bit_cast::<ANS_BITS, ROUND_BITS>(self.step_round.q.val())
+                | (bit_cast::<ANS_BITS, RESP_BUF_BITS>(self.resp.q.val()) << self.c_round_bits.val());
+            self.a_len.d.next = self.c_step_answer_bytes.val();
+            self.state.d.next = self.c_state[6].val();
+        }
+        // Framer: END, the escaped body (header, `ans` from its low byte,
+        // the CRC), END.
+        self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
+        if self.tx_ready.val() {
+            self.t_valid.d.next = false;
+        }
+        self.t_i.next = self.t_pos.q.val() - 1;
+        self.tb.next = self.ans.q.val().get_bits::<8>(0);
+        if self.t_i.val() == 0 {
+            self.tb.next = self.a_ty.q.val();
+        }
+        if self.t_i.val() == 1 {
+            self.tb.next = self.a_seq.q.val();
+        }
+        if self.t_i.val() == 2 {
+            self.tb.next = self.a_len.q.val().get_bits::<8>(0);
+        }
+        if self.t_i.val() == 3 {
+            self.tb.next = self.a_len.q.val().get_bits::<8>(8);
+        }
+        if self.t_i.val() >= self.a_len.q.val() + self.c_header.val() {
+            self.tb.next = !self.t_crc.q.val().get_bits::<8>(0);
+        }
+        self.tx_crc.crc.next = self.t_crc.q.val();
+        self.tx_crc.data.next = self.tb.val();
+        if (self.state.q.val() == self.c_state[6].val()) & self.out_free.val() {
+            self.t_valid.d.next = true;
+            if self.t_esc.q.val() {
+                self.t_data.d.next = self.t_esc_byte.q.val();
+                self.t_esc.d.next = false;
+            } else if !self.t_pos.q.val().any() {
+                self.t_data.d.next = self.c_end.val();
+                self.t_pos.d.next = 1.into();
+                self.t_crc.d.next = 0xFFFF_FFFF_u64.into();
+            } else if self.t_i.val() == self.a_len.q.val() + self.c_overhead.val() {
+                self.t_data.d.next = self.c_end.val();
+                self.t_pos.d.next = 0.into();
+                self.state.d.next = self.c_state[0].val();
+            } else {
+                self.t_pos.d.next = self.t_pos.q.val() + 1;
+                self.t_data.d.next = self.tb.val();
+                if self.tb.val() == self.c_end.val() {
+                    self.t_data.d.next = self.c_esc.val();
+                    self.t_esc.d.next = true;
+                    self.t_esc_byte.d.next = self.c_esc_end.val();
+                }
+                if self.tb.val() == self.c_esc.val() {
+                    self.t_data.d.next = self.c_esc.val();
+                    self.t_esc.d.next = true;
+                    self.t_esc_byte.d.next = self.c_esc_esc.val();
+                }
+                if self.t_i.val() < self.a_len.q.val() + self.c_header.val() {
+                    self.t_crc.d.next = self.tx_crc.out.val();
+                    if self.t_i.val() >= self.c_header.val() {
+                        self.ans.d.next = self.ans.q.val() >> 8;
+                    }
+                } else {
+                    self.t_crc.d.next = self.t_crc.q.val() >> 8;
+                }
+            }
+        }
+        self.tx_valid.next = self.t_valid.q.val();
+        self.tx_data.next = self.t_data.q.val();
+
+        if self.reset.val() {
+            self.state.d.next = self.c_state[0].val();
+            self.hunting.d.next = false;
+            self.esc.d.next = false;
+            self.bad_esc.d.next = false;
+            self.overrun.d.next = false;
+            self.n.d.next = 0.into();
+            self.crc.d.next = 0xFFFF_FFFF_u64.into();
+            self.ty.d.next = 0.into();
+            self.seq.d.next = 0.into();
+            self.len.d.next = 0.into();
+            self.wd.d.next = 0.into();
+            self.t_pos.d.next = 0.into();
+            self.t_esc.d.next = false;
+            self.t_valid.d.next = false;
+            self.lost.d.next = false;
+            for i in 0..LINK_COUNTERS {
+                self.counters[i].d.next = 0.into();
+            }
+        }
+    }
+}
+
+/// The device behind the UART PHY: what a board's top instantiates
+/// (`constraints/` holds the pins). With `bypass` high the UART is out of
+/// the path and the byte stream is on the `byte_*` ports: the virtual
+/// device's fast mode. A board ties `bypass` low.
+#[derive(LogicBlock)]
+pub struct UartDevice {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, bool>,
+    pub uart_rx: Signal<In, bool>,
+    pub uart_tx: Signal<Out, bool>,
+    pub bypass: Signal<In, bool>,
+    pub byte_rx_valid: Signal<In, bool>,
+    pub byte_rx_data: Signal<In, Bits<8>>,
+    pub byte_tx_valid: Signal<Out, bool>,
+    pub byte_tx_data: Signal<Out, Bits<8>>,
+    pub byte_tx_ready: Signal<In, bool>,
+    pub round: Signal<Out, Round>,
+    dev: Device,
+    urx: UartRx,
+    utx: UartTx,
+}
+
+impl Default for UartDevice {
+    fn default() -> Self {
+        UartDevice::new()
+    }
+}
+
+impl UartDevice {
+    pub fn new() -> UartDevice {
+        UartDevice {
+            clock: Default::default(),
+            reset: Default::default(),
+            uart_rx: Default::default(),
+            uart_tx: Default::default(),
+            bypass: Default::default(),
+            byte_rx_valid: Default::default(),
+            byte_rx_data: Default::default(),
+            byte_tx_valid: Default::default(),
+            byte_tx_data: Default::default(),
+            byte_tx_ready: Default::default(),
+            round: Default::default(),
+            dev: Device::new(),
+            urx: UartRx::new(CLOCKS_PER_BIT as u32),
+            utx: UartTx::new(CLOCKS_PER_BIT as u32),
+        }
+    }
+}
+
+impl Logic for UartDevice {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, dev, urx, utx);
+        self.dev.reset.next = self.reset.val();
+        self.round.next = self.dev.round.val();
+        self.urx.rx.next = self.uart_rx.val();
+        self.uart_tx.next = self.utx.tx.val();
+        self.utx.data.next = self.dev.tx_data.val();
+        self.byte_tx_data.next = self.dev.tx_data.val();
+        if self.bypass.val() {
+            self.dev.rx_valid.next = self.byte_rx_valid.val();
+            self.dev.rx_data.next = self.byte_rx_data.val();
+            self.dev.tx_ready.next = self.byte_tx_ready.val();
+            self.byte_tx_valid.next = self.dev.tx_valid.val();
+            self.utx.valid.next = false;
+        } else {
+            self.dev.rx_valid.next = self.urx.valid.val();
+            self.dev.rx_data.next = self.urx.data.val();
+            self.dev.tx_ready.next = self.utx.ready.val();
+            self.byte_tx_valid.next = false;
+            self.utx.valid.next = self.dev.tx_valid.val();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{clocks, settle, yosys_check};
+    use tidekv_defs::link::{cmd_payload, Deframer, DeviceInfo, Dropped, Frame};
+    use tidekv_defs::regs::{Cmd, CmdStatus};
+
+    #[test]
+    fn device_generates_and_synthesizes() {
+        let mut d = UartDevice::new();
+        d.connect_all();
+        yosys_check("uart_device", &generate_verilog(&d));
+    }
+
+    /// The byte-stream side in rust-hdl's simulator: frames in, answers out.
+    struct Bench {
+        d: Box<Device>,
+        out: Deframer,
+    }
+
+    impl Bench {
+        fn new() -> Bench {
+            let mut d = Box::new(Device::new());
+            d.connect_all();
+            d.tx_ready.next = true;
+            d.reset.next = true;
+            clocks(&mut *d, 2, |d| &mut d.clock);
+            d.reset.next = false;
+            Bench { d, out: Deframer::new(link::max_answer(&config().build)) }
+        }
+        /// Send bytes (one per clock), then clock until an answer comes out.
+        fn exchange(&mut self, bytes: &[u8], limit: usize) -> Result<Frame, Dropped> {
+            let mut got = None;
+            let mut i = 0;
+            for _ in 0..limit {
+                self.d.rx_valid.next = i < bytes.len();
+                self.d.rx_data.next = u64::from(*bytes.get(i).unwrap_or(&0)).into();
+                i += 1;
+                settle(&mut *self.d);
+                if self.d.tx_valid.val() {
+                    if let Some(r) = self.out.push(self.d.tx_data.val().to_u8()) {
+                        got = Some(r);
+                    }
+                }
+                clocks(&mut *self.d, 1, |d| &mut d.clock);
+                if got.is_some() && i >= bytes.len() {
+                    return got.unwrap();
+                }
+            }
+            panic!("no answer within {limit} clocks");
+        }
+    }
+
+    #[test]
+    fn device_answers_info_commands_and_nacks() {
+        let b = config().build;
+        let mut t = Bench::new();
+        let a = t.exchange(&Frame::new(FrameType::Info, 5, vec![]).encode(), 3000).unwrap();
+        assert_eq!((a.ty, a.seq), (FrameType::Info.code(), 5));
+        let info = DeviceInfo::decode(&a.payload).unwrap();
+        assert_eq!(info.build, b);
+        assert_eq!(info.link, link_params());
+        // A command: the round in progress (0) and phase.
+        let a = t.exchange(&Frame::new(FrameType::Cmd, 6, cmd_payload(Cmd::Info.code(), 0, 0)).encode(), 3000).unwrap();
+        assert_eq!((a.ty, a.seq), (FrameType::Cmd.code(), 6));
+        assert_eq!(link::decode_cmd_answer(&a.payload).unwrap(), (CmdStatus::Ok.code(), 0));
+        // A corrupted CRC is answered with a NACK naming it; so is an unknown type.
+        let mut w = Frame::new(FrameType::Cmd, 7, cmd_payload(Cmd::Info.code(), 0, 0)).encode();
+        w[5] ^= 0x01;
+        let a = t.exchange(&w, 3000).unwrap();
+        assert_eq!((a.ty, a.seq, a.payload.clone()), (FrameType::Nack.code(), 7, vec![Drop::Crc.code(), FrameType::Cmd.code()]));
+        let a = t.exchange(&Frame { ty: 9, seq: 8, payload: vec![] }.encode(), 3000).unwrap();
+        assert_eq!(a.payload, vec![Drop::Type.code(), 9]);
+        // The counters: 2 good frames, one CRC and one type drop.
+        let a = t.exchange(&Frame::new(FrameType::LinkStats, 9, vec![link::STATS_CLEAR]).encode(), 3000).unwrap();
+        let c: Vec<u32> = a.payload.chunks(4).map(|x| u32::from_le_bytes(x.try_into().unwrap())).collect();
+        assert_eq!(c, vec![2, 0, 0, 0, 1, 1, 0, 0]);
+        let a = t.exchange(&Frame::new(FrameType::LinkStats, 10, vec![0]).encode(), 3000).unwrap();
+        assert_eq!(a.payload[..4], [0, 0, 0, 0], "cleared");
+    }
+}
