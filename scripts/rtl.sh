@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The RTL's generation and checks for one configuration.
-#   scripts/rtl.sh verilog CONFIG OUTDIR   write OUTDIR/tidekv_core.v and build.json
+#   scripts/rtl.sh verilog CONFIG OUTDIR   write OUTDIR/tidekv_core.v, tidekv_device.v and build.json
 #   scripts/rtl.sh lint CONFIG OUTDIR      verilog, then verilator -Wall lint
 #   scripts/rtl.sh check CONFIG OUTDIR     verilog, lint, yosys synth_ice40 and synth_ecp5
 # CONFIG is a preset name or a .toml file. Tools: VERILATOR, YOSYS.
@@ -20,8 +20,10 @@ mkdir -p "$root/build"
 TIDEKV_RTL_CONFIG=$cfg flock "$root/build/.rtl-gen.lock" "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
 [ "$cmd" = verilog ] && exit 0
 v=$out/tidekv_core.v
-"$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$v" --top-module tidekv_core
-echo "lint: verilator -Wall clean (waivers: rtl/lint.vlt)"
+for top in tidekv_core tidekv_device; do
+  "$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$out/$top.v" --top-module $top
+  echo "lint $top: verilator -Wall clean (waivers: rtl/lint.vlt)"
+done
 [ "$cmd" = lint ] && exit 0
 # Both families at once: the machine has two cores and yosys uses one.
 pids=()

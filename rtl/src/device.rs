@@ -79,12 +79,12 @@ pub struct Device {
     tx_crc: Crc32<8>,
     // Locals.
     pop: Signal<Local, bool>,
-    byte: Signal<Local, Bits<8>>,
+    rbyte: Signal<Local, Bits<8>>,
     in_frame: Signal<Local, bool>,
     store: Signal<Local, bool>,
     sbyte: Signal<Local, Bits<8>>,
     reason: Signal<Local, Bits<8>>,
-    expect: Signal<Local, B16>,
+    want_len: Signal<Local, B16>,
     chk: Signal<Local, Bits<RX_BITS>>,
     bad_payload: Signal<Local, bool>,
     count_en: Signal<Local, bool>,
@@ -208,12 +208,12 @@ impl Device {
             t_data: Default::default(),
             tx_crc: Default::default(),
             pop: Default::default(),
-            byte: Default::default(),
+            rbyte: Default::default(),
             in_frame: Default::default(),
             store: Default::default(),
             sbyte: Default::default(),
             reason: Default::default(),
-            expect: Default::default(),
+            want_len: Default::default(),
             chk: Default::default(),
             bad_payload: Default::default(),
             count_en: Default::default(),
@@ -305,10 +305,10 @@ impl Logic for Device {
         // Deframer.
         self.pop.next = (self.state.q.val() == self.c_state[0].val()) & !self.fifo.empty.val();
         self.fifo.read.next = self.pop.val();
-        self.byte.next = self.fifo.data_out.val().get_bits::<8>(0);
+        self.rbyte.next = self.fifo.data_out.val().get_bits::<8>(0);
         self.in_frame.next = self.n.q.val().any() | self.esc.q.val() | self.bad_esc.q.val() | self.overrun.q.val();
         self.store.next = false;
-        self.sbyte.next = self.byte.val();
+        self.sbyte.next = self.rbyte.val();
         self.nack.next = false;
         self.reason.next = 0.into();
         self.count_en.next = false;
@@ -321,24 +321,24 @@ impl Logic for Device {
                 self.in_frame.next = true;
             }
             if self.hunting.q.val() {
-                if self.byte.val() == self.c_end.val() {
+                if self.rbyte.val() == self.c_end.val() {
                     self.hunting.d.next = false;
                 }
-            } else if self.byte.val() == self.c_end.val() {
+            } else if self.rbyte.val() == self.c_end.val() {
                 if self.in_frame.val() {
                     self.state.d.next = self.c_state[1].val();
                 }
             } else if self.esc.q.val() {
                 self.esc.d.next = false;
                 self.store.next = true;
-                if self.byte.val() == self.c_esc_end.val() {
+                if self.rbyte.val() == self.c_esc_end.val() {
                     self.sbyte.next = self.c_end.val();
-                } else if self.byte.val() == self.c_esc_esc.val() {
+                } else if self.rbyte.val() == self.c_esc_esc.val() {
                     self.sbyte.next = self.c_esc.val();
                 } else {
                     self.bad_esc.d.next = true;
                 }
-            } else if self.byte.val() == self.c_esc.val() {
+            } else if self.rbyte.val() == self.c_esc.val() {
                 self.esc.d.next = true;
             } else {
                 self.store.next = true;
@@ -376,15 +376,15 @@ impl Logic for Device {
         }
 
         // The checks of a whole frame, in `Drop`'s order.
-        self.expect.next = 0.into();
+        self.want_len.next = 0.into();
         if self.ty.q.val() == self.c_t_cmd.val() {
-            self.expect.next = self.c_cmd_bytes.val();
+            self.want_len.next = self.c_cmd_bytes.val();
         }
         if self.ty.q.val() == self.c_t_step.val() {
-            self.expect.next = self.c_step_bytes.val();
+            self.want_len.next = self.c_step_bytes.val();
         }
         if self.ty.q.val() == self.c_t_stats.val() {
-            self.expect.next = self.c_stats_bytes.val();
+            self.want_len.next = self.c_stats_bytes.val();
         }
         self.bad_payload.next = false;
         if self.ty.q.val() == self.c_t_step.val() {
@@ -430,7 +430,7 @@ impl Logic for Device {
                 & (self.ty.q.val() != self.c_t_stats.val())
             {
                 self.reason.next = self.c_d_type.val();
-            } else if self.len.q.val() != self.expect.val() {
+            } else if self.len.q.val() != self.want_len.val() {
                 self.reason.next = self.c_d_length.val();
             } else if self.bad_payload.val() {
                 self.reason.next = self.c_d_payload.val();

@@ -22,7 +22,7 @@ pub struct UartRx {
     /// 0 idle, 1 start bit, 2 data bits, 3 stop bit.
     state: DFF<Bits<2>>,
     cnt: DFF<Bits<DIV_BITS>>,
-    bit: DFF<Bits<3>>,
+    bit_no: DFF<Bits<3>>,
     shift: DFF<Bits<8>>,
     out_valid: DFF<bool>,
     c_last: Constant<Bits<DIV_BITS>>,
@@ -41,7 +41,7 @@ impl UartRx {
             sync2: Default::default(),
             state: Default::default(),
             cnt: Default::default(),
-            bit: Default::default(),
+            bit_no: Default::default(),
             shift: Default::default(),
             out_valid: Default::default(),
             c_last: Constant::new(u64::from(clocks_per_bit - 1).into()),
@@ -53,7 +53,7 @@ impl UartRx {
 impl Logic for UartRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, sync1, sync2, state, cnt, bit, shift, out_valid);
+        dff_setup!(self, clock, sync1, sync2, state, cnt, bit_no, shift, out_valid);
         self.sync1.d.next = self.rx.val();
         self.sync2.d.next = self.sync1.q.val();
         self.out_valid.d.next = false;
@@ -67,7 +67,7 @@ impl Logic for UartRx {
         if self.state.q.val() == 1 {
             if self.cnt.q.val() == self.c_half.val() {
                 self.cnt.d.next = 0.into();
-                self.bit.d.next = 0.into();
+                self.bit_no.d.next = 0.into();
                 if self.sync2.q.val() {
                     self.state.d.next = 0.into();
                 } else {
@@ -82,8 +82,8 @@ impl Logic for UartRx {
                 if self.sync2.q.val() {
                     self.shift.d.next = (self.shift.q.val() >> 1) | 0x80_u64;
                 }
-                self.bit.d.next = self.bit.q.val() + 1;
-                if self.bit.q.val() == 7 {
+                self.bit_no.d.next = self.bit_no.q.val() + 1;
+                if self.bit_no.q.val() == 7 {
                     self.state.d.next = 3.into();
                 }
             }

@@ -1,10 +1,13 @@
 //! Write the core's Verilog for the configuration this crate was built for
 //! (`TIDEKV_RTL_CONFIG`, see build.rs) into a directory:
-//! `tidekv_core.v` and `build.json` (the build numbers a wrapper needs).
+//! `tidekv_core.v` (the core), `tidekv_device.v` (the device top: the core
+//! behind the framed UART link) and `build.json` (the build numbers a
+//! wrapper needs).
 
 use rust_hdl::prelude::*;
 use std::path::PathBuf;
 use tidekv_rtl::core::Core;
+use tidekv_rtl::device::UartDevice;
 use tidekv_rtl::params::*;
 
 fn main() {
@@ -16,16 +19,23 @@ fn main() {
         eprintln!("cannot create {}: {e}", out.display());
         std::process::exit(5)
     });
+    let write = |name: &str, verilog: String| {
+        let path = out.join(format!("{name}.v"));
+        std::fs::write(&path, verilog.replace("module top(", &format!("module {name}("))).unwrap_or_else(|e| {
+            eprintln!("cannot write {}: {e}", path.display());
+            std::process::exit(5)
+        });
+        path
+    };
     let mut core = Core::new();
     core.connect_all();
-    let verilog = generate_verilog(&core).replace("module top(", "module tidekv_core(");
-    let path = out.join("tidekv_core.v");
-    std::fs::write(&path, verilog).unwrap_or_else(|e| {
-        eprintln!("cannot write {}: {e}", path.display());
-        std::process::exit(5)
-    });
+    let path = write("tidekv_core", generate_verilog(&core));
+    drop(core);
+    let mut dev = UartDevice::new();
+    dev.connect_all();
+    write("tidekv_device", generate_verilog(&dev));
     let info = format!(
-        "{{\"config\": {CONFIG_NAME:?}, \"source\": {CONFIG_SOURCE:?}, \"clients\": {C}, \"fe_levels\": {H}, \"shards\": {S}, \"replicas\": {R}, \"clocks_per_round\": {T}, \"latency_rounds\": {LAT}, \"key_bits\": {KEY_BITS}, \"value_bits\": {VALUE_BITS}}}\n"
+        "{{\"config\": {CONFIG_NAME:?}, \"source\": {CONFIG_SOURCE:?}, \"clients\": {C}, \"fe_levels\": {H}, \"shards\": {S}, \"replicas\": {R}, \"clocks_per_round\": {T}, \"latency_rounds\": {LAT}, \"key_bits\": {KEY_BITS}, \"value_bits\": {VALUE_BITS}, \"clock_hz\": {CLOCK_HZ}, \"baud\": {BAUD}, \"clocks_per_bit\": {CLOCKS_PER_BIT}, \"watchdog_clocks\": {WATCHDOG_CLOCKS}}}\n"
     );
     std::fs::write(out.join("build.json"), info).unwrap();
     println!("{}: {} (T = {T} clocks per round)", CONFIG_NAME, path.display());
