@@ -546,6 +546,21 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
     Ok(t)
 }
 
+/// What a device answers to a byte stream, frame by frame: the type of
+/// each frame it serves, or the drop it answers with a `Nack` (the model of
+/// the RTL deframer's outcomes, timeouts aside).
+pub fn expected_answers(b: &BuildConfig, bytes: &[u8]) -> Vec<Result<Frame, Dropped>> {
+    let mut d = Deframer::new(max_payload(b));
+    bytes
+        .iter()
+        .filter_map(|&x| d.push(x))
+        .map(|r| {
+            let f = r?;
+            check_request(b, &f).map(|_| f.clone()).map_err(|reason| Dropped { reason, ty: f.ty, seq: f.seq })
+        })
+        .collect()
+}
+
 /// A `Nack`'s payload.
 pub fn nack_payload(d: &Dropped) -> Vec<u8> {
     vec![d.reason.code(), d.ty]

@@ -402,7 +402,7 @@ impl Logic for Device {
             }
         } else {
             self.chk.next = self.rx.q.val() >> self.c_stats_off.val();
-            if self.chk.val().get_bits::<7>(1).any() {
+            if (self.ty.q.val() == self.c_t_stats.val()) & self.chk.val().get_bits::<7>(1).any() {
                 self.bad_payload.next = true;
             }
         }

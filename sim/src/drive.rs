@@ -21,7 +21,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn cmd(cmd: Cmd, addr: u32, data: u64, what: impl std::fmt::Display) -> Refusal {
+    pub fn cmd(cmd: Cmd, addr: u32, data: u64, what: impl std::fmt::Display) -> Refusal {
         Refusal { what: format!("command {cmd} (addr {addr}, data {data:#x}): {what}") }
     }
 }

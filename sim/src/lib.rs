@@ -3,6 +3,7 @@
 //! structure and docs/DESIGN.md for every rule it follows.
 
 pub mod drive;
+pub mod link;
 pub mod model;
 pub mod table;
 pub mod verilator;

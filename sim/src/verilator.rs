@@ -50,6 +50,37 @@ fn run(step: &str, cmd: &mut Command) -> Result<String, VerilatorError> {
 /// `traced` builds it with waveform support (`VCore::open` with a VCD
 /// path); that doubles the C++ compile, so the testbench builds without.
 pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorError> {
+    build_top(spec, Top::Core, traced)
+}
+
+/// Which generated top a library wraps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Top {
+    /// `tidekv_core` with `verilator/shim.cpp` (`VCore`).
+    Core,
+    /// `tidekv_device` (the core behind the framed UART link) with
+    /// `verilator/device_shim.cpp` (`VDevice`).
+    Device,
+}
+
+impl Top {
+    fn module(self) -> &'static str {
+        match self {
+            Top::Core => "tidekv_core",
+            Top::Device => "tidekv_device",
+        }
+    }
+    fn shim(self) -> &'static str {
+        match self {
+            Top::Core => "sim/verilator/shim.cpp",
+            Top::Device => "sim/verilator/device_shim.cpp",
+        }
+    }
+}
+
+/// `build` for either top.
+pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config), VerilatorError> {
+    let module = top.module();
     let cfg = Config::from_spec(spec).map_err(|e| VerilatorError::Tool { step: "configuration".into(), detail: e.to_string() })?;
     let root = root();
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
@@ -58,30 +89,31 @@ pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorErr
         "scripts/rtl.sh verilog",
         Command::new(root.join("scripts/rtl.sh")).arg("verilog").arg(spec).arg(&gen_dir).current_dir(&root),
     )?;
-    let verilog = std::fs::read(gen_dir.join("tidekv_core.v"))
+    let verilog = std::fs::read(gen_dir.join(format!("{module}.v")))
         .map_err(|e| VerilatorError::Tool { step: "read Verilog".into(), detail: e.to_string() })?;
-    let shim = root.join("sim/verilator/shim.cpp");
+    let shim = root.join(top.shim());
     let shim_text = std::fs::read(&shim).map_err(|e| VerilatorError::Tool { step: "read shim".into(), detail: e.to_string() })?;
     let version = run("verilator --version", Command::new(&verilator).arg("--version"))?;
     let mut d = DIGEST_CRC.digest();
     d.update(&verilog);
     d.update(&shim_text);
     d.update(version.as_bytes());
-    let flavour = if traced { "-vcd" } else { "" };
+    let flavour = format!("{}{}", if top == Top::Device { "-dev" } else { "" }, if traced { "-vcd" } else { "" });
     let dir = root.join("build/verilator").join(format!("{}{flavour}-{:08x}", cfg.name, d.finalize()));
-    let so = dir.join("libtidekv_core.so");
+    let so = dir.join(format!("lib{module}.so"));
     if so.exists() {
         return Ok((so, cfg));
     }
     let obj = dir.join("obj");
     std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool { step: "mkdir".into(), detail: e.to_string() })?;
     let b = &cfg.build;
-    let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={}", b.clients, b.clocks_per_round(), b.latency());
+    let cpb = read_build_json(&gen_dir, "clocks_per_bit")?;
+    let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={} -DTK_CPB={cpb}", b.clients, b.clocks_per_round(), b.latency());
     let mut v = Command::new(&verilator);
     // Split the big evaluation functions: one C++ function per combinational
     // block compiles for minutes (5 min for replicated-c10-s2-r3), split it
     // takes 30 s.
-    v.args(["--cc", "-O3", "--top-module", "tidekv_core", "--build", "-j", "2", "-Wno-fatal", "--output-split", "20000", "--output-split-cfuncs", "500", "--Mdir"]).arg(&obj).args(["-CFLAGS", CFLAGS]);
+    v.args(["--cc", "-O3", "--top-module", module, "--build", "-j", "2", "-Wno-fatal", "--output-split", "20000", "--output-split-cfuncs", "500", "--Mdir"]).arg(&obj).args(["-CFLAGS", CFLAGS]);
     if traced {
         v.arg("--trace");
     }
@@ -89,11 +121,11 @@ pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorErr
         "verilator",
         v
             .arg(root.join("rtl/lint.vlt"))
-            .arg(gen_dir.join("tidekv_core.v")),
+            .arg(gen_dir.join(format!("{module}.v"))),
     )?;
     let vroot = run("verilator --getenv VERILATOR_ROOT", Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]))?;
     let inc = PathBuf::from(vroot.trim()).join("include");
-    let tmp = dir.join("libtidekv_core.so.tmp");
+    let tmp = dir.join(format!("lib{module}.so.tmp"));
     run(
         "c++ shim",
         Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
@@ -109,7 +141,7 @@ pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorErr
             .arg(inc.join("verilated.cpp"))
             .args(traced.then(|| inc.join("verilated_vcd_c.cpp")))
             .arg(inc.join("verilated_threads.cpp"))
-            .arg(obj.join("Vtidekv_core__ALL.a"))
+            .arg(obj.join(format!("V{module}__ALL.a")))
             .args(["-pthread", "-o"])
             .arg(&tmp),
     )?;
@@ -125,6 +157,14 @@ pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorErr
         }
     }
     Ok((so, cfg))
+}
+
+/// A number from the generator's `build.json`.
+fn read_build_json(gen_dir: &Path, key: &str) -> Result<u64, VerilatorError> {
+    let bad = |detail: String| VerilatorError::Tool { step: "read build.json".into(), detail };
+    let text = std::fs::read_to_string(gen_dir.join("build.json")).map_err(|e| bad(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    v[key].as_u64().ok_or_else(|| bad(format!("no number {key}")))
 }
 
 /// The C++ flags of the Verilated model.
@@ -290,5 +330,85 @@ impl Drop for VCore {
     fn drop(&mut self) {
         // SAFETY: `p` came from this library's tk_new and is freed once.
         unsafe { (self.free)(self.p) }
+    }
+}
+
+type FnDevNew = unsafe extern "C" fn(*const c_char, u32) -> *mut c_void;
+type FnExchange = unsafe extern "C" fn(*mut c_void, *const u8, u64, *mut u8, u64, u64, u64) -> u64;
+
+/// A Verilated device top (`Top::Device`): bytes in, bytes out, either at
+/// the byte-stream ports (fast) or through its UART pins.
+pub struct VDevice {
+    _lib: libloading::Library,
+    p: *mut c_void,
+    free: FnFree,
+    clocks: FnClocks,
+    exchange: FnExchange,
+    /// Clocks per UART bit of this build.
+    pub clocks_per_bit: u32,
+    pub uart: bool,
+    out: Vec<u8>,
+}
+
+impl VDevice {
+    /// Load the library and make a device after its reset. `uart`: bytes
+    /// travel as UART bits on its pins, else on the byte-stream bypass.
+    pub fn open(so: &Path, vcd: Option<&Path>, uart: bool) -> Result<VDevice, VerilatorError> {
+        let load = |e: libloading::Error| VerilatorError::Load { path: so.display().to_string(), detail: e.to_string() };
+        // SAFETY: the library is the device shim `build_top` compiled; the symbols have the types above.
+        unsafe {
+            let lib = libloading::Library::new(so).map_err(load)?;
+            let new: FnDevNew = *lib.get::<FnDevNew>(b"tkd_new\0").map_err(load)?;
+            let free: FnFree = *lib.get::<FnFree>(b"tkd_free\0").map_err(load)?;
+            let clocks: FnClocks = *lib.get::<FnClocks>(b"tkd_clocks\0").map_err(load)?;
+            let exchange: FnExchange = *lib.get::<FnExchange>(b"tkd_exchange\0").map_err(load)?;
+            let cpb: FnU32 = *lib.get::<FnU32>(b"tkd_clocks_per_bit\0").map_err(load)?;
+            let traced: FnU32 = *lib.get::<FnU32>(b"tkd_traced\0").map_err(load)?;
+            if vcd.is_some() && traced() == 0 {
+                return Err(VerilatorError::Load { path: so.display().to_string(), detail: "built without waveform support: build it with `traced`".into() });
+            }
+            let path = vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"));
+            let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), u32::from(uart));
+            if p.is_null() {
+                return Err(VerilatorError::Reset);
+            }
+            Ok(VDevice { _lib: lib, p, free, clocks, exchange, clocks_per_bit: cpb(), uart, out: vec![0; 1 << 16] })
+        }
+    }
+
+    /// Clocks simulated so far.
+    pub fn clocks(&self) -> u64 {
+        // SAFETY: `p` is a live device of this library.
+        unsafe { (self.clocks)(self.p) }
+    }
+
+    /// Send `bytes`, then clock until `ends` END bytes have come out (0:
+    /// run all of `limit`) or `limit` clocks have passed; the bytes that
+    /// came out.
+    pub fn run_bytes(&mut self, bytes: &[u8], ends: u64, limit: u64) -> Vec<u8> {
+        // SAFETY: `p` is live; `bytes` and `out` are valid for the lengths given.
+        let n = unsafe { (self.exchange)(self.p, bytes.as_ptr(), bytes.len() as u64, self.out.as_mut_ptr(), self.out.len() as u64, ends, limit) };
+        self.out[..(n as usize).min(self.out.len())].to_vec()
+    }
+}
+
+impl Drop for VDevice {
+    fn drop(&mut self) {
+        // SAFETY: `p` came from this library's tkd_new and is freed once.
+        unsafe { (self.free)(self.p) }
+    }
+}
+
+impl crate::link::ByteLink for VDevice {
+    type Error = crate::link::LinkTimeout;
+    fn exchange(&mut self, bytes: &[u8], frames: usize, budget: u64) -> Result<Vec<u8>, Self::Error> {
+        // The device's answers: two ENDs each.
+        let per_byte = if self.uart { 10 * u64::from(self.clocks_per_bit) } else { 1 };
+        let limit = budget.saturating_add(per_byte * 2 * bytes.len() as u64);
+        let out = self.run_bytes(bytes, 2 * frames as u64, limit);
+        if out.iter().filter(|&&x| x == tidekv_defs::link::SLIP_END).count() < 2 * frames {
+            return Err(crate::link::LinkTimeout { frames, clocks: limit, got: out });
+        }
+        Ok(out)
     }
 }

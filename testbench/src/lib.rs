@@ -18,19 +18,33 @@ static BUILD: Mutex<()> = Mutex::new(());
 
 /// A configuration's Verilated core library, built or taken from the cache.
 pub fn build(spec: &str) -> (std::path::PathBuf, Config) {
+    build_top(spec, verilator::Top::Core)
+}
+
+/// `build` for either top.
+pub fn build_top(spec: &str, top: verilator::Top) -> (std::path::PathBuf, Config) {
     let _g = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    verilator::build(spec, false).unwrap_or_else(|e| panic!("verilating {spec}: {e}"))
+    verilator::build_top(spec, top, false).unwrap_or_else(|e| panic!("verilating {spec} ({top:?}): {e}"))
 }
 
 /// Replay `trace` on the model and on a fresh core from `so`; panic at the
 /// first answer, counter or swap outcome that differs. Returns the number of
 /// requests compared.
 pub fn compare(name: &str, so: &std::path::Path, cfg: &Config, trace: &Trace) -> usize {
+    let mut core = VCore::open(so, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+    compare_on(name, &mut core, cfg, trace)
+}
+
+/// `compare` on any core at round 0 with the build's schedule (the
+/// Verilated core, or a device top behind its link).
+pub fn compare_on<C: drive::Core>(name: &str, core: &mut C, cfg: &Config, trace: &Trace) -> usize
+where
+    C::Error: std::fmt::Display,
+{
     let mut want = Vec::new();
     let m = tidekv_sim::replay(cfg, trace, |a| want.push(*a));
-    let mut core = VCore::open(so, None).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut got: Vec<Answer> = Vec::with_capacity(want.len());
-    let r = drive::replay(&mut core, &cfg.build, trace, |a| got.push(*a)).unwrap_or_else(|e| panic!("{name}: the core: {e}"));
+    let r = drive::replay(core, &cfg.build, trace, |a| got.push(*a)).unwrap_or_else(|e| panic!("{name}: the core: {e}"));
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
         assert_eq!(g, w, "{name}: answer {i} (round {}, client {}): the core (left) differs from the model (right)", w.round, w.client);
     }
@@ -49,9 +63,17 @@ pub fn compare(name: &str, so: &std::path::Path, cfg: &Config, trace: &Trace) ->
 /// Generator mode on a fresh core and on the model: digest, request count,
 /// responses per status and requests per op must agree.
 pub fn compare_generator(name: &str, so: &std::path::Path, cfg: &Config, g: &GenConfig) -> u64 {
-    let want = Model::new(cfg).run_generator(g);
     let mut core = VCore::open(so, None).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let got = drive::run_generator(&mut core, g).unwrap_or_else(|e| panic!("{name}: the core: {e}"));
+    compare_generator_on(name, &mut core, cfg, g)
+}
+
+/// `compare_generator` on any core.
+pub fn compare_generator_on<C: drive::Core>(name: &str, core: &mut C, cfg: &Config, g: &GenConfig) -> u64
+where
+    C::Error: std::fmt::Display,
+{
+    let want = Model::new(cfg).run_generator(g);
+    let got = drive::run_generator(core, g).unwrap_or_else(|e| panic!("{name}: the core: {e}"));
     assert_eq!(got, want, "{name}: generator report of the core (left) and the model (right)");
     want.requests
 }

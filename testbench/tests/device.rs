@@ -1,0 +1,215 @@
+//! The device top (the core behind the framed link) in Verilator, its
+//! bytes driven from Rust: rounds and commands over the link equal the
+//! model; corrupt, truncated and garbage frames are dropped, counted and
+//! answered with the right NACK, with no state change and no hang; a half
+//! frame is dropped by the watchdog; bytes lost to a full FIFO are named;
+//! and the same works through the UART pins.
+
+use rand::{Rng, SeedableRng};
+use tidekv_defs::gen::{GenConfig, OpMix};
+use tidekv_defs::link::{self, cmd_payload, expected_answers, Deframer, Drop, Frame, FrameType, LinkParams, SLIP_END, SLIP_ESC};
+use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
+use tidekv_defs::Config;
+use tidekv_sim::drive::Core;
+use tidekv_sim::link::LinkCore;
+use tidekv_sim::verilator::{Top, VDevice};
+use tidekv_testbench::traffic::{self, Traffic};
+use tidekv_testbench::{build_top, compare_generator_on, compare_on};
+
+const PRESET: &str = "single-c10";
+
+fn device(uart: bool) -> (LinkCore<VDevice>, Config) {
+    let (so, cfg) = build_top(PRESET, Top::Device);
+    let d = VDevice::open(&so, None, uart).unwrap_or_else(|e| panic!("{e}"));
+    (LinkCore::new(d, cfg.build.clone()), cfg)
+}
+
+/// Send raw bytes; the frames that come back, deframed.
+fn raw(c: &mut LinkCore<VDevice>, bytes: &[u8], answers: usize) -> Vec<Frame> {
+    let out = c.link.run_bytes(bytes, 2 * answers as u64, 200_000 + 4 * bytes.len() as u64);
+    let mut d = Deframer::new(link::max_answer(&Config::preset(PRESET).unwrap().build));
+    let got: Vec<Frame> = out.iter().filter_map(|&x| d.push(x)).map(|r| r.expect("the device's frames are well formed")).collect();
+    assert_eq!(got.len(), answers, "answers to {} bytes", bytes.len());
+    got
+}
+
+#[test]
+fn device_answers_info_and_replays_like_the_model() {
+    let (mut c, cfg) = device(false);
+    let info = c.check_info().unwrap();
+    assert_eq!(info.link, LinkParams::default());
+    assert_eq!(info.clocks_per_round, cfg.build.clocks_per_round());
+    let mut t = Traffic::new(&cfg, 11);
+    traffic::mixed(&mut t, 0, 400, 0.9, 8);
+    traffic::one_key_rounds(&mut t, 400, 20);
+    let n = compare_on("device (bypass)", &mut c, &cfg, &t.trace());
+    assert!(n > 3000, "{n} requests compared");
+    let g = GenConfig { seed: 77, rounds: 200, key_range_bits: 6, mix: OpMix::default() };
+    let (mut fresh, _) = device(false);
+    assert!(compare_generator_on("device generator", &mut fresh, &cfg, &g) > 0);
+    println!("device over the byte stream: {n} requests equal to the model, {} clocks", c.link.clocks());
+}
+
+/// Corrupt one frame in a way the test names; returns the wire bytes.
+fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: u8) -> Vec<u8> {
+    let good = Frame::new(FrameType::Cmd, seq, cmd_payload(Cmd::ReadCounter.code(), Counter::Issued.code().into(), 0));
+    let step = Frame::new(FrameType::Step, seq, vec![0; link::step_bytes(build)]);
+    let wire = |body: &[u8]| {
+        let mut w = vec![SLIP_END];
+        link::slip_escape(body, &mut w);
+        w.push(SLIP_END);
+        w
+    };
+    match rng.gen_range(0..9) {
+        // A flipped bit anywhere in the body.
+        0 => {
+            let mut b = step.body();
+            let i = rng.gen_range(0..b.len());
+            b[i] ^= 1 << rng.gen_range(0..8);
+            wire(&b)
+        }
+        // Truncated.
+        1 => {
+            let b = good.body();
+            wire(&b[..rng.gen_range(1..b.len())])
+        }
+        // Garbage between ENDs.
+        2 => {
+            let n = rng.gen_range(1..200);
+            let mut g: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
+            g.insert(0, SLIP_END);
+            g.push(SLIP_END);
+            g
+        }
+        // A bad escape.
+        3 => {
+            let mut w = wire(&good.body());
+            w.insert(4, SLIP_ESC);
+            w
+        }
+        // An unknown type, a NACK from the host, a wrong length field, a
+        // short or long payload, a bad op code, a command code too wide,
+        // a bad flags byte: each with a good CRC.
+        4 => Frame { ty: rng.gen_range(4..=255), seq, payload: vec![] }.encode(),
+        5 => {
+            let mut n = rng.gen_range(0..30);
+            if n == link::CMD_BYTES {
+                n += 1;
+            }
+            Frame { ty: FrameType::Cmd.code(), seq, payload: vec![1; n] }.encode()
+        }
+        6 => {
+            let mut p = vec![0; link::step_bytes(build)];
+            let slot = link::step_bytes(build) / build.clients as usize;
+            p[slot * rng.gen_range(0..build.clients as usize)] = 1 | (rng.gen_range(5..8) << 1);
+            Frame { ty: FrameType::Step.code(), seq, payload: p }.encode()
+        }
+        7 => Frame { ty: FrameType::Cmd.code(), seq, payload: cmd_payload(rng.gen_range(32..=255), 0, 0) }.encode(),
+        _ => {
+            let mut b = good.body();
+            b[2] = b[2].wrapping_add(rng.gen_range(1..5));
+            let n = b.len() - 4;
+            let crc = link::FRAME_CRC.checksum(&b[..n]);
+            b[n..].copy_from_slice(&crc.to_le_bytes());
+            wire(&b)
+        }
+    }
+}
+
+#[test]
+fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
+    let (mut c, cfg) = device(false);
+    let b = cfg.build.clone();
+    // Some state first: requests, so that the counters and table are not empty.
+    let mut t = Traffic::new(&cfg, 5);
+    traffic::mixed(&mut t, 0, 40, 0.9, 6);
+    compare_on("before", &mut c, &cfg, &t.trace());
+    let state = |c: &mut LinkCore<VDevice>| {
+        let mut s: Vec<u64> = Counter::ALL.iter().map(|&k| c.counter(k).unwrap()).collect();
+        s.push(c.ok(Cmd::Info, 0, 0).unwrap());
+        s
+    };
+    let before = state(&mut c);
+    c.link_stats(true).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    let mut drops = [0u32; link::LINK_COUNTERS];
+    let mut served = 0u32;
+    for i in 0..400 {
+        let seq = (i % 251) as u8;
+        let bytes = corrupt(&mut rng, &b, seq);
+        let want = expected_answers(&b, &bytes);
+        let got = raw(&mut c, &bytes, want.len());
+        for (w, g) in want.iter().zip(&got) {
+            match w {
+                Err(d) => {
+                    assert_eq!(g.ty, FrameType::Nack.code(), "case {i}: {bytes:02x?} should be dropped ({}), got {g:?}", d.reason);
+                    assert_eq!((g.seq, g.payload.clone()), (d.seq, link::nack_payload(d)), "case {i}: {bytes:02x?}");
+                    drops[d.reason.code() as usize] += 1;
+                }
+                Ok(f) => {
+                    // A corruption that still makes a valid frame (a flipped
+                    // bit in an empty step slot's padding cannot: the CRC
+                    // catches every one-bit error): only commands that read.
+                    assert_eq!(g.ty, f.ty, "case {i}");
+                    served += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(served, 0, "no corrupted frame was served");
+    let stats = c.link_stats(false).unwrap();
+    assert_eq!(stats[0], 0, "no frame counted as good");
+    assert_eq!(&stats[1..], &drops[1..], "drops per reason (overrun, escape, length, crc, type, payload, timeout)");
+    for d in [Drop::Escape, Drop::Length, Drop::Crc, Drop::Type, Drop::Payload] {
+        assert!(drops[d.code() as usize] > 0, "the campaign produced {d} drops");
+    }
+    assert_eq!(state(&mut c), before, "counters and round unchanged by the bad frames");
+    println!("bad frames: {:?} dropped per reason ({})", &drops[1..], (1..link::LINK_COUNTERS).map(link::link_counter_name).collect::<Vec<_>>().join(", "));
+}
+
+#[test]
+fn device_watchdog_drops_a_half_frame_and_a_full_fifo_is_named() {
+    let (mut c, cfg) = device(false);
+    let info = c.check_info().unwrap();
+    let f = Frame::new(FrameType::Cmd, 42, cmd_payload(Cmd::Info.code(), 0, 0)).encode();
+    // Half a frame, then silence past the watchdog: a timeout NACK.
+    let got = raw(&mut c, &f[..6], 1);
+    assert_eq!(got[0].ty, FrameType::Nack.code());
+    assert_eq!(got[0].payload, vec![Drop::Timeout.code(), FrameType::Cmd.code()]);
+    assert!(c.link.clocks() > u64::from(info.link.watchdog_clocks));
+    // Its tail is skipped up to the END; the next frame is served.
+    let mut tail_then_good = f[6..].to_vec();
+    tail_then_good.extend(Frame::new(FrameType::Info, 43, vec![]).encode());
+    let got = raw(&mut c, &tail_then_good, 1);
+    assert_eq!((got[0].ty, got[0].seq), (FrameType::Info.code(), 43));
+    // Info frames back to back: each answer is longer than its request, so
+    // the receive FIFO fills, bytes are lost and the frames they belonged
+    // to are dropped as overruns; every frame is still answered.
+    let burst: Vec<u8> = (0..100).flat_map(|i| Frame::new(FrameType::Info, i, vec![]).encode()).collect();
+    let out = c.link.run_bytes(&burst, 0, 40_000);
+    let mut d = Deframer::new(link::max_answer(&cfg.build));
+    let got: Vec<Frame> = out.iter().filter_map(|&x| d.push(x)).map(Result::unwrap).collect();
+    let overruns = got.iter().filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] == Drop::Overrun.code()).count();
+    let infos = got.iter().filter(|g| g.ty == FrameType::Info.code()).count();
+    assert!(overruns > 0 && infos > 0, "{infos} answered, {overruns} overruns");
+    let others: Vec<_> = got.iter().filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] != Drop::Overrun.code()).map(|g| g.payload.clone()).collect();
+    assert_eq!(overruns + infos, got.len(), "only answers and overrun NACKs; others: {others:?}");
+    let stats = c.link_stats(false).unwrap();
+    assert_eq!(stats[Drop::Overrun.code() as usize] as usize, overruns);
+    assert_eq!(stats[Drop::Timeout.code() as usize], 1);
+}
+
+#[test]
+fn device_over_uart_pins() {
+    let (mut c, cfg) = device(true);
+    c.budget = 1 << 20;
+    let info = c.check_info().unwrap();
+    assert_eq!(c.link.clocks_per_bit, info.link.clocks_per_bit());
+    let mut t = Traffic::new(&cfg, 3);
+    traffic::mixed(&mut t, 0, 12, 0.9, 4);
+    let n = compare_on("device (UART)", &mut c, &cfg, &t.trace());
+    assert!(n > 50);
+    let (st, _) = c.cmd(Cmd::Info, 0, 0).unwrap();
+    assert_eq!(st, CmdStatus::Ok);
+    println!("device over UART at {} clocks per bit: {n} requests equal to the model, {} clocks", c.link.clocks_per_bit, c.link.clocks());
+}
