@@ -88,7 +88,6 @@ pub struct Device {
     chk: Signal<Local, Bits<RX_BITS>>,
     bad_payload: Signal<Local, bool>,
     count_en: Signal<Local, bool>,
-    count_ix: Signal<Local, Bits<8>>,
     clear: Signal<Local, bool>,
     stats: Signal<Local, Bits<STATS_BITS>>,
     cword: Signal<Local, Bits<32>>,
@@ -108,7 +107,6 @@ pub struct Device {
     c_nack_bytes: Constant<B16>,
     c_nack: Constant<Bits<8>>,
     c_max_body: Constant<B16>,
-    c_frame_min: Constant<B16>,
     c_overhead: Constant<B16>,
     c_header: Constant<B16>,
     c_residue: Constant<Bits<32>>,
@@ -217,7 +215,6 @@ impl Device {
             chk: Default::default(),
             bad_payload: Default::default(),
             count_en: Default::default(),
-            count_ix: Default::default(),
             clear: Default::default(),
             stats: Default::default(),
             cword: Default::default(),
@@ -236,7 +233,6 @@ impl Device {
             c_nack_bytes: answer(FrameType::Nack),
             c_nack: k(u64::from(FrameType::Nack.code())),
             c_max_body: b16(HEADER_BYTES + MAX_PAYLOAD + CRC_BYTES),
-            c_frame_min: b16(HEADER_BYTES + CRC_BYTES),
             c_overhead: b16(HEADER_BYTES + CRC_BYTES),
             c_header: b16(HEADER_BYTES),
             c_residue: k(u64::from(CRC_RESIDUE)),
@@ -311,8 +307,6 @@ impl Logic for Device {
         self.sbyte.next = self.rbyte.val();
         self.nack.next = false;
         self.reason.next = 0.into();
-        self.count_en.next = false;
-        self.count_ix.next = 0.into();
         self.clear.next = false;
         if self.pop.val() {
             self.wd.d.next = 0.into();
@@ -418,7 +412,7 @@ impl Logic for Device {
                 self.reason.next = self.c_d_overrun.val();
             } else if self.esc.q.val() | self.bad_esc.q.val() {
                 self.reason.next = self.c_d_escape.val();
-            } else if (self.n.q.val() < self.c_frame_min.val()) | (self.n.q.val() > self.c_max_body.val()) {
+            } else if (self.n.q.val() < self.c_overhead.val()) | (self.n.q.val() > self.c_max_body.val()) {
                 self.reason.next = self.c_d_length.val();
             } else if self.crc.q.val() != self.c_residue.val() {
                 self.reason.next = self.c_d_crc.val();
@@ -435,8 +429,6 @@ impl Logic for Device {
             } else if self.bad_payload.val() {
                 self.reason.next = self.c_d_payload.val();
             }
-            self.count_en.next = true;
-            self.count_ix.next = self.reason.val();
             self.a_ty.d.next = self.ty.q.val();
             self.a_seq.d.next = self.seq.q.val();
             if self.reason.val().any() {
@@ -456,36 +448,19 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[6].val();
                 self.clear.next = self.chk.val().get_bit(0);
             }
-            // Ready for the next frame (the FIFO holds it meanwhile).
-            self.n.d.next = 0.into();
-            self.esc.d.next = false;
-            self.bad_esc.d.next = false;
-            self.overrun.d.next = false;
-            self.crc.d.next = 0xFFFF_FFFF_u64.into();
-            self.ty.d.next = 0.into();
-            self.seq.d.next = 0.into();
-            self.len.d.next = 0.into();
         }
         if self.nack.val() {
-            // A timeout's frame is dropped where it stands.
-            self.count_en.next = true;
-            self.count_ix.next = self.reason.val();
+            // (A timeout's frame is dropped where it stands.)
             self.a_ty.d.next = self.c_nack.val();
             self.a_seq.d.next = self.seq.q.val();
             self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val()) | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
             self.a_len.d.next = self.c_nack_bytes.val();
             self.state.d.next = self.c_state[6].val();
-            self.n.d.next = 0.into();
-            self.esc.d.next = false;
-            self.bad_esc.d.next = false;
-            self.overrun.d.next = false;
-            self.crc.d.next = 0xFFFF_FFFF_u64.into();
-            self.ty.d.next = 0.into();
-            self.seq.d.next = 0.into();
-            self.len.d.next = 0.into();
         }
+        // One count per frame: served (counter 0: `reason` is 0) or dropped.
+        self.count_en.next = (self.state.q.val() == self.c_state[1].val()) | self.nack.val();
         for i in 0..LINK_COUNTERS {
-            if self.count_en.val() & (self.count_ix.val().index() == i) {
+            if self.count_en.val() & (self.reason.val().index() == i) {
                 self.counters[i].d.next = self.counters[i].q.val() + 1;
             }
             if self.clear.val() {
@@ -605,14 +580,6 @@ impl Logic for Device {
         if self.reset.val() {
             self.state.d.next = self.c_state[0].val();
             self.hunting.d.next = false;
-            self.esc.d.next = false;
-            self.bad_esc.d.next = false;
-            self.overrun.d.next = false;
-            self.n.d.next = 0.into();
-            self.crc.d.next = 0xFFFF_FFFF_u64.into();
-            self.ty.d.next = 0.into();
-            self.seq.d.next = 0.into();
-            self.len.d.next = 0.into();
             self.wd.d.next = 0.into();
             self.t_pos.d.next = 0.into();
             self.t_esc.d.next = false;
@@ -621,6 +588,18 @@ impl Logic for Device {
             for i in 0..LINK_COUNTERS {
                 self.counters[i].d.next = 0.into();
             }
+        }
+        // A frame checked or dropped, or a reset: the deframer starts afresh
+        // (the FIFO holds the next frame meanwhile).
+        if (self.state.q.val() == self.c_state[1].val()) | self.nack.val() | self.reset.val() {
+            self.n.d.next = 0.into();
+            self.esc.d.next = false;
+            self.bad_esc.d.next = false;
+            self.overrun.d.next = false;
+            self.crc.d.next = 0xFFFF_FFFF_u64.into();
+            self.ty.d.next = 0.into();
+            self.seq.d.next = 0.into();
+            self.len.d.next = 0.into();
         }
     }
 }
