@@ -396,6 +396,7 @@ pub struct Core {
     digest: DFF<Bits<32>>,
     cnt_val: Signal<Local, Count>,
     word: Signal<Local, Bits<64>>,
+    zero_counters: Signal<Local, bool>,
     c_ix_issued: Constant<CmdAddr>,
     c_ix_blocked: Constant<CmdAddr>,
     c_ix_status: Vec<Constant<CmdAddr>>,
@@ -737,6 +738,7 @@ impl Core {
             digest: Default::default(),
             cnt_val: Default::default(),
             word: Default::default(),
+            zero_counters: Default::default(),
             c_ix_issued: ix(Counter::Issued),
             c_ix_blocked: ix(Counter::CalendarBlocked),
             c_ix_status: (0..5).map(|i| ix(Counter::status(i))).collect(),
@@ -861,6 +863,7 @@ impl Logic for Core {
             digest, gen_first, gen_end, gen_stop, m_state, m_cnt, m_set, m_shard, m_dst, m_src, m_copy, m_all, m_bad,
             v_map, v_cal, v_crc, v_used, div_q, div_r, r_done, r_status, r_rdata, policy1, policy2, seed1, seed2, period1, period2
         );
+        self.zero_counters.next = false;
         for i in 0..5 {
             self.n_status[i].clock.next = self.clock.val();
             self.n_op[i].clock.next = self.clock.val();
@@ -1474,15 +1477,7 @@ impl Logic for Core {
                 self.word.next = self.word.val().replace_bit(61, self.armed.q.val());
                 self.r_rdata.d.next = self.word.val();
             } else if self.cmd_code.val() == self.c_cmd_clear_counters.val() {
-                self.n_issued.d.next = 0.into();
-                self.n_blocked.d.next = 0.into();
-                self.n_detect.d.next = 0.into();
-                self.n_rounds.d.next = 0.into();
-                self.n_gen.d.next = 0.into();
-                for i in 0..5 {
-                    self.n_status[i].d.next = 0.into();
-                    self.n_op[i].d.next = 0.into();
-                }
+                self.zero_counters.next = true;
             } else if self.cmd_code.val() == self.c_cmd_gen_seed.val() {
                 if self.cmd_data.val().any() {
                     self.gen.set_seed.next = true;
@@ -1890,15 +1885,7 @@ impl Logic for Core {
             self.b_fwd.d.next = false;
             self.b_answered.d.next = false;
             self.u_valid.d.next = false;
-            self.n_issued.d.next = 0.into();
-            self.n_blocked.d.next = 0.into();
-            self.n_detect.d.next = 0.into();
-            self.n_rounds.d.next = 0.into();
-            self.n_gen.d.next = 0.into();
-            for i in 0..5 {
-                self.n_status[i].d.next = 0.into();
-                self.n_op[i].d.next = 0.into();
-            }
+            self.zero_counters.next = true;
             self.period1.d.next = self.c_period.val();
             self.period2.d.next = self.c_period.val();
             for s in 0..S {
@@ -1915,6 +1902,18 @@ impl Logic for Core {
             self.m_all.d.next = true;
             self.m_copy.d.next = false;
             self.r_done.d.next = false;
+        }
+        // `ClearCounters` or a reset.
+        if self.zero_counters.val() {
+            self.n_issued.d.next = 0.into();
+            self.n_blocked.d.next = 0.into();
+            self.n_detect.d.next = 0.into();
+            self.n_rounds.d.next = 0.into();
+            self.n_gen.d.next = 0.into();
+            for i in 0..5 {
+                self.n_status[i].d.next = 0.into();
+                self.n_op[i].d.next = 0.into();
+            }
         }
     }
 }
