@@ -92,11 +92,15 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     let verilog = std::fs::read(gen_dir.join(format!("{module}.v")))
         .map_err(|e| VerilatorError::Tool { step: "read Verilog".into(), detail: e.to_string() })?;
     let shim = root.join(top.shim());
-    let shim_text = std::fs::read(&shim).map_err(|e| VerilatorError::Tool { step: "read shim".into(), detail: e.to_string() })?;
+    let read_shim = |p: &Path| std::fs::read(p).map_err(|e| VerilatorError::Tool { step: "read shim".into(), detail: format!("{}: {e}", p.display()) });
+    let shim_text = read_shim(&shim)?;
+    // The shims' shared part, included from beside them.
+    let common_text = read_shim(&root.join(SHIM_COMMON))?;
     let version = run("verilator --version", Command::new(&verilator).arg("--version"))?;
     let mut d = DIGEST_CRC.digest();
     d.update(&verilog);
     d.update(&shim_text);
+    d.update(&common_text);
     d.update(version.as_bytes());
     let flavour = format!("{}{}", if top == Top::Device { "-dev" } else { "" }, if traced { "-vcd" } else { "" });
     let dir = root.join("build/verilator").join(format!("{}{flavour}-{:08x}", cfg.name, d.finalize()));
@@ -167,6 +171,9 @@ fn read_build_json(gen_dir: &Path, key: &str) -> Result<u64, VerilatorError> {
     v[key].as_u64().ok_or_else(|| bad(format!("no number {key}")))
 }
 
+/// The header both shims include.
+const SHIM_COMMON: &str = "sim/verilator/sim_common.h";
+
 /// The C++ flags of the Verilated model.
 const CFLAGS: &str = "-fPIC -O1";
 
@@ -197,6 +204,26 @@ type FnCmd = unsafe extern "C" fn(*mut c_void, u32, u32, u64, *mut u64, u64) -> 
 type FnRound = unsafe extern "C" fn(*mut c_void, *const TkReq, *mut TkResp) -> i64;
 type FnIdle = unsafe extern "C" fn(*mut c_void, u64);
 
+fn load_error(so: &Path) -> impl Fn(libloading::Error) -> VerilatorError + Copy + '_ {
+    move |e| VerilatorError::Load { path: so.display().to_string(), detail: e.to_string() }
+}
+
+/// Load a shim library; refuse a waveform from a library built without
+/// (`traced` names its `uint32_t f()` that tells). Returns the library and
+/// the VCD path as the shim's `new` takes it.
+fn load_library(so: &Path, vcd: Option<&Path>, traced: &[u8]) -> Result<(libloading::Library, Option<CString>), VerilatorError> {
+    let load = load_error(so);
+    // SAFETY: a library `build_top` compiled; `traced` is a `uint32_t f()` in it.
+    unsafe {
+        let lib = libloading::Library::new(so).map_err(&load)?;
+        let traced: FnU32 = *lib.get::<FnU32>(traced).map_err(&load)?;
+        if vcd.is_some() && traced() == 0 {
+            return Err(VerilatorError::Load { path: so.display().to_string(), detail: "built without waveform support: build it with `traced`".into() });
+        }
+        Ok((lib, vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"))))
+    }
+}
+
 /// A Verilated core, loaded from a library `build` made.
 pub struct VCore {
     _lib: libloading::Library,
@@ -219,10 +246,10 @@ pub const CMD_LIMIT: u64 = 1 << 28;
 impl VCore {
     /// Load the library and make a core (after its reset); `vcd` writes a waveform.
     pub fn open(so: &Path, vcd: Option<&Path>) -> Result<VCore, VerilatorError> {
-        let load = |e: libloading::Error| VerilatorError::Load { path: so.display().to_string(), detail: e.to_string() };
+        let (lib, path) = load_library(so, vcd, b"tk_traced\0")?;
+        let load = load_error(so);
         // SAFETY: the library is the shim `build` compiled; the symbols have the types above.
         unsafe {
-            let lib = libloading::Library::new(so).map_err(load)?;
             let new: FnNew = *lib.get::<FnNew>(b"tk_new\0").map_err(load)?;
             let free: FnFree = *lib.get::<FnFree>(b"tk_free\0").map_err(load)?;
             let clients: FnU32 = *lib.get::<FnU32>(b"tk_clients\0").map_err(load)?;
@@ -232,11 +259,6 @@ impl VCore {
             let cmd: FnCmd = *lib.get::<FnCmd>(b"tk_cmd\0").map_err(load)?;
             let round: FnRound = *lib.get::<FnRound>(b"tk_round\0").map_err(load)?;
             let idle: FnIdle = *lib.get::<FnIdle>(b"tk_idle\0").map_err(load)?;
-            let traced: FnU32 = *lib.get::<FnU32>(b"tk_traced\0").map_err(load)?;
-            if vcd.is_some() && traced() == 0 {
-                return Err(VerilatorError::Load { path: so.display().to_string(), detail: "built without waveform support: build it with `traced`".into() });
-            }
-            let path = vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"));
             let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()));
             if p.is_null() {
                 return Err(VerilatorError::Reset);
@@ -354,20 +376,15 @@ impl VDevice {
     /// Load the library and make a device after its reset. `uart`: bytes
     /// travel as UART bits on its pins, else on the byte-stream bypass.
     pub fn open(so: &Path, vcd: Option<&Path>, uart: bool) -> Result<VDevice, VerilatorError> {
-        let load = |e: libloading::Error| VerilatorError::Load { path: so.display().to_string(), detail: e.to_string() };
+        let (lib, path) = load_library(so, vcd, b"tkd_traced\0")?;
+        let load = load_error(so);
         // SAFETY: the library is the device shim `build_top` compiled; the symbols have the types above.
         unsafe {
-            let lib = libloading::Library::new(so).map_err(load)?;
             let new: FnDevNew = *lib.get::<FnDevNew>(b"tkd_new\0").map_err(load)?;
             let free: FnFree = *lib.get::<FnFree>(b"tkd_free\0").map_err(load)?;
             let clocks: FnClocks = *lib.get::<FnClocks>(b"tkd_clocks\0").map_err(load)?;
             let exchange: FnExchange = *lib.get::<FnExchange>(b"tkd_exchange\0").map_err(load)?;
             let cpb: FnU32 = *lib.get::<FnU32>(b"tkd_clocks_per_bit\0").map_err(load)?;
-            let traced: FnU32 = *lib.get::<FnU32>(b"tkd_traced\0").map_err(load)?;
-            if vcd.is_some() && traced() == 0 {
-                return Err(VerilatorError::Load { path: so.display().to_string(), detail: "built without waveform support: build it with `traced`".into() });
-            }
-            let path = vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"));
             let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), u32::from(uart));
             if p.is_null() {
                 return Err(VerilatorError::Reset);

@@ -5,25 +5,15 @@
 // UART bits on the `uart_rx` / `uart_tx` pins at TK_CPB clocks per bit.
 
 #include "Vtidekv_device.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_vcd_c.h"
-#endif
-#include <cstdint>
+#include "sim_common.h"
 
 #ifndef TK_CPB
 #error "TK_CPB must be defined"
 #endif
 
-struct Dv {
-    VerilatedContext ctx;
-    Vtidekv_device *top;
-#if VM_TRACE
-    VerilatedVcdC *vcd = nullptr;
-#endif
+struct Dv : Sim<Vtidekv_device> {
+    Dv(const char *vcd, bool uart_pins) : Sim(vcd), uart(uart_pins) {}
     bool uart;
-    uint64_t clocks = 0;
-    uint64_t time = 0;
     // The host's UART transmitter: bits of the byte in flight.
     uint32_t tx_bits = 0, tx_left = 0, tx_cnt = 0;
     // The host's UART receiver, sampling uart_tx.
@@ -31,22 +21,6 @@ struct Dv {
     uint32_t rx_cnt = 0, rx_bit = 0;
     uint8_t rx_shift = 0;
 };
-
-static void tick(Dv *d) {
-    d->top->clock = 1;
-    d->top->eval();
-#if VM_TRACE
-    if (d->vcd) d->vcd->dump(d->time);
-#endif
-    d->time++;
-    d->top->clock = 0;
-    d->top->eval();
-#if VM_TRACE
-    if (d->vcd) d->vcd->dump(d->time);
-#endif
-    d->time++;
-    d->clocks++;
-}
 
 extern "C" {
 
@@ -56,20 +30,7 @@ uint32_t tkd_traced() { return VM_TRACE; }
 // A device after its power-up reset; `uart` selects the UART pins, else the
 // byte-stream bypass. `vcd` (may be null) names a VCD file.
 void *tkd_new(const char *vcd, uint32_t uart) {
-    Dv *d = new Dv();
-    d->top = new Vtidekv_device(&d->ctx);
-    d->uart = uart != 0;
-#if VM_TRACE
-    if (vcd) {
-        d->ctx.traceEverOn(true);
-        d->vcd = new VerilatedVcdC();
-        d->top->trace(d->vcd, 99);
-        d->vcd->open(vcd);
-    }
-#else
-    (void)vcd;
-#endif
-    d->top->clock = 0;
+    Dv *d = new Dv(vcd, uart != 0);
     d->top->bypass = d->uart ? 0 : 1;
     d->top->uart_rx = 1;
     d->top->byte_rx_valid = 0;
@@ -77,25 +38,13 @@ void *tkd_new(const char *vcd, uint32_t uart) {
     d->top->reset = 1;
     // Clock low first: a first eval() with the clock high is no edge.
     d->top->eval();
-    tick(d);
-    tick(d);
+    d->tick();
+    d->tick();
     d->top->reset = 0;
     return d;
 }
 
-void tkd_free(void *p) {
-    Dv *d = (Dv *)p;
-    if (!d) return;
-#if VM_TRACE
-    if (d->vcd) {
-        d->vcd->close();
-        delete d->vcd;
-    }
-#endif
-    d->top->final();
-    delete d->top;
-    delete d;
-}
+void tkd_free(void *p) { delete (Dv *)p; }
 
 uint64_t tkd_clocks(void *p) { return ((Dv *)p)->clocks; }
 
@@ -157,7 +106,7 @@ uint64_t tkd_exchange(void *p, const uint8_t *in, uint64_t n_in, uint8_t *out, u
             d->top->eval();
             if (d->top->byte_tx_valid) got = d->top->byte_tx_data;
         }
-        tick(d);
+        d->tick();
         if (got >= 0) {
             if (n_out < cap) out[n_out] = (uint8_t)got;
             n_out++;

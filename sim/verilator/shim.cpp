@@ -7,48 +7,20 @@
 // from the compiler command line.
 
 #include "Vtidekv_core.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_vcd_c.h"
-#endif
-#include <cstdint>
+#include "sim_common.h"
 
 #ifndef TK_C
 #error "TK_C must be defined"
 #endif
 
-struct Tk {
-    VerilatedContext ctx;
-    Vtidekv_core *top;
-#if VM_TRACE
-    VerilatedVcdC *vcd = nullptr;
-#endif
-    uint64_t clocks = 0;
-    uint64_t time = 0;
-};
-
-static void tick(Tk *t) {
-    t->top->clock = 1;
-    t->top->eval();
-#if VM_TRACE
-    if (t->vcd) t->vcd->dump(t->time);
-#endif
-    t->time++;
-    t->top->clock = 0;
-    t->top->eval();
-#if VM_TRACE
-    if (t->vcd) t->vcd->dump(t->time);
-#endif
-    t->time++;
-    t->clocks++;
-}
+using Tk = Sim<Vtidekv_core>;
 
 // Clock until not busy; false after `limit` clocks.
 static bool wait_idle(Tk *t, uint64_t limit) {
     for (uint64_t i = 0; i < limit; i++) {
         t->top->eval();
         if (!t->top->busy) return true;
-        tick(t);
+        t->tick();
     }
     return false;
 }
@@ -62,19 +34,7 @@ uint32_t tk_latency() { return TK_LAT; }
 
 // A new core after its power-up reset; `vcd` (may be null) names a VCD file.
 void *tk_new(const char *vcd) {
-    Tk *t = new Tk();
-    t->top = new Vtidekv_core(&t->ctx);
-#if VM_TRACE
-    if (vcd) {
-        t->ctx.traceEverOn(true);
-        t->vcd = new VerilatedVcdC();
-        t->top->trace(t->vcd, 99);
-        t->vcd->open(vcd);
-    }
-#else
-    (void)vcd;
-#endif
-    t->top->clock = 0;
+    Tk *t = new Tk(vcd);
     t->top->run = 0;
     t->top->cmd_valid = 0;
     t->top->reset = 1;
@@ -82,30 +42,17 @@ void *tk_new(const char *vcd) {
     // first eval() that already has the clock high, and the reset would be
     // missed (every register would keep its zero, the LFSR its 0 seed).
     t->top->eval();
-    tick(t);
-    tick(t);
+    t->tick();
+    t->tick();
     t->top->reset = 0;
     if (!wait_idle(t, 1u << 24)) {
-        delete t->top;
         delete t;
         return nullptr;
     }
     return t;
 }
 
-void tk_free(void *p) {
-    Tk *t = (Tk *)p;
-    if (!t) return;
-#if VM_TRACE
-    if (t->vcd) {
-        t->vcd->close();
-        delete t->vcd;
-    }
-#endif
-    t->top->final();
-    delete t->top;
-    delete t;
-}
+void tk_free(void *p) { delete (Tk *)p; }
 
 uint64_t tk_clocks(void *p) { return ((Tk *)p)->clocks; }
 
@@ -118,17 +65,17 @@ int32_t tk_cmd(void *p, uint32_t code, uint32_t addr, uint64_t data, uint64_t *r
     t->top->cmd_code = code;
     t->top->cmd_addr = addr;
     t->top->cmd_data = data;
-    tick(t);
+    t->tick();
     t->top->cmd_valid = 0;
     for (uint64_t i = 0; i < limit; i++) {
         t->top->eval();
         if (t->top->cmd_done) {
             *rdata = t->top->cmd_rdata;
             int32_t st = t->top->cmd_status;
-            tick(t);
+            t->tick();
             return st;
         }
-        tick(t);
+        t->tick();
     }
     return -1;
 }
@@ -165,7 +112,7 @@ int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
             out[ph].value = t->top->resp_value;
             out[ph].round = t->top->resp_round;
         }
-        tick(t);
+        t->tick();
     }
     t->top->run = 0;
     t->top->issue_valid = 0;
@@ -178,7 +125,7 @@ void tk_idle(void *p, uint64_t rounds) {
     Tk *t = (Tk *)p;
     t->top->issue_valid = 0;
     t->top->run = 1;
-    for (uint64_t i = 0; i < rounds * TK_T; i++) tick(t);
+    for (uint64_t i = 0; i < rounds * TK_T; i++) t->tick();
     t->top->run = 0;
     t->top->eval();
 }
