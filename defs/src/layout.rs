@@ -70,8 +70,16 @@ impl SlotLayout {
         if bits.len() < self.width as usize {
             return Err(SlotError::Width { got: bits.len(), want: self.width });
         }
-        Ok(self.fields.iter().map(|f| bits[f.offset as usize..(f.offset + f.width) as usize].load_le::<u64>()).collect())
+        Ok(self.fields.iter().map(|&f| read(bits, f)).collect())
     }
+    /// One field's value (`bits` holds at least the whole slot).
+    pub fn value(&self, bits: &BitSlice<u8, Lsb0>, name: &str) -> u64 {
+        read(bits, self.field(name))
+    }
+}
+
+fn read(bits: &BitSlice<u8, Lsb0>, f: Field) -> u64 {
+    bits[f.offset as usize..(f.offset + f.width) as usize].load_le::<u64>()
 }
 
 /// The fields after `valid` of an unpacked slot, or `None` for an empty slot

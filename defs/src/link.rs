@@ -519,12 +519,12 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
     }
     match t {
         FrameType::Step => {
-            let n = request_layout(b).bytes();
-            for slot in f.payload.chunks(n) {
-                // Op codes past the last op are invalid; an empty slot is not checked.
-                let bits = u16::from_le_bytes([slot[0], *slot.get(1).unwrap_or(&0)]);
-                let op = (bits >> 1) & ((1 << crate::codes::OP_BITS) - 1);
-                if bits & 1 == 1 && crate::codes::Op::from_code(op as u8).is_none() {
+            // Op codes past the last op are invalid; an empty slot is not
+            // checked (the device reads only `valid` and `op`).
+            let l = request_layout(b);
+            for slot in f.payload.chunks(l.bytes()) {
+                let bits = crate::layout::Bits::from_slice(slot);
+                if l.value(&bits, "valid") == 1 && crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none() {
                     return Err(Drop::Payload);
                 }
             }

@@ -55,6 +55,11 @@ impl<L: ByteLink> LinkCore<L> {
         LinkCore { link, build, seq: 0, budget: 1 << 22 }
     }
 
+    /// The build this driver speaks to.
+    pub fn build(&self) -> &BuildConfig {
+        &self.build
+    }
+
     /// Send one frame and return its answer (a `Nack` is an error).
     pub fn frame(&mut self, ty: FrameType, payload: Vec<u8>) -> Result<Frame, LinkCoreError<L::Error>> {
         self.seq = self.seq.wrapping_add(1);

@@ -24,11 +24,17 @@ fn device(uart: bool) -> (LinkCore<VDevice>, Config) {
     (LinkCore::new(d, cfg.build.clone()), cfg)
 }
 
-/// Send raw bytes; the frames that come back, deframed.
+/// Send raw bytes and clock until `ends` END bytes came out (0: all of
+/// `limit` clocks); the frames that came back, deframed.
+fn raw_frames(c: &mut LinkCore<VDevice>, bytes: &[u8], ends: u64, limit: u64) -> Vec<Frame> {
+    let out = c.link.run_bytes(bytes, ends, limit);
+    let mut d = Deframer::new(link::max_answer(c.build()));
+    out.iter().filter_map(|&x| d.push(x)).map(|r| r.expect("the device's frames are well formed")).collect()
+}
+
+/// Send raw bytes; the `answers` frames that come back.
 fn raw(c: &mut LinkCore<VDevice>, bytes: &[u8], answers: usize) -> Vec<Frame> {
-    let out = c.link.run_bytes(bytes, 2 * answers as u64, 200_000 + 4 * bytes.len() as u64);
-    let mut d = Deframer::new(link::max_answer(&Config::preset(PRESET).unwrap().build));
-    let got: Vec<Frame> = out.iter().filter_map(|&x| d.push(x)).map(|r| r.expect("the device's frames are well formed")).collect();
+    let got = raw_frames(c, bytes, 2 * answers as u64, 200_000 + 4 * bytes.len() as u64);
     assert_eq!(got.len(), answers, "answers to {} bytes", bytes.len());
     got
 }
@@ -169,7 +175,7 @@ fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
 
 #[test]
 fn device_watchdog_drops_a_half_frame_and_a_full_fifo_is_named() {
-    let (mut c, cfg) = device(false);
+    let (mut c, _) = device(false);
     let info = c.check_info().unwrap();
     let f = Frame::new(FrameType::Cmd, 42, cmd_payload(Cmd::Info.code(), 0, 0)).encode();
     // Half a frame, then silence past the watchdog: a timeout NACK.
@@ -186,9 +192,7 @@ fn device_watchdog_drops_a_half_frame_and_a_full_fifo_is_named() {
     // the receive FIFO fills, bytes are lost and the frames they belonged
     // to are dropped as overruns; every frame is still answered.
     let burst: Vec<u8> = (0..100).flat_map(|i| Frame::new(FrameType::Info, i, vec![]).encode()).collect();
-    let out = c.link.run_bytes(&burst, 0, 40_000);
-    let mut d = Deframer::new(link::max_answer(&cfg.build));
-    let got: Vec<Frame> = out.iter().filter_map(|&x| d.push(x)).map(Result::unwrap).collect();
+    let got = raw_frames(&mut c, &burst, 0, 40_000);
     let overruns = got.iter().filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] == Drop::Overrun.code()).count();
     let infos = got.iter().filter(|g| g.ty == FrameType::Info.code()).count();
     assert!(overruns > 0 && infos > 0, "{infos} answered, {overruns} overruns");
