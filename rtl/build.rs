@@ -39,6 +39,14 @@ fn main() {
     let dl = LinkParams::default();
     let link = LinkParams::new(env_u32("TIDEKV_CLOCK_HZ", dl.clock_hz), env_u32("TIDEKV_BAUD", dl.baud), env_u32("TIDEKV_BUILD_ID", 0));
     assert!(link.clocks_per_bit() >= 4, "TIDEKV_CLOCK_HZ / TIDEKV_BAUD must be at least 4 clocks per bit");
+    assert!(
+        link.baud_error().abs() <= tidekv_defs::link::MAX_BAUD_ERROR,
+        "a {} Hz clock makes {} baud only {:+.2} % off (at {} clocks per bit); pick a clock closer to a multiple of the baud rate",
+        link.clock_hz,
+        link.baud,
+        100.0 * link.baud_error(),
+        link.clocks_per_bit()
+    );
     let info = DeviceInfo::new(b, link);
     let mut o = String::new();
     let name = &cfg.name;

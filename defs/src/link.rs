@@ -180,7 +180,16 @@ impl LinkParams {
     pub fn clocks_per_bit(&self) -> u32 {
         (self.clock_hz + self.baud / 2) / self.baud
     }
+    /// The UART bit rate the device really runs at, relative to `baud`:
+    /// `clock_hz / clocks_per_bit / baud - 1` (8N1 links tolerate about 2 %
+    /// between both ends).
+    pub fn baud_error(&self) -> f64 {
+        self.clock_hz as f64 / self.clocks_per_bit() as f64 / self.baud as f64 - 1.0
+    }
 }
+
+/// The largest `LinkParams::baud_error` a build accepts.
+pub const MAX_BAUD_ERROR: f64 = 0.015;
 
 impl Default for LinkParams {
     fn default() -> Self {

@@ -119,6 +119,22 @@ code_enum! {
 /// Number of counters.
 pub const COUNTERS: usize = 16;
 
+impl Cmd {
+    /// Whether running the command twice leaves the device as running it
+    /// once and answers the same: a host may resend it when its answer was
+    /// lost. (A frame the device refused with a `Nack` never ran, so any
+    /// frame may be resent after one.)
+    pub fn idempotent(self) -> bool {
+        use Cmd::*;
+        match self {
+            Info | StageMap | StagePolicy | StageFailed | StageCalendar | StagePeriod | Verify | ReadMap | ReadSwap | ReadCounter | GenSeed | GenMix | GenKeys => true,
+            // Swap and GenRun act at a round; Fail and Recover answer
+            // `node_state` the second time; the others clear or reset.
+            Swap | Fail | Recover | ClearCounters | GenRun | Reset => false,
+        }
+    }
+}
+
 impl Counter {
     pub fn status(code: u8) -> Counter {
         Counter::from_code(2 + code).expect("status code")

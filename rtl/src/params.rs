@@ -41,10 +41,11 @@ pub const REPLICA_MASK_BITS: usize = mask_bits(R);
 pub const NODES: usize = S * R;
 /// Width of a round counter; 2^48 rounds is years at any clock.
 pub const ROUND_BITS: usize = 48;
-/// Clocks-in-round counter width.
+/// Clocks-in-round counter width: holds 0..=T (the core compares phases
+/// with C, which equals T for single servers, so T itself must fit).
 pub const PHASE_BITS: usize = {
     let mut b = 1;
-    while (1usize << b) < T {
+    while (1usize << b) <= T {
         b += 1;
     }
     b

@@ -1,58 +1,118 @@
-//! A device top driven over its link (`tidekv_defs::link`), one frame at a
-//! time: `LinkCore` is a `drive::Core` whose commands are `Cmd` frames and
-//! whose rounds are `Step` frames, over any `ByteLink` (the Verilated
-//! device top, and later a serial port or socket). The replay and the
-//! differential checks that run on the core run unchanged on the device.
+//! A device top driven over its link (`tidekv_defs::link`): `Transport` is
+//! a byte pipe to a device (the Verilated device top here; a serial port,
+//! a socket or an in-process virtual device in `tidekv-host`), and
+//! `LinkCore` is a `drive::Core` whose commands are `Cmd` frames and whose
+//! rounds are `Step` frames. The replay and the differential checks that
+//! run on the core run unchanged on any device.
+//!
+//! Bounded waits: every receive has a timeout, and a frame with no answer is
+//! an error. Resending is safe after a `Nack` (the device never ran the
+//! frame) and, after a lost answer, only for frames that are idempotent
+//! (`Info`, `LinkStats` without clearing, `Cmd::idempotent` commands); a
+//! lost `Step` answer is an error that says the round may have run.
 
 use crate::drive::{Core, Refusal};
+use std::collections::VecDeque;
+use std::time::Duration;
 use tidekv_defs::layout::{pack_request, response_layout, unpack_response};
 use tidekv_defs::link::{self, cmd_payload, decode_cmd_answer, Deframer, DeviceInfo, Drop, Frame, FrameType};
 use tidekv_defs::regs::{Cmd, CmdStatus};
 use tidekv_defs::{BuildConfig, Request, Response};
 
-/// A byte transport to a device.
-pub trait ByteLink {
-    type Error: std::error::Error + 'static;
-    /// Send `bytes`; return what came back once `frames` answer frames are
-    /// complete. `budget` bounds the wait beyond sending (in the link's own
-    /// unit: clocks for a simulated device); past it, an error.
-    fn exchange(&mut self, bytes: &[u8], frames: usize, budget: u64) -> Result<Vec<u8>, Self::Error>;
+/// A transport failed (not a timeout: that is an empty `recv`).
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+    #[error("{0}: the other end closed the link")]
+    Closed(String),
 }
 
-/// No answer in time.
-#[derive(Debug, thiserror::Error)]
-#[error("the device did not answer {frames} frame(s) within {clocks} clocks ({} bytes came back): it is hung or the link is broken", got.len())]
-pub struct LinkTimeout {
-    pub frames: usize,
-    pub clocks: u64,
-    pub got: Vec<u8>,
+/// A byte pipe to a device.
+pub trait Transport: Send {
+    /// Hand `bytes` to the link (a simulated link sends them as its device runs).
+    fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError>;
+    /// Bytes from the device: waits at most `timeout` (simulated time for a
+    /// simulated device), returns early once a frame delimiter has come;
+    /// empty if nothing came in time.
+    fn recv(&mut self, timeout: Duration) -> Result<Vec<u8>, TransportError>;
+    /// Where the link goes, for messages.
+    fn describe(&self) -> String;
+    /// Bytes per second the wire carries each way, if it is a serial line.
+    fn wire_rate(&self) -> Option<f64> {
+        None
+    }
+    /// Seconds the link has been busy, if it keeps its own time (a
+    /// simulated device: simulated seconds).
+    fn elapsed(&self) -> Option<f64> {
+        None
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        (**self).send(bytes)
+    }
+    fn recv(&mut self, timeout: Duration) -> Result<Vec<u8>, TransportError> {
+        (**self).recv(timeout)
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn wire_rate(&self) -> Option<f64> {
+        (**self).wire_rate()
+    }
+    fn elapsed(&self) -> Option<f64> {
+        (**self).elapsed()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LinkCoreError<E: std::error::Error + 'static> {
-    #[error(transparent)]
-    Link(E),
-    #[error("the device dropped the {ty} frame: {reason}")]
-    Nack { ty: String, reason: String },
+pub enum LinkCoreError {
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    #[error(
+        "no answer to the {ty} frame (sequence {seq}) from {link} within {waited:?}{}: the device is hung, unpowered or on another baud rate; check the port and reset the device",
+        if *.maybe_ran { " (it may have run: not resent)" } else { "" }
+    )]
+    NoAnswer { ty: String, seq: u8, link: String, waited: Duration, maybe_ran: bool },
+    #[error("the device dropped the {ty} frame {tries} time(s), last as {reason}: the link is corrupting bytes (check the cable and baud rate)")]
+    Nack { ty: String, reason: String, tries: u32 },
     #[error("bad answer from the device: {0}")]
     BadAnswer(String),
     #[error(transparent)]
     Refusal(#[from] Refusal),
 }
 
-/// A device behind a `ByteLink`, driven frame by frame.
-pub struct LinkCore<L: ByteLink> {
-    pub link: L,
-    build: BuildConfig,
-    seq: u8,
-    /// The wait `ByteLink::exchange` allows for one answer.
-    pub budget: u64,
+/// One `Step` answer: the device's round and per client the issue round and
+/// response of the request answered in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepAnswer {
+    pub round: u64,
+    pub responses: Vec<Option<(u64, Response)>>,
 }
 
-impl<L: ByteLink> LinkCore<L> {
+/// A device behind a `Transport`, driven frame by frame.
+pub struct LinkCore<T: Transport> {
+    pub link: T,
+    build: BuildConfig,
+    seq: u8,
+    deframer: Deframer,
+    /// Answers received but not yet matched.
+    ready: VecDeque<Frame>,
+    /// The wait for one answer.
+    pub timeout: Duration,
+    /// How often a frame is sent after `Nack`s or lost answers, at most.
+    pub retries: u32,
+    /// Frames resent so far.
+    pub resent: u64,
+}
+
+impl<T: Transport> LinkCore<T> {
     /// A driver for a device of this build (checked against its `Info` by `check_info`).
-    pub fn new(link: L, build: BuildConfig) -> LinkCore<L> {
-        LinkCore { link, build, seq: 0, budget: 1 << 22 }
+    pub fn new(link: T, build: BuildConfig) -> LinkCore<T> {
+        let deframer = Deframer::new(link::max_answer(&build));
+        LinkCore { link, build, seq: 0, deframer, ready: VecDeque::new(), timeout: Duration::from_millis(500), retries: 3, resent: 0 }
     }
 
     /// The build this driver speaks to.
@@ -60,39 +120,96 @@ impl<L: ByteLink> LinkCore<L> {
         &self.build
     }
 
-    /// Send one frame and return its answer (a `Nack` is an error).
-    pub fn frame(&mut self, ty: FrameType, payload: Vec<u8>) -> Result<Frame, LinkCoreError<L::Error>> {
-        self.seq = self.seq.wrapping_add(1);
-        let f = Frame::new(ty, self.seq, payload);
-        let bytes = self.link.exchange(&f.encode(), 1, self.budget).map_err(LinkCoreError::Link)?;
-        let mut d = Deframer::new(link::max_answer(&self.build));
-        let got: Vec<_> = bytes.iter().filter_map(|&x| d.push(x)).collect();
-        let a = match got.as_slice() {
-            [Ok(a)] => a.clone(),
-            [Err(e)] => return Err(LinkCoreError::BadAnswer(format!("the answer to {ty} was dropped by the host: {}", e.reason))),
-            _ => return Err(LinkCoreError::BadAnswer(format!("{} frames answered one {ty}", got.len()))),
-        };
-        if a.seq != self.seq {
-            return Err(LinkCoreError::BadAnswer(format!("sequence number {} answered {}", a.seq, self.seq)));
+    /// The next answer frame, waiting at most `timeout` (`None`: nothing came).
+    /// Frames the host could not deframe are skipped (the request they
+    /// answered then times out).
+    fn next_answer(&mut self, timeout: Duration) -> Result<Option<Frame>, LinkCoreError> {
+        loop {
+            if let Some(f) = self.ready.pop_front() {
+                return Ok(Some(f));
+            }
+            let bytes = self.link.recv(timeout)?;
+            if bytes.is_empty() {
+                return Ok(None);
+            }
+            for &x in &bytes {
+                if let Some(Ok(f)) = self.deframer.push(x) {
+                    self.ready.push_back(f);
+                }
+            }
         }
+    }
+
+    /// Wait for the answer with sequence `seq`, skipping stale answers
+    /// (to frames given up on earlier). `None` after `timeout` of silence.
+    fn answer_to(&mut self, seq: u8) -> Result<Option<Frame>, LinkCoreError> {
+        loop {
+            match self.next_answer(self.timeout)? {
+                None => return Ok(None),
+                Some(a) if a.seq == seq => return Ok(Some(a)),
+                Some(_) => continue,
+            }
+        }
+    }
+
+    fn next_seq(&mut self) -> u8 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    /// Check an answer to a frame of type `ty`; `Err(Some(reason))` for a Nack.
+    fn check_answer(&self, ty: FrameType, a: Frame) -> Result<Result<Frame, String>, LinkCoreError> {
         if a.ty == FrameType::Nack.code() {
             let reason = a.payload.first().and_then(|&r| Drop::from_code(r)).map_or_else(|| format!("{:?}", a.payload), |r| r.to_string());
-            return Err(LinkCoreError::Nack { ty: ty.to_string(), reason });
+            return Ok(Err(reason));
         }
         if a.ty != ty.code() || a.payload.len() != link::answer_bytes(&self.build, ty) {
             return Err(LinkCoreError::BadAnswer(format!("a {ty} frame was answered by type {} with {} bytes", a.ty, a.payload.len())));
         }
-        Ok(a)
+        Ok(Ok(a))
+    }
+
+    /// Send one frame and return its answer, resending after a `Nack`, and
+    /// after a lost answer if `idempotent`.
+    pub fn frame_retry(&mut self, ty: FrameType, payload: Vec<u8>, idempotent: bool) -> Result<Frame, LinkCoreError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let seq = self.next_seq();
+            self.link.send(&Frame::new(ty, seq, payload.clone()).encode())?;
+            match self.answer_to(seq)? {
+                None if idempotent && tries <= self.retries => {}
+                None => return Err(LinkCoreError::NoAnswer { ty: ty.to_string(), seq, link: self.link.describe(), waited: self.timeout, maybe_ran: !idempotent }),
+                Some(a) => match self.check_answer(ty, a)? {
+                    Ok(a) => return Ok(a),
+                    Err(reason) if tries > self.retries => return Err(LinkCoreError::Nack { ty: ty.to_string(), reason, tries }),
+                    Err(_) => {}
+                },
+            }
+            self.resent += 1;
+        }
+    }
+
+    /// Send one frame and return its answer (resent after a `Nack`; after a
+    /// lost answer only if the frame is idempotent).
+    pub fn frame(&mut self, ty: FrameType, payload: Vec<u8>) -> Result<Frame, LinkCoreError> {
+        let idempotent = match ty {
+            FrameType::Info => true,
+            FrameType::LinkStats => payload.first().is_some_and(|&f| f & link::STATS_CLEAR == 0),
+            FrameType::Cmd => payload.first().and_then(|&c| Cmd::from_code(c)).is_some_and(Cmd::idempotent),
+            _ => false,
+        };
+        self.frame_retry(ty, payload, idempotent)
     }
 
     /// The device's `Info`.
-    pub fn info(&mut self) -> Result<DeviceInfo, LinkCoreError<L::Error>> {
+    pub fn info(&mut self) -> Result<DeviceInfo, LinkCoreError> {
         let a = self.frame(FrameType::Info, vec![])?;
         DeviceInfo::decode(&a.payload).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))
     }
 
     /// The `Info` of the device, checked to be of this driver's build.
-    pub fn check_info(&mut self) -> Result<DeviceInfo, LinkCoreError<L::Error>> {
+    pub fn check_info(&mut self) -> Result<DeviceInfo, LinkCoreError> {
         let i = self.info()?;
         if i.build != self.build {
             return Err(LinkCoreError::BadAnswer(format!("the device is built for {:?}, not {:?}", i.build, self.build)));
@@ -101,14 +218,123 @@ impl<L: ByteLink> LinkCore<L> {
     }
 
     /// The link counters (`link::link_counter_name`), cleared after reading if `clear`.
-    pub fn link_stats(&mut self, clear: bool) -> Result<Vec<u32>, LinkCoreError<L::Error>> {
+    pub fn link_stats(&mut self, clear: bool) -> Result<Vec<u32>, LinkCoreError> {
         let a = self.frame(FrameType::LinkStats, vec![if clear { link::STATS_CLEAR } else { 0 }])?;
         Ok(a.payload.chunks(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
     }
+
+    /// A `Step` frame's payload for one round's requests.
+    pub fn step_payload(&self, reqs: &[Option<Request>]) -> Vec<u8> {
+        let mut p = Vec::with_capacity(link::step_bytes(&self.build));
+        for r in reqs {
+            p.extend_from_slice(pack_request(&self.build, r.as_ref()).as_raw_slice());
+        }
+        p
+    }
+
+    /// Decode a `Step` answer.
+    pub fn decode_step(&self, payload: &[u8]) -> Result<StepAnswer, LinkCoreError> {
+        let mut round = [0u8; 8];
+        round[..link::ROUND_BYTES].copy_from_slice(&payload[..link::ROUND_BYTES]);
+        let round = u64::from_le_bytes(round);
+        let n = response_layout(&self.build).bytes();
+        let lat = self.build.latency();
+        let responses = payload[link::ROUND_BYTES..]
+            .chunks(n)
+            .map(|slot| {
+                let bits = tidekv_defs::layout::Bits::from_slice(slot);
+                let r = unpack_response(&self.build, &bits).map_err(|e| LinkCoreError::BadAnswer(format!("response slot: {e}")))?;
+                match r {
+                    Some(_) if round < lat => Err(LinkCoreError::BadAnswer(format!("a response in round {round}, before any request could be answered"))),
+                    Some(r) => Ok(Some((round - lat, r))),
+                    None => Ok(None),
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(StepAnswer { round, responses })
+    }
+
+    /// Run rounds pipelined: `Step` frames are sent while the request bytes
+    /// of unanswered frames stay within `window` bytes (at most the
+    /// device's receive FIFO, so that none is lost), and `on_answer` gets
+    /// each round's index in `rounds` and its answer, in order. A round
+    /// the device refused (`Nack`) is resent at the end of the window, so
+    /// it runs in a later device round than its neighbours; a lost answer
+    /// is an error (the round may have run).
+    pub fn steps(
+        &mut self,
+        rounds: impl IntoIterator<Item = Vec<Option<Request>>>,
+        window: usize,
+        mut on_answer: impl FnMut(usize, &[Option<Request>], StepAnswer) -> Result<(), LinkCoreError>,
+    ) -> Result<(), LinkCoreError> {
+        struct InFlight {
+            index: usize,
+            seq: u8,
+            bytes: usize,
+            reqs: Vec<Option<Request>>,
+            tries: u32,
+        }
+        let mut input = rounds.into_iter().enumerate();
+        let mut flight: VecDeque<InFlight> = VecDeque::new();
+        let mut retry: VecDeque<InFlight> = VecDeque::new();
+        let mut in_bytes = 0usize;
+        let mut exhausted = false;
+        loop {
+            // Fill the window.
+            loop {
+                let next = match retry.pop_front() {
+                    Some(r) => Some(r),
+                    None if exhausted => None,
+                    None => match input.next() {
+                        Some((index, reqs)) => Some(InFlight { index, seq: 0, bytes: 0, reqs, tries: 0 }),
+                        None => {
+                            exhausted = true;
+                            None
+                        }
+                    },
+                };
+                let Some(mut f) = next else { break };
+                let seq = self.next_seq();
+                let bytes = Frame::new(FrameType::Step, seq, self.step_payload(&f.reqs)).encode();
+                if !flight.is_empty() && in_bytes + bytes.len() > window {
+                    retry.push_front(f);
+                    // (the sequence number is simply skipped)
+                    break;
+                }
+                f.seq = seq;
+                f.bytes = bytes.len();
+                f.tries += 1;
+                in_bytes += f.bytes;
+                self.link.send(&bytes)?;
+                flight.push_back(f);
+            }
+            let Some(oldest) = flight.pop_front() else { return Ok(()) };
+            in_bytes -= oldest.bytes;
+            let a = match self.answer_to(oldest.seq)? {
+                Some(a) => a,
+                None => {
+                    return Err(LinkCoreError::NoAnswer { ty: FrameType::Step.to_string(), seq: oldest.seq, link: self.link.describe(), waited: self.timeout, maybe_ran: true })
+                }
+            };
+            match self.check_answer(FrameType::Step, a)? {
+                Ok(a) => {
+                    let ans = self.decode_step(&a.payload)?;
+                    on_answer(oldest.index, &oldest.reqs, ans)?;
+                }
+                Err(reason) if oldest.tries > self.retries => {
+                    return Err(LinkCoreError::Nack { ty: FrameType::Step.to_string(), reason, tries: oldest.tries });
+                }
+                Err(_) => {
+                    self.resent += 1;
+                    retry.push_back(oldest);
+                }
+            }
+        }
+    }
 }
 
-impl<L: ByteLink> Core for LinkCore<L> {
-    type Error = LinkCoreError<L::Error>;
+impl<T: Transport> Core for LinkCore<T> {
+    type Error = LinkCoreError;
 
     fn clients(&self) -> usize {
         self.build.clients as usize
@@ -127,27 +353,7 @@ impl<L: ByteLink> Core for LinkCore<L> {
     }
 
     fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, Self::Error> {
-        let mut p = Vec::with_capacity(link::step_bytes(&self.build));
-        for r in reqs {
-            p.extend_from_slice(pack_request(&self.build, r.as_ref()).as_raw_slice());
-        }
-        let a = self.frame(FrameType::Step, p)?;
-        let mut round = [0u8; 8];
-        round[..link::ROUND_BYTES].copy_from_slice(&a.payload[..link::ROUND_BYTES]);
-        let round = u64::from_le_bytes(round);
-        let n = response_layout(&self.build).bytes();
-        let lat = self.build.latency();
-        a.payload[link::ROUND_BYTES..]
-            .chunks(n)
-            .map(|slot| {
-                let bits = tidekv_defs::layout::Bits::from_slice(slot);
-                let r = unpack_response(&self.build, &bits).map_err(|e| LinkCoreError::BadAnswer(format!("response slot: {e}")))?;
-                match r {
-                    Some(_) if round < lat => Err(LinkCoreError::BadAnswer(format!("a response in round {round}, before any request could be answered"))),
-                    Some(r) => Ok(Some((round - lat, r))),
-                    None => Ok(None),
-                }
-            })
-            .collect()
+        let a = self.frame(FrameType::Step, self.step_payload(reqs))?;
+        Ok(self.decode_step(&a.payload)?.responses)
     }
 }

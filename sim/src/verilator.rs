@@ -112,7 +112,8 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool { step: "mkdir".into(), detail: e.to_string() })?;
     let b = &cfg.build;
     let cpb = read_build_json(&gen_dir, "clocks_per_bit")?;
-    let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={} -DTK_CPB={cpb}", b.clients, b.clocks_per_round(), b.latency());
+    let hz = read_build_json(&gen_dir, "clock_hz")?;
+    let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={} -DTK_CPB={cpb} -DTK_CLOCK_HZ={hz}", b.clients, b.clocks_per_round(), b.latency());
     let mut v = Command::new(&verilator);
     // Split the big evaluation functions: one C++ function per combinational
     // block compiles for minutes (5 min for replicated-c10-s2-r3), split it
@@ -356,10 +357,11 @@ impl Drop for VCore {
 }
 
 type FnDevNew = unsafe extern "C" fn(*const c_char, u32) -> *mut c_void;
-type FnExchange = unsafe extern "C" fn(*mut c_void, *const u8, u64, *mut u8, u64, u64, u64) -> u64;
+type FnExchange = unsafe extern "C" fn(*mut c_void, *const u8, u64, *mut u8, u64, u64, u64, *mut u64, u32) -> u64;
 
 /// A Verilated device top (`Top::Device`): bytes in, bytes out, either at
-/// the byte-stream ports (fast) or through its UART pins.
+/// the byte-stream ports (fast) or through its UART pins. As a `Transport`
+/// its time is simulated: a timeout is so many clocks at its clock rate.
 pub struct VDevice {
     _lib: libloading::Library,
     p: *mut c_void,
@@ -368,9 +370,17 @@ pub struct VDevice {
     exchange: FnExchange,
     /// Clocks per UART bit of this build.
     pub clocks_per_bit: u32,
+    /// The clock rate the build is made for.
+    pub clock_hz: u32,
     pub uart: bool,
     out: Vec<u8>,
+    /// Bytes sent (`Transport::send`) that the device has not taken yet.
+    pending: Vec<u8>,
 }
+
+// SAFETY: the Verilated model is plain memory owned by this value alone; it
+// may move between threads (it is never shared).
+unsafe impl Send for VDevice {}
 
 impl VDevice {
     /// Load the library and make a device after its reset. `uart`: bytes
@@ -385,11 +395,12 @@ impl VDevice {
             let clocks: FnClocks = *lib.get::<FnClocks>(b"tkd_clocks\0").map_err(load)?;
             let exchange: FnExchange = *lib.get::<FnExchange>(b"tkd_exchange\0").map_err(load)?;
             let cpb: FnU32 = *lib.get::<FnU32>(b"tkd_clocks_per_bit\0").map_err(load)?;
+            let hz: FnU32 = *lib.get::<FnU32>(b"tkd_clock_hz\0").map_err(load)?;
             let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), u32::from(uart));
             if p.is_null() {
                 return Err(VerilatorError::Reset);
             }
-            Ok(VDevice { _lib: lib, p, free, clocks, exchange, clocks_per_bit: cpb(), uart, out: vec![0; 1 << 16] })
+            Ok(VDevice { _lib: lib, p, free, clocks, exchange, clocks_per_bit: cpb(), clock_hz: hz(), uart, out: vec![0; 1 << 16], pending: Vec::new() })
         }
     }
 
@@ -399,13 +410,32 @@ impl VDevice {
         unsafe { (self.clocks)(self.p) }
     }
 
+    /// Clock with `bytes` offered until `ends` END bytes have come out
+    /// (and, unless `early`, every byte is taken) or `limit` clocks pass.
+    /// The bytes that came out, and how many of `bytes` the device took.
+    fn run(&mut self, bytes: &[u8], ends: u64, limit: u64, early: bool) -> (Vec<u8>, usize) {
+        let mut taken = 0u64;
+        // SAFETY: `p` is live; `bytes`, `out` and `taken` are valid for the lengths given.
+        let n = unsafe {
+            (self.exchange)(self.p, bytes.as_ptr(), bytes.len() as u64, self.out.as_mut_ptr(), self.out.len() as u64, ends, limit, &mut taken, u32::from(early))
+        };
+        (self.out[..(n as usize).min(self.out.len())].to_vec(), taken as usize)
+    }
+
     /// Send `bytes`, then clock until `ends` END bytes have come out (0:
     /// run all of `limit`) or `limit` clocks have passed; the bytes that
     /// came out.
     pub fn run_bytes(&mut self, bytes: &[u8], ends: u64, limit: u64) -> Vec<u8> {
-        // SAFETY: `p` is live; `bytes` and `out` are valid for the lengths given.
-        let n = unsafe { (self.exchange)(self.p, bytes.as_ptr(), bytes.len() as u64, self.out.as_mut_ptr(), self.out.len() as u64, ends, limit) };
-        self.out[..(n as usize).min(self.out.len())].to_vec()
+        self.run(bytes, ends, limit, false).0
+    }
+
+    /// Clocks a byte takes on the wire (1 on the bypass).
+    pub fn clocks_per_byte(&self) -> u64 {
+        if self.uart {
+            10 * u64::from(self.clocks_per_bit)
+        } else {
+            1
+        }
     }
 }
 
@@ -416,16 +446,30 @@ impl Drop for VDevice {
     }
 }
 
-impl crate::link::ByteLink for VDevice {
-    type Error = crate::link::LinkTimeout;
-    fn exchange(&mut self, bytes: &[u8], frames: usize, budget: u64) -> Result<Vec<u8>, Self::Error> {
-        // The device's answers: two ENDs each.
-        let per_byte = if self.uart { 10 * u64::from(self.clocks_per_bit) } else { 1 };
-        let limit = budget.saturating_add(per_byte * 2 * bytes.len() as u64);
-        let out = self.run_bytes(bytes, 2 * frames as u64, limit);
-        if out.iter().filter(|&&x| x == tidekv_defs::link::SLIP_END).count() < 2 * frames {
-            return Err(crate::link::LinkTimeout { frames, clocks: limit, got: out });
-        }
+impl crate::link::Transport for VDevice {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), crate::link::TransportError> {
+        self.pending.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn recv(&mut self, timeout: std::time::Duration) -> Result<Vec<u8>, crate::link::TransportError> {
+        // The wait starts once the bytes pending are on the wire.
+        let limit = (timeout.as_secs_f64() * f64::from(self.clock_hz)) as u64 + self.clocks_per_byte() * self.pending.len() as u64;
+        let pending = std::mem::take(&mut self.pending);
+        let (out, taken) = self.run(&pending, 1, limit, true);
+        self.pending = pending[taken..].to_vec();
         Ok(out)
+    }
+
+    fn describe(&self) -> String {
+        format!("the Verilated device ({})", if self.uart { "UART pins" } else { "byte-stream bypass" })
+    }
+
+    fn wire_rate(&self) -> Option<f64> {
+        self.uart.then(|| f64::from(self.clock_hz) / self.clocks_per_byte() as f64)
+    }
+
+    fn elapsed(&self) -> Option<f64> {
+        Some(self.clocks() as f64 / f64::from(self.clock_hz))
     }
 }

@@ -7,8 +7,8 @@
 #include "Vtidekv_device.h"
 #include "sim_common.h"
 
-#ifndef TK_CPB
-#error "TK_CPB must be defined"
+#if !defined(TK_CPB) || !defined(TK_CLOCK_HZ)
+#error "TK_CPB and TK_CLOCK_HZ must be defined"
 #endif
 
 struct Dv : Sim<Vtidekv_device> {
@@ -25,6 +25,7 @@ struct Dv : Sim<Vtidekv_device> {
 extern "C" {
 
 uint32_t tkd_clocks_per_bit() { return TK_CPB; }
+uint32_t tkd_clock_hz() { return TK_CLOCK_HZ; }
 uint32_t tkd_traced() { return VM_TRACE; }
 
 // A device after its power-up reset; `uart` selects the UART pins, else the
@@ -48,11 +49,13 @@ void tkd_free(void *p) { delete (Dv *)p; }
 
 uint64_t tkd_clocks(void *p) { return ((Dv *)p)->clocks; }
 
-// Send `n_in` bytes (back to back) and clock until every one is sent and
-// `want_ends` END bytes (0xC0) have come out, or `limit` clocks have
-// passed. Output bytes go to `out` (at most `cap`; more are counted but
-// dropped). Returns the number of output bytes.
-uint64_t tkd_exchange(void *p, const uint8_t *in, uint64_t n_in, uint8_t *out, uint64_t cap, uint64_t want_ends, uint64_t limit) {
+// Send `n_in` bytes (back to back) and clock until `want_ends` END bytes
+// (0xC0) have come out and (unless `early`) every input byte is sent, or
+// `limit` clocks have passed. Output bytes go to `out` (at most `cap`; more
+// are counted but dropped). Returns the number of output bytes; `*taken`
+// is the number of input bytes the device took (a UART byte begun is
+// finished by the next call).
+uint64_t tkd_exchange(void *p, const uint8_t *in, uint64_t n_in, uint8_t *out, uint64_t cap, uint64_t want_ends, uint64_t limit, uint64_t *taken, uint32_t early) {
     Dv *d = (Dv *)p;
     uint64_t i = 0, n_out = 0, ends = 0;
     const uint32_t cpb = TK_CPB;
@@ -113,9 +116,10 @@ uint64_t tkd_exchange(void *p, const uint8_t *in, uint64_t n_in, uint8_t *out, u
             if (got == 0xC0) ends++;
         }
         bool sent = i >= n_in && (!d->uart || d->tx_left == 0);
-        if (sent && ends >= want_ends && want_ends > 0) break;
+        if ((sent || early) && ends >= want_ends && want_ends > 0) break;
     }
     d->top->byte_rx_valid = 0;
+    *taken = i;
     return n_out;
 }
 

