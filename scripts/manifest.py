@@ -108,7 +108,7 @@ def summary(m):
     )
 
 
-def report(prefix, files):
+def report(prefix, files, failed):
     ms = [json.load(open(f)) for f in files]
     keys = ["board", "preset", "clients", "clocks_per_round", "lut", "ff", "bram",
             "fmax_mhz", "target_mhz", "timing_met", "requests_per_s"]
@@ -124,6 +124,8 @@ def report(prefix, files):
                 "(bitstreams/BOARD-PRESET.json):\n\n")
         for m in ms:
             f.write(f"- {summary(m)}; commit {m['commit'][:10]}, {m['tools']['yosys']}, {m['tools']['nextpnr']}\n")
+        for b in failed:
+            f.write(f"- {b}: the build failed (does not fit, or a tool error): see build/boards/{b}/\n")
     for m in ms:
         print(summary(m))
 
@@ -140,14 +142,13 @@ def main():
     p.add_argument("--bitstream")
     p.add_argument("--summary")
     p.add_argument("--report")
+    p.add_argument("--failed", default="", help="builds that failed, space-separated")
     p.add_argument("files", nargs="*")
     a = p.parse_args()
     if a.summary:
         print(summary(json.load(open(a.summary))))
     elif a.report:
-        if not a.files:
-            sys.exit("manifest.py --report: no manifests given")
-        report(a.report, a.files)
+        report(a.report, a.files, a.failed.split())
     else:
         json.dump(manifest(a), sys.stdout, indent=1)
         sys.stdout.write("\n")

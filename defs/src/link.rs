@@ -265,7 +265,8 @@ impl DeviceInfo {
         i
     }
 
-    fn words(&self) -> Vec<u32> {
+    /// The answer's words, in `INFO_FIELDS` order.
+    pub fn words(&self) -> Vec<u32> {
         let b = &self.build;
         vec![
             self.protocol,

@@ -6,7 +6,10 @@ use tidekv_defs::config::check_seed;
 use tidekv_defs::trace::{self, Trace, TraceError};
 use tidekv_defs::{Config, ConfigError, ReplicaPolicy};
 
+pub mod client;
 pub mod replay;
+pub mod transport;
+pub mod vdev;
 
 /// Everything the host library can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +26,18 @@ pub enum Error {
     Output(std::io::Error),
     #[error("the Verilator backend: {0}")]
     Verilator(#[from] tidekv_sim::verilator::VerilatorError),
+    #[error("the link: {0}")]
+    Link(#[from] tidekv_sim::link::LinkCoreError),
+    #[error("the link: {0}")]
+    Transport(#[from] tidekv_sim::link::TransportError),
+    #[error("the device: {0}")]
+    Device(String),
+}
+
+impl From<tidekv_sim::drive::Refusal> for Error {
+    fn from(r: tidekv_sim::drive::Refusal) -> Error {
+        Error::Device(r.to_string())
+    }
 }
 
 impl Error {
@@ -33,6 +48,8 @@ impl Error {
             Error::Read { .. } => 4,
             Error::Output(_) => 5,
             Error::Verilator(_) => 6,
+            Error::Link(_) | Error::Transport(_) => 7,
+            Error::Device(_) => 8,
         }
     }
 }

@@ -5,6 +5,10 @@ use std::io::Write;
 use tidekv_defs::trace::{format_output, Trace};
 use tidekv_defs::{Config, Status};
 use crate::ConfigSource;
+use crate::client::Device;
+use crate::transport::DeviceSpec;
+use tidekv_defs::regs::Cmd;
+use tidekv_sim::drive::Core;
 use std::path::PathBuf;
 use tidekv_sim::verilator::{self, VCore};
 use tidekv_sim::{drive, Counters, SwapRecord};
@@ -17,6 +21,9 @@ pub enum Backend {
     /// The generated core in Verilator (verilated and cached on first use,
     /// `build/verilator/`), optionally writing a VCD waveform.
     Verilator { source: ConfigSource, vcd: Option<PathBuf> },
+    /// A device (a board or a virtual device) over its link, stepped one
+    /// round per `Step` frame after a `Reset`.
+    Device { spec: DeviceSpec, timeout: std::time::Duration },
 }
 
 /// What a replay saw, beside its output lines.
@@ -83,6 +90,22 @@ pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write
             }
             let r = drive::replay(&mut core, &cfg.build, trace, &mut emit)?;
             Summary { requests: 0, rounds: r.rounds, latency: core.latency, counters: r.counters, anomalies: false, swaps: r.swaps }
+        }
+        Backend::Device { spec, timeout } => {
+            let mut dev = Device::open(&spec, timeout)?;
+            if dev.info.build != cfg.build {
+                return Err(Error::Usage(format!(
+                    "the device at {} is built for {:?}, the configuration is for {:?}: give the configuration the device was built with",
+                    dev.core.link.describe(),
+                    dev.info.build,
+                    cfg.build
+                )));
+            }
+            // From round 0 with empty tables, and the configuration's schedule.
+            dev.core.ok(Cmd::Reset, 0, 0)?;
+            drive::load_schedule(&mut dev.core, &cfg.build, &cfg.schedule, 0)?;
+            let r = drive::replay(&mut dev.core, &cfg.build, trace, &mut emit)?;
+            Summary { requests: 0, rounds: r.rounds, latency: dev.core.latency(), counters: r.counters, anomalies: false, swaps: r.swaps }
         }
     };
     if let Some(e) = err {

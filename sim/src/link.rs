@@ -115,6 +115,20 @@ impl<T: Transport> LinkCore<T> {
         LinkCore { link, build, seq: 0, deframer, ready: VecDeque::new(), timeout: Duration::from_millis(500), retries: 3, resent: 0 }
     }
 
+    /// A driver for whatever device is at the end of `link`: asks its
+    /// `Info` and adopts its build.
+    pub fn connect(link: T, timeout: Duration) -> Result<(LinkCore<T>, DeviceInfo), LinkCoreError> {
+        // `Info`'s answer is the same size for every build: any build will
+        // do to ask it.
+        let any = tidekv_defs::Config::preset("single-c10").expect("a shipped preset").build;
+        let mut c = LinkCore::new(link, any);
+        c.timeout = timeout;
+        let info = c.info()?;
+        c.deframer = Deframer::new(link::max_answer(&info.build));
+        c.build = info.build.clone();
+        Ok((c, info))
+    }
+
     /// The build this driver speaks to.
     pub fn build(&self) -> &BuildConfig {
         &self.build

@@ -1,29 +1,116 @@
 //! The clap command line: one file per subcommand.
 
+pub mod info;
+pub mod kv;
+pub mod node;
 pub mod replay;
+pub mod sim;
+pub mod stats;
 
 use clap::{Parser, Subcommand};
+use std::time::Duration;
+use tidekv_host::client::{Device, DEFAULT_TIMEOUT};
+use tidekv_host::transport::DeviceSpec;
 
 /// tidekv: a statically scheduled key-value store for FPGAs.
 ///
-/// Exit codes: 0 success; 2 bad command line; 3 bad input (configuration,
-/// trace or schedule), nothing run; 4 cannot read a file; 5 cannot write
-/// the output.
+/// Exit codes: 0 success (a request the device answered, whatever its
+/// status); 2 bad command line; 3 bad input (configuration, trace or
+/// schedule), nothing run; 4 cannot read a file; 5 cannot write the
+/// output; 6 the Verilator backend failed; 7 the link failed (no answer,
+/// corrupted frames, a port that cannot be opened); 8 the device refused
+/// or answered wrongly.
 #[derive(Debug, Parser)]
 #[command(name = "tidekv", version, about, long_about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The device: serial:PATH[@BAUD] (a board, or `tidekv sim --pty`),
+    /// tcp:HOST:PORT (`tidekv sim --tcp`), or sim:PRESET (the Verilated
+    /// device top in this process).
+    #[arg(long, global = true, value_name = "DEVICE")]
+    pub device: Option<String>,
+    /// How long to wait for one answer, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = DEFAULT_TIMEOUT.as_millis() as u64)]
+    pub timeout_ms: u64,
+    /// Print JSON (one object, or one per line) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl Global {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms.max(1))
+    }
+
+    pub fn device_spec(&self) -> tidekv_host::Result<DeviceSpec> {
+        self.device
+            .as_deref()
+            .ok_or_else(|| tidekv_host::Error::Usage("this command needs --device (serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET)".into()))?
+            .parse()
+    }
+
+    /// Connect to `--device`.
+    pub fn open(&self) -> tidekv_host::Result<Device> {
+        Device::open(&self.device_spec()?, self.timeout())
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay a trace (SPEC section 8) and print one JSON line per request.
     Replay(replay::Args),
+    /// Serve a virtual device (the Verilated device top) on a pty or TCP.
+    Sim(sim::Args),
+    /// The device's build and link: clients, T, clock, baud, build hash.
+    Info,
+    /// Read a key.
+    Get(kv::Key),
+    /// Write a key, inserting it if absent.
+    Put(kv::KeyValue),
+    /// Insert a key that must be absent.
+    Insert(kv::KeyValue),
+    /// Change a key that must be present.
+    Modify(kv::KeyValue),
+    /// Remove a key.
+    Delete(kv::Key),
+    /// Crash-stop a replica node.
+    Fail(node::Args),
+    /// Bring a failed replica node back (its table copied from a live replica).
+    Recover(node::Args),
+    /// The device's counters and its link's counters.
+    Stats(stats::Args),
 }
 
 pub fn run(cli: Cli) -> tidekv_host::Result<()> {
+    let g = &cli.global;
     match cli.command {
-        Command::Replay(a) => replay::run(a),
+        Command::Replay(a) => replay::run(a, g),
+        Command::Sim(a) => sim::run(a, g),
+        Command::Info => info::run(g),
+        Command::Get(a) => kv::run(tidekv_defs::Op::Get, a.into(), g),
+        Command::Put(a) => kv::run(tidekv_defs::Op::Put, a, g),
+        Command::Insert(a) => kv::run(tidekv_defs::Op::Insert, a, g),
+        Command::Modify(a) => kv::run(tidekv_defs::Op::Modify, a, g),
+        Command::Delete(a) => kv::run(tidekv_defs::Op::Delete, a.into(), g),
+        Command::Fail(a) => node::run(a, true, g),
+        Command::Recover(a) => node::run(a, false, g),
+        Command::Stats(a) => stats::run(a, g),
+    }
+}
+
+/// Print a line, or JSON with `--json`.
+pub fn print(g: &Global, text: impl FnOnce() -> String, json: impl FnOnce() -> serde_json::Value) {
+    if g.json {
+        println!("{}", json());
+    } else {
+        println!("{}", text());
     }
 }

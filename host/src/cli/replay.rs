@@ -37,7 +37,7 @@ impl From<PolicyArg> for ReplicaPolicy {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("cfg").required(true).args(["preset", "config"])))]
 pub struct Args {
-    /// What answers the trace.
+    /// What answers the trace (with `--device`: that device).
     #[arg(long, value_enum, default_value_t = BackendArg::Model)]
     pub backend: BackendArg,
     /// A shipped configuration (presets/NAME.toml).
@@ -63,7 +63,7 @@ pub struct Args {
     pub trace: PathBuf,
 }
 
-pub fn run(a: Args) -> tidekv_host::Result<()> {
+pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
     let src = match (a.preset, a.config) {
         (Some(p), _) => ConfigSource::Preset(p),
         (None, Some(f)) => ConfigSource::File(f),
@@ -75,7 +75,16 @@ pub fn run(a: Args) -> tidekv_host::Result<()> {
         BackendArg::Model if a.vcd.is_some() => {
             return Err(tidekv_host::Error::Usage("--vcd needs --backend verilator (the model has no waveform)".into()))
         }
+        BackendArg::Model if g.device.is_some() => {
+            if a.vcd.is_some() {
+                return Err(tidekv_host::Error::Usage("--vcd needs --backend verilator (a device has no waveform)".into()));
+            }
+            Backend::Device { spec: g.device_spec()?, timeout: g.timeout() }
+        }
         BackendArg::Model => Backend::Model,
+        BackendArg::Verilator if g.device.is_some() => {
+            return Err(tidekv_host::Error::Usage("--device and --backend verilator: pick one (sim:PRESET runs the Verilated device top)".into()))
+        }
         BackendArg::Verilator => Backend::Verilator { source: src, vcd: a.vcd },
     };
     let stdout = std::io::stdout();

@@ -1,0 +1,52 @@
+//! `tidekv get|put|insert|modify|delete`: one request, run to its answer.
+
+use super::{print, Global};
+use serde_json::json;
+use tidekv_defs::{Op, Request};
+use tidekv_host::client::answer_json;
+
+#[derive(Debug, clap::Args)]
+pub struct Key {
+    pub key: u64,
+    /// The client port the request is issued on.
+    #[arg(long, default_value_t = 0)]
+    pub client: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeyValue {
+    pub key: u64,
+    pub value: u64,
+    /// The client port the request is issued on.
+    #[arg(long, default_value_t = 0)]
+    pub client: u32,
+}
+
+impl From<Key> for KeyValue {
+    fn from(k: Key) -> KeyValue {
+        KeyValue { key: k.key, value: 0, client: k.client }
+    }
+}
+
+pub fn run(op: Op, a: KeyValue, g: &Global) -> tidekv_host::Result<()> {
+    let mut d = g.open()?;
+    let b = &d.info.build;
+    let max = |bits: u32| if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    if a.key > max(b.key_bits) || a.value > max(b.value_bits) {
+        return Err(tidekv_host::Error::Usage(format!(
+            "key {} / value {}: the device takes {}-bit keys and {}-bit values",
+            a.key, a.value, b.key_bits, b.value_bits
+        )));
+    }
+    let ans = d.request(a.client, Request { op, key: a.key, value: a.value })?;
+    let lat = d.info.latency as u64;
+    print(
+        g,
+        || match ans.response.value {
+            Some(v) => format!("{} {v}", ans.response.status),
+            None => ans.response.status.to_string(),
+        },
+        || serde_json::from_str(&answer_json(&ans, lat)).unwrap_or_else(|_| json!(null)),
+    );
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! `tidekv sim`: serve a virtual device (the Verilated device top) on a
+//! pseudo-terminal or a TCP socket until stopped.
+
+use super::Global;
+use serde_json::json;
+use std::path::PathBuf;
+use tidekv_host::transport::open_sim;
+use tidekv_host::vdev::{serve, Listen};
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("cfg").required(true).args(["preset", "config"])))]
+#[command(group(clap::ArgGroup::new("on").required(true).args(["pty", "tcp"])))]
+pub struct Args {
+    /// A shipped configuration (presets/NAME.toml).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// A configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Serve on a new pseudo-terminal.
+    #[arg(long)]
+    pub pty: bool,
+    /// Serve on a TCP address (HOST:PORT; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub tcp: Option<String>,
+    /// The wire rate answers are paced at, and the one the device string names.
+    #[arg(long, value_name = "N", default_value_t = tidekv_host::transport::DEFAULT_BAUD)]
+    pub baud: u32,
+    /// Run bytes through the device's UART pins (slow) instead of its byte-stream bypass.
+    #[arg(long)]
+    pub uart: bool,
+}
+
+pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
+    let config = match (&a.preset, &a.config) {
+        (Some(p), _) => p.clone(),
+        (None, Some(f)) => f.display().to_string(),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    if a.baud == 0 {
+        return Err(tidekv_host::Error::Usage("--baud 0: give a positive rate".into()));
+    }
+    let dev = open_sim(&config, a.uart)?;
+    let listen = match a.tcp {
+        Some(addr) => Listen::Tcp(addr),
+        None => Listen::Pty,
+    };
+    let json = g.json;
+    serve(dev, &listen, a.baud, |at| {
+        if json {
+            println!("{}", json!({ "device": at }));
+        } else {
+            println!("virtual device {config} ready: connect with --device {at}");
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    })
+}

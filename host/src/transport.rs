@@ -1,0 +1,189 @@
+//! Transports to a device, and the `--device` strings that name them
+//! (docs/DESIGN.md, "Host"):
+//!
+//! - `serial:PATH[@BAUD]`: a serial port (a board, or `tidekv sim --pty`),
+//! - `tcp:HOST:PORT`: a socket (`tidekv sim --tcp`),
+//! - `sim:PRESET` (or `sim:FILE.toml`): the Verilated device top in this
+//!   process, on its byte-stream bypass (`sim-uart:` for its UART pins).
+//!
+//! Every one is a `tidekv_sim::link::Transport`: bounded waits, typed errors.
+
+use crate::{Error, Result};
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+pub use tidekv_sim::link::{Transport, TransportError};
+use tidekv_sim::verilator::{build_top, Top, VDevice};
+
+/// The baud rate when a `serial:` device names none (the device top's default).
+pub const DEFAULT_BAUD: u32 = 3_000_000;
+
+/// Where a device is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    Serial { path: String, baud: u32 },
+    Tcp { addr: String },
+    /// A configuration (preset name or TOML file) to simulate in process.
+    Sim { config: String, uart: bool },
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<DeviceSpec> {
+        let bad = |why: &str| Error::Usage(format!("--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET"));
+        let (kind, rest) = s.split_once(':').ok_or_else(|| bad("no kind before ':'"))?;
+        if rest.is_empty() {
+            return Err(bad("nothing after the ':'"));
+        }
+        match kind {
+            "serial" => {
+                let (path, baud) = match rest.rsplit_once('@') {
+                    Some((p, b)) => (p, b.parse::<u32>().ok().filter(|&b| b > 0).ok_or_else(|| bad(&format!("baud rate {b:?} is not a positive number")))?),
+                    None => (rest, DEFAULT_BAUD),
+                };
+                Ok(DeviceSpec::Serial { path: path.into(), baud })
+            }
+            "tcp" => {
+                let (host, port) = rest.rsplit_once(':').ok_or_else(|| bad("no port after the host"))?;
+                if host.is_empty() || port.parse::<u16>().is_err() {
+                    return Err(bad(&format!("{port:?} is not a port number, or the host is empty")));
+                }
+                Ok(DeviceSpec::Tcp { addr: rest.into() })
+            }
+            "sim" => Ok(DeviceSpec::Sim { config: rest.into(), uart: false }),
+            "sim-uart" => Ok(DeviceSpec::Sim { config: rest.into(), uart: true }),
+            k => Err(bad(&format!("unknown kind {k:?}"))),
+        }
+    }
+}
+
+impl DeviceSpec {
+    /// Open the transport (for `sim:`, verilate the device top first: cached
+    /// under build/verilator/).
+    pub fn open(&self) -> Result<Box<dyn Transport>> {
+        Ok(match self {
+            DeviceSpec::Serial { path, baud } => Box::new(SerialTransport::open(path, *baud)?),
+            DeviceSpec::Tcp { addr } => Box::new(TcpTransport::connect(addr)?),
+            DeviceSpec::Sim { config, uart } => Box::new(open_sim(config, *uart)?),
+        })
+    }
+}
+
+/// The Verilated device top for a configuration, in this process.
+pub fn open_sim(config: &str, uart: bool) -> Result<VDevice> {
+    let (so, _cfg) = build_top(config, Top::Device, false)?;
+    Ok(VDevice::open(&so, None, uart)?)
+}
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> TransportError {
+    move |source| TransportError::Io { what, source }
+}
+
+/// A serial port (serialport-rs): a board's UART, or a pty.
+pub struct SerialTransport {
+    port: Box<dyn serialport::SerialPort>,
+    path: String,
+    baud: u32,
+}
+
+impl SerialTransport {
+    pub fn open(path: &str, baud: u32) -> std::result::Result<SerialTransport, TransportError> {
+        let port = serialport::new(path, baud).timeout(Duration::from_millis(100)).open().map_err(|e| TransportError::Io {
+            what: format!("cannot open serial port {path} (is the board plugged in, the path right, and the port yours?)"),
+            source: e.into(),
+        })?;
+        Ok(SerialTransport { port, path: path.into(), baud })
+    }
+}
+
+impl Transport for SerialTransport {
+    fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
+        self.port.write_all(bytes).map_err(io(format!("writing to {}", self.path)))
+    }
+
+    fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
+        self.port.set_timeout(timeout.max(Duration::from_millis(1))).map_err(|e| TransportError::Io { what: format!("setting the timeout of {}", self.path), source: e.into() })?;
+        let mut buf = vec![0u8; 4096];
+        match self.port.read(&mut buf) {
+            Ok(0) => Err(TransportError::Closed(self.path.clone())),
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(vec![]),
+            Err(e) => Err(io(format!("reading from {}", self.path))(e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("serial:{}@{}", self.path, self.baud)
+    }
+
+    fn wire_rate(&self) -> Option<f64> {
+        Some(f64::from(self.baud) / 10.0)
+    }
+}
+
+/// A TCP socket (a virtual device served with `tidekv sim --tcp`).
+pub struct TcpTransport {
+    s: TcpStream,
+    addr: String,
+}
+
+impl TcpTransport {
+    pub fn connect(addr: &str) -> std::result::Result<TcpTransport, TransportError> {
+        let s = TcpStream::connect(addr).map_err(io(format!("cannot connect to {addr} (is `tidekv sim --tcp {addr}` running?)")))?;
+        s.set_nodelay(true).map_err(io(format!("setting TCP_NODELAY on {addr}")))?;
+        Ok(TcpTransport { s, addr: addr.into() })
+    }
+}
+
+impl Transport for TcpTransport {
+    fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
+        self.s.write_all(bytes).map_err(io(format!("writing to {}", self.addr)))
+    }
+
+    fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
+        self.s.set_read_timeout(Some(timeout.max(Duration::from_millis(1)))).map_err(io(format!("setting the timeout of {}", self.addr)))?;
+        let mut buf = vec![0u8; 4096];
+        match self.s.read(&mut buf) {
+            Ok(0) => Err(TransportError::Closed(format!("tcp:{}", self.addr))),
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(vec![]),
+            Err(e) => Err(io(format!("reading from {}", self.addr))(e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("tcp:{}", self.addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_strings_parse_or_say_what_is_wrong() {
+        assert_eq!("serial:/dev/ttyUSB1@115200".parse::<DeviceSpec>().unwrap(), DeviceSpec::Serial { path: "/dev/ttyUSB1".into(), baud: 115_200 });
+        assert_eq!("serial:/dev/pts/3".parse::<DeviceSpec>().unwrap(), DeviceSpec::Serial { path: "/dev/pts/3".into(), baud: DEFAULT_BAUD });
+        assert_eq!("tcp:127.0.0.1:7000".parse::<DeviceSpec>().unwrap(), DeviceSpec::Tcp { addr: "127.0.0.1:7000".into() });
+        assert_eq!("sim:single-c10".parse::<DeviceSpec>().unwrap(), DeviceSpec::Sim { config: "single-c10".into(), uart: false });
+        for (bad, says) in [
+            ("usb:/dev/x", "unknown kind"),
+            ("serial:/dev/x@fast", "baud rate"),
+            ("serial:/dev/x@0", "baud rate"),
+            ("tcp:localhost", "no port"),
+            ("tcp::80", "host is empty"),
+            ("tcp:h:99999", "not a port"),
+            ("sim:", "nothing after"),
+            ("single-c10", "no kind"),
+        ] {
+            let e = bad.parse::<DeviceSpec>().unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains(bad), "{bad}: {e}");
+        }
+    }
+}

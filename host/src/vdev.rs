@@ -1,0 +1,165 @@
+//! The virtual device (`tidekv sim`): the Verilated device top served on a
+//! pseudo-terminal or a TCP socket, so that everything that talks to a
+//! board talks to it unchanged. Its state lasts across connections, as a
+//! board's does.
+//!
+//! The simulation runs only while there is work: bytes to take, frames
+//! received but not answered, or a half frame the device's watchdog has
+//! still to drop. Its answers leave no faster than the baud rate given (a
+//! pty has none of its own).
+
+use crate::{Error, Result};
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+use tidekv_defs::link::{Deframer, SLIP_END};
+use tidekv_sim::link::Transport;
+use tidekv_sim::verilator::VDevice;
+
+/// Where the virtual device listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// A new pseudo-terminal; clients open its `/dev/pts/N`.
+    Pty,
+    /// A TCP address (`HOST:PORT`, port 0 for any free one).
+    Tcp(String),
+}
+
+/// Clocks the device runs per slice while it has work.
+const SLICE_CLOCKS: u64 = 4096;
+
+/// Bookkeeping of what the device owes its client.
+struct Work {
+    /// Frames received whose answer has not come out.
+    owed: u64,
+    /// Bytes since the last END: a half frame.
+    partial: bool,
+    /// Clocks run without output.
+    quiet: u64,
+    answers: Deframer,
+    /// Clocks after which a half frame has surely been dropped.
+    watchdog: u64,
+}
+
+impl Work {
+    fn input(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == SLIP_END {
+                if self.partial {
+                    self.owed += 1;
+                }
+                self.partial = false;
+            } else {
+                self.partial = true;
+            }
+        }
+        self.quiet = 0;
+    }
+
+    fn output(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.answers.push(b).is_some() {
+                self.owed = self.owed.saturating_sub(1);
+            }
+        }
+    }
+
+    fn busy(&self, dev_pending: bool) -> bool {
+        dev_pending || self.owed > 0 || (self.partial && self.quiet < 2 * self.watchdog)
+    }
+}
+
+/// A byte stream with a read timeout.
+trait Stream: Read + Write {
+    fn set_wait(&mut self, d: Duration) -> std::io::Result<()>;
+}
+
+impl Stream for std::net::TcpStream {
+    fn set_wait(&mut self, d: Duration) -> std::io::Result<()> {
+        self.set_read_timeout(Some(d))
+    }
+}
+
+impl Stream for serialport::TTYPort {
+    fn set_wait(&mut self, d: Duration) -> std::io::Result<()> {
+        serialport::SerialPort::set_timeout(self, d).map_err(std::io::Error::from)
+    }
+}
+
+/// Serve one connection until it closes (pty: forever).
+fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64) -> Result<()> {
+    let io = |what: &'static str| move |e: std::io::Error| Error::Device(format!("virtual device: {what}: {e}"));
+    let mut buf = vec![0u8; 4096];
+    let started = Instant::now();
+    let mut sent = 0u64;
+    loop {
+        let busy = work.busy(false);
+        s.set_wait(if busy { Duration::from_micros(200) } else { Duration::from_millis(50) }).map_err(io("setting a read timeout"))?;
+        match s.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                work.input(&buf[..n]);
+                dev.send(&buf[..n]).map_err(Error::Transport)?;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            // A pty whose client closed reads EIO until another opens it.
+            Err(e) if e.raw_os_error() == Some(5) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(io("reading")(e)),
+        }
+        if !work.busy(false) {
+            continue;
+        }
+        let out = dev.recv(Duration::from_secs_f64(SLICE_CLOCKS as f64 / f64::from(dev.clock_hz))).map_err(Error::Transport)?;
+        if out.is_empty() {
+            work.quiet += SLICE_CLOCKS;
+            if work.owed > 0 && work.quiet > 1 << 26 {
+                eprintln!("virtual device: {} frame(s) unanswered after {} clocks; giving up on them", work.owed, work.quiet);
+                work.owed = 0;
+            }
+            continue;
+        }
+        work.quiet = 0;
+        work.output(&out);
+        // No faster than the wire.
+        sent += out.len() as u64;
+        let due = started + Duration::from_secs_f64(sent as f64 / bytes_per_s);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        s.write_all(&out).map_err(io("writing"))?;
+        s.flush().map_err(io("flushing"))?;
+    }
+}
+
+/// Serve `dev` on `listen` until the process is stopped; `ready` gets the
+/// `--device` string to connect with once it listens.
+pub fn serve(mut dev: VDevice, listen: &Listen, baud: u32, ready: impl FnOnce(&str)) -> Result<()> {
+    let watchdog = u64::from(dev.clock_hz) / 1000;
+    let mut work = Work { owed: 0, partial: false, quiet: 0, answers: Deframer::new(1 << 16), watchdog };
+    let bytes_per_s = f64::from(baud) / 10.0;
+    match listen {
+        Listen::Pty => {
+            let (mut master, slave) = serialport::TTYPort::pair().map_err(|e| Error::Device(format!("virtual device: cannot make a pseudo-terminal: {e}")))?;
+            let name = serialport::SerialPort::name(&slave).ok_or_else(|| Error::Device("virtual device: the pseudo-terminal has no name".into()))?;
+            ready(&format!("serial:{name}@{baud}"));
+            // (`slave` stays open so that the master reads no EOF between clients)
+            let r = pump(&mut dev, &mut master, &mut work, bytes_per_s);
+            drop(slave);
+            r
+        }
+        Listen::Tcp(addr) => {
+            let l = TcpListener::bind(addr).map_err(|e| Error::Device(format!("virtual device: cannot listen on {addr}: {e}")))?;
+            let at = l.local_addr().map_err(|e| Error::Device(format!("virtual device: {e}")))?;
+            ready(&format!("tcp:{at}"));
+            loop {
+                let (mut s, _) = l.accept().map_err(|e| Error::Device(format!("virtual device: accepting on {at}: {e}")))?;
+                let _ = s.set_nodelay(true);
+                if let Err(e) = pump(&mut dev, &mut s, &mut work, bytes_per_s) {
+                    eprintln!("{e}; waiting for the next connection");
+                }
+                // A client that left mid-frame leaves nothing owed.
+                work.owed = 0;
+            }
+        }
+    }
+}
