@@ -17,6 +17,13 @@ pub const CMD_BITS: u32 = 5;
 pub const CMD_ADDR_BITS: u32 = 16;
 /// Width of a counter.
 pub const COUNTER_BITS: u32 = 48;
+/// Width of the round field in `Info` and `ReadSwap` rdata (bits 0..48).
+pub const ROUND_FIELD_BITS: u32 = 48;
+
+/// The round in an `Info` or `ReadSwap` rdata word.
+pub fn round_field(rdata: u64) -> u64 {
+    rdata & ((1 << ROUND_FIELD_BITS) - 1)
+}
 
 code_enum! {
     /// Command codes.

@@ -7,8 +7,8 @@ use crate::transport::{DeviceSpec, Transport};
 use crate::{Error, Result};
 use std::time::Duration;
 use tidekv_defs::link::{self, DeviceInfo};
-use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
-use tidekv_defs::{Op, Request, Response};
+use tidekv_defs::regs::{round_field, Cmd, CmdStatus, Counter};
+use tidekv_defs::{Request, Response};
 use tidekv_sim::drive::Core;
 use tidekv_sim::link::LinkCore;
 
@@ -49,7 +49,7 @@ impl Device {
 
     /// The round the device is in (the next round a `Step` runs).
     pub fn round(&mut self) -> Result<u64> {
-        Ok(self.core.ok(Cmd::Info, 0, 0)? & ((1 << 48) - 1))
+        Ok(round_field(self.core.ok(Cmd::Info, 0, 0)?))
     }
 
     /// One request from `client`, run to its answer (the rounds after it
@@ -118,9 +118,4 @@ impl Device {
 /// without `done_round`'s wait: it is `round + latency`).
 pub fn answer_json(a: &Answered, latency: u64) -> String {
     tidekv_defs::trace::format_output(a.round, a.client, &a.request, &a.response, a.round + latency)
-}
-
-/// Parse an op name as in traces (`get`, `put`, ...).
-pub fn parse_op(s: &str) -> Option<Op> {
-    Op::ALL.iter().copied().find(|o| o.to_string() == s)
 }

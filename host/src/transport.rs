@@ -79,6 +79,26 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> TransportError {
     move |source| TransportError::Io { what, source }
 }
 
+/// Whether a read error is only its timeout running out.
+pub fn timed_out(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted)
+}
+
+/// What one read (its timeout already set) brings: empty on timeout, an
+/// error when the other end closed.
+fn read_some(r: &mut impl Read, name: &str) -> std::result::Result<Vec<u8>, TransportError> {
+    let mut buf = vec![0u8; 4096];
+    match r.read(&mut buf) {
+        Ok(0) => Err(TransportError::Closed(name.into())),
+        Ok(n) => {
+            buf.truncate(n);
+            Ok(buf)
+        }
+        Err(e) if timed_out(&e) => Ok(vec![]),
+        Err(e) => Err(io(format!("reading from {name}"))(e)),
+    }
+}
+
 /// A serial port (serialport-rs): a board's UART, or a pty.
 pub struct SerialTransport {
     port: Box<dyn serialport::SerialPort>,
@@ -103,16 +123,7 @@ impl Transport for SerialTransport {
 
     fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
         self.port.set_timeout(timeout.max(Duration::from_millis(1))).map_err(|e| TransportError::Io { what: format!("setting the timeout of {}", self.path), source: e.into() })?;
-        let mut buf = vec![0u8; 4096];
-        match self.port.read(&mut buf) {
-            Ok(0) => Err(TransportError::Closed(self.path.clone())),
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(vec![]),
-            Err(e) => Err(io(format!("reading from {}", self.path))(e)),
-        }
+        read_some(&mut self.port, &self.path)
     }
 
     fn describe(&self) -> String {
@@ -145,16 +156,7 @@ impl Transport for TcpTransport {
 
     fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
         self.s.set_read_timeout(Some(timeout.max(Duration::from_millis(1)))).map_err(io(format!("setting the timeout of {}", self.addr)))?;
-        let mut buf = vec![0u8; 4096];
-        match self.s.read(&mut buf) {
-            Ok(0) => Err(TransportError::Closed(format!("tcp:{}", self.addr))),
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(vec![]),
-            Err(e) => Err(io(format!("reading from {}", self.addr))(e)),
-        }
+        read_some(&mut self.s, &format!("tcp:{}", self.addr))
     }
 
     fn describe(&self) -> String {

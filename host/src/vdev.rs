@@ -9,7 +9,8 @@
 //! pty has none of its own).
 
 use crate::{Error, Result};
-use std::io::{ErrorKind, Read, Write};
+use crate::transport::timed_out;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use tidekv_defs::link::{Deframer, SLIP_END};
@@ -64,8 +65,8 @@ impl Work {
         }
     }
 
-    fn busy(&self, dev_pending: bool) -> bool {
-        dev_pending || self.owed > 0 || (self.partial && self.quiet < 2 * self.watchdog)
+    fn busy(&self) -> bool {
+        self.owed > 0 || (self.partial && self.quiet < 2 * self.watchdog)
     }
 }
 
@@ -93,20 +94,19 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
     let started = Instant::now();
     let mut sent = 0u64;
     loop {
-        let busy = work.busy(false);
-        s.set_wait(if busy { Duration::from_micros(200) } else { Duration::from_millis(50) }).map_err(io("setting a read timeout"))?;
+        s.set_wait(if work.busy() { Duration::from_micros(200) } else { Duration::from_millis(50) }).map_err(io("setting a read timeout"))?;
         match s.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => {
                 work.input(&buf[..n]);
                 dev.send(&buf[..n]).map_err(Error::Transport)?;
             }
-            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            Err(e) if timed_out(&e) => {}
             // A pty whose client closed reads EIO until another opens it.
             Err(e) if e.raw_os_error() == Some(5) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(io("reading")(e)),
         }
-        if !work.busy(false) {
+        if !work.busy() {
             continue;
         }
         let out = dev.recv(Duration::from_secs_f64(SLICE_CLOCKS as f64 / f64::from(dev.clock_hz))).map_err(Error::Transport)?;

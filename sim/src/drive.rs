@@ -8,7 +8,7 @@ use crate::{Answer, Counters, SwapRecord};
 use std::collections::VecDeque;
 use tidekv_defs::config::{BuildConfig, Schedule};
 use tidekv_defs::gen::{GenConfig, GenReport};
-use tidekv_defs::regs::{gen_keys_mask, gen_mix_word, policy_word, schedule_crc, Cmd, CmdStatus, Counter};
+use tidekv_defs::regs::{gen_keys_mask, gen_mix_word, policy_word, round_field, schedule_crc, Cmd, CmdStatus, Counter};
 use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{Op, Request, Response, Status};
 
@@ -146,7 +146,7 @@ pub fn replay<C: Core>(core: &mut C, b: &BuildConfig, trace: &Trace, mut emit: i
 
 fn read_swap<C: Core>(core: &mut C, at: u64) -> Result<SwapRecord, C::Error> {
     let w = core.ok(Cmd::ReadSwap, 0, 0)?;
-    let (done, took, round) = (w >> 63 & 1 == 1, w >> 62 & 1 == 1, w & ((1 << 48) - 1));
+    let (done, took, round) = (w >> 63 & 1 == 1, w >> 62 & 1 == 1, round_field(w));
     if !done || round != at {
         return Err(Refusal::cmd(Cmd::ReadSwap, 0, 0, format_args!("the swap armed for round {at} reads back as {w:#x} (done {done}, round {round})")).into());
     }
