@@ -106,6 +106,14 @@ impl BuildConfig {
             u64::from(self.fe_levels) + 1
         }
     }
+    /// One line for people: "10 clients, 1 FE level(s), 4 shard(s) x 1 replica(s), ...".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} clients, {} FE level(s), {} shard(s) x {} replica(s), {}-bit keys, {}-bit values, {} keys per replica, {} bucket(s)",
+            self.clients, self.fe_levels, self.shards, self.replicas, self.key_bits, self.value_bits, self.capacity, self.buckets
+        )
+    }
+
     pub fn topology(&self) -> &'static str {
         match (self.fe_levels, self.replicas) {
             (0, _) => "single",
@@ -509,6 +517,40 @@ pub fn spec_text(spec: &str) -> Result<String, ConfigError> {
 }
 
 /// Turn a toml error into a ConfigError naming the line and the field.
+/// A schedule file (`tidekv load-schedule`): a `[schedule]` table, alone
+/// (fields missing from it are the build's defaults) or in a whole
+/// configuration file, whose `[build]` must then be the device's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    name: Option<String>,
+    description: Option<String>,
+    schedule: ScheduleSpec,
+}
+
+/// Parse and validate a schedule file against the build it is for; `src`
+/// names it in errors.
+pub fn parse_schedule(text: &str, src: &str, build: &BuildConfig) -> Result<Schedule, ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(src, &e))?;
+    if table.contains_key("build") {
+        let c = Config::parse(text, src)?;
+        if c.build != *build {
+            return Err(ConfigError::new(
+                src,
+                "build",
+                format!("is {}, the device is built for {}; drop the [build] table or use the device's configuration", c.build.summary(), build.summary()),
+            ));
+        }
+        return Ok(c.schedule);
+    }
+    if !table.contains_key("schedule") {
+        return Err(ConfigError::new(src, "schedule", "missing: a schedule file holds a [schedule] table (SPEC section 6)"));
+    }
+    let f: ScheduleFile = toml::from_str(text).map_err(|e| toml_error(src, &e))?;
+    let _ = (f.name, f.description);
+    f.schedule.resolve(build, &Schedule::default_for(build), src, "schedule.")
+}
+
 fn toml_error(src: &str, e: &toml::de::Error) -> ConfigError {
     let msg = e.message().trim().to_string();
     let field = match e.span() {

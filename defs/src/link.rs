@@ -120,6 +120,12 @@ pub fn step_bytes(b: &BuildConfig) -> usize {
     b.clients as usize * request_layout(b).bytes()
 }
 
+/// Bytes of a `Step` frame on the wire before escapes (END, header,
+/// payload, CRC, END).
+pub fn step_frame_bytes(b: &BuildConfig) -> usize {
+    2 + HEADER_BYTES + step_bytes(b) + CRC_BYTES
+}
+
 /// Payload bytes of a `Step` answer.
 pub fn step_answer_bytes(b: &BuildConfig) -> usize {
     ROUND_BYTES + b.clients as usize * response_layout(b).bytes()

@@ -25,6 +25,24 @@ pub fn round_field(rdata: u64) -> u64 {
     rdata & ((1 << ROUND_FIELD_BITS) - 1)
 }
 
+/// `ReadSwap`'s rdata, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SwapState {
+    /// The last armed swap's round has come.
+    pub done: bool,
+    /// It took effect (the device's check passed).
+    pub took_effect: bool,
+    /// A swap is armed and its round has not come.
+    pub armed: bool,
+    pub round: u64,
+}
+
+impl SwapState {
+    pub fn decode(w: u64) -> SwapState {
+        SwapState { done: w >> 63 & 1 == 1, took_effect: w >> 62 & 1 == 1, armed: w >> 61 & 1 == 1, round: round_field(w) }
+    }
+}
+
 code_enum! {
     /// Command codes.
     Cmd {
@@ -138,6 +156,22 @@ impl Cmd {
             // Swap and GenRun act at a round; Fail and Recover answer
             // `node_state` the second time; the others clear or reset.
             Swap | Fail | Recover | ClearCounters | GenRun | Reset => false,
+        }
+    }
+}
+
+impl CmdStatus {
+    /// What to do about this answer, for error messages.
+    pub fn advice(self) -> &'static str {
+        use CmdStatus::*;
+        match self {
+            Ok => "",
+            BadArgument => "an argument is out of range for this build (see `tidekv info`)",
+            Running => "the device is running (a generator batch): wait for it to finish",
+            Unverified => "verify the staged schedule before swapping",
+            ShadowInUse => "the shadow schedule still serves the previous swap's requests, or a swap is armed: run latency/2 rounds past the last swap, then try again",
+            Unknown => "the device does not know this command: host and device are of different protocol versions",
+            NodeState => "the node failed in this same round: it can recover from the next round on",
         }
     }
 }

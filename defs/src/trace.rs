@@ -134,6 +134,74 @@ fn parse_node(v: &Value, line: usize, what: &str, b: &BuildConfig) -> Result<Nod
 }
 
 /// Parse and validate trace text against a build and its initial schedule.
+/// One input line, parsed and checked against the build (not against other
+/// lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineItem {
+    Request { client: u32, request: Request },
+    Fail(Node),
+    Recover(Node),
+    Schedule(ScheduleSpec),
+}
+
+/// Parse line number `line` (1-based): `None` for a blank or `#` line, else
+/// its round (required if `round_required`, else optional) and what it holds.
+pub fn parse_line(raw: &str, line: usize, b: &BuildConfig, round_required: bool) -> Result<Option<(Option<u64>, LineItem)>, TraceError> {
+    let s = raw.trim();
+    if s.is_empty() || s.starts_with('#') {
+        return Ok(None);
+    }
+    let v: Value = match serde_json::from_str(s) {
+        Ok(v) => v,
+        Err(e) => return terr(line, format!("not valid JSON: {e}")),
+    };
+    let Some(obj) = v.as_object() else {
+        return terr(line, "each line must be a JSON object");
+    };
+    let round = if round_required || obj.contains_key("round") { Some(get_u64(obj, "round", line)?) } else { None };
+    let item = if obj.contains_key("op") {
+        only_fields(obj, &["round", "client", "op", "key", "value"], line, "request")?;
+        let client = get_u64(obj, "client", line)?;
+        if client >= u64::from(b.clients) {
+            return terr(line, format!("client {client} is out of range (the build has {} clients, 0..={})", b.clients, b.clients - 1));
+        }
+        let client = client as u32;
+        let op: Op = match obj.get("op").and_then(Value::as_str) {
+            Some(name) => name.parse().map_err(|e: String| TraceError { line, message: e })?,
+            None => return terr(line, "\"op\" must be a string"),
+        };
+        let key = get_u64(obj, "key", line)?;
+        if key > b.key_mask() {
+            return terr(line, format!("key {key} is wider than the build's {} key bits", b.key_bits));
+        }
+        let value = match (op.takes_value(), obj.get("value")) {
+            (true, None) => return terr(line, format!("{op} needs a \"value\"")),
+            (false, Some(_)) => return terr(line, format!("{op} takes no \"value\"")),
+            (false, None) => None,
+            (true, Some(_)) => {
+                let v = get_u64(obj, "value", line)?;
+                if v > b.value_mask() {
+                    return terr(line, format!("value {v} is wider than the build's {} value bits", b.value_bits));
+                }
+                Some(v)
+            }
+        };
+        LineItem::Request { client, request: Request::new(op, key, value) }
+    } else if let Some(node) = obj.get("fail") {
+        only_fields(obj, &["round", "fail"], line, "fail event")?;
+        LineItem::Fail(parse_node(node, line, "fail", b)?)
+    } else if let Some(node) = obj.get("recover") {
+        only_fields(obj, &["round", "recover"], line, "recover event")?;
+        LineItem::Recover(parse_node(node, line, "recover", b)?)
+    } else if let Some(spec) = obj.get("schedule") {
+        only_fields(obj, &["round", "schedule"], line, "schedule event")?;
+        LineItem::Schedule(serde_json::from_value(spec.clone()).map_err(|e| TraceError { line, message: format!("schedule: {e}") })?)
+    } else {
+        return terr(line, "a line needs \"op\" (a request), \"fail\", \"recover\" or \"schedule\"");
+    };
+    Ok(Some((round, item)))
+}
+
 pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, TraceError> {
     let mut requests = Vec::new();
     let mut raw_schedules: Vec<(usize, u64, ScheduleSpec)> = Vec::new();
@@ -141,62 +209,18 @@ pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, T
     let mut seen: HashMap<(u64, u32), usize> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let s = raw.trim();
-        if s.is_empty() || s.starts_with('#') {
-            continue;
-        }
-        let v: Value = match serde_json::from_str(s) {
-            Ok(v) => v,
-            Err(e) => return terr(line, format!("not valid JSON: {e}")),
-        };
-        let Some(obj) = v.as_object() else {
-            return terr(line, "each line must be a JSON object");
-        };
-        let round = get_u64(obj, "round", line)?;
-        if obj.contains_key("op") {
-            only_fields(obj, &["round", "client", "op", "key", "value"], line, "request")?;
-            let client = get_u64(obj, "client", line)?;
-            if client >= u64::from(b.clients) {
-                return terr(line, format!("client {client} is out of range (the build has {} clients, 0..={})", b.clients, b.clients - 1));
-            }
-            let client = client as u32;
-            let op: Op = match obj.get("op").and_then(Value::as_str) {
-                Some(name) => name.parse().map_err(|e: String| TraceError { line, message: e })?,
-                None => return terr(line, "\"op\" must be a string"),
-            };
-            let key = get_u64(obj, "key", line)?;
-            if key > b.key_mask() {
-                return terr(line, format!("key {key} is wider than the build's {} key bits", b.key_bits));
-            }
-            let value = match (op.takes_value(), obj.get("value")) {
-                (true, None) => return terr(line, format!("{op} needs a \"value\"")),
-                (false, Some(_)) => return terr(line, format!("{op} takes no \"value\"")),
-                (false, None) => None,
-                (true, Some(_)) => {
-                    let v = get_u64(obj, "value", line)?;
-                    if v > b.value_mask() {
-                        return terr(line, format!("value {v} is wider than the build's {} value bits", b.value_bits));
-                    }
-                    Some(v)
+        let Some((round, item)) = parse_line(raw, line, b, true)? else { continue };
+        let round = round.expect("a round is required");
+        match item {
+            LineItem::Request { client, request } => {
+                if let Some(first) = seen.insert((round, client), line) {
+                    return terr(line, format!("client {client} already has a request in round {round} (line {first}); one per client per round"));
                 }
-            };
-            if let Some(first) = seen.insert((round, client), line) {
-                return terr(line, format!("client {client} already has a request in round {round} (line {first}); one per client per round"));
+                requests.push(TraceRequest { line, round, client, request });
             }
-            requests.push(TraceRequest { line, round, client, request: Request::new(op, key, value) });
-        } else if let Some(node) = obj.get("fail") {
-            only_fields(obj, &["round", "fail"], line, "fail event")?;
-            node_events.push((line, round, true, parse_node(node, line, "fail", b)?));
-        } else if let Some(node) = obj.get("recover") {
-            only_fields(obj, &["round", "recover"], line, "recover event")?;
-            node_events.push((line, round, false, parse_node(node, line, "recover", b)?));
-        } else if let Some(spec) = obj.get("schedule") {
-            only_fields(obj, &["round", "schedule"], line, "schedule event")?;
-            let spec: ScheduleSpec =
-                serde_json::from_value(spec.clone()).map_err(|e| TraceError { line, message: format!("schedule: {e}") })?;
-            raw_schedules.push((line, round, spec));
-        } else {
-            return terr(line, "a line needs \"op\" (a request), \"fail\", \"recover\" or \"schedule\"");
+            LineItem::Fail(n) => node_events.push((line, round, true, n)),
+            LineItem::Recover(n) => node_events.push((line, round, false, n)),
+            LineItem::Schedule(spec) => raw_schedules.push((line, round, spec)),
         }
     }
 

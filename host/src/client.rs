@@ -5,6 +5,7 @@
 
 use crate::transport::{DeviceSpec, Transport};
 use crate::{Error, Result};
+use std::collections::HashMap;
 use std::time::Duration;
 use tidekv_defs::link::{self, DeviceInfo};
 use tidekv_defs::regs::{round_field, Cmd, CmdStatus, Counter};
@@ -19,6 +20,17 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
 pub struct Device {
     pub core: LinkCore<Box<dyn Transport>>,
     pub info: DeviceInfo,
+}
+
+/// An answer and when, on the link's clock (`LinkCore::now`), the Step
+/// that issued it was sent and the one that answered it came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timed {
+    pub answered: Answered,
+    /// The device round whose `Step` answer carried the response.
+    pub done_round: u64,
+    pub sent: Duration,
+    pub at: Duration,
 }
 
 /// One request's answer: the round it was issued in and its response.
@@ -59,25 +71,56 @@ impl Device {
         if client >= c {
             return Err(Error::Usage(format!("--client {client}: the device has clients 0..{c}")));
         }
-        let lat = self.core.latency() as usize;
-        let mut rounds = vec![vec![None; c as usize]; lat + 1];
-        rounds[0][client as usize] = Some(request);
-        let mut issued = None;
+        let mut round = vec![None; c as usize];
+        round[client as usize] = Some(request);
         let mut got = None;
-        self.core.steps(rounds, usize::MAX, |i, _, a| {
-            if i == 0 {
-                issued = Some(a.round);
-            }
-            if let Some(Some((t, r))) = a.responses.get(client as usize) {
-                if Some(*t) == issued {
-                    got = Some(*r);
+        self.run_rounds([round], usize::MAX, |t| {
+            got = Some(t.answered);
+            Ok(())
+        })?;
+        got.ok_or_else(|| Error::Device(format!("no response to {} key {} within {} rounds of its issue", request.op, request.key, self.info.latency)))
+    }
+
+    /// Run `rounds` (client k issues `round[k]`) pipelined within `window`
+    /// bytes (capped at the device's receive FIFO; 0: stop-and-wait), then
+    /// the empty rounds that bring in the last answers. `on` gets every
+    /// answer in (issue round, client) order with its link times. A
+    /// request with no response is an error.
+    pub fn run_rounds(&mut self, rounds: impl IntoIterator<Item = Vec<Option<Request>>>, window: usize, mut on: impl FnMut(&Timed) -> Result<()>) -> Result<()> {
+        let c = self.clients() as usize;
+        let lat = u64::from(self.info.latency);
+        let drain = (0..lat).map(|_| vec![None; c]);
+        // Device round -> when its Step was sent and what it carried.
+        let mut issued: HashMap<u64, (Duration, Vec<Option<Request>>)> = HashMap::new();
+        self.core.steps(rounds.into_iter().chain(drain), window, |_, reqs, a| -> Result<()> {
+            issued.insert(a.round, (a.sent, reqs.to_vec()));
+            let Some(t) = a.round.checked_sub(lat) else { return Ok(()) };
+            let (sent, was) = issued.remove(&t).unwrap_or_default();
+            for (client, r) in a.responses.iter().enumerate() {
+                let asked = was.get(client).copied().flatten();
+                match (r, asked) {
+                    (Some((_, response)), Some(request)) => {
+                        on(&Timed { answered: Answered { round: t, client: client as u32, request, response: *response }, done_round: a.round, sent, at: a.answered })?
+                    }
+                    (None, None) => {}
+                    (Some(_), None) => return Err(Error::Device(format!("round {}: client {client} got an answer for round {t}, when it issued nothing then", a.round))),
+                    (None, Some(q)) => {
+                        return Err(Error::Device(format!("round {}: client {client}'s {} of key {} issued in round {t} got no response", a.round, q.op, q.key)))
+                    }
                 }
             }
             Ok(())
-        })?;
-        match (issued, got) {
-            (Some(round), Some(response)) => Ok(Answered { round, client, request, response }),
-            _ => Err(Error::Device(format!("no response to {} key {} within {lat} rounds of its issue", request.op, request.key))),
+        })
+    }
+
+    /// The `window` for `run_rounds` that keeps `frames` `Step` frames in
+    /// flight (`None`: as many as the device's receive FIFO holds).
+    pub fn window_bytes(&self, frames: Option<usize>) -> usize {
+        let fifo = self.info.rx_fifo_bytes as usize;
+        match frames {
+            None => fifo,
+            // (frames with escaped bytes are longer: then fewer fit)
+            Some(n) => (n * link::step_frame_bytes(&self.info.build)).min(fifo),
         }
     }
 

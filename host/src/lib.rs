@@ -6,10 +6,14 @@ use tidekv_defs::config::check_seed;
 use tidekv_defs::trace::{self, Trace, TraceError};
 use tidekv_defs::{Config, ConfigError, ReplicaPolicy};
 
+pub mod bench;
 pub mod client;
 pub mod replay;
+pub mod schedule;
+pub mod stream;
 pub mod transport;
 pub mod vdev;
+pub mod workload;
 
 /// Everything the host library can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -27,11 +31,21 @@ pub enum Error {
     #[error("the Verilator backend: {0}")]
     Verilator(#[from] tidekv_sim::verilator::VerilatorError),
     #[error("the link: {0}")]
-    Link(#[from] tidekv_sim::link::LinkCoreError),
+    Link(tidekv_sim::link::LinkCoreError),
     #[error("the link: {0}")]
     Transport(#[from] tidekv_sim::link::TransportError),
     #[error("the device: {0}")]
     Device(String),
+}
+
+impl From<tidekv_sim::link::LinkCoreError> for Error {
+    /// A command the device refused is the device's error (exit 8), not the link's.
+    fn from(e: tidekv_sim::link::LinkCoreError) -> Error {
+        match e {
+            tidekv_sim::link::LinkCoreError::Refusal(r) => r.into(),
+            e => Error::Link(e),
+        }
+    }
 }
 
 impl From<tidekv_sim::drive::Refusal> for Error {

@@ -95,10 +95,10 @@ pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write
             let mut dev = Device::open(&spec, timeout)?;
             if dev.info.build != cfg.build {
                 return Err(Error::Usage(format!(
-                    "the device at {} is built for {:?}, the configuration is for {:?}: give the configuration the device was built with",
+                    "the device at {} is built for {}; the configuration is for {}: give the configuration the device was built with",
                     dev.core.link.describe(),
-                    dev.info.build,
-                    cfg.build
+                    dev.info.build.summary(),
+                    cfg.build.summary()
                 )));
             }
             // From round 0 with empty tables, and the configuration's schedule.

@@ -8,7 +8,7 @@ use crate::{Answer, Counters, SwapRecord};
 use std::collections::VecDeque;
 use tidekv_defs::config::{BuildConfig, Schedule};
 use tidekv_defs::gen::{GenConfig, GenReport};
-use tidekv_defs::regs::{gen_keys_mask, gen_mix_word, policy_word, round_field, schedule_crc, Cmd, CmdStatus, Counter};
+use tidekv_defs::regs::{gen_keys_mask, gen_mix_word, policy_word, schedule_crc, Cmd, CmdStatus, Counter, SwapState};
 use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{Op, Request, Response, Status};
 
@@ -43,7 +43,7 @@ pub trait Core {
     fn ok(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<u64, Self::Error> {
         match self.cmd(cmd, addr, data)? {
             (CmdStatus::Ok, rdata) => Ok(rdata),
-            (st, _) => Err(Refusal::cmd(cmd, addr, data, format_args!("answered {st}")).into()),
+            (st, _) => Err(Refusal::cmd(cmd, addr, data, format_args!("answered {st}: {}", st.advice())).into()),
         }
     }
     fn counter(&mut self, c: Counter) -> Result<u64, Self::Error> {
@@ -51,9 +51,9 @@ pub trait Core {
     }
 }
 
-/// Stage `s` in the shadow copy, verify it (the device's CRC must equal
-/// `schedule_crc`) and arm its swap for `round`.
-pub fn load_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule, round: u64) -> Result<(), C::Error> {
+/// Stage `s` in the shadow copy (shard map, policy, failure masks,
+/// calendar and its period).
+pub fn stage_schedule<C: Core>(core: &mut C, s: &Schedule) -> Result<(), C::Error> {
     for (bucket, &shard) in s.shard_map.iter().enumerate() {
         core.ok(Cmd::StageMap, bucket as u32, u64::from(shard))?;
     }
@@ -65,11 +65,25 @@ pub fn load_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule, round
         core.ok(Cmd::StageCalendar, row as u32, open)?;
     }
     core.ok(Cmd::StagePeriod, 0, s.calendar.len() as u64)?;
+    Ok(())
+}
+
+/// `Verify` the staged shadow: the device's CRC must equal `schedule_crc`
+/// of `s`. Returns the CRC.
+pub fn verify_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule) -> Result<u32, C::Error> {
     let want = schedule_crc(b, s);
     let got = core.ok(Cmd::Verify, 0, 0)?;
     if got != u64::from(want) {
         return Err(Refusal::cmd(Cmd::Verify, 0, 0, format_args!("the device's schedule CRC is {got:#010x}, the host's {want:#010x}")).into());
     }
+    Ok(want)
+}
+
+/// Stage `s` in the shadow copy, verify it (the device's CRC must equal
+/// `schedule_crc`) and arm its swap for `round`.
+pub fn load_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule, round: u64) -> Result<(), C::Error> {
+    stage_schedule(core, s)?;
+    verify_schedule(core, b, s)?;
     core.ok(Cmd::Swap, 0, round)?;
     Ok(())
 }
@@ -144,9 +158,10 @@ pub fn replay<C: Core>(core: &mut C, b: &BuildConfig, trace: &Trace, mut emit: i
     Ok(CoreReplay { rounds, counters, swaps })
 }
 
-fn read_swap<C: Core>(core: &mut C, at: u64) -> Result<SwapRecord, C::Error> {
+/// The record of the swap armed for round `at`, which must be done.
+pub fn read_swap<C: Core>(core: &mut C, at: u64) -> Result<SwapRecord, C::Error> {
     let w = core.ok(Cmd::ReadSwap, 0, 0)?;
-    let (done, took, round) = (w >> 63 & 1 == 1, w >> 62 & 1 == 1, round_field(w));
+    let SwapState { done, took_effect: took, round, .. } = SwapState::decode(w);
     if !done || round != at {
         return Err(Refusal::cmd(Cmd::ReadSwap, 0, 0, format_args!("the swap armed for round {at} reads back as {w:#x} (done {done}, round {round})")).into());
     }

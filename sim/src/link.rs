@@ -13,7 +13,7 @@
 
 use crate::drive::{Core, Refusal};
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tidekv_defs::layout::{pack_request, response_layout, unpack_response};
 use tidekv_defs::link::{self, cmd_payload, decode_cmd_answer, Deframer, DeviceInfo, Drop, Frame, FrameType};
 use tidekv_defs::regs::{Cmd, CmdStatus};
@@ -90,6 +90,10 @@ pub enum LinkCoreError {
 pub struct StepAnswer {
     pub round: u64,
     pub responses: Vec<Option<(u64, Response)>>,
+    /// When the round's `Step` frame was handed to the link and when its
+    /// answer was taken off it (`LinkCore::now`; zero outside `steps`).
+    pub sent: Duration,
+    pub answered: Duration,
 }
 
 /// A device behind a `Transport`, driven frame by frame.
@@ -106,13 +110,33 @@ pub struct LinkCore<T: Transport> {
     pub retries: u32,
     /// Frames resent so far.
     pub resent: u64,
+    /// The receive FIFO of the device (from its `Info`): the most request
+    /// bytes `steps` keeps unanswered.
+    pub fifo_bytes: usize,
+    /// Bytes handed to the link and taken from it so far.
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    epoch: Instant,
 }
 
 impl<T: Transport> LinkCore<T> {
     /// A driver for a device of this build (checked against its `Info` by `check_info`).
     pub fn new(link: T, build: BuildConfig) -> LinkCore<T> {
         let deframer = Deframer::new(link::max_answer(&build));
-        LinkCore { link, build, seq: 0, deframer, ready: VecDeque::new(), timeout: Duration::from_millis(500), retries: 3, resent: 0 }
+        LinkCore {
+            link,
+            build,
+            seq: 0,
+            deframer,
+            ready: VecDeque::new(),
+            timeout: Duration::from_millis(500),
+            retries: 3,
+            resent: 0,
+            fifo_bytes: link::RX_FIFO_BYTES as usize,
+            bytes_out: 0,
+            bytes_in: 0,
+            epoch: Instant::now(),
+        }
     }
 
     /// A driver for whatever device is at the end of `link`: asks its
@@ -126,7 +150,17 @@ impl<T: Transport> LinkCore<T> {
         let info = c.info()?;
         c.deframer = Deframer::new(link::max_answer(&info.build));
         c.build = info.build.clone();
+        c.fifo_bytes = info.rx_fifo_bytes as usize;
         Ok((c, info))
+    }
+
+    /// The link's time: its own (simulated) clock if it keeps one, else
+    /// wall-clock time since this driver was made.
+    pub fn now(&self) -> Duration {
+        match self.link.elapsed() {
+            Some(s) => Duration::from_secs_f64(s),
+            None => self.epoch.elapsed(),
+        }
     }
 
     /// The build this driver speaks to.
@@ -146,6 +180,7 @@ impl<T: Transport> LinkCore<T> {
             if bytes.is_empty() {
                 return Ok(None);
             }
+            self.bytes_in += bytes.len() as u64;
             for &x in &bytes {
                 if let Some(Ok(f)) = self.deframer.push(x) {
                     self.ready.push_back(f);
@@ -190,7 +225,9 @@ impl<T: Transport> LinkCore<T> {
         loop {
             tries += 1;
             let seq = self.next_seq();
-            self.link.send(&Frame::new(ty, seq, payload.clone()).encode())?;
+            let f = Frame::new(ty, seq, payload.clone()).encode();
+            self.link.send(&f)?;
+            self.bytes_out += f.len() as u64;
             match self.answer_to(seq)? {
                 None if idempotent && tries <= self.retries => {}
                 None => return Err(LinkCoreError::NoAnswer { ty: ty.to_string(), seq, link: self.link.describe(), waited: self.timeout, maybe_ran: !idempotent }),
@@ -226,7 +263,7 @@ impl<T: Transport> LinkCore<T> {
     pub fn check_info(&mut self) -> Result<DeviceInfo, LinkCoreError> {
         let i = self.info()?;
         if i.build != self.build {
-            return Err(LinkCoreError::BadAnswer(format!("the device is built for {:?}, not {:?}", i.build, self.build)));
+            return Err(LinkCoreError::BadAnswer(format!("the device is built for {}, not {}", i.build.summary(), self.build.summary())));
         }
         Ok(i)
     }
@@ -265,34 +302,37 @@ impl<T: Transport> LinkCore<T> {
                 }
             })
             .collect::<Result<_, _>>()?;
-        Ok(StepAnswer { round, responses })
+        Ok(StepAnswer { round, responses, sent: Duration::ZERO, answered: Duration::ZERO })
     }
 
     /// Run rounds pipelined: `Step` frames are sent while the request bytes
-    /// of unanswered frames stay within `window` bytes (at most the
-    /// device's receive FIFO, so that none is lost), and `on_answer` gets
-    /// each round's index in `rounds` and its answer, in order. A round
-    /// the device refused (`Nack`) is resent at the end of the window, so
-    /// it runs in a later device round than its neighbours; a lost answer
-    /// is an error (the round may have run).
-    pub fn steps(
+    /// of unanswered frames stay within `window` bytes (capped at the
+    /// device's receive FIFO, so that none is lost; 0 is stop-and-wait),
+    /// and `on_answer` gets each round's index in `rounds`, its requests and
+    /// its answer, in order. A round the device refused (`Nack`) is resent
+    /// at the end of the window, so it runs in a later device round than its
+    /// neighbours; a lost answer is an error (the round may have run).
+    pub fn steps<E: From<LinkCoreError>>(
         &mut self,
         rounds: impl IntoIterator<Item = Vec<Option<Request>>>,
         window: usize,
-        mut on_answer: impl FnMut(usize, &[Option<Request>], StepAnswer) -> Result<(), LinkCoreError>,
-    ) -> Result<(), LinkCoreError> {
+        mut on_answer: impl FnMut(usize, &[Option<Request>], StepAnswer) -> Result<(), E>,
+    ) -> Result<(), E> {
         struct InFlight {
             index: usize,
             seq: u8,
             bytes: usize,
             reqs: Vec<Option<Request>>,
             tries: u32,
+            sent: Duration,
         }
+        let window = window.min(self.fifo_bytes);
         let mut input = rounds.into_iter().enumerate();
         let mut flight: VecDeque<InFlight> = VecDeque::new();
         let mut retry: VecDeque<InFlight> = VecDeque::new();
         let mut in_bytes = 0usize;
         let mut exhausted = false;
+        let mut frame = Vec::new();
         loop {
             // Fill the window.
             loop {
@@ -300,7 +340,7 @@ impl<T: Transport> LinkCore<T> {
                     Some(r) => Some(r),
                     None if exhausted => None,
                     None => match input.next() {
-                        Some((index, reqs)) => Some(InFlight { index, seq: 0, bytes: 0, reqs, tries: 0 }),
+                        Some((index, reqs)) => Some(InFlight { index, seq: 0, bytes: 0, reqs, tries: 0, sent: Duration::ZERO }),
                         None => {
                             exhausted = true;
                             None
@@ -308,18 +348,23 @@ impl<T: Transport> LinkCore<T> {
                     },
                 };
                 let Some(mut f) = next else { break };
-                let seq = self.next_seq();
-                let bytes = Frame::new(FrameType::Step, seq, self.step_payload(&f.reqs)).encode();
-                if !flight.is_empty() && in_bytes + bytes.len() > window {
+                // Encoded with the next sequence number, which is taken
+                // only if the frame goes out now.
+                let seq = self.seq.wrapping_add(1);
+                frame.clear();
+                Frame::new(FrameType::Step, seq, self.step_payload(&f.reqs)).encode_into(&mut frame);
+                if !flight.is_empty() && in_bytes + frame.len() > window {
                     retry.push_front(f);
-                    // (the sequence number is simply skipped)
                     break;
                 }
+                self.seq = seq;
                 f.seq = seq;
-                f.bytes = bytes.len();
+                f.bytes = frame.len();
                 f.tries += 1;
                 in_bytes += f.bytes;
-                self.link.send(&bytes)?;
+                self.link.send(&frame).map_err(LinkCoreError::from)?;
+                self.bytes_out += frame.len() as u64;
+                f.sent = self.now();
                 flight.push_back(f);
             }
             let Some(oldest) = flight.pop_front() else { return Ok(()) };
@@ -327,16 +372,18 @@ impl<T: Transport> LinkCore<T> {
             let a = match self.answer_to(oldest.seq)? {
                 Some(a) => a,
                 None => {
-                    return Err(LinkCoreError::NoAnswer { ty: FrameType::Step.to_string(), seq: oldest.seq, link: self.link.describe(), waited: self.timeout, maybe_ran: true })
+                    return Err(LinkCoreError::NoAnswer { ty: FrameType::Step.to_string(), seq: oldest.seq, link: self.link.describe(), waited: self.timeout, maybe_ran: true }.into())
                 }
             };
             match self.check_answer(FrameType::Step, a)? {
                 Ok(a) => {
-                    let ans = self.decode_step(&a.payload)?;
+                    let mut ans = self.decode_step(&a.payload)?;
+                    ans.sent = oldest.sent;
+                    ans.answered = self.now();
                     on_answer(oldest.index, &oldest.reqs, ans)?;
                 }
                 Err(reason) if oldest.tries > self.retries => {
-                    return Err(LinkCoreError::Nack { ty: FrameType::Step.to_string(), reason, tries: oldest.tries });
+                    return Err(LinkCoreError::Nack { ty: FrameType::Step.to_string(), reason, tries: oldest.tries }.into());
                 }
                 Err(_) => {
                     self.resent += 1;

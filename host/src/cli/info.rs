@@ -12,20 +12,13 @@ pub fn run(g: &Global) -> tidekv_host::Result<()> {
     print(
         g,
         || {
-            let b = &i.build;
             format!(
-                "device {}\nprotocol {}, build {:08x}, config hash {:08x}\n{} clients, {} FE level(s), {} shard(s) x {} replica(s), {}-bit keys, {}-bit values, {} keys per replica\nT = {} clocks per round, answers at +{} rounds; clock {} Hz, {} baud; in round {round}",
+                "device {}\nprotocol {}, build {:08x}, config hash {:08x}\n{}\nT = {} clocks per round, answers at +{} rounds; clock {} Hz, {} baud; in round {round}",
                 d.core.link.describe(),
                 i.protocol,
                 i.link.build_id,
                 i.config_hash,
-                b.clients,
-                b.fe_levels,
-                b.shards,
-                b.replicas,
-                b.key_bits,
-                b.value_bits,
-                b.capacity,
+                i.build.summary(),
                 i.clocks_per_round,
                 i.latency,
                 i.link.clock_hz,

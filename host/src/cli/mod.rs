@@ -1,11 +1,15 @@
 //! The clap command line: one file per subcommand.
 
+pub mod bench;
+pub mod hwbench;
 pub mod info;
 pub mod kv;
 pub mod node;
 pub mod replay;
+pub mod schedule;
 pub mod sim;
 pub mod stats;
+pub mod stream;
 
 use clap::{Parser, Subcommand};
 use std::time::Duration;
@@ -87,6 +91,16 @@ pub enum Command {
     Recover(node::Args),
     /// The device's counters and its link's counters.
     Stats(stats::Args),
+    /// Load a schedule: validate, stage, read back, verify, swap at a round, confirm.
+    LoadSchedule(schedule::LoadArgs),
+    /// The device's shard map and its last schedule swap.
+    ShowSchedule(schedule::ShowArgs),
+    /// Stream requests (JSON lines, no rounds) through the device, free-running.
+    Stream(stream::Args),
+    /// An open-loop benchmark: YCSB A/B/C/F or ETC, latency and goodput.
+    Bench(bench::Args),
+    /// Generator mode on the device (resets it), its digest checked against the model's.
+    Hwbench(hwbench::Args),
 }
 
 pub fn run(cli: Cli) -> tidekv_host::Result<()> {
@@ -103,6 +117,11 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
         Command::Fail(a) => node::run(a, true, g),
         Command::Recover(a) => node::run(a, false, g),
         Command::Stats(a) => stats::run(a, g),
+        Command::LoadSchedule(a) => schedule::load(a, g),
+        Command::ShowSchedule(a) => schedule::show(a, g),
+        Command::Stream(a) => stream::run(a, g),
+        Command::Bench(a) => bench::run(a, g),
+        Command::Hwbench(a) => hwbench::run(a, g),
     }
 }
 

@@ -1,0 +1,243 @@
+//! `tidekv stream`: requests in as JSON lines, answers out as JSON lines,
+//! free-running: each client's requests are queued in input order and the
+//! head of every client's queue is issued each round, as soon as its port
+//! is free, with no rounds named in the input. (The device's own
+//! free-running batch mode is not built yet: the host runs the queues as
+//! pipelined `Step` rounds, which gives the same issue order.)
+//!
+//! Input lines are trace lines (SPEC section 8) whose `round` is optional
+//! and ignored: `{"client": 3, "op": "put", "key": 42, "value": 7}`, and the
+//! events `{"fail": {...}}`, `{"recover": {...}}` and `{"schedule": {...}}`,
+//! which wait until every request before them has been answered (a
+//! schedule's missing fields are the build's defaults). Output lines are
+//! SPEC section 8's, with the device's rounds.
+//!
+//! With `check`, the stream remembers the last acknowledged write of every
+//! key and reads every such key back at the end: a key whose value differs
+//! is a lost write. A key whose last write was answered `unavailable` (it
+//! may or may not have run) is not checked until a later write is
+//! acknowledged.
+
+use crate::client::{Device, Timed};
+use crate::{Error, Result};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{BufRead, Write};
+use std::time::Duration;
+use tidekv_defs::trace::{format_output, parse_line, LineItem, TraceError};
+use tidekv_defs::{Op, Request, Schedule, Status};
+
+/// Requests gathered before they are run (unless an event comes first).
+pub const BATCH: usize = 1 << 16;
+
+/// What a stream did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StreamSummary {
+    pub requests: u64,
+    pub events: u64,
+    /// Link-clock seconds spent running rounds.
+    pub seconds: f64,
+    pub ops_per_s: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub statuses: std::collections::BTreeMap<String, u64>,
+    pub check: Option<Checked>,
+}
+
+/// The read-back of `check`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Checked {
+    /// Keys read back.
+    pub keys: u64,
+    /// Keys not checked: their last write was answered `unavailable`.
+    pub uncertain: u64,
+    /// Keys whose value is not the last acknowledged write: (key, expected, found).
+    pub lost: Vec<(u64, Option<u64>, Option<u64>)>,
+}
+
+/// The last acknowledged write of every key.
+#[derive(Default)]
+struct Ledger {
+    value: HashMap<u64, Option<u64>>,
+    uncertain: HashSet<u64>,
+}
+
+impl Ledger {
+    fn note(&mut self, r: &Request, st: Status) {
+        match (r.op, st) {
+            (Op::Get, _) => {}
+            (Op::Delete, Status::Ok) => {
+                self.value.insert(r.key, None);
+                self.uncertain.remove(&r.key);
+            }
+            (_, Status::Ok) => {
+                self.value.insert(r.key, Some(r.value));
+                self.uncertain.remove(&r.key);
+            }
+            (_, Status::Unavailable) => {
+                self.uncertain.insert(r.key);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Validate every line of `text` without running anything.
+pub fn validate(text: &str, d: &Device) -> std::result::Result<u64, TraceError> {
+    let mut n = 0;
+    for (i, raw) in text.lines().enumerate() {
+        if parse_line(raw, i + 1, &d.info.build, false)?.is_some() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Stream `input` (named `name` in errors) through the device, writing
+/// answers to `out`; `progress` gets (input bytes consumed, requests
+/// answered). A bad line stops the stream before its batch runs.
+pub fn stream(
+    d: &mut Device,
+    input: &mut dyn BufRead,
+    name: &str,
+    out: &mut dyn Write,
+    window: usize,
+    check: bool,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<StreamSummary> {
+    let c = d.clients() as usize;
+    let mut sum = StreamSummary::default();
+    let mut ledger = Ledger::default();
+    let mut lat_us: Vec<u32> = Vec::new();
+    let mut queues: Vec<VecDeque<Request>> = vec![VecDeque::new(); c];
+    let mut queued = 0usize;
+    let mut consumed = 0u64;
+    let mut line_no = 0usize;
+    let mut raw = String::new();
+    loop {
+        raw.clear();
+        let n = input.read_line(&mut raw).map_err(|source| Error::Read { path: name.into(), source })?;
+        consumed += n as u64;
+        line_no += 1;
+        let item = if n == 0 {
+            None
+        } else {
+            match parse_line(&raw, line_no, &d.info.build, false).map_err(|source| Error::Trace { path: name.into(), source })? {
+                None => continue,
+                Some((_, item)) => Some(item),
+            }
+        };
+        if let Some(LineItem::Request { client, request }) = &item {
+            queues[*client as usize].push_back(*request);
+            queued += 1;
+            if queued < BATCH {
+                continue;
+            }
+        }
+        // Run what is queued: at a batch's end, before an event, at the end.
+        if queued > 0 {
+            run_queues(d, &mut queues, window, &mut sum, &mut ledger, &mut lat_us, out, |answered| progress(consumed, answered))?;
+            queued = 0;
+        }
+        match item {
+            None => break,
+            Some(LineItem::Request { .. }) => {}
+            Some(LineItem::Fail(n)) => {
+                d.set_failed(n.shard, n.replica, true)?;
+                sum.events += 1;
+            }
+            Some(LineItem::Recover(n)) => {
+                d.set_failed(n.shard, n.replica, false)?;
+                sum.events += 1;
+            }
+            Some(LineItem::Schedule(spec)) => {
+                let b = d.info.build.clone();
+                let s = spec
+                    .resolve(&b, &Schedule::default_for(&b), &format!("{name} line {line_no}"), "schedule.")
+                    .map_err(Error::Config)?;
+                crate::schedule::load(d, &s, None, true)?;
+                sum.events += 1;
+            }
+        }
+    }
+    progress(consumed, sum.requests);
+    lat_us.sort_unstable();
+    let q = |f: f64| lat_us.get(((lat_us.len() as f64 - 1.0) * f).round() as usize).map_or(0.0, |&v| f64::from(v));
+    sum.p50_us = q(0.5);
+    sum.p99_us = q(0.99);
+    sum.ops_per_s = if sum.seconds > 0.0 { sum.requests as f64 / sum.seconds } else { 0.0 };
+    if check {
+        sum.check = Some(read_back(d, &ledger, window)?);
+    }
+    Ok(sum)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_queues(
+    d: &mut Device,
+    queues: &mut [VecDeque<Request>],
+    window: usize,
+    sum: &mut StreamSummary,
+    ledger: &mut Ledger,
+    lat_us: &mut Vec<u32>,
+    out: &mut dyn Write,
+    mut progress: impl FnMut(u64),
+) -> Result<()> {
+    let depth = queues.iter().map(VecDeque::len).max().unwrap_or(0);
+    let rounds: Vec<Vec<Option<Request>>> = (0..depth).map(|_| queues.iter_mut().map(VecDeque::pop_front).collect()).collect();
+    let (mut first, mut last) = (None::<Duration>, Duration::ZERO);
+    d.run_rounds(rounds, window, |t: &Timed| {
+        let a = &t.answered;
+        writeln!(out, "{}", format_output(a.round, a.client, &a.request, &a.response, t.done_round)).map_err(Error::Output)?;
+        first = Some(first.map_or(t.sent, |f| f.min(t.sent)));
+        last = last.max(t.at);
+        lat_us.push(t.at.saturating_sub(t.sent).as_micros().min(u128::from(u32::MAX)) as u32);
+        ledger.note(&a.request, a.response.status);
+        *sum.statuses.entry(a.response.status.to_string()).or_default() += 1;
+        sum.requests += 1;
+        if sum.requests % 256 == 0 {
+            progress(sum.requests);
+        }
+        Ok(())
+    })?;
+    sum.seconds += last.saturating_sub(first.unwrap_or_default()).as_secs_f64();
+    out.flush().map_err(Error::Output)
+}
+
+/// Read back every key with a known last write; `unavailable` reads are
+/// retried (a failed replica the front-end has not yet detected).
+fn read_back(d: &mut Device, ledger: &Ledger, window: usize) -> Result<Checked> {
+    let c = d.clients() as usize;
+    let mut todo: Vec<u64> = ledger.value.keys().filter(|k| !ledger.uncertain.contains(k)).copied().collect();
+    todo.sort_unstable();
+    let mut checked = Checked { keys: todo.len() as u64, uncertain: ledger.uncertain.len() as u64, lost: vec![] };
+    for _attempt in 0..4 {
+        if todo.is_empty() {
+            break;
+        }
+        let rounds: Vec<Vec<Option<Request>>> =
+            todo.chunks(c).map(|ks| (0..c).map(|i| ks.get(i).map(|&key| Request { op: Op::Get, key, value: 0 })).collect()).collect();
+        let mut again = Vec::new();
+        d.run_rounds(rounds, window, |t| {
+            let key = t.answered.request.key;
+            let want = ledger.value[&key];
+            let got = match t.answered.response.status {
+                Status::Ok => t.answered.response.value,
+                Status::NotFound => None,
+                Status::Unavailable => {
+                    again.push(key);
+                    return Ok(());
+                }
+                st => return Err(Error::Device(format!("reading back key {key} answered {st}"))),
+            };
+            if got != want {
+                checked.lost.push((key, want, got));
+            }
+            Ok(())
+        })?;
+        todo = again;
+    }
+    if !todo.is_empty() {
+        return Err(Error::Device(format!("{} key(s) still answered unavailable after 4 read-backs (first: key {})", todo.len(), todo[0])));
+    }
+    Ok(checked)
+}
