@@ -4,7 +4,6 @@
 
 CARGO  ?= cargo
 PRESET ?= replicated-c10-s2-r3
-TRACE  ?= examples/mixed.jsonl
 TIDEKV := target/release/tidekv
 VERILATOR ?= verilator
 YOSYS     ?= yosys
@@ -96,13 +95,7 @@ rtl-synth-all:
 
 ## demo: replay a shipped trace on the model and summarise it
 demo: deps build
-	@mkdir -p build
-	@echo "== tidekv replay --preset $(PRESET) $(TRACE)  (first lines of the output)"
-	@$(TIDEKV) replay --preset $(PRESET) --summary $(TRACE) > build/demo.jsonl 2> build/demo.summary
-	@head -n 5 build/demo.jsonl
-	@echo "   ... $$(wc -l < build/demo.jsonl) lines in build/demo.jsonl"
-	@echo "== summary"
-	@cat build/demo.summary
+	@scripts/demo.sh
 
 ## bench: the model's throughput (requests/s), printed by criterion
 bench:

@@ -501,6 +501,24 @@ impl Deframer {
         None
     }
 
+    /// Take many bytes, as `push` one by one would (runs of plain bytes are
+    /// copied at once); `f` gets every frame or drop they end.
+    pub fn push_all(&mut self, mut bytes: &[u8], mut f: impl FnMut(Result<Frame, Dropped>)) {
+        while let Some(&x) = bytes.first() {
+            if !self.hunting && !self.esc && x != SLIP_END && x != SLIP_ESC {
+                let run = bytes.iter().position(|&x| x == SLIP_END || x == SLIP_ESC).unwrap_or(bytes.len());
+                let room = (self.max_body + 1).saturating_sub(self.buf.len());
+                self.buf.extend_from_slice(&bytes[..run.min(room)]);
+                bytes = &bytes[run..];
+                continue;
+            }
+            if let Some(r) = self.push(x) {
+                f(r);
+            }
+            bytes = &bytes[1..];
+        }
+    }
+
     fn check(&self) -> Result<Frame, Dropped> {
         let n = self.buf.len();
         if self.overrun {
@@ -705,6 +723,25 @@ mod tests {
         fn any_frame_round_trips(ty in 0u8..4, seq: u8, payload in proptest::collection::vec(any::<u8>(), 0..90)) {
             let f = Frame { ty, seq, payload };
             prop_assert_eq!(deframe(&f.encode()), vec![Ok(f)]);
+        }
+
+        #[test]
+        fn push_all_is_push_byte_by_byte(
+            frames in proptest::collection::vec((0u8..4, any::<u8>(), proptest::collection::vec(any::<u8>(), 0..120)), 0..6),
+            noise in proptest::collection::vec(prop_oneof![Just(SLIP_END), Just(SLIP_ESC), Just(SLIP_ESC_END), any::<u8>()], 0..200),
+            cut in 0usize..400,
+        ) {
+            let mut bytes: Vec<u8> = frames.into_iter().flat_map(|(ty, seq, payload)| Frame { ty, seq, payload }.encode()).collect();
+            let at = cut.min(bytes.len());
+            bytes.splice(at..at, noise);
+            let mut one = Deframer::new(64);
+            let want: Vec<_> = bytes.iter().filter_map(|&x| one.push(x)).collect();
+            let mut all = Deframer::new(64);
+            let mut got = Vec::new();
+            let (a, b) = bytes.split_at(bytes.len() / 2);
+            all.push_all(a, |r| got.push(r));
+            all.push_all(b, |r| got.push(r));
+            prop_assert_eq!(got, want);
         }
     }
 }

@@ -68,7 +68,8 @@ code_enum! {
         /// Read the shard map: bucket `addr`, `data` = 1 for the active copy, 0 the shadow.
         ReadMap = 8, "read_map";
         /// rdata: the last swap: bit 63 done, bit 62 took effect, bit 61
-        /// armed, bits 0..48 the round.
+        /// armed, bits 0..48 the round (while a swap is armed, its round;
+        /// bits 63 and 62 then still tell of the swap before it).
         ReadSwap = 9, "read_swap";
         /// Crash-stop replica node `addr` (= shard * R + replica).
         Fail = 10, "fail";

@@ -5,8 +5,8 @@
 //!
 //! The simulation runs only while there is work: bytes to take, frames
 //! received but not answered, or a half frame the device's watchdog has
-//! still to drop. Its answers leave no faster than the baud rate given (a
-//! pty has none of its own).
+//! still to drop. Bytes pass each way no faster than the baud rate given (a
+//! pty has none of its own), so timings over it are a serial line's.
 
 use crate::{Error, Result};
 use crate::transport::timed_out;
@@ -87,24 +87,59 @@ impl Stream for serialport::TTYPort {
     }
 }
 
-/// Serve one connection until it closes (pty: forever).
+/// One direction of the simulated serial line: it carries `rate` bytes per
+/// second and is busy until `free_at`. Time it did not use is lost, except
+/// for `SLACK` (so that a slice spent clocking the device does not slow it).
+struct Line {
+    rate: f64,
+    free_at: Instant,
+}
+
+const SLACK: Duration = Duration::from_millis(2);
+
+impl Line {
+    fn start(&self, now: Instant) -> Instant {
+        self.free_at.max(now.checked_sub(SLACK).unwrap_or(now))
+    }
+    /// Bytes the line can carry by `now`.
+    fn room(&self, now: Instant) -> usize {
+        now.checked_duration_since(self.start(now)).map_or(0, |d| (d.as_secs_f64() * self.rate) as usize)
+    }
+    /// Put `n` bytes on the line; when their last byte is through.
+    fn put(&mut self, n: usize, now: Instant) -> Instant {
+        self.free_at = self.start(now) + Duration::from_secs_f64(n as f64 / self.rate);
+        self.free_at
+    }
+}
+
+/// Serve one connection until it closes (pty: forever). Bytes go through
+/// each direction no faster than the baud rate.
 fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64) -> Result<()> {
     let io = |what: &'static str| move |e: std::io::Error| Error::Device(format!("virtual device: {what}: {e}"));
     let mut buf = vec![0u8; 4096];
-    let started = Instant::now();
-    let mut sent = 0u64;
+    let now = Instant::now();
+    let (mut rx, mut tx) = (Line { rate: bytes_per_s, free_at: now }, Line { rate: bytes_per_s, free_at: now });
     loop {
-        s.set_wait(if work.busy() { Duration::from_micros(200) } else { Duration::from_millis(50) }).map_err(io("setting a read timeout"))?;
-        match s.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => {
-                work.input(&buf[..n]);
-                dev.send(&buf[..n]).map_err(Error::Transport)?;
+        let room = rx.room(Instant::now()).min(buf.len());
+        if room == 0 {
+            if !work.busy() {
+                std::thread::sleep(rx.free_at.saturating_duration_since(Instant::now()));
+                continue;
             }
-            Err(e) if timed_out(&e) => {}
-            // A pty whose client closed reads EIO until another opens it.
-            Err(e) if e.raw_os_error() == Some(5) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(io("reading")(e)),
+        } else {
+            s.set_wait(if work.busy() { Duration::from_micros(200) } else { Duration::from_millis(50) }).map_err(io("setting a read timeout"))?;
+            match s.read(&mut buf[..room]) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    rx.put(n, Instant::now());
+                    work.input(&buf[..n]);
+                    dev.send(&buf[..n]).map_err(Error::Transport)?;
+                }
+                Err(e) if timed_out(&e) => {}
+                // A pty whose client closed reads EIO until another opens it.
+                Err(e) if e.raw_os_error() == Some(5) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(io("reading")(e)),
+            }
         }
         if !work.busy() {
             continue;
@@ -120,12 +155,9 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
         }
         work.quiet = 0;
         work.output(&out);
-        // No faster than the wire.
-        sent += out.len() as u64;
-        let due = started + Duration::from_secs_f64(sent as f64 / bytes_per_s);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
+        // The answer reaches the host when its last byte is through the line.
+        let due = tx.put(out.len(), Instant::now());
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
         s.write_all(&out).map_err(io("writing"))?;
         s.flush().map_err(io("flushing"))?;
     }

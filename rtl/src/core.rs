@@ -1472,6 +1472,9 @@ impl Logic for Core {
                 }
             } else if self.cmd_code.val() == self.c_cmd_read_swap.val() {
                 self.word.next = bit_cast::<64, ROUND_BITS>(self.swap_at.q.val());
+                if self.armed.q.val() {
+                    self.word.next = bit_cast::<64, ROUND_BITS>(self.swap_round.q.val());
+                }
                 self.word.next = self.word.val().replace_bit(63, self.swap_done.q.val());
                 self.word.next = self.word.val().replace_bit(62, self.swap_ok.q.val());
                 self.word.next = self.word.val().replace_bit(61, self.armed.q.val());

@@ -14,7 +14,7 @@
 use crate::drive::{Core, Refusal};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-use tidekv_defs::layout::{pack_request, response_layout, unpack_response};
+use tidekv_defs::codec::StepCodec;
 use tidekv_defs::link::{self, cmd_payload, decode_cmd_answer, Deframer, DeviceInfo, Drop, Frame, FrameType};
 use tidekv_defs::regs::{Cmd, CmdStatus};
 use tidekv_defs::{BuildConfig, Request, Response};
@@ -100,6 +100,7 @@ pub struct StepAnswer {
 pub struct LinkCore<T: Transport> {
     pub link: T,
     build: BuildConfig,
+    codec: StepCodec,
     seq: u8,
     deframer: Deframer,
     /// Answers received but not yet matched.
@@ -125,6 +126,7 @@ impl<T: Transport> LinkCore<T> {
         let deframer = Deframer::new(link::max_answer(&build));
         LinkCore {
             link,
+            codec: StepCodec::new(&build),
             build,
             seq: 0,
             deframer,
@@ -150,6 +152,7 @@ impl<T: Transport> LinkCore<T> {
         let info = c.info()?;
         c.deframer = Deframer::new(link::max_answer(&info.build));
         c.build = info.build.clone();
+        c.codec = StepCodec::new(&c.build);
         c.fifo_bytes = info.rx_fifo_bytes as usize;
         Ok((c, info))
     }
@@ -181,11 +184,12 @@ impl<T: Transport> LinkCore<T> {
                 return Ok(None);
             }
             self.bytes_in += bytes.len() as u64;
-            for &x in &bytes {
-                if let Some(Ok(f)) = self.deframer.push(x) {
-                    self.ready.push_back(f);
+            let ready = &mut self.ready;
+            self.deframer.push_all(&bytes, |r| {
+                if let Ok(f) = r {
+                    ready.push_back(f);
                 }
-            }
+            });
         }
     }
 
@@ -277,31 +281,14 @@ impl<T: Transport> LinkCore<T> {
     /// A `Step` frame's payload for one round's requests.
     pub fn step_payload(&self, reqs: &[Option<Request>]) -> Vec<u8> {
         let mut p = Vec::with_capacity(link::step_bytes(&self.build));
-        for r in reqs {
-            p.extend_from_slice(pack_request(&self.build, r.as_ref()).as_raw_slice());
-        }
+        self.codec.encode_requests(reqs, &mut p);
         p
     }
 
     /// Decode a `Step` answer.
     pub fn decode_step(&self, payload: &[u8]) -> Result<StepAnswer, LinkCoreError> {
-        let mut round = [0u8; 8];
-        round[..link::ROUND_BYTES].copy_from_slice(&payload[..link::ROUND_BYTES]);
-        let round = u64::from_le_bytes(round);
-        let n = response_layout(&self.build).bytes();
-        let lat = self.build.latency();
-        let responses = payload[link::ROUND_BYTES..]
-            .chunks(n)
-            .map(|slot| {
-                let bits = tidekv_defs::layout::Bits::from_slice(slot);
-                let r = unpack_response(&self.build, &bits).map_err(|e| LinkCoreError::BadAnswer(format!("response slot: {e}")))?;
-                match r {
-                    Some(_) if round < lat => Err(LinkCoreError::BadAnswer(format!("a response in round {round}, before any request could be answered"))),
-                    Some(r) => Ok(Some((round - lat, r))),
-                    None => Ok(None),
-                }
-            })
-            .collect::<Result<_, _>>()?;
+        let mut responses = Vec::with_capacity(self.build.clients as usize);
+        let round = self.codec.decode_answer(payload, &mut responses).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
         Ok(StepAnswer { round, responses, sent: Duration::ZERO, answered: Duration::ZERO })
     }
 

@@ -10,6 +10,7 @@ pub mod schedule;
 pub mod sim;
 pub mod stats;
 pub mod stream;
+pub mod workload;
 
 use clap::{Parser, Subcommand};
 use std::time::Duration;
@@ -101,6 +102,8 @@ pub enum Command {
     Bench(bench::Args),
     /// Generator mode on the device (resets it), its digest checked against the model's.
     Hwbench(hwbench::Args),
+    /// Write a synthetic workload (YCSB, ETC) as `stream` input.
+    Workload(workload::Args),
 }
 
 pub fn run(cli: Cli) -> tidekv_host::Result<()> {
@@ -122,6 +125,7 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
         Command::Stream(a) => stream::run(a, g),
         Command::Bench(a) => bench::run(a, g),
         Command::Hwbench(a) => hwbench::run(a, g),
+        Command::Workload(a) => workload::run(a),
     }
 }
 

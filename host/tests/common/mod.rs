@@ -1,6 +1,7 @@
 //! Helpers of the command-line tests: the binary run with a time limit.
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -13,7 +14,9 @@ pub fn tidekv(args: &[&str]) -> Output {
     tidekv_within(args, 60)
 }
 
-/// With a time limit: the Verilator backend verilates on first use.
+/// With a time limit: the Verilator backend verilates on first use. The
+/// output is read as it comes, so a child that prints more than a pipe
+/// holds does not block.
 pub fn tidekv_within(args: &[&str], secs: u64) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tidekv"))
         .args(args)
@@ -22,10 +25,19 @@ pub fn tidekv_within(args: &[&str], secs: u64) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start tidekv");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
     let start = Instant::now();
     loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            return Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() };
         }
         if start.elapsed() > Duration::from_secs(secs) {
             let _ = child.kill();
