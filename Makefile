@@ -12,7 +12,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: all deps build test demo bench bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-synth-all
+.PHONY: all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-synth-all
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -96,6 +96,12 @@ rtl-synth-all:
 ## demo: replay a shipped trace on the model and summarise it
 demo: deps build
 	@scripts/demo.sh
+
+## bench-host: the host's Step codec (criterion) and the goodput of the
+## pipelined and stop-and-wait clients over a simulated 3 Mbaud UART
+bench-host:
+	$(CARGO) bench -p tidekv-host --bench codec
+	$(CARGO) bench -p tidekv-host --bench goodput
 
 ## bench: the model's throughput (requests/s), printed by criterion
 bench:

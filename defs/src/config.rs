@@ -565,6 +565,23 @@ fn toml_error(src: &str, e: &toml::de::Error) -> ConfigError {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn schedule_files_are_checked_against_the_device_build() {
+        let b = Config::preset("sharded-c10-s4").unwrap().build;
+        let s = parse_schedule("[schedule]\nreplica_policy = \"key_affine\"\n", "s.toml", &b).unwrap();
+        assert_eq!((s.replica_policy, s.shard_map.len()), (ReplicaPolicy::KeyAffine, b.buckets as usize));
+        let whole = parse_schedule(preset_text("sharded-c10-s4").unwrap(), "p.toml", &b).unwrap();
+        assert_eq!(whole, Config::preset("sharded-c10-s4").unwrap().schedule);
+        let e = parse_schedule(preset_text("single-c10").unwrap(), "other.toml", &b).unwrap_err();
+        assert!(e.field == "build" && e.message.contains("built for"), "{e}");
+        let e = parse_schedule("[schedule]\nshard_map = [0]\n", "short.toml", &b).unwrap_err();
+        assert_eq!(e.field, "schedule.shard_map");
+        let e = parse_schedule("name = \"x\"\n", "empty.toml", &b).unwrap_err();
+        assert!(e.message.contains("[schedule]"), "{e}");
+        let e = parse_schedule("[schedule]\nwhat = 1\n", "typo.toml", &b).unwrap_err();
+        assert!(e.to_string().contains("what"), "{e}");
+    }
     use super::*;
 
     #[test]

@@ -2,6 +2,7 @@
 //! (docs/DESIGN.md, "Host"):
 //!
 //! - `serial:PATH[@BAUD]`: a serial port (a board, or `tidekv sim --pty`),
+//! - `serial-async:PATH[@BAUD]`: the same through tokio-serial (`AsyncSerial`),
 //! - `tcp:HOST:PORT`: a socket (`tidekv sim --tcp`),
 //! - `sim:PRESET` (or `sim:FILE.toml`): the Verilated device top in this
 //!   process, on its byte-stream bypass (`sim-uart:` for its UART pins).
@@ -22,6 +23,8 @@ pub const DEFAULT_BAUD: u32 = 3_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceSpec {
     Serial { path: String, baud: u32 },
+    /// A serial port through tokio-serial (`serial-async:`).
+    AsyncSerial { path: String, baud: u32 },
     Tcp { addr: String },
     /// A configuration (preset name or TOML file) to simulate in process.
     Sim { config: String, uart: bool },
@@ -36,12 +39,13 @@ impl std::str::FromStr for DeviceSpec {
             return Err(bad("nothing after the ':'"));
         }
         match kind {
-            "serial" => {
+            "serial" | "serial-async" => {
                 let (path, baud) = match rest.rsplit_once('@') {
                     Some((p, b)) => (p, b.parse::<u32>().ok().filter(|&b| b > 0).ok_or_else(|| bad(&format!("baud rate {b:?} is not a positive number")))?),
                     None => (rest, DEFAULT_BAUD),
                 };
-                Ok(DeviceSpec::Serial { path: path.into(), baud })
+                let path = path.to_string();
+                Ok(if kind == "serial" { DeviceSpec::Serial { path, baud } } else { DeviceSpec::AsyncSerial { path, baud } })
             }
             "tcp" => {
                 let (host, port) = rest.rsplit_once(':').ok_or_else(|| bad("no port after the host"))?;
@@ -63,6 +67,7 @@ impl DeviceSpec {
     pub fn open(&self) -> Result<Box<dyn Transport>> {
         Ok(match self {
             DeviceSpec::Serial { path, baud } => Box::new(SerialTransport::open(path, *baud)?),
+            DeviceSpec::AsyncSerial { path, baud } => Box::new(BlockingAsyncSerial::open(path, *baud)?),
             DeviceSpec::Tcp { addr } => Box::new(TcpTransport::connect(addr)?),
             DeviceSpec::Sim { config, uart } => Box::new(open_sim(config, *uart)?),
         })
@@ -164,6 +169,76 @@ impl Transport for TcpTransport {
     }
 }
 
+/// A serial port for async code (tokio-serial): the same bounded waits as
+/// `Transport`, as futures. Open it inside a tokio runtime.
+pub struct AsyncSerial {
+    port: tokio_serial::SerialStream,
+    path: String,
+    baud: u32,
+}
+
+impl AsyncSerial {
+    pub fn open(path: &str, baud: u32) -> std::result::Result<AsyncSerial, TransportError> {
+        use tokio_serial::SerialPortBuilderExt;
+        let port = tokio_serial::new(path, baud).open_native_async().map_err(|e| TransportError::Io {
+            what: format!("cannot open serial port {path} (is the board plugged in, the path right, and the port yours?)"),
+            source: e.into(),
+        })?;
+        Ok(AsyncSerial { port, path: path.into(), baud })
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
+        use tokio::io::AsyncWriteExt;
+        AsyncWriteExt::write_all(&mut self.port, bytes).await.map_err(io(format!("writing to {}", self.path)))
+    }
+
+    /// What comes within `timeout` (empty if nothing).
+    pub async fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 4096];
+        match tokio::time::timeout(timeout, AsyncReadExt::read(&mut self.port, &mut buf)).await {
+            Err(_) => Ok(vec![]),
+            Ok(Ok(0)) => Err(TransportError::Closed(self.path.clone())),
+            Ok(Ok(n)) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Ok(Err(e)) if timed_out(&e) => Ok(vec![]),
+            Ok(Err(e)) => Err(io(format!("reading from {}", self.path))(e)),
+        }
+    }
+}
+
+/// `AsyncSerial` behind the blocking `Transport` trait, on its own
+/// current-thread runtime (`--device serial-async:...`).
+pub struct BlockingAsyncSerial {
+    rt: tokio::runtime::Runtime,
+    port: AsyncSerial,
+}
+
+impl BlockingAsyncSerial {
+    pub fn open(path: &str, baud: u32) -> std::result::Result<BlockingAsyncSerial, TransportError> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("starting a tokio runtime".into()))?;
+        let port = rt.block_on(async { AsyncSerial::open(path, baud) })?;
+        Ok(BlockingAsyncSerial { rt, port })
+    }
+}
+
+impl Transport for BlockingAsyncSerial {
+    fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
+        self.rt.block_on(self.port.send(bytes))
+    }
+    fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
+        self.rt.block_on(self.port.recv(timeout))
+    }
+    fn describe(&self) -> String {
+        format!("serial-async:{}@{}", self.port.path, self.port.baud)
+    }
+    fn wire_rate(&self) -> Option<f64> {
+        Some(f64::from(self.port.baud) / 10.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +247,7 @@ mod tests {
     fn device_strings_parse_or_say_what_is_wrong() {
         assert_eq!("serial:/dev/ttyUSB1@115200".parse::<DeviceSpec>().unwrap(), DeviceSpec::Serial { path: "/dev/ttyUSB1".into(), baud: 115_200 });
         assert_eq!("serial:/dev/pts/3".parse::<DeviceSpec>().unwrap(), DeviceSpec::Serial { path: "/dev/pts/3".into(), baud: DEFAULT_BAUD });
+        assert_eq!("serial-async:/dev/pts/3@9600".parse::<DeviceSpec>().unwrap(), DeviceSpec::AsyncSerial { path: "/dev/pts/3".into(), baud: 9600 });
         assert_eq!("tcp:127.0.0.1:7000".parse::<DeviceSpec>().unwrap(), DeviceSpec::Tcp { addr: "127.0.0.1:7000".into() });
         assert_eq!("sim:single-c10".parse::<DeviceSpec>().unwrap(), DeviceSpec::Sim { config: "single-c10".into(), uart: false });
         for (bad, says) in [
@@ -182,6 +258,7 @@ mod tests {
             ("tcp::80", "host is empty"),
             ("tcp:h:99999", "not a port"),
             ("sim:", "nothing after"),
+            ("serial-async:/dev/x@fast", "baud rate"),
             ("single-c10", "no kind"),
         ] {
             let e = bad.parse::<DeviceSpec>().unwrap_err().to_string();

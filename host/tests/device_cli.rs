@@ -83,8 +83,14 @@ fn every_device_command_over_a_pty() {
     assert_eq!(ok_line(&sim, &["delete", "5"]), "ok 78", "delete answers the value it removed");
     assert_eq!(ok_line(&sim, &["get", "5"]), "not_found");
 
+    // The same device through tokio-serial.
+    let async_spec = sim.device.replacen("serial:", "serial-async:", 1);
+    let o = tidekv_within(&["--device", &async_spec, "get", "5"], 60);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o).trim(), "not_found");
+
     let s: serde_json::Value = serde_json::from_str(&ok_line(&sim, &["--json", "stats"])).unwrap();
-    assert_eq!(s["core"]["get"].as_u64(), Some(3), "{s}");
+    assert_eq!(s["core"]["get"].as_u64(), Some(4), "{s}");
     assert_eq!(s["core"]["exists"].as_u64(), Some(1), "{s}");
     assert!(s["link"]["frames"].as_u64().unwrap() > 10 && s["link"]["crc"].as_u64() == Some(0), "{s}");
 
