@@ -35,6 +35,20 @@ fn get(buf: &[u8], f: Field) -> u64 {
     ((w >> shift) & ((1u128 << f.width) - 1)) as u64
 }
 
+/// Append a slot of `bytes` bytes: zeros for `None` (an empty slot), else
+/// `values` in `fields`.
+#[inline]
+fn push_slot(out: &mut Vec<u8>, bytes: usize, fields: &[Field; 4], values: Option<[u64; 4]>) {
+    let at = out.len();
+    out.resize(at + bytes, 0);
+    if let Some(values) = values {
+        let slot = &mut out[at..];
+        for i in 0..4 {
+            put(slot, fields[i], values[i]);
+        }
+    }
+}
+
 /// Packs requests and unpacks responses for one build.
 #[derive(Debug, Clone)]
 pub struct StepCodec {
@@ -64,15 +78,7 @@ impl StepCodec {
     pub fn encode_requests(&self, reqs: &[Option<Request>], out: &mut Vec<u8>) {
         debug_assert_eq!(reqs.len(), self.clients);
         for r in reqs {
-            let at = out.len();
-            out.resize(at + self.req_bytes, 0);
-            if let Some(r) = r {
-                let slot = &mut out[at..];
-                put(slot, self.req[0], 1);
-                put(slot, self.req[1], u64::from(r.op.code()));
-                put(slot, self.req[2], r.key);
-                put(slot, self.req[3], r.value_opt().unwrap_or(0));
-            }
+            push_slot(out, self.req_bytes, &self.req, r.map(|r| [1, u64::from(r.op.code()), r.key, r.value_opt().unwrap_or(0)]));
         }
     }
 
@@ -80,15 +86,7 @@ impl StepCodec {
     pub fn encode_answer(&self, round: u64, resps: &[Option<Response>], out: &mut Vec<u8>) {
         out.extend_from_slice(&round.to_le_bytes()[..ROUND_BYTES]);
         for r in resps {
-            let at = out.len();
-            out.resize(at + self.resp_bytes, 0);
-            if let Some(r) = r {
-                let slot = &mut out[at..];
-                put(slot, self.resp[0], 1);
-                put(slot, self.resp[1], u64::from(r.status.code()));
-                put(slot, self.resp[2], u64::from(r.value.is_some()));
-                put(slot, self.resp[3], r.value.unwrap_or(0));
-            }
+            push_slot(out, self.resp_bytes, &self.resp, r.map(|r| [1, u64::from(r.status.code()), u64::from(r.value.is_some()), r.value.unwrap_or(0)]));
         }
     }
 

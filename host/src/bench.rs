@@ -11,13 +11,11 @@
 //! idle line and turnarounds are the overhead it leaves out; `link_ratio`
 //! counts every byte that crossed the link in that direction instead.
 
-use crate::client::Device;
+use crate::client::{Device, RunStats};
 use crate::workload::{KeyDist, Mix, Workload};
 use crate::{Error, Result};
-use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
 use tidekv_defs::layout::{request_layout, response_layout};
 use tidekv_defs::{Request, Status};
 
@@ -116,18 +114,12 @@ pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Re
     let window = d.window_bytes(p.window_frames);
     let mut loaded = 0u64;
     if p.load {
-        let mut next = 0u64;
-        let rounds: Vec<Vec<Option<Request>>> = (0..p.records.div_ceil(c as u64))
-            .map(|_| {
-                (0..c)
-                    .map(|_| {
-                        let r = (next < p.records).then(|| w.load(next));
-                        next += 1;
-                        r
-                    })
-                    .collect()
-            })
-            .collect();
+        let loads: Vec<Option<Request>> = (0..p.records).map(|i| Some(w.load(i))).collect();
+        let rounds = loads.chunks(c).map(|round| {
+            let mut round = round.to_vec();
+            round.resize(c, None);
+            round
+        });
         d.run_rounds(rounds, d.window_bytes(None), |t| {
             loaded += u64::from(t.answered.response.status == Status::Ok);
             Ok(())
@@ -136,31 +128,19 @@ pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Re
 
     let (out0, in0, resent0) = (d.core.bytes_out, d.core.bytes_in, d.core.resent);
     let rounds = (0..p.rounds).map(|_| (0..c).map(|_| Some(w.next_request())).collect::<Vec<_>>()).collect::<Vec<_>>();
-    let mut hist = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds");
-    let mut hist_rounds = Histogram::<u64>::new(3).expect("histogram");
-    let mut statuses: BTreeMap<String, u64> = Status::ALL.iter().map(|s| (s.to_string(), 0)).collect();
-    let (mut first, mut last) = (None::<Duration>, Duration::ZERO);
-    let mut ops = 0u64;
+    let mut st = RunStats::default();
     d.run_rounds(rounds, window, |t| {
-        first = Some(first.map_or(t.sent, |f| f.min(t.sent)));
-        last = last.max(t.at);
-        let ns = t.at.saturating_sub(t.sent).as_nanos().max(1) as u64;
-        hist.record(ns).map_err(|e| Error::Device(format!("latency {ns} ns out of range: {e}")))?;
-        hist_rounds.record(t.done_round - t.answered.round).map_err(|e| Error::Device(format!("{e}")))?;
-        *statuses.entry(t.answered.response.status.to_string()).or_default() += 1;
-        ops += 1;
-        if ops % 1024 == 0 {
-            progress(ops);
+        st.note(t)?;
+        if st.ops % 1024 == 0 {
+            progress(st.ops);
         }
         Ok(())
     })?;
-    progress(ops);
-    let seconds = last.saturating_sub(first.unwrap_or_default()).as_secs_f64();
-    let per_s = |n: f64| if seconds > 0.0 { n / seconds } else { 0.0 };
+    progress(st.ops);
+    let ops = st.ops;
     let wire = d.core.link.wire_rate();
     let good = (ops * request_layout(&b).bytes() as u64).max(ops * response_layout(&b).bytes() as u64) as f64;
     let on_link = (d.core.bytes_out - out0).max(d.core.bytes_in - in0) as f64;
-    let us = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     Ok(BenchReport {
         workload: p.mix.name().into(),
         distribution: p.dist.to_string(),
@@ -169,21 +149,21 @@ pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Re
         rounds: p.rounds,
         window_bytes: window,
         ops,
-        seconds,
+        seconds: st.seconds(),
         clock: if d.core.link.elapsed().is_some() { "simulated" } else { "wall" },
-        ops_per_s: per_s(ops as f64),
-        p50_us: us(0.5),
-        p99_us: us(0.99),
-        p999_us: us(0.999),
-        max_us: hist.max() as f64 / 1000.0,
-        p50_rounds: hist_rounds.value_at_quantile(0.5),
-        p99_rounds: hist_rounds.value_at_quantile(0.99),
-        p999_rounds: hist_rounds.value_at_quantile(0.999),
-        statuses,
+        ops_per_s: st.per_s(ops as f64),
+        p50_us: st.us(0.5),
+        p99_us: st.us(0.99),
+        p999_us: st.us(0.999),
+        max_us: st.latency_ns.max() as f64 / 1000.0,
+        p50_rounds: st.latency_rounds.value_at_quantile(0.5),
+        p99_rounds: st.latency_rounds.value_at_quantile(0.99),
+        p999_rounds: st.latency_rounds.value_at_quantile(0.999),
+        statuses: st.statuses.clone(),
         loaded,
         wire_bytes_per_s: wire,
-        goodput_ratio: wire.map(|r| per_s(good) / r),
-        link_ratio: wire.map(|r| per_s(on_link) / r),
+        goodput_ratio: wire.map(|r| st.per_s(good) / r),
+        link_ratio: wire.map(|r| st.per_s(on_link) / r),
         resent: d.core.resent - resent0,
     })
 }

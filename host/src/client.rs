@@ -5,11 +5,12 @@
 
 use crate::transport::{DeviceSpec, Transport};
 use crate::{Error, Result};
-use std::collections::HashMap;
+use hdrhistogram::Histogram;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tidekv_defs::link::{self, DeviceInfo};
 use tidekv_defs::regs::{round_field, Cmd, CmdStatus, Counter};
-use tidekv_defs::{Request, Response};
+use tidekv_defs::{Request, Response, Schedule, Status};
 use tidekv_sim::drive::Core;
 use tidekv_sim::link::LinkCore;
 
@@ -31,6 +32,77 @@ pub struct Timed {
     pub done_round: u64,
     pub sent: Duration,
     pub at: Duration,
+}
+
+/// What runs of rounds measured, answer by answer (`Device::run_rounds`'s
+/// `Timed`s): the link-clock time they spanned, each request's latency in
+/// ns and in rounds, and the statuses. `bench` and `stream` both report
+/// from one of these.
+pub struct RunStats {
+    /// Answers noted.
+    pub ops: u64,
+    pub latency_ns: Histogram<u64>,
+    pub latency_rounds: Histogram<u64>,
+    /// Answers per status, every status listed.
+    pub statuses: BTreeMap<String, u64>,
+    span: Option<(Duration, Duration)>,
+    closed: f64,
+}
+
+impl Default for RunStats {
+    fn default() -> RunStats {
+        RunStats {
+            ops: 0,
+            latency_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds"),
+            latency_rounds: Histogram::new(3).expect("histogram"),
+            statuses: Status::ALL.iter().map(|s| (s.to_string(), 0)).collect(),
+            span: None,
+            closed: 0.0,
+        }
+    }
+}
+
+impl RunStats {
+    pub fn note(&mut self, t: &Timed) -> Result<()> {
+        let (first, last) = self.span.get_or_insert((t.sent, t.at));
+        *first = (*first).min(t.sent);
+        *last = (*last).max(t.at);
+        let ns = t.at.saturating_sub(t.sent).as_nanos().max(1) as u64;
+        self.latency_ns.record(ns).map_err(|e| Error::Device(format!("latency {ns} ns out of range: {e}")))?;
+        let rounds = t.done_round - t.answered.round;
+        self.latency_rounds.record(rounds).map_err(|e| Error::Device(format!("latency {rounds} rounds out of range: {e}")))?;
+        *self.statuses.entry(t.answered.response.status.to_string()).or_default() += 1;
+        self.ops += 1;
+        Ok(())
+    }
+
+    /// End a span: the time until the next answer noted (commands, events) is not counted.
+    pub fn close_span(&mut self) {
+        if let Some((first, last)) = self.span.take() {
+            self.closed += last.saturating_sub(first).as_secs_f64();
+        }
+    }
+
+    /// Link-clock seconds of the spans: from the first request's frame
+    /// sent to the last answer taken.
+    pub fn seconds(&self) -> f64 {
+        self.closed + self.span.map_or(0.0, |(first, last)| last.saturating_sub(first).as_secs_f64())
+    }
+
+    /// `n` per second of `seconds` (0 for no time).
+    pub fn per_s(&self, n: f64) -> f64 {
+        let s = self.seconds();
+        if s > 0.0 {
+            n / s
+        } else {
+            0.0
+        }
+    }
+
+    /// The latency at quantile `q`, in µs.
+    pub fn us(&self, q: f64) -> f64 {
+        self.latency_ns.value_at_quantile(q) as f64 / 1000.0
+    }
 }
 
 /// One request's answer: the round it was issued in and its response.
@@ -122,6 +194,15 @@ impl Device {
             // (frames with escaped bytes are longer: then fewer fit)
             Some(n) => (n * link::step_frame_bytes(&self.info.build)).min(fifo),
         }
+    }
+
+    /// Reset the device (empty tables, round 0, cleared counters) and put
+    /// `s` in force from round 0, as a fresh model starts.
+    pub fn reset(&mut self, s: &Schedule) -> Result<()> {
+        self.core.ok(Cmd::Reset, 0, 0)?;
+        let b = self.info.build.clone();
+        tidekv_sim::drive::load_schedule(&mut self.core, &b, s, 0)?;
+        Ok(())
     }
 
     /// Every counter of the core (`Counter`), by name.

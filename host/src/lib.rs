@@ -102,9 +102,15 @@ pub fn load_config(src: &ConfigSource, policy: Option<ReplicaPolicy>, seed: Opti
     Ok(cfg)
 }
 
-/// Read and validate a trace file against a configuration.
-pub fn load_trace(path: &Path, cfg: &Config) -> Result<Trace> {
+/// A text file and how errors name it.
+pub fn read_text(path: &Path) -> Result<(String, String)> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), source })?;
+    Ok((shown, text))
+}
+
+/// Read and validate a trace file against a configuration.
+pub fn load_trace(path: &Path, cfg: &Config) -> Result<Trace> {
+    let (shown, text) = read_text(path)?;
     trace::parse(&text, &cfg.build, &cfg.schedule).map_err(|source| Error::Trace { path: shown, source })
 }

@@ -7,7 +7,6 @@ use tidekv_defs::{Config, Status};
 use crate::ConfigSource;
 use crate::client::Device;
 use crate::transport::DeviceSpec;
-use tidekv_defs::regs::Cmd;
 use tidekv_sim::drive::Core;
 use std::path::PathBuf;
 use tidekv_sim::verilator::{self, VCore};
@@ -102,8 +101,7 @@ pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write
                 )));
             }
             // From round 0 with empty tables, and the configuration's schedule.
-            dev.core.ok(Cmd::Reset, 0, 0)?;
-            drive::load_schedule(&mut dev.core, &cfg.build, &cfg.schedule, 0)?;
+            dev.reset(&cfg.schedule)?;
             let r = drive::replay(&mut dev.core, &cfg.build, trace, &mut emit)?;
             Summary { requests: 0, rounds: r.rounds, latency: dev.core.latency(), counters: r.counters, anomalies: false, swaps: r.swaps }
         }

@@ -17,8 +17,7 @@ pub const MAX_WAIT_ROUNDS: u64 = 1 << 20;
 
 /// Read and validate a schedule file for the device's build.
 pub fn read_schedule_file(path: &Path, d: &Device) -> Result<Schedule> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), source })?;
+    let (shown, text) = crate::read_text(path)?;
     Ok(parse_schedule(&text, &shown, &d.info.build)?)
 }
 

@@ -18,11 +18,10 @@
 //! may or may not have run) is not checked until a later write is
 //! acknowledged.
 
-use crate::client::{Device, Timed};
+use crate::client::{Device, RunStats, Timed};
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
-use std::time::Duration;
 use tidekv_defs::trace::{format_output, parse_line, LineItem, TraceError};
 use tidekv_defs::{Op, Request, Schedule, Status};
 
@@ -107,7 +106,7 @@ pub fn stream(
     let c = d.clients() as usize;
     let mut sum = StreamSummary::default();
     let mut ledger = Ledger::default();
-    let mut lat_us: Vec<u32> = Vec::new();
+    let mut st = RunStats::default();
     let mut queues: Vec<VecDeque<Request>> = vec![VecDeque::new(); c];
     let mut queued = 0usize;
     let mut consumed = 0u64;
@@ -135,7 +134,7 @@ pub fn stream(
         }
         // Run what is queued: at a batch's end, before an event, at the end.
         if queued > 0 {
-            run_queues(d, &mut queues, window, &mut sum, &mut ledger, &mut lat_us, out, |answered| progress(consumed, answered))?;
+            run_queues(d, &mut queues, window, &mut st, &mut ledger, out, |answered| progress(consumed, answered))?;
             queued = 0;
         }
         match item {
@@ -159,47 +158,43 @@ pub fn stream(
             }
         }
     }
-    progress(consumed, sum.requests);
-    lat_us.sort_unstable();
-    let q = |f: f64| lat_us.get(((lat_us.len() as f64 - 1.0) * f).round() as usize).map_or(0.0, |&v| f64::from(v));
-    sum.p50_us = q(0.5);
-    sum.p99_us = q(0.99);
-    sum.ops_per_s = if sum.seconds > 0.0 { sum.requests as f64 / sum.seconds } else { 0.0 };
+    progress(consumed, st.ops);
+    sum.requests = st.ops;
+    sum.seconds = st.seconds();
+    sum.ops_per_s = st.per_s(st.ops as f64);
+    sum.p50_us = st.us(0.5);
+    sum.p99_us = st.us(0.99);
+    // (the statuses that came)
+    sum.statuses = st.statuses.into_iter().filter(|&(_, n)| n > 0).collect();
     if check {
         sum.check = Some(read_back(d, &ledger, window)?);
     }
     Ok(sum)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_queues(
     d: &mut Device,
     queues: &mut [VecDeque<Request>],
     window: usize,
-    sum: &mut StreamSummary,
+    st: &mut RunStats,
     ledger: &mut Ledger,
-    lat_us: &mut Vec<u32>,
     out: &mut dyn Write,
     mut progress: impl FnMut(u64),
 ) -> Result<()> {
     let depth = queues.iter().map(VecDeque::len).max().unwrap_or(0);
     let rounds: Vec<Vec<Option<Request>>> = (0..depth).map(|_| queues.iter_mut().map(VecDeque::pop_front).collect()).collect();
-    let (mut first, mut last) = (None::<Duration>, Duration::ZERO);
     d.run_rounds(rounds, window, |t: &Timed| {
         let a = &t.answered;
         writeln!(out, "{}", format_output(a.round, a.client, &a.request, &a.response, t.done_round)).map_err(Error::Output)?;
-        first = Some(first.map_or(t.sent, |f| f.min(t.sent)));
-        last = last.max(t.at);
-        lat_us.push(t.at.saturating_sub(t.sent).as_micros().min(u128::from(u32::MAX)) as u32);
+        st.note(t)?;
         ledger.note(&a.request, a.response.status);
-        *sum.statuses.entry(a.response.status.to_string()).or_default() += 1;
-        sum.requests += 1;
-        if sum.requests % 256 == 0 {
-            progress(sum.requests);
+        if st.ops % 256 == 0 {
+            progress(st.ops);
         }
         Ok(())
     })?;
-    sum.seconds += last.saturating_sub(first.unwrap_or_default()).as_secs_f64();
+    // Events between batches are not part of the time.
+    st.close_span();
     out.flush().map_err(Error::Output)
 }
 

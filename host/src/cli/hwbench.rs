@@ -6,7 +6,6 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 use tidekv_defs::gen::{GenConfig, OpMix};
-use tidekv_defs::regs::Cmd;
 use tidekv_defs::{Config, Schedule};
 use tidekv_host::Error;
 use tidekv_sim::drive::{self, Core};
@@ -44,8 +43,7 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         None => Schedule::default_for(&b),
     };
     // From round 0 with empty tables, as the model starts.
-    d.core.ok(Cmd::Reset, 0, 0)?;
-    drive::load_schedule(&mut d.core, &b, &schedule, 0)?;
+    d.reset(&schedule)?;
     let (wall, link) = (Instant::now(), d.core.now());
     let got = drive::run_generator(&mut d.core, &gc)?;
     let (wall, link) = (wall.elapsed().as_secs_f64(), (d.core.now() - link).as_secs_f64());

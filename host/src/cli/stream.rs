@@ -34,7 +34,7 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     let (mut input, len): (Box<dyn BufRead>, Option<u64>) = if stdin {
         (Box::new(std::io::stdin().lock()), None)
     } else {
-        let text = std::fs::read_to_string(&a.input).map_err(|source| Error::Read { path: name.clone(), source })?;
+        let (_, text) = tidekv_host::read_text(&a.input)?;
         stream::validate(&text, &d).map_err(|source| Error::Trace { path: name.clone(), source })?;
         let len = text.len() as u64;
         (Box::new(std::io::Cursor::new(text.into_bytes())), Some(len))

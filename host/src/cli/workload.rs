@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use tidekv_defs::trace::Node;
+use tidekv_defs::trace::{format_node_event, format_stream_request, Node};
 use tidekv_host::workload::{KeyDist, Mix, Workload};
 use tidekv_host::{load_config, ConfigSource, Error};
 
@@ -63,16 +63,13 @@ pub fn run(a: Args) -> tidekv_host::Result<()> {
             if n.shard >= b.shards || n.replica >= b.replicas {
                 return Err(Error::Usage(format!("--{flag} {s}: the build has shards 0..{} with replicas 0..{}", b.shards, b.replicas)));
             }
-            events.push((at, format!("{{\"{flag}\": {{\"shard\": {}, \"replica\": {}}}}}", n.shard, n.replica)));
+            events.push((at, format_node_event(None, flag == "fail", n)));
         }
     }
     events.sort_by_key(|e| e.0);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let c = u64::from(b.clients);
-    let request = |n: u64, r: tidekv_defs::Request| {
-        let v = r.value_opt().map_or(String::new(), |v| format!(", \"value\": {v}"));
-        format!("{{\"client\": {}, \"op\": \"{}\", \"key\": {}{v}}}", n % c, r.op, r.key)
-    };
+    let request = |n: u64, r: tidekv_defs::Request| format_stream_request((n % c) as u32, &r);
     let mut lines = Vec::new();
     let mut n = 0u64;
     if a.load {
