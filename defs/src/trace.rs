@@ -302,10 +302,27 @@ pub fn format_output(round: u64, client: u32, req: &Request, resp: &Response, do
 
 /// One input line for a request, as `parse` reads it (used by generators of traces).
 pub fn format_request(round: u64, client: u32, req: &Request) -> String {
-    match req.value_opt() {
-        Some(v) => format!("{{\"round\": {round}, \"client\": {client}, \"op\": \"{}\", \"key\": {}, \"value\": {v}}}", req.op, req.key),
-        None => format!("{{\"round\": {round}, \"client\": {client}, \"op\": \"{}\", \"key\": {}}}", req.op, req.key),
-    }
+    request_line(Some(round), client, req)
+}
+
+/// One `tidekv stream` input line for a request: no round.
+pub fn format_stream_request(client: u32, req: &Request) -> String {
+    request_line(None, client, req)
+}
+
+/// A `fail` (or, `fail` false, `recover`) event line; `None`: no round (stream input).
+pub fn format_node_event(round: Option<u64>, fail: bool, n: Node) -> String {
+    let kind = if fail { "fail" } else { "recover" };
+    format!("{{{}\"{kind}\": {{\"shard\": {}, \"replica\": {}}}}}", round_field(round), n.shard, n.replica)
+}
+
+fn round_field(round: Option<u64>) -> String {
+    round.map_or(String::new(), |r| format!("\"round\": {r}, "))
+}
+
+fn request_line(round: Option<u64>, client: u32, req: &Request) -> String {
+    let value = req.value_opt().map_or(String::new(), |v| format!(", \"value\": {v}"));
+    format!("{{{}\"client\": {client}, \"op\": \"{}\", \"key\": {}{value}}}", round_field(round), req.op, req.key)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::collections::BTreeSet;
 use tidekv_defs::config::PRESETS;
-use tidekv_defs::trace::{self, format_request, TraceError};
+use tidekv_defs::trace::{self, format_node_event, format_request, Node, TraceError};
 use tidekv_defs::{Config, Op, Request};
 
 /// `n` cases (PROPTEST_CASES overrides it), no regression files in the tree.
@@ -374,9 +374,10 @@ fn valid_trace(cfg: &Config) -> impl Strategy<Value = Vec<String>> {
             let mut used = BTreeSet::new();
             for (sh, rep, f, rec) in nodes {
                 if used.insert((sh, rep)) {
-                    lines.push(format!("{{\"round\": {f}, \"fail\": {{\"shard\": {sh}, \"replica\": {rep}}}}}"));
+                    let n = Node { shard: sh, replica: rep };
+                    lines.push(format_node_event(Some(f), true, n));
                     if let Some(d) = rec {
-                        lines.push(format!("{{\"round\": {}, \"recover\": {{\"shard\": {sh}, \"replica\": {rep}}}}}", f + d));
+                        lines.push(format_node_event(Some(f + d), false, n));
                     }
                 }
             }

@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use tidekv_defs::trace::{format_output, format_request, Trace};
+use tidekv_defs::trace::{format_node_event, format_output, format_request, Node, Trace};
 use tidekv_defs::{Config, Op, ReplicaPolicy, Request, Status};
 use tidekv_sim::{replay, Answer, Model};
 
@@ -29,11 +29,11 @@ fn custom(build: &str, policy: ReplicaPolicy, seed: u32) -> Config {
 }
 
 fn fail_line(round: u64, shard: u32, replica: u32) -> String {
-    format!("{{\"round\": {round}, \"fail\": {{\"shard\": {shard}, \"replica\": {replica}}}}}")
+    format_node_event(Some(round), true, Node { shard, replica })
 }
 
 fn recover_line(round: u64, shard: u32, replica: u32) -> String {
-    format!("{{\"round\": {round}, \"recover\": {{\"shard\": {shard}, \"replica\": {replica}}}}}")
+    format_node_event(Some(round), false, Node { shard, replica })
 }
 
 /// A random request: op index, key, value. Keys below 32 are a hot range.

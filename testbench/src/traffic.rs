@@ -7,8 +7,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
 use tidekv_defs::config::mask;
-use tidekv_defs::trace::{self, Trace};
-use tidekv_defs::{Config, Op};
+use tidekv_defs::trace::{self, format_node_event, format_request, Node, Trace};
+use tidekv_defs::{Config, Op, Request};
 use tidekv_sim::Model;
 
 /// A trace being written.
@@ -54,15 +54,15 @@ impl Traffic {
         self.router.shard_of(key)
     }
     pub fn req(&mut self, round: u64, client: u32, op: Op, key: u64) {
-        let value = if op.takes_value() { format!(", \"value\": {}", self.value()) } else { String::new() };
-        self.lines.push(format!("{{\"round\": {round}, \"client\": {client}, \"op\": \"{op}\", \"key\": {key}{value}}}"));
+        let value = op.takes_value().then(|| self.value());
+        self.lines.push(format_request(round, client, &Request::new(op, key, value)));
         self.requests += 1;
     }
     pub fn fail(&mut self, round: u64, shard: u32, replica: u32) {
-        self.lines.push(format!("{{\"round\": {round}, \"fail\": {{\"shard\": {shard}, \"replica\": {replica}}}}}"));
+        self.lines.push(format_node_event(Some(round), true, Node { shard, replica }));
     }
     pub fn recover(&mut self, round: u64, shard: u32, replica: u32) {
-        self.lines.push(format!("{{\"round\": {round}, \"recover\": {{\"shard\": {shard}, \"replica\": {replica}}}}}"));
+        self.lines.push(format_node_event(Some(round), false, Node { shard, replica }));
     }
     /// A schedule line; `fields` is the JSON object's inside.
     pub fn schedule(&mut self, round: u64, fields: &str) {
