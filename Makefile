@@ -12,7 +12,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-synth-all
+.PHONY: python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-synth-all
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -47,7 +47,19 @@ test: deps
 	$(CARGO) build --release -p tidekv-host
 	@test -x $(TIDEKV) && echo "built $(TIDEKV)"
 	CARGO=$(CARGO) scripts/cargo-test.sh
+	$(MAKE) test-python
 	$(MAKE) rtl-check
+
+## python: the Python package (host/python, pyo3) built by maturin into
+## build/venv; test-python: pytest on it against virtual devices
+PYVENV := build/venv
+python: deps
+	VIRTUAL_ENV=$(abspath $(PYVENV)) PATH=$(abspath $(PYVENV))/bin:$$PATH CARGO=$(CARGO) \
+	  $(PYVENV)/bin/maturin develop --release -q -m host/python/Cargo.toml
+
+test-python: python
+	@test -x $(TIDEKV) || $(CARGO) build --release -p tidekv-host
+	$(PYVENV)/bin/python -m pytest -q -p no:cacheprovider host/python/tests
 
 ## verilog: the core's Verilog for one configuration, in build/rtl/NAME/;
 ## with BOARD=b, the board's device top and PLL in build/boards/b-PRESET/

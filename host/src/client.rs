@@ -141,7 +141,15 @@ impl Device {
     pub fn request(&mut self, client: u32, request: Request) -> Result<Answered> {
         let c = self.clients();
         if client >= c {
-            return Err(Error::Usage(format!("--client {client}: the device has clients 0..{c}")));
+            return Err(Error::Usage(format!("client {client}: the device has clients 0..{c}")));
+        }
+        let b = &self.info.build;
+        let max = |bits: u32| if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        if request.key > max(b.key_bits) || request.value > max(b.value_bits) {
+            return Err(Error::Usage(format!(
+                "key {} / value {}: the device takes {}-bit keys and {}-bit values",
+                request.key, request.value, b.key_bits, b.value_bits
+            )));
         }
         let mut round = vec![None; c as usize];
         round[client as usize] = Some(request);
@@ -205,6 +213,27 @@ impl Device {
         Ok(())
     }
 
+    /// `info --json`'s object: the device's description, every `Info`
+    /// field by name, and the round it is in.
+    pub fn info_json(&mut self) -> Result<serde_json::Value> {
+        let round = self.round()?;
+        let mut o = serde_json::Map::new();
+        o.insert("device".into(), self.core.link.describe().into());
+        for (name, w) in link::INFO_FIELDS.iter().zip(self.info.words()) {
+            o.insert((*name).into(), w.into());
+        }
+        o.insert("round".into(), round.into());
+        Ok(serde_json::Value::Object(o))
+    }
+
+    /// `stats --json`'s object: `{"core": {name: n}, "link": {name: n}}`
+    /// (`clear`: clear the link counters after reading them).
+    pub fn stats_json(&mut self, clear: bool) -> Result<serde_json::Value> {
+        let core: serde_json::Map<_, _> = self.counters()?.into_iter().map(|(n, v)| (n.to_string(), v.into())).collect();
+        let link: serde_json::Map<_, _> = self.link_counters(clear)?.into_iter().map(|(n, v)| (n.to_string(), v.into())).collect();
+        Ok(serde_json::json!({"core": core, "link": link}))
+    }
+
     /// Every counter of the core (`Counter`), by name.
     pub fn counters(&mut self) -> Result<Vec<(&'static str, u64)>> {
         let mut out = Vec::new();
@@ -235,6 +264,14 @@ impl Device {
             ))),
             (st, _) => Err(Error::Device(format!("{cmd} of node {shard}/{replica} answered {st}"))),
         }
+    }
+
+    /// `set_failed`, then `fail|recover --json`'s object: the node, its
+    /// new state and the round it takes effect before.
+    pub fn set_failed_json(&mut self, shard: u32, replica: u32, failed: bool) -> Result<serde_json::Value> {
+        self.set_failed(shard, replica, failed)?;
+        let round = self.round()?;
+        Ok(serde_json::json!({"shard": shard, "replica": replica, "state": if failed { "failed" } else { "recovered" }, "round": round}))
     }
 }
 

@@ -64,6 +64,48 @@ impl Summary {
 
 /// Replay `trace` on `backend`, writing one output line per request to `out`.
 pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write) -> Result<Summary> {
+    match backend {
+        Backend::Model => writing(out, |emit| {
+            let m = tidekv_sim::replay(cfg, trace, emit);
+            Ok(Summary { requests: 0, rounds: m.round(), latency: m.latency(), counters: m.counters().clone(), anomalies: true, swaps: m.swaps().to_vec() })
+        }),
+        Backend::Verilator { source, vcd } => writing(out, |emit| {
+            let (so, built) = verilator::build(&source.spec(), vcd.is_some())?;
+            let mut core = VCore::open(&so, vcd.as_deref())?;
+            // Command-line overrides of the schedule: staged and swapped in
+            // at round 0, before any request (the build keeps its own).
+            if built.schedule != cfg.schedule {
+                drive::load_schedule(&mut core, &cfg.build, &cfg.schedule, 0)?;
+            }
+            let r = drive::replay(&mut core, &cfg.build, trace, emit)?;
+            Ok(Summary { requests: 0, rounds: r.rounds, latency: core.latency, counters: r.counters, anomalies: false, swaps: r.swaps })
+        }),
+        Backend::Device { spec, timeout } => replay_device(&mut Device::open(&spec, timeout)?, cfg, trace, out),
+    }
+}
+
+/// Replay `trace` on a connected device, stepped one round per `Step`
+/// frame after a `Reset` (its tables emptied, its round back to 0, `cfg`'s
+/// schedule in force), as `replay` does with `Backend::Device`.
+pub fn replay_device(dev: &mut Device, cfg: &Config, trace: &Trace, out: &mut dyn Write) -> Result<Summary> {
+    if dev.info.build != cfg.build {
+        return Err(Error::Usage(format!(
+            "the device at {} is built for {}; the configuration is for {}: give the configuration the device was built with",
+            dev.core.link.describe(),
+            dev.info.build.summary(),
+            cfg.build.summary()
+        )));
+    }
+    writing(out, |emit| {
+        dev.reset(&cfg.schedule)?;
+        let r = drive::replay(&mut dev.core, &cfg.build, trace, emit)?;
+        Ok(Summary { requests: 0, rounds: r.rounds, latency: dev.core.latency(), counters: r.counters, anomalies: false, swaps: r.swaps })
+    })
+}
+
+/// Run `f` with an emitter that writes each answer's output line to `out`;
+/// the summary it returns, with the requests counted.
+fn writing(out: &mut dyn Write, f: impl FnOnce(&mut dyn FnMut(&tidekv_sim::Answer)) -> Result<Summary>) -> Result<Summary> {
     let mut err = None;
     let mut n = 0u64;
     let mut emit = |a: &tidekv_sim::Answer| {
@@ -74,38 +116,7 @@ pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write
             }
         }
     };
-    let summary = match backend {
-        Backend::Model => {
-            let m = tidekv_sim::replay(cfg, trace, &mut emit);
-            Summary { requests: 0, rounds: m.round(), latency: m.latency(), counters: m.counters().clone(), anomalies: true, swaps: m.swaps().to_vec() }
-        }
-        Backend::Verilator { source, vcd } => {
-            let (so, built) = verilator::build(&source.spec(), vcd.is_some())?;
-            let mut core = VCore::open(&so, vcd.as_deref())?;
-            // Command-line overrides of the schedule: staged and swapped in
-            // at round 0, before any request (the build keeps its own).
-            if built.schedule != cfg.schedule {
-                drive::load_schedule(&mut core, &cfg.build, &cfg.schedule, 0)?;
-            }
-            let r = drive::replay(&mut core, &cfg.build, trace, &mut emit)?;
-            Summary { requests: 0, rounds: r.rounds, latency: core.latency, counters: r.counters, anomalies: false, swaps: r.swaps }
-        }
-        Backend::Device { spec, timeout } => {
-            let mut dev = Device::open(&spec, timeout)?;
-            if dev.info.build != cfg.build {
-                return Err(Error::Usage(format!(
-                    "the device at {} is built for {}; the configuration is for {}: give the configuration the device was built with",
-                    dev.core.link.describe(),
-                    dev.info.build.summary(),
-                    cfg.build.summary()
-                )));
-            }
-            // From round 0 with empty tables, and the configuration's schedule.
-            dev.reset(&cfg.schedule)?;
-            let r = drive::replay(&mut dev.core, &cfg.build, trace, &mut emit)?;
-            Summary { requests: 0, rounds: r.rounds, latency: dev.core.latency(), counters: r.counters, anomalies: false, swaps: r.swaps }
-        }
-    };
+    let summary = f(&mut emit)?;
     if let Some(e) = err {
         return Err(Error::Output(e));
     }

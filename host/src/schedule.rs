@@ -35,6 +35,13 @@ pub struct Loaded {
     pub device_round: u64,
 }
 
+impl Loaded {
+    /// `load-schedule --json`'s object (and the Python binding's dict).
+    pub fn to_json(&self, file: &str) -> serde_json::Value {
+        serde_json::json!({"file": file, "crc": self.crc, "round": self.round, "took_effect": self.confirmed, "device_round": self.device_round})
+    }
+}
+
 /// Load `s` onto the device: stage it in the shadow copy, read the shard
 /// map back, verify its CRC and arm the swap for round `at` (default: the
 /// device's current round, so the next round runs it). With `wait`, run
@@ -79,6 +86,19 @@ pub struct Shown {
     pub active: bool,
     pub shard_map: Vec<u16>,
     pub swap: SwapState,
+}
+
+impl Shown {
+    /// `show-schedule --json`'s object (and the Python binding's dict).
+    pub fn to_json(&self) -> serde_json::Value {
+        let sw = &self.swap;
+        serde_json::json!({
+            "round": self.round,
+            "copy": if self.active { "active" } else { "shadow" },
+            "shard_map": self.shard_map,
+            "swap": {"round": sw.round, "armed": sw.armed, "done": sw.done, "took_effect": sw.took_effect},
+        })
+    }
 }
 
 /// Read the active (or shadow) shard map and the last swap's state.

@@ -29,14 +29,6 @@ impl From<Key> for KeyValue {
 
 pub fn run(op: Op, a: KeyValue, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
-    let b = &d.info.build;
-    let max = |bits: u32| if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-    if a.key > max(b.key_bits) || a.value > max(b.value_bits) {
-        return Err(tidekv_host::Error::Usage(format!(
-            "key {} / value {}: the device takes {}-bit keys and {}-bit values",
-            a.key, a.value, b.key_bits, b.value_bits
-        )));
-    }
     let ans = d.request(a.client, Request { op, key: a.key, value: a.value })?;
     if g.json {
         // The line `replay` prints for a request (SPEC section 8).

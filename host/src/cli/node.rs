@@ -1,7 +1,6 @@
 //! `tidekv fail|recover`: crash-stop a replica node, or bring it back.
 
 use super::{print, Global};
-use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,9 +14,7 @@ pub struct Args {
 
 pub fn run(a: Args, failed: bool, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
-    d.set_failed(a.shard, a.replica, failed)?;
-    let round = d.round()?;
-    let what = if failed { "failed" } else { "recovered" };
-    print(g, || format!("node {}/{} {what} before round {round}", a.shard, a.replica), || json!({"shard": a.shard, "replica": a.replica, "state": what, "round": round}));
+    let v = d.set_failed_json(a.shard, a.replica, failed)?;
+    print(g, || format!("node {}/{} {} before round {}", a.shard, a.replica, v["state"].as_str().unwrap_or_default(), v["round"]), || v.clone());
     Ok(())
 }

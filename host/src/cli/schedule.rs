@@ -1,7 +1,6 @@
 //! `tidekv load-schedule` and `tidekv show-schedule`.
 
 use super::{print, Global};
-use serde_json::json;
 use std::path::PathBuf;
 use tidekv_host::schedule::{self, swap_words};
 
@@ -29,7 +28,7 @@ pub fn load(a: LoadArgs, g: &Global) -> tidekv_host::Result<()> {
             Some(_) => format!("schedule {} (crc {:08x}) took effect in round {}; the device is in round {}", a.file.display(), l.crc, l.round, l.device_round),
             None => format!("schedule {} (crc {:08x}) verified and armed for round {}; the device is in round {}", a.file.display(), l.crc, l.round, l.device_round),
         },
-        || json!({"file": a.file.display().to_string(), "crc": l.crc, "round": l.round, "took_effect": l.confirmed, "device_round": l.device_round}),
+        || l.to_json(&a.file.display().to_string()),
     );
     Ok(())
 }
@@ -56,14 +55,7 @@ pub fn show(a: ShowArgs, g: &Global) -> tidekv_host::Result<()> {
                 map.join(", ")
             )
         },
-        || {
-            json!({
-                "round": s.round,
-                "copy": if s.active { "active" } else { "shadow" },
-                "shard_map": s.shard_map,
-                "swap": {"round": s.swap.round, "armed": s.swap.armed, "done": s.swap.done, "took_effect": s.swap.took_effect},
-            })
-        },
+        || s.to_json(),
     );
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `tidekv stats`: the core's counters and the link's.
 
 use super::{print, Global};
-use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -12,20 +11,14 @@ pub struct Args {
 
 pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
-    let core = d.counters()?;
-    let link = d.link_counters(a.clear)?;
+    let v = d.stats_json(a.clear)?;
     print(
         g,
         || {
-            let c: Vec<String> = core.iter().map(|(n, v)| format!("{n} {v}")).collect();
-            let l: Vec<String> = link.iter().map(|(n, v)| format!("{n} {v}")).collect();
-            format!("core: {}\nlink: {}", c.join(", "), l.join(", "))
+            let line = |part: &str| v[part].as_object().map(|o| o.iter().map(|(n, x)| format!("{n} {x}")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            format!("core: {}\nlink: {}", line("core"), line("link"))
         },
-        || {
-            let c: serde_json::Map<_, _> = core.iter().map(|(n, v)| ((*n).to_string(), json!(v))).collect();
-            let l: serde_json::Map<_, _> = link.iter().map(|(n, v)| ((*n).to_string(), json!(v))).collect();
-            json!({"core": c, "link": l})
-        },
+        || v.clone(),
     );
     Ok(())
 }
