@@ -77,7 +77,7 @@ fn main() {
         ("LAT", b.latency() as u32),
         ("REQ_SLOT_BYTES", request_layout(b).bytes() as u32),
         ("STEP_BYTES", link::step_bytes(b) as u32),
-        ("STEP_ANSWER_BYTES", link::step_answer_bytes(b) as u32),
+        ("STEP_ROUNDS", link::MAX_STEP_ROUNDS as u32),
         ("MAX_PAYLOAD", link::max_payload(b) as u32),
         ("MAX_ANSWER", link::max_answer(b) as u32),
         ("CLOCK_HZ", link.clock_hz),

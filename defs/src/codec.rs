@@ -90,19 +90,26 @@ impl StepCodec {
         }
     }
 
-    /// Decode a `Step` answer: the round that ran and, per client, the
-    /// issue round (`latency` earlier) and response of what it answered.
+    /// Decode a one-round `Step` answer: the round that ran and, per
+    /// client, the issue round (`latency` earlier) and response of what it
+    /// answered.
     pub fn decode_answer(&self, payload: &[u8], out: &mut Vec<Option<(u64, Response)>>) -> Result<u64, LinkError> {
-        let want = ROUND_BYTES + self.clients * self.resp_bytes;
+        self.decode_rounds(payload, 1, out)
+    }
+
+    /// Decode the answer to a `Step` of `rounds` rounds: the first round
+    /// that ran, and `rounds` × C entries, round by round.
+    pub fn decode_rounds(&self, payload: &[u8], rounds: usize, out: &mut Vec<Option<(u64, Response)>>) -> Result<u64, LinkError> {
+        let want = ROUND_BYTES + rounds * self.clients * self.resp_bytes;
         if payload.len() != want {
             return Err(LinkError::PayloadSize { what: "step answer", got: payload.len(), want });
         }
         let mut r = [0u8; 8];
         r[..ROUND_BYTES].copy_from_slice(&payload[..ROUND_BYTES]);
-        let round = u64::from_le_bytes(r);
+        let first = u64::from_le_bytes(r);
         let bad = |e: SlotError| LinkError::BadField { what: "response slot", detail: e.to_string() };
         out.clear();
-        for slot in payload[ROUND_BYTES..].chunks_exact(self.resp_bytes) {
+        for (i, slot) in payload[ROUND_BYTES..].chunks_exact(self.resp_bytes).enumerate() {
             if get(slot, self.resp[0]) == 0 {
                 if slot.iter().any(|&b| b != 0) {
                     return Err(bad(SlotError::DirtyEmpty));
@@ -113,12 +120,13 @@ impl StepCodec {
             let code = get(slot, self.resp[1]);
             let status = Status::from_code(code as u8).ok_or(bad(SlotError::BadCode { field: "status", value: code }))?;
             let value = (get(slot, self.resp[2]) == 1).then(|| get(slot, self.resp[3]));
+            let round = first + (i / self.clients) as u64;
             let Some(issued) = round.checked_sub(self.latency) else {
                 return Err(LinkError::BadField { what: "step answer", detail: format!("a response in round {round}, before any request could be answered") });
             };
             out.push(Some((issued, Response { status, value })));
         }
-        Ok(round)
+        Ok(first)
     }
 }
 
@@ -183,6 +191,23 @@ mod tests {
                     let want = unpack_response(&b, &bits).unwrap().map(|r| (round - b.latency(), r));
                     prop_assert_eq!(*g, want);
                 }
+            }
+        }
+
+        #[test]
+        fn multi_round_answers_number_their_rounds(resps in proptest::collection::vec(response(), 128), round in 8u64..1 << 40) {
+            for b in builds() {
+                let c = b.clients as usize;
+                let resps: Vec<Option<Response>> = resps[..2 * c].iter().map(|r| r.map(|r| Response { value: r.value.map(|v| v & b.value_mask()), ..r })).collect();
+                let codec = StepCodec::new(&b);
+                let mut payload = Vec::new();
+                codec.encode_answer(round, &resps, &mut payload);
+                prop_assert_eq!(payload.len(), crate::link::step_answer_bytes(&b, 2));
+                let mut got = Vec::new();
+                prop_assert_eq!(codec.decode_rounds(&payload, 2, &mut got).unwrap(), round);
+                let want: Vec<_> = resps.iter().enumerate().map(|(i, r)| r.map(|r| (round + (i / c) as u64 - b.latency(), r))).collect();
+                prop_assert_eq!(got, want);
+                prop_assert!(codec.decode_answer(&payload, &mut Vec::new()).is_err(), "a two-round answer is not a one-round one");
             }
         }
     }

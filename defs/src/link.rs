@@ -24,7 +24,8 @@ use crate::gen::DIGEST_CRC;
 use crate::layout::{request_layout, response_layout};
 
 /// Version of this protocol, the first field of `DeviceInfo`.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// (2: a `Step` frame carries 1 to `MAX_STEP_ROUNDS` rounds.)
+pub const PROTOCOL_VERSION: u32 = 2;
 
 pub const SLIP_END: u8 = 0xC0;
 pub const SLIP_ESC: u8 = 0xDB;
@@ -48,6 +49,10 @@ pub const RX_FIFO_BYTES: u32 = 512;
 pub const LINK_COUNTER_BITS: u32 = 32;
 /// Bytes of a round number in a `Step` answer.
 pub const ROUND_BYTES: usize = 6;
+/// Rounds one `Step` frame may carry. Two frames of two rounds each fit
+/// the receive FIFO for 10 clients, so a pipelined host keeps the line
+/// busy while paying one header and CRC per two rounds.
+pub const MAX_STEP_ROUNDS: usize = 2;
 /// `Cmd` payload: code (1 byte), addr (2), data (8), little-endian.
 pub const CMD_BYTES: usize = 11;
 /// `Cmd` answer: status (1 byte), rdata (8).
@@ -65,10 +70,12 @@ code_enum! {
         Info = 0, "info";
         /// A command of the core's command port (`regs::Cmd`); answer: its status and rdata.
         Cmd = 1, "cmd";
-        /// Run one round: C request slots in (`layout::request_layout`
-        /// each, an empty slot all zeros); answer: the round that ran
-        /// (6 bytes) and C response slots, client k's answer to what it
-        /// issued `latency` rounds before (an empty slot if none).
+        /// Run n consecutive rounds (1 <= n <= `MAX_STEP_ROUNDS`): n × C
+        /// request slots in (`layout::request_layout` each, an empty slot
+        /// all zeros; round by round, client by client); answer: the first
+        /// round that ran (6 bytes) and n × C response slots, round by
+        /// round, client k's answer to what it issued `latency` rounds
+        /// before (an empty slot if none).
         Step = 2, "step";
         /// Read (and optionally clear) the link counters; answer: `LINK_COUNTERS` × 4 bytes.
         LinkStats = 3, "link_stats";
@@ -115,39 +122,63 @@ pub fn link_counter_name(i: usize) -> &'static str {
     }
 }
 
-/// Payload bytes of a `Step` frame.
+/// Payload bytes of one round of a `Step` frame.
 pub fn step_bytes(b: &BuildConfig) -> usize {
     b.clients as usize * request_layout(b).bytes()
 }
 
-/// Bytes of a `Step` frame on the wire before escapes (END, header,
-/// payload, CRC, END).
-pub fn step_frame_bytes(b: &BuildConfig) -> usize {
-    2 + HEADER_BYTES + step_bytes(b) + CRC_BYTES
+/// Bytes of a `Step` frame of `rounds` rounds on the wire before escapes
+/// (END, header, payload, CRC, END).
+pub fn step_frame_bytes(b: &BuildConfig, rounds: usize) -> usize {
+    2 + HEADER_BYTES + rounds * step_bytes(b) + CRC_BYTES
 }
 
-/// Payload bytes of a `Step` answer.
-pub fn step_answer_bytes(b: &BuildConfig) -> usize {
-    ROUND_BYTES + b.clients as usize * response_layout(b).bytes()
+/// Payload bytes of the answer to a `Step` frame of `rounds` rounds.
+pub fn step_answer_bytes(b: &BuildConfig, rounds: usize) -> usize {
+    ROUND_BYTES + rounds * b.clients as usize * response_layout(b).bytes()
 }
 
-/// The payload length a host frame of this type must have.
+/// The rounds a `Step` payload of `len` bytes carries, if it is a valid length.
+pub fn step_rounds(b: &BuildConfig, len: usize) -> Option<usize> {
+    let one = step_bytes(b);
+    (len % one == 0 && (1..=MAX_STEP_ROUNDS).contains(&(len / one))).then_some(len / one)
+}
+
+/// The longest payload a host frame of this type may have (every
+/// length but a `Step`'s is exact: `payload_ok`).
 pub fn request_bytes(b: &BuildConfig, t: FrameType) -> Option<usize> {
     match t {
         FrameType::Info => Some(0),
         FrameType::Cmd => Some(CMD_BYTES),
-        FrameType::Step => Some(step_bytes(b)),
+        FrameType::Step => Some(MAX_STEP_ROUNDS * step_bytes(b)),
         FrameType::LinkStats => Some(STATS_BYTES),
         FrameType::Nack => None,
     }
 }
 
-/// The payload length of the device's answer of this type.
+/// Whether a host frame of type `t` may have a payload of `len` bytes.
+pub fn payload_ok(b: &BuildConfig, t: FrameType, len: usize) -> bool {
+    match t {
+        FrameType::Step => step_rounds(b, len).is_some(),
+        t => request_bytes(b, t) == Some(len),
+    }
+}
+
+/// The payload length of the answer to a host frame of type `t` whose
+/// payload is `request_len` bytes long.
+pub fn answer_len(b: &BuildConfig, t: FrameType, request_len: usize) -> usize {
+    match (t, step_rounds(b, request_len)) {
+        (FrameType::Step, Some(n)) => step_answer_bytes(b, n),
+        (t, _) => answer_bytes(b, t),
+    }
+}
+
+/// The longest answer payload of this type (a `Step` of `MAX_STEP_ROUNDS`).
 pub fn answer_bytes(b: &BuildConfig, t: FrameType) -> usize {
     match t {
         FrameType::Info => INFO_FIELDS.len() * 4,
         FrameType::Cmd => CMD_ANSWER_BYTES,
-        FrameType::Step => step_answer_bytes(b),
+        FrameType::Step => step_answer_bytes(b, MAX_STEP_ROUNDS),
         FrameType::LinkStats => LINK_COUNTERS * 4,
         FrameType::Nack => NACK_BYTES,
     }
@@ -548,7 +579,7 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
         Some(FrameType::Nack) | None => return Err(Drop::Type),
         Some(t) => t,
     };
-    if request_bytes(b, t) != Some(f.payload.len()) {
+    if !payload_ok(b, t, f.payload.len()) {
         return Err(Drop::Length);
     }
     match t {
@@ -644,8 +675,12 @@ mod tests {
     fn codes_and_sizes() {
         let b = build();
         assert_eq!(step_bytes(&b), 90);
-        assert_eq!(step_answer_bytes(&b), 56);
-        assert_eq!(max_payload(&b), 90);
+        assert_eq!(step_answer_bytes(&b, 1), 56);
+        assert_eq!(step_answer_bytes(&b, 2), 106);
+        assert_eq!(max_payload(&b), 180);
+        assert_eq!(step_frame_bytes(&b, 2), 190);
+        assert_eq!((0..=3).map(|n| step_rounds(&b, 90 * n)).collect::<Vec<_>>(), [None, Some(1), Some(2), None]);
+        assert_eq!(step_rounds(&b, 91), None);
         assert_eq!(LINK_COUNTERS, Drop::ALL.len() + 1);
         assert_eq!(link_counter_name(4), "crc");
     }
@@ -711,6 +746,13 @@ mod tests {
         p[9] = 1 | 5 << 1; // client 1: valid, op 5
         assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, p.clone())), Err(Drop::Payload));
         assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, p[1..].to_vec())), Err(Drop::Length));
+        // Two rounds in one frame; the second round's slots are checked too.
+        let mut two = vec![0u8; 2 * step_bytes(&b)];
+        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, two.clone())), Ok(FrameType::Step));
+        two[90 + 9] = 1 | 5 << 1;
+        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, two.clone())), Err(Drop::Payload));
+        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, vec![0; 3 * step_bytes(&b)])), Err(Drop::Length));
+        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, vec![])), Err(Drop::Length));
         assert_eq!(check_request(&b, &Frame { ty: 9, seq: 0, payload: vec![] }), Err(Drop::Type));
         assert_eq!(check_request(&b, &Frame::new(FrameType::Nack, 0, vec![1, 2])), Err(Drop::Type));
         assert_eq!(check_request(&b, &Frame::new(FrameType::LinkStats, 0, vec![2])), Err(Drop::Payload));

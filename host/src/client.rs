@@ -200,7 +200,7 @@ impl Device {
         match frames {
             None => fifo,
             // (frames with escaped bytes are longer: then fewer fit)
-            Some(n) => (n * link::step_frame_bytes(&self.info.build)).min(fifo),
+            Some(n) => (n * link::step_frame_bytes(&self.info.build, link::MAX_STEP_ROUNDS)).min(fifo),
         }
     }
 

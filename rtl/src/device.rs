@@ -64,6 +64,9 @@ pub struct Device {
     cnt: DFF<B16>,
     resp: DFF<Bits<RESP_BUF_BITS>>,
     step_round: DFF<Round>,
+    /// The rounds of the `Step` being run, and those still to run.
+    step_n: DFF<Bits<8>>,
+    step_left: DFF<Bits<8>>,
     counters: Vec<DFF<Bits<32>>>,
     // Framer.
     ans: DFF<Bits<ANS_BITS>>,
@@ -85,6 +88,12 @@ pub struct Device {
     sbyte: Signal<Local, Bits<8>>,
     reason: Signal<Local, Bits<8>>,
     want_len: Signal<Local, B16>,
+    /// The rounds a `Step` of this length carries (0: not a valid length).
+    len_rounds: Signal<Local, Bits<8>>,
+    /// A `Step`'s payload at the bottom of `rx`'s width.
+    step_payload: Signal<Local, Bits<RX_BITS>>,
+    /// The response slots of the `Step` that ran, at the bottom.
+    resp_out: Signal<Local, Bits<RESP_BUF_BITS>>,
     chk: Signal<Local, Bits<RX_BITS>>,
     bad_payload: Signal<Local, bool>,
     count_en: Signal<Local, bool>,
@@ -100,8 +109,14 @@ pub struct Device {
     c_info_bytes: Constant<B16>,
     c_cmd_bytes: Constant<B16>,
     c_cmd_answer_bytes: Constant<B16>,
-    c_step_bytes: Constant<B16>,
-    c_step_answer_bytes: Constant<B16>,
+    /// Per rounds n = i + 1 of a `Step`: its payload and answer lengths,
+    /// where its payload sits in `rx`, and the shift that brings its
+    /// response slots to the bottom of `resp`.
+    c_step_bytes: Vec<Constant<B16>>,
+    c_step_answer_bytes: Vec<Constant<B16>>,
+    c_step_off: Vec<Constant<B16>>,
+    c_resp_shift: Vec<Constant<B16>>,
+    c_step_n: Vec<Constant<Bits<8>>>,
     c_stats_bytes: Constant<B16>,
     c_stats_answer_bytes: Constant<B16>,
     c_nack_bytes: Constant<B16>,
@@ -112,7 +127,6 @@ pub struct Device {
     c_residue: Constant<Bits<32>>,
     c_watchdog: Constant<Bits<32>>,
     c_rx_top: Constant<B16>,
-    c_step_off: Constant<B16>,
     c_cmd_off: Constant<B16>,
     c_stats_off: Constant<B16>,
     c_slot_bits: Constant<B16>,
@@ -164,6 +178,8 @@ impl Device {
         assert_eq!(ROUND_BITS, 8 * link::ROUND_BYTES);
         assert_eq!(INFO.len(), link::answer_bytes(&b, FrameType::Info));
         assert!(ANS_BITS >= STATS_BITS && ANS_BITS >= ROUND_BITS + RESP_BUF_BITS && ANS_BITS >= 8 * INFO.len());
+        assert_eq!(link::max_payload(&b), MAX_PAYLOAD);
+        let step_n = |f: &dyn Fn(usize) -> usize| (1..=STEP_ROUNDS).map(|n| b16(f(n))).collect::<Vec<_>>();
         assert!(MAX_PAYLOAD + HEADER_BYTES + CRC_BYTES < 1 << 15 && T < 1 << 15);
         Device {
             clock: Default::default(),
@@ -193,6 +209,8 @@ impl Device {
             cnt: Default::default(),
             resp: Default::default(),
             step_round: Default::default(),
+            step_n: Default::default(),
+            step_left: Default::default(),
             counters: vec_of(link::LINK_COUNTERS),
             ans: Default::default(),
             a_ty: Default::default(),
@@ -212,6 +230,9 @@ impl Device {
             sbyte: Default::default(),
             reason: Default::default(),
             want_len: Default::default(),
+            len_rounds: Default::default(),
+            step_payload: Default::default(),
+            resp_out: Default::default(),
             chk: Default::default(),
             bad_payload: Default::default(),
             count_en: Default::default(),
@@ -226,8 +247,11 @@ impl Device {
             c_info_bytes: answer(FrameType::Info),
             c_cmd_bytes: bytes(FrameType::Cmd),
             c_cmd_answer_bytes: answer(FrameType::Cmd),
-            c_step_bytes: bytes(FrameType::Step),
-            c_step_answer_bytes: answer(FrameType::Step),
+            c_step_bytes: step_n(&|n| n * link::step_bytes(&b)),
+            c_step_answer_bytes: step_n(&|n| link::step_answer_bytes(&b, n)),
+            c_step_off: step_n(&|n| 8 * (MAX_PAYLOAD - n * link::step_bytes(&b))),
+            c_resp_shift: step_n(&|n| (STEP_ROUNDS - n) * C * RESP_PAD_BITS),
+            c_step_n: (1..=STEP_ROUNDS as u64).map(k).collect(),
             c_stats_bytes: bytes(FrameType::LinkStats),
             c_stats_answer_bytes: answer(FrameType::LinkStats),
             c_nack_bytes: answer(FrameType::Nack),
@@ -238,7 +262,6 @@ impl Device {
             c_residue: k(u64::from(CRC_RESIDUE)),
             c_watchdog: k(WATCHDOG_CLOCKS as u64),
             c_rx_top: b16(RX_BITS - 8),
-            c_step_off: off(FrameType::Step),
             c_cmd_off: off(FrameType::Cmd),
             c_stats_off: off(FrameType::LinkStats),
             c_slot_bits: b16(REQ_SLOT_BITS),
@@ -276,7 +299,7 @@ impl Logic for Device {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, ans, a_ty, a_seq, a_len,
+            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_seq, a_len,
             t_pos, t_crc, t_esc, t_esc_byte, t_valid, t_data
         );
         clock!(self, clock, core, fifo);
@@ -374,16 +397,34 @@ impl Logic for Device {
         if self.ty.q.val() == self.c_t_cmd.val() {
             self.want_len.next = self.c_cmd_bytes.val();
         }
+        self.len_rounds.next = 0.into();
+        for i in 0..STEP_ROUNDS {
+            if self.len.q.val() == self.c_step_bytes[i].val() {
+                self.len_rounds.next = self.c_step_n[i].val();
+            }
+        }
         if self.ty.q.val() == self.c_t_step.val() {
-            self.want_len.next = self.c_step_bytes.val();
+            // (any length that is a whole number of rounds)
+            self.want_len.next = self.c_step_bytes[0].val();
+            for i in 0..STEP_ROUNDS {
+                if self.len_rounds.val() == self.c_step_n[i].val() {
+                    self.want_len.next = self.c_step_bytes[i].val();
+                }
+            }
         }
         if self.ty.q.val() == self.c_t_stats.val() {
             self.want_len.next = self.c_stats_bytes.val();
         }
         self.bad_payload.next = false;
+        self.step_payload.next = self.rx.q.val() >> self.c_step_off[0].val();
+        for i in 0..STEP_ROUNDS {
+            if self.len_rounds.val() == self.c_step_n[i].val() {
+                self.step_payload.next = self.rx.q.val() >> self.c_step_off[i].val();
+            }
+        }
         if self.ty.q.val() == self.c_t_step.val() {
-            self.chk.next = self.rx.q.val() >> self.c_step_off.val();
-            for _i in 0..C {
+            self.chk.next = self.step_payload.val();
+            for _i in 0..STEP_SLOTS {
                 if self.chk.val().get_bit(0) & (bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val()) > self.c_last_op.val()) {
                     self.bad_payload.next = true;
                 }
@@ -440,7 +481,9 @@ impl Logic for Device {
             } else if self.ty.q.val() == self.c_t_cmd.val() {
                 self.state.d.next = self.c_state[2].val();
             } else if self.ty.q.val() == self.c_t_step.val() {
-                self.rx.d.next = self.rx.q.val() >> self.c_step_off.val();
+                self.rx.d.next = self.step_payload.val();
+                self.step_n.d.next = self.len_rounds.val();
+                self.step_left.d.next = self.len_rounds.val();
                 self.state.d.next = self.c_state[4].val();
             } else {
                 self.ans.d.next = bit_cast::<ANS_BITS, STATS_BITS>(self.stats.val());
@@ -489,7 +532,10 @@ impl Logic for Device {
         self.core.issue_key.next = bit_cast::<KEY_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_key.val());
         self.core.issue_value.next = bit_cast::<VALUE_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_value.val());
         if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
-            self.step_round.d.next = self.core.round.val();
+            if self.step_left.q.val() == self.step_n.q.val() {
+                // The answer names the first round.
+                self.step_round.d.next = self.core.round.val();
+            }
             self.cnt.d.next = 0.into();
             self.state.d.next = self.c_state[5].val();
         }
@@ -506,12 +552,25 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[7].val();
             }
         }
+        self.resp_out.next = self.resp.q.val();
         if self.state.q.val() == self.c_state[7].val() {
-            // The last slot is in: the round that ran, then the slots.
-            self.ans.d.next = bit_cast::<ANS_BITS, ROUND_BITS>(self.step_round.q.val())
-                | (bit_cast::<ANS_BITS, RESP_BUF_BITS>(self.resp.q.val()) << self.c_round_bits.val());
-            self.a_len.d.next = self.c_step_answer_bytes.val();
-            self.state.d.next = self.c_state[6].val();
+            // A round's last slot is in: the next round (its slots are at
+            // the bottom of `rx` now), or the answer: the first round that
+            // ran, then the slots, round by round.
+            self.step_left.d.next = self.step_left.q.val() - 1;
+            if self.step_left.q.val() != 1 {
+                self.state.d.next = self.c_state[4].val();
+            } else {
+                for i in 0..STEP_ROUNDS {
+                    if self.step_n.q.val() == self.c_step_n[i].val() {
+                        self.resp_out.next = self.resp.q.val() >> self.c_resp_shift[i].val();
+                        self.a_len.d.next = self.c_step_answer_bytes[i].val();
+                    }
+                }
+                self.ans.d.next = bit_cast::<ANS_BITS, ROUND_BITS>(self.step_round.q.val())
+                    | (bit_cast::<ANS_BITS, RESP_BUF_BITS>(self.resp_out.val()) << self.c_round_bits.val());
+                self.state.d.next = self.c_state[6].val();
+            }
         }
         // Framer: END, the escaped body (header, `ans` from its low byte,
         // the CRC), END.

@@ -113,8 +113,11 @@ pub const REQ_SLOT_BITS: usize = 8 * REQ_SLOT_BYTES;
 pub const RX_BITS: usize = 8 * (MAX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
 /// The answer register: the longest answer payload.
 pub const ANS_BITS: usize = 8 * MAX_ANSWER;
-/// A step's response slots, client 0 lowest.
-pub const RESP_BUF_BITS: usize = C * RESP_PAD_BITS;
+/// A step's response slots, round by round, client 0 lowest (room for
+/// `STEP_ROUNDS` rounds; a shorter step's sit at the top).
+pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
+/// Request slots of the longest `Step` (a loop bound in the logic).
+pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
 /// The link counters, counter 0 lowest.
 pub const STATS_BITS: usize = tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
 /// Address bits of the receive FIFO.

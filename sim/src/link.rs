@@ -210,13 +210,14 @@ impl<T: Transport> LinkCore<T> {
         self.seq
     }
 
-    /// Check an answer to a frame of type `ty`; `Err(Some(reason))` for a Nack.
-    fn check_answer(&self, ty: FrameType, a: Frame) -> Result<Result<Frame, String>, LinkCoreError> {
+    /// Check an answer to a frame of type `ty` with a payload of
+    /// `request_len` bytes; `Err(reason)` for a Nack.
+    fn check_answer(&self, ty: FrameType, request_len: usize, a: Frame) -> Result<Result<Frame, String>, LinkCoreError> {
         if a.ty == FrameType::Nack.code() {
             let reason = a.payload.first().and_then(|&r| Drop::from_code(r)).map_or_else(|| format!("{:?}", a.payload), |r| r.to_string());
             return Ok(Err(reason));
         }
-        if a.ty != ty.code() || a.payload.len() != link::answer_bytes(&self.build, ty) {
+        if a.ty != ty.code() || a.payload.len() != link::answer_len(&self.build, ty, request_len) {
             return Err(LinkCoreError::BadAnswer(format!("a {ty} frame was answered by type {} with {} bytes", a.ty, a.payload.len())));
         }
         Ok(Ok(a))
@@ -235,7 +236,7 @@ impl<T: Transport> LinkCore<T> {
             match self.answer_to(seq)? {
                 None if idempotent && tries <= self.retries => {}
                 None => return Err(LinkCoreError::NoAnswer { ty: ty.to_string(), seq, link: self.link.describe(), waited: self.timeout, maybe_ran: !idempotent }),
-                Some(a) => match self.check_answer(ty, a)? {
+                Some(a) => match self.check_answer(ty, payload.len(), a)? {
                     Ok(a) => return Ok(a),
                     Err(reason) if tries > self.retries => return Err(LinkCoreError::Nack { ty: ty.to_string(), reason, tries }),
                     Err(_) => {}
@@ -285,6 +286,15 @@ impl<T: Transport> LinkCore<T> {
         p
     }
 
+    /// A `Step` frame's payload for several rounds' requests.
+    fn steps_payload(&self, rounds: &[Vec<Option<Request>>]) -> Vec<u8> {
+        let mut p = Vec::with_capacity(rounds.len() * link::step_bytes(&self.build));
+        for reqs in rounds {
+            self.codec.encode_requests(reqs, &mut p);
+        }
+        p
+    }
+
     /// Decode a `Step` answer.
     pub fn decode_step(&self, payload: &[u8]) -> Result<StepAnswer, LinkCoreError> {
         let mut responses = Vec::with_capacity(self.build.clients as usize);
@@ -292,13 +302,15 @@ impl<T: Transport> LinkCore<T> {
         Ok(StepAnswer { round, responses, sent: Duration::ZERO, answered: Duration::ZERO })
     }
 
-    /// Run rounds pipelined: `Step` frames are sent while the request bytes
-    /// of unanswered frames stay within `window` bytes (capped at the
-    /// device's receive FIFO, so that none is lost; 0 is stop-and-wait),
-    /// and `on_answer` gets each round's index in `rounds`, its requests and
-    /// its answer, in order. A round the device refused (`Nack`) is resent
-    /// at the end of the window, so it runs in a later device round than its
-    /// neighbours; a lost answer is an error (the round may have run).
+    /// Run rounds pipelined: `Step` frames of up to `MAX_STEP_ROUNDS`
+    /// rounds each (one round each when `window` is 0) are sent while the
+    /// request bytes of unanswered frames stay within `window` bytes
+    /// (capped at the device's receive FIFO, so that none is lost; 0 is
+    /// stop-and-wait), and `on_answer` gets each round's index in `rounds`,
+    /// its requests and its answer, in order. A frame the device refused
+    /// (`Nack`) is resent at the end of the window, so its rounds run later
+    /// than their neighbours; a lost answer is an error (the rounds may
+    /// have run).
     pub fn steps<E: From<LinkCoreError>>(
         &mut self,
         rounds: impl IntoIterator<Item = Vec<Option<Request>>>,
@@ -306,40 +318,38 @@ impl<T: Transport> LinkCore<T> {
         mut on_answer: impl FnMut(usize, &[Option<Request>], StepAnswer) -> Result<(), E>,
     ) -> Result<(), E> {
         struct InFlight {
+            /// The index of the first round.
             index: usize,
             seq: u8,
             bytes: usize,
-            reqs: Vec<Option<Request>>,
+            rounds: Vec<Vec<Option<Request>>>,
             tries: u32,
             sent: Duration,
         }
+        let group = if window == 0 { 1 } else { link::MAX_STEP_ROUNDS };
         let window = window.min(self.fifo_bytes);
-        let mut input = rounds.into_iter().enumerate();
+        let mut input = rounds.into_iter().enumerate().peekable();
         let mut flight: VecDeque<InFlight> = VecDeque::new();
         let mut retry: VecDeque<InFlight> = VecDeque::new();
         let mut in_bytes = 0usize;
-        let mut exhausted = false;
         let mut frame = Vec::new();
+        let mut responses = Vec::new();
         loop {
             // Fill the window.
             loop {
                 let next = match retry.pop_front() {
                     Some(r) => Some(r),
-                    None if exhausted => None,
-                    None => match input.next() {
-                        Some((index, reqs)) => Some(InFlight { index, seq: 0, bytes: 0, reqs, tries: 0, sent: Duration::ZERO }),
-                        None => {
-                            exhausted = true;
-                            None
-                        }
-                    },
+                    None => input.peek().map(|&(index, _)| index).map(|index| {
+                        let rounds: Vec<_> = input.by_ref().take(group).map(|(_, r)| r).collect();
+                        InFlight { index, seq: 0, bytes: 0, rounds, tries: 0, sent: Duration::ZERO }
+                    }),
                 };
                 let Some(mut f) = next else { break };
                 // Encoded with the next sequence number, which is taken
                 // only if the frame goes out now.
                 let seq = self.seq.wrapping_add(1);
                 frame.clear();
-                Frame::new(FrameType::Step, seq, self.step_payload(&f.reqs)).encode_into(&mut frame);
+                Frame::new(FrameType::Step, seq, self.steps_payload(&f.rounds)).encode_into(&mut frame);
                 if !flight.is_empty() && in_bytes + frame.len() > window {
                     retry.push_front(f);
                     break;
@@ -362,12 +372,16 @@ impl<T: Transport> LinkCore<T> {
                     return Err(LinkCoreError::NoAnswer { ty: FrameType::Step.to_string(), seq: oldest.seq, link: self.link.describe(), waited: self.timeout, maybe_ran: true }.into())
                 }
             };
-            match self.check_answer(FrameType::Step, a)? {
+            let n = oldest.rounds.len();
+            match self.check_answer(FrameType::Step, n * link::step_bytes(&self.build), a)? {
                 Ok(a) => {
-                    let mut ans = self.decode_step(&a.payload)?;
-                    ans.sent = oldest.sent;
-                    ans.answered = self.now();
-                    on_answer(oldest.index, &oldest.reqs, ans)?;
+                    let first = self.codec.decode_rounds(&a.payload, n, &mut responses).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
+                    let answered = self.now();
+                    let c = self.build.clients as usize;
+                    for (i, (reqs, resps)) in oldest.rounds.iter().zip(responses.chunks(c)).enumerate() {
+                        let ans = StepAnswer { round: first + i as u64, responses: resps.to_vec(), sent: oldest.sent, answered };
+                        on_answer(oldest.index + i, reqs, ans)?;
+                    }
                 }
                 Err(reason) if oldest.tries > self.retries => {
                     return Err(LinkCoreError::Nack { ty: FrameType::Step.to_string(), reason, tries: oldest.tries }.into());

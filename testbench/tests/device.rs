@@ -56,6 +56,58 @@ fn device_answers_info_and_replays_like_the_model() {
     println!("device over the byte stream: {n} requests equal to the model, {} clocks", c.link.clocks());
 }
 
+/// Multi-round `Step` frames (pipelined, as `LinkCore::steps` sends them)
+/// answer round for round as the model does.
+#[test]
+fn device_multi_round_steps_equal_the_model() {
+    let (mut c, cfg) = device(false);
+    let b = cfg.build.clone();
+    let cl = b.clients as usize;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(31);
+    // An odd count, so that the last frame carries one round.
+    let rounds: Vec<Vec<Option<tidekv_defs::Request>>> = (0..301)
+        .map(|_| {
+            (0..cl)
+                .map(|_| {
+                    rng.gen_bool(0.8).then(|| {
+                        let op = tidekv_defs::Op::ALL[rng.gen_range(0..tidekv_defs::Op::ALL.len())];
+                        tidekv_defs::Request { op, key: rng.gen_range(0..24), value: if op.takes_value() { rng.gen_range(0..1 << 20) } else { 0 } }
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let lat = b.latency() as usize;
+    let all: Vec<_> = rounds.iter().cloned().chain((0..lat).map(|_| vec![None; cl])).collect();
+    let mut model = tidekv_sim::Model::new(&cfg);
+    let mut want: Vec<Vec<Option<(u64, tidekv_defs::Response)>>> = Vec::new();
+    for r in &all {
+        let row = match model.step(r) {
+            Some(done) => done.slots.iter().map(|s| s.map(|(_, resp)| (done.issue_round, resp))).collect(),
+            None => vec![None; cl],
+        };
+        want.push(row);
+    }
+    let mut got = Vec::new();
+    let window = link::RX_FIFO_BYTES as usize;
+    c.link_stats(true).unwrap();
+    c.steps(all.clone(), window, |i, _, a| -> Result<(), tidekv_sim::link::LinkCoreError> {
+        assert_eq!(a.round, i as u64, "round {i}: the answer names round {}", a.round);
+        got.push(a.responses);
+        Ok(())
+    })
+    .unwrap();
+    let frames = c.link_stats(false).unwrap()[0] as usize;
+    assert_eq!(got.len(), all.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "round {i}: the device (left) differs from the model (right)");
+    }
+    let n = all.len();
+    assert_eq!(frames, n.div_ceil(link::MAX_STEP_ROUNDS), "Step frames for {n} rounds");
+    assert_eq!(c.ok(Cmd::Info, 0, 0).map(tidekv_defs::regs::round_field).unwrap(), n as u64);
+    println!("{n} rounds in multi-round Step frames equal to the model");
+}
+
 /// Corrupt one frame in a way the test names; returns the wire bytes.
 fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: u8) -> Vec<u8> {
     let good = Frame::new(FrameType::Cmd, seq, cmd_payload(Cmd::ReadCounter.code(), Counter::Issued.code().into(), 0));
@@ -66,7 +118,7 @@ fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: 
         w.push(SLIP_END);
         w
     };
-    match rng.gen_range(0..9) {
+    match rng.gen_range(0..10) {
         // A flipped bit anywhere in the body.
         0 => {
             let mut b = step.body();
@@ -105,10 +157,17 @@ fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: 
             Frame { ty: FrameType::Cmd.code(), seq, payload: vec![1; n] }.encode()
         }
         6 => {
-            let mut p = vec![0; link::step_bytes(build)];
+            // (in any round of a multi-round Step)
+            let rounds = rng.gen_range(1..=link::MAX_STEP_ROUNDS);
+            let mut p = vec![0; rounds * link::step_bytes(build)];
             let slot = link::step_bytes(build) / build.clients as usize;
-            p[slot * rng.gen_range(0..build.clients as usize)] = 1 | (rng.gen_range(5..8) << 1);
+            p[slot * rng.gen_range(0..rounds * build.clients as usize)] = 1 | (rng.gen_range(5..8) << 1);
             Frame { ty: FrameType::Step.code(), seq, payload: p }.encode()
+        }
+        // A Step of more rounds than a frame may carry, or a part of a round.
+        8 => {
+            let n = if rng.gen_bool(0.5) { (link::MAX_STEP_ROUNDS + 1) * link::step_bytes(build) } else { link::step_bytes(build) + rng.gen_range(1..link::step_bytes(build)) };
+            Frame { ty: FrameType::Step.code(), seq, payload: vec![0; n] }.encode()
         }
         7 => Frame { ty: FrameType::Cmd.code(), seq, payload: cmd_payload(rng.gen_range(32..=255), 0, 0) }.encode(),
         _ => {
