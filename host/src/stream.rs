@@ -22,7 +22,7 @@ use crate::client::{Device, RunStats, Timed};
 use crate::{Error, Result};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
-use tidekv_defs::trace::{format_output, parse_line, LineItem, TraceError};
+use tidekv_defs::trace::{format_output, parse_line, LineItem};
 use tidekv_defs::{Op, Request, Schedule, Status};
 
 /// Requests gathered before they are run (unless an event comes first).
@@ -80,24 +80,89 @@ impl Ledger {
     }
 }
 
-/// Validate every line of `text` without running anything.
-pub fn validate(text: &str, d: &Device) -> std::result::Result<u64, TraceError> {
-    let mut n = 0;
-    for (i, raw) in text.lines().enumerate() {
-        if parse_line(raw, i + 1, &d.info.build, false)?.is_some() {
-            n += 1;
+/// One parsed input line: its number, the input bytes consumed up to its
+/// end, and what it says.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub line: usize,
+    pub consumed: u64,
+    pub item: LineItem,
+}
+
+/// Parse every line of `text` (named `name` in errors) without running
+/// anything: the items to `stream_items`, or the first bad line's error.
+pub fn parse_all(text: &str, d: &Device, name: &str) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut consumed = 0u64;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        consumed += raw.len() as u64;
+        if let Some((_, item)) = parse_line(raw, i + 1, &d.info.build, false).map_err(|source| Error::Trace { path: name.into(), source })? {
+            items.push(Item { line: i + 1, consumed, item });
         }
     }
-    Ok(n)
+    Ok(items)
+}
+
+/// The items of `input` (named `name` in errors), parsed line by line as
+/// they are read; a bad line is an error item, after the ones before it.
+pub fn read_items<'a>(input: &'a mut dyn BufRead, d: &Device, name: &'a str) -> impl Iterator<Item = Result<Item>> + 'a {
+    let build = d.info.build.clone();
+    let mut consumed = 0u64;
+    let mut line_no = 0usize;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        let mut raw = String::new();
+        while !done {
+            raw.clear();
+            let n = match input.read_line(&mut raw) {
+                Ok(n) => n,
+                Err(source) => {
+                    done = true;
+                    return Some(Err(Error::Read { path: name.into(), source }));
+                }
+            };
+            if n == 0 {
+                done = true;
+                break;
+            }
+            consumed += n as u64;
+            line_no += 1;
+            match parse_line(&raw, line_no, &build, false) {
+                Ok(None) => continue,
+                Ok(Some((_, item))) => return Some(Ok(Item { line: line_no, consumed, item })),
+                Err(source) => {
+                    done = true;
+                    return Some(Err(Error::Trace { path: name.into(), source }));
+                }
+            }
+        }
+        None
+    })
 }
 
 /// Stream `input` (named `name` in errors) through the device, writing
-/// answers to `out`; `progress` gets (input bytes consumed, requests
-/// answered). A bad line stops the stream before its batch runs.
+/// answers to `out`, parsing lines as they are read; `progress` gets
+/// (input bytes consumed, requests answered). A bad line stops the stream
+/// before its batch runs.
 pub fn stream(
     d: &mut Device,
     input: &mut dyn BufRead,
     name: &str,
+    out: &mut dyn Write,
+    window: usize,
+    check: bool,
+    progress: impl FnMut(u64, u64),
+) -> Result<StreamSummary> {
+    let mut reader = read_items(input, d, name);
+    stream_items(d, name, &mut || reader.next(), out, window, check, progress)
+}
+
+/// `stream` over items already parsed (`parse_all`) or read by
+/// `read_items`; `name` names the input in errors.
+pub fn stream_items(
+    d: &mut Device,
+    name: &str,
+    next: &mut dyn FnMut() -> Option<Result<Item>>,
     out: &mut dyn Write,
     window: usize,
     check: bool,
@@ -110,19 +175,14 @@ pub fn stream(
     let mut queues: Vec<VecDeque<Request>> = vec![VecDeque::new(); c];
     let mut queued = 0usize;
     let mut consumed = 0u64;
-    let mut line_no = 0usize;
-    let mut raw = String::new();
+    let mut line = 0usize;
     loop {
-        raw.clear();
-        let n = input.read_line(&mut raw).map_err(|source| Error::Read { path: name.into(), source })?;
-        consumed += n as u64;
-        line_no += 1;
-        let item = if n == 0 {
-            None
-        } else {
-            match parse_line(&raw, line_no, &d.info.build, false).map_err(|source| Error::Trace { path: name.into(), source })? {
-                None => continue,
-                Some((_, item)) => Some(item),
+        let item = match next() {
+            None => None,
+            Some(Err(e)) => return Err(e),
+            Some(Ok(it)) => {
+                (consumed, line) = (it.consumed, it.line);
+                Some(it.item)
             }
         };
         if let Some(LineItem::Request { client, request }) = &item {
@@ -150,9 +210,7 @@ pub fn stream(
             }
             Some(LineItem::Schedule(spec)) => {
                 let b = d.info.build.clone();
-                let s = spec
-                    .resolve(&b, &Schedule::default_for(&b), &format!("{name} line {line_no}"), "schedule.")
-                    .map_err(Error::Config)?;
+                let s = spec.resolve(&b, &Schedule::default_for(&b), &format!("{name} line {line}"), "schedule.").map_err(Error::Config)?;
                 crate::schedule::load(d, &s, None, true)?;
                 sum.events += 1;
             }

@@ -233,12 +233,12 @@ impl Device {
         Ok((a.response.status.to_string(), a.response.value))
     }
 
-    /// Stream `input` through the device, answers to `sink`.
+    /// Stream items through the device, answers to `sink`.
     fn run_stream<'py>(
         &mut self,
         py: Python<'py>,
-        input: &mut dyn BufRead,
         name: &str,
+        next: &mut dyn FnMut() -> Option<tidekv_host::Result<stream::Item>>,
         window: Option<usize>,
         check: bool,
         sink: impl FnMut(Bound<'py, PyAny>) -> PyResult<()>,
@@ -246,7 +246,7 @@ impl Device {
         let d = self.dev()?;
         let window = d.window_bytes(window);
         let mut out = Answers::new(py, sink);
-        match stream::stream(d, input, name, &mut out, window, check, |_, _| {}) {
+        match stream::stream_items(d, name, next, &mut out, window, check, |_, _| {}) {
             Ok(s) => Ok(s),
             Err(e) => Err(out.error(e)),
         }
@@ -342,9 +342,10 @@ impl Device {
     fn batch<'py>(&mut self, py: Python<'py>, requests: &Bound<'py, PyAny>, window: Option<usize>) -> PyResult<Bound<'py, PyList>> {
         let text = lines_text(requests)?;
         let name = "the batch";
-        stream::validate(&text, self.dev()?).map_err(|source| py_err(HostError::Trace { path: name.into(), source }))?;
+        let items = stream::parse_all(&text, self.dev()?, name).map_err(py_err)?;
+        let mut it = items.into_iter().map(Ok);
         let list = PyList::empty(py);
-        self.run_stream(py, &mut std::io::Cursor::new(text.into_bytes()), name, window, false, |d| list.append(d))?;
+        self.run_stream(py, name, &mut || it.next(), window, false, |d| list.append(d))?;
         Ok(list)
     }
 
@@ -369,7 +370,10 @@ impl Device {
             Some(f) => f.call1((d,)).map(|_| ()),
             None => Ok(()),
         };
-        let r = self.run_stream(py, &mut items, "the requests", window, check, sink);
+        let name = "the requests";
+        let mut reader = stream::read_items(&mut items, self.dev()?, name);
+        let r = self.run_stream(py, name, &mut || reader.next(), window, check, sink);
+        drop(reader);
         if let Some(e) = items.failed.take() {
             return Err(e);
         }

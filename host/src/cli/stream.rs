@@ -3,7 +3,7 @@
 
 use super::Global;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use tidekv_host::stream;
 use tidekv_host::Error;
@@ -31,13 +31,12 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
     let stdin = a.input.as_os_str() == "-";
     let name = if stdin { "standard input".to_string() } else { a.input.display().to_string() };
-    let (mut input, len): (Box<dyn BufRead>, Option<u64>) = if stdin {
-        (Box::new(std::io::stdin().lock()), None)
+    // A file is parsed whole before anything runs; standard input as it comes.
+    let items = if stdin {
+        None
     } else {
         let (_, text) = tidekv_host::read_text(&a.input)?;
-        stream::validate(&text, &d).map_err(|source| Error::Trace { path: name.clone(), source })?;
-        let len = text.len() as u64;
-        (Box::new(std::io::Cursor::new(text.into_bytes())), Some(len))
+        Some((stream::parse_all(&text, &d, &name)?, text.len() as u64))
     };
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::Output(std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))))?)),
@@ -46,16 +45,23 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     let bar = if a.quiet {
         ProgressBar::hidden()
     } else {
-        match len {
-            Some(n) => ProgressBar::new(n).with_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}").expect("template")),
+        match &items {
+            Some((_, n)) => ProgressBar::new(*n).with_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}").expect("template")),
             None => ProgressBar::new_spinner(),
         }
     };
     let window = d.window_bytes(a.window);
-    let sum = stream::stream(&mut d, &mut input, &name, &mut out, window, a.check, |bytes, answered| {
+    let progress = |bytes, answered| {
         bar.set_position(bytes);
         bar.set_message(format!("{answered} answered"));
-    })?;
+    };
+    let sum = match items {
+        Some((items, _)) => {
+            let mut it = items.into_iter().map(Ok);
+            stream::stream_items(&mut d, &name, &mut || it.next(), &mut out, window, a.check, progress)?
+        }
+        None => stream::stream(&mut d, &mut std::io::stdin().lock(), &name, &mut out, window, a.check, progress)?,
+    };
     bar.finish_and_clear();
     drop(out);
     let lost = sum.check.as_ref().map_or(0, |c| c.lost.len());
