@@ -12,7 +12,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-synth-all
+.PHONY: python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -88,19 +88,11 @@ report: deps
 	echo "wrote build/report.md and build/report.json"; \
 	test -z "$$failed" || { echo "report: failed builds:$$failed (logs in build/boards/)" >&2; exit 1; }
 
-## rtl-check (in make test): every preset generates and lints (verilator
-## -Wall); the RTL test configuration (FE, shards, replicas) and single-c10
-## also synthesize (yosys synth_ice40, synth_ecp5)
+## rtl-check (in make test): every preset and the RTL test configuration
+## (every block kind) generate, lint (verilator -Wall) and synthesize (yosys
+## synth_ice40 and synth_ecp5, the two at once); about 20 minutes on 2 cores
 rtl-check:
-	@for p in $(PRESETS); do \
-	  CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; \
-	done
 	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check rtl/test.toml build/rtl/test
-	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check single-c10 build/rtl/single-c10
-
-## rtl-synth-all: every preset synthesized for both families (slow: the
-## larger presets take several minutes each in yosys)
-rtl-synth-all:
 	@for p in $(PRESETS); do \
 	  CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
 	done

@@ -56,15 +56,15 @@ fn device_answers_info_and_replays_like_the_model() {
     println!("device over the byte stream: {n} requests equal to the model, {} clocks", c.link.clocks());
 }
 
-/// Multi-round `Step` frames (pipelined, as `LinkCore::steps` sends them)
-/// answer round for round as the model does.
+/// Pipelined `Step` frames of `MAX_STEP_ROUNDS` rounds each, as
+/// `LinkCore::steps` sends them, answer round for round as the model does.
 #[test]
-fn device_multi_round_steps_equal_the_model() {
+fn device_pipelined_steps_equal_the_model() {
     let (mut c, cfg) = device(false);
     let b = cfg.build.clone();
     let cl = b.clients as usize;
     let mut rng = rand::rngs::StdRng::seed_from_u64(31);
-    // An odd count, so that the last frame carries one round.
+    // An odd count, so that with two rounds per frame the last carries one.
     let rounds: Vec<Vec<Option<tidekv_defs::Request>>> = (0..301)
         .map(|_| {
             (0..cl)
@@ -105,7 +105,7 @@ fn device_multi_round_steps_equal_the_model() {
     let n = all.len();
     assert_eq!(frames, n.div_ceil(link::MAX_STEP_ROUNDS), "Step frames for {n} rounds");
     assert_eq!(c.ok(Cmd::Info, 0, 0).map(tidekv_defs::regs::round_field).unwrap(), n as u64);
-    println!("{n} rounds in multi-round Step frames equal to the model");
+    println!("{n} rounds in {frames} pipelined Step frames equal to the model");
 }
 
 /// Corrupt one frame in a way the test names; returns the wire bytes.
