@@ -144,8 +144,7 @@ impl Device {
             return Err(Error::Usage(format!("client {client}: the device has clients 0..{c}")));
         }
         let b = &self.info.build;
-        let max = |bits: u32| if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-        if request.key > max(b.key_bits) || request.value > max(b.value_bits) {
+        if request.key > b.key_mask() || request.value > b.value_mask() {
             return Err(Error::Usage(format!(
                 "key {} / value {}: the device takes {}-bit keys and {}-bit values",
                 request.key, request.value, b.key_bits, b.value_bits

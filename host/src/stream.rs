@@ -92,15 +92,7 @@ pub struct Item {
 /// Parse every line of `text` (named `name` in errors) without running
 /// anything: the items to `stream_items`, or the first bad line's error.
 pub fn parse_all(text: &str, d: &Device, name: &str) -> Result<Vec<Item>> {
-    let mut items = Vec::new();
-    let mut consumed = 0u64;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        consumed += raw.len() as u64;
-        if let Some((_, item)) = parse_line(raw, i + 1, &d.info.build, false).map_err(|source| Error::Trace { path: name.into(), source })? {
-            items.push(Item { line: i + 1, consumed, item });
-        }
-    }
-    Ok(items)
+    read_items(&mut text.as_bytes(), d, name).collect()
 }
 
 /// The items of `input` (named `name` in errors), parsed line by line as
@@ -153,8 +145,8 @@ pub fn stream(
     check: bool,
     progress: impl FnMut(u64, u64),
 ) -> Result<StreamSummary> {
-    let mut reader = read_items(input, d, name);
-    stream_items(d, name, &mut || reader.next(), out, window, check, progress)
+    let mut items = read_items(input, d, name);
+    stream_items(d, name, &mut items, out, window, check, progress)
 }
 
 /// `stream` over items already parsed (`parse_all`) or read by
@@ -162,7 +154,7 @@ pub fn stream(
 pub fn stream_items(
     d: &mut Device,
     name: &str,
-    next: &mut dyn FnMut() -> Option<Result<Item>>,
+    items: &mut dyn Iterator<Item = Result<Item>>,
     out: &mut dyn Write,
     window: usize,
     check: bool,
@@ -177,7 +169,7 @@ pub fn stream_items(
     let mut consumed = 0u64;
     let mut line = 0usize;
     loop {
-        let item = match next() {
+        let item = match items.next() {
             None => None,
             Some(Err(e)) => return Err(e),
             Some(Ok(it)) => {

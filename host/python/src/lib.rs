@@ -238,7 +238,7 @@ impl Device {
         &mut self,
         py: Python<'py>,
         name: &str,
-        next: &mut dyn FnMut() -> Option<tidekv_host::Result<stream::Item>>,
+        items: &mut dyn Iterator<Item = tidekv_host::Result<stream::Item>>,
         window: Option<usize>,
         check: bool,
         sink: impl FnMut(Bound<'py, PyAny>) -> PyResult<()>,
@@ -246,7 +246,7 @@ impl Device {
         let d = self.dev()?;
         let window = d.window_bytes(window);
         let mut out = Answers::new(py, sink);
-        match stream::stream_items(d, name, next, &mut out, window, check, |_, _| {}) {
+        match stream::stream_items(d, name, items, &mut out, window, check, |_, _| {}) {
             Ok(s) => Ok(s),
             Err(e) => Err(out.error(e)),
         }
@@ -343,9 +343,8 @@ impl Device {
         let text = lines_text(requests)?;
         let name = "the batch";
         let items = stream::parse_all(&text, self.dev()?, name).map_err(py_err)?;
-        let mut it = items.into_iter().map(Ok);
         let list = PyList::empty(py);
-        self.run_stream(py, name, &mut || it.next(), window, false, |d| list.append(d))?;
+        self.run_stream(py, name, &mut items.into_iter().map(Ok), window, false, |d| list.append(d))?;
         Ok(list)
     }
 
@@ -372,7 +371,7 @@ impl Device {
         };
         let name = "the requests";
         let mut reader = stream::read_items(&mut items, self.dev()?, name);
-        let r = self.run_stream(py, name, &mut || reader.next(), window, check, sink);
+        let r = self.run_stream(py, name, &mut reader, window, check, sink);
         drop(reader);
         if let Some(e) = items.failed.take() {
             return Err(e);

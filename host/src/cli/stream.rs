@@ -57,8 +57,7 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     };
     let sum = match items {
         Some((items, _)) => {
-            let mut it = items.into_iter().map(Ok);
-            stream::stream_items(&mut d, &name, &mut || it.next(), &mut out, window, a.check, progress)?
+            stream::stream_items(&mut d, &name, &mut items.into_iter().map(Ok), &mut out, window, a.check, progress)?
         }
         None => stream::stream(&mut d, &mut std::io::stdin().lock(), &name, &mut out, window, a.check, progress)?,
     };
