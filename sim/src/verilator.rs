@@ -102,6 +102,7 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     d.update(&shim_text);
     d.update(&common_text);
     d.update(version.as_bytes());
+    d.update(CFLAGS.as_bytes());
     let flavour = format!("{}{}", if top == Top::Device { "-dev" } else { "" }, if traced { "-vcd" } else { "" });
     let dir = root.join("build/verilator").join(format!("{}{flavour}-{:08x}", cfg.name, d.finalize()));
     let so = dir.join(format!("lib{module}.so"));

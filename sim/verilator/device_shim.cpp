@@ -5,6 +5,7 @@
 // UART bits on the `uart_rx` / `uart_tx` pins at TK_CPB clocks per bit.
 
 #include "Vtidekv_device.h"
+#include "Vtidekv_device___024root.h"
 #include "sim_common.h"
 
 #if !defined(TK_CPB) || !defined(TK_CLOCK_HZ)

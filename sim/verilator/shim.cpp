@@ -7,6 +7,7 @@
 // from the compiler command line.
 
 #include "Vtidekv_core.h"
+#include "Vtidekv_core___024root.h"
 #include "sim_common.h"
 
 #ifndef TK_C

@@ -1,0 +1,18 @@
+//! Runs a configuration's Verilated core idle (every block clocking, no
+//! requests) for a profiler (perf, callgrind):
+//! `cargo run --release -p tidekv-sim --example profile_verilator -- single-c10 [SECONDS]`
+use tidekv_sim::verilator::{build, VCore};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let spec = args.next().unwrap_or_else(|| "single-c10".into());
+    let secs: f64 = args.next().map_or(3.0, |s| s.parse().expect("SECONDS is a number"));
+    let (so, cfg) = build(&spec, false).unwrap_or_else(|e| panic!("{e}"));
+    let mut v = VCore::open(&so, None).unwrap_or_else(|e| panic!("{e}"));
+    let (k0, t0) = (v.clocks(), std::time::Instant::now());
+    while t0.elapsed().as_secs_f64() < secs {
+        v.idle(1000);
+    }
+    let rate = (v.clocks() - k0) as f64 / t0.elapsed().as_secs_f64();
+    println!("{}: {:.3} M clocks/s idle", cfg.name, rate / 1e6);
+}
