@@ -17,7 +17,9 @@
 //! The device answers every frame it receives: with the same type and
 //! sequence number, or with a `Nack` that names the `Drop` reason and
 //! carries the type and sequence bytes it received. An empty frame
-//! (`END END`) is not a frame: the host may send `END`s between frames.
+//! (`END END`) is not a frame: the host may send `END`s between frames,
+//! and may leave out a frame's opening `END` when it follows another
+//! frame's closing one on a line in step (`Frame::encode_following`).
 
 use crate::config::BuildConfig;
 use crate::gen::DIGEST_CRC;
@@ -420,6 +422,13 @@ impl Frame {
     }
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(SLIP_END);
+        self.encode_following(out);
+    }
+    /// The frame as it follows another frame's closing `END` on a line
+    /// that is known to be in step: the escaped body and `END`, without
+    /// the opening `END` (which only ends line noise or a receiver's hunt
+    /// for the next frame). One byte less per frame.
+    pub fn encode_following(&self, out: &mut Vec<u8>) {
         slip_escape(&self.body(), out);
         out.push(SLIP_END);
     }

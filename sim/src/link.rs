@@ -117,6 +117,10 @@ pub struct LinkCore<T: Transport> {
     /// Bytes handed to the link and taken from it so far.
     pub bytes_out: u64,
     pub bytes_in: u64,
+    /// The last byte sent was a frame's closing `END` and nothing since
+    /// suggests the device lost step (no lost answer, no `Nack`): the next
+    /// frame may leave out its opening `END`.
+    in_step: bool,
     epoch: Instant,
 }
 
@@ -137,6 +141,7 @@ impl<T: Transport> LinkCore<T> {
             fifo_bytes: link::RX_FIFO_BYTES as usize,
             bytes_out: 0,
             bytes_in: 0,
+            in_step: false,
             epoch: Instant::now(),
         }
     }
@@ -198,11 +203,38 @@ impl<T: Transport> LinkCore<T> {
     fn answer_to(&mut self, seq: u8) -> Result<Option<Frame>, LinkCoreError> {
         loop {
             match self.next_answer(self.timeout)? {
-                None => return Ok(None),
-                Some(a) if a.seq == seq => return Ok(Some(a)),
+                None => {
+                    // The device may be hunting for an `END`: give it one.
+                    self.in_step = false;
+                    return Ok(None);
+                }
+                Some(a) if a.seq == seq => {
+                    if a.ty == FrameType::Nack.code() {
+                        self.in_step = false;
+                    }
+                    return Ok(Some(a));
+                }
                 Some(_) => continue,
             }
         }
+    }
+
+    /// `f` on the wire, without its opening `END` while the line is in step.
+    fn encode(&self, f: &Frame, out: &mut Vec<u8>) {
+        if self.in_step {
+            f.encode_following(out);
+        } else {
+            f.encode_into(out);
+        }
+    }
+
+    /// Hand encoded frames to the link.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.in_step = false;
+        self.link.send(bytes)?;
+        self.bytes_out += bytes.len() as u64;
+        self.in_step = true;
+        Ok(())
     }
 
     fn next_seq(&mut self) -> u8 {
@@ -230,9 +262,9 @@ impl<T: Transport> LinkCore<T> {
         loop {
             tries += 1;
             let seq = self.next_seq();
-            let f = Frame::new(ty, seq, payload.clone()).encode();
-            self.link.send(&f)?;
-            self.bytes_out += f.len() as u64;
+            let mut f = Vec::new();
+            self.encode(&Frame::new(ty, seq, payload.clone()), &mut f);
+            self.send(&f)?;
             match self.answer_to(seq)? {
                 None if idempotent && tries <= self.retries => {}
                 None => return Err(LinkCoreError::NoAnswer { ty: ty.to_string(), seq, link: self.link.describe(), waited: self.timeout, maybe_ran: !idempotent }),
@@ -349,7 +381,8 @@ impl<T: Transport> LinkCore<T> {
                 // only if the frame goes out now.
                 let seq = self.seq.wrapping_add(1);
                 frame.clear();
-                Frame::new(FrameType::Step, seq, self.steps_payload(&f.rounds)).encode_into(&mut frame);
+                let step = Frame::new(FrameType::Step, seq, self.steps_payload(&f.rounds));
+                self.encode(&step, &mut frame);
                 if !flight.is_empty() && in_bytes + frame.len() > window {
                     retry.push_front(f);
                     break;
@@ -359,8 +392,7 @@ impl<T: Transport> LinkCore<T> {
                 f.bytes = frame.len();
                 f.tries += 1;
                 in_bytes += f.bytes;
-                self.link.send(&frame).map_err(LinkCoreError::from)?;
-                self.bytes_out += frame.len() as u64;
+                self.send(&frame).map_err(LinkCoreError::from)?;
                 f.sent = self.now();
                 flight.push_back(f);
             }
@@ -417,5 +449,63 @@ impl<T: Transport> Core for LinkCore<T> {
     fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, Self::Error> {
         let a = self.frame(FrameType::Step, self.step_payload(reqs))?;
         Ok(self.decode_step(&a.payload)?.responses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tidekv_defs::link::{LinkParams, SLIP_END};
+    use tidekv_defs::Config;
+
+    /// A device that answers every `Info` frame it deframes, except those
+    /// it is told to ignore; it keeps every send.
+    struct Echo {
+        build: BuildConfig,
+        deframer: Deframer,
+        sends: Vec<Vec<u8>>,
+        out: Vec<u8>,
+        ignore: usize,
+    }
+
+    impl Transport for Echo {
+        fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+            self.sends.push(bytes.to_vec());
+            let (build, out, ignore) = (&self.build, &mut self.out, &mut self.ignore);
+            self.deframer.push_all(bytes, |r| {
+                let f = r.expect("the host's frames are well formed");
+                if *ignore > 0 {
+                    *ignore -= 1;
+                } else {
+                    Frame::new(FrameType::Info, f.seq, DeviceInfo::new(build, LinkParams::default()).encode()).encode_into(out);
+                }
+            });
+            Ok(())
+        }
+        fn recv(&mut self, _: Duration) -> Result<Vec<u8>, TransportError> {
+            Ok(std::mem::take(&mut self.out))
+        }
+        fn describe(&self) -> String {
+            "echo".into()
+        }
+    }
+
+    /// Frames after the first leave out their opening `END`, until an
+    /// answer is lost: the frame after that opens with one again.
+    #[test]
+    fn opening_end_only_when_the_line_may_be_out_of_step() {
+        let build = Config::preset("single-c10").unwrap().build;
+        let echo = Echo { build: build.clone(), deframer: Deframer::new(64), sends: vec![], out: vec![], ignore: 0 };
+        let mut c = LinkCore::new(echo, build);
+        c.timeout = Duration::from_millis(1);
+        c.info().unwrap();
+        c.info().unwrap();
+        c.link.ignore = 1;
+        c.info().unwrap(); // Info is idempotent: resent after the lost answer
+        c.info().unwrap();
+        let opens: Vec<bool> = c.link.sends.iter().map(|s| s[0] == SLIP_END).collect();
+        assert_eq!(opens, [true, false, false, true, false]);
+        assert!(c.link.sends.iter().all(|s| s.last() == Some(&SLIP_END) && s[1..s.len() - 1].iter().all(|&x| x != SLIP_END)));
+        assert_eq!(c.bytes_out, c.link.sends.iter().map(|s| s.len() as u64).sum::<u64>());
     }
 }

@@ -108,6 +108,19 @@ fn device_pipelined_steps_equal_the_model() {
     println!("{n} rounds in {frames} pipelined Step frames equal to the model");
 }
 
+/// A frame that follows another's closing `END` without an opening one
+/// (as `LinkCore` sends while the line is in step) is taken whole.
+#[test]
+fn device_takes_frames_without_an_opening_end() {
+    let (mut c, _) = device(false);
+    let mut w = Frame::new(FrameType::Info, 1, vec![]).encode();
+    for seq in 2..5 {
+        Frame::new(FrameType::Info, seq, vec![]).encode_following(&mut w);
+    }
+    let got = raw(&mut c, &w, 4);
+    assert_eq!(got.iter().map(|f| (f.ty, f.seq)).collect::<Vec<_>>(), (1..5).map(|s| (FrameType::Info.code(), s)).collect::<Vec<_>>());
+}
+
 /// Corrupt one frame in a way the test names; returns the wire bytes.
 fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: u8) -> Vec<u8> {
     let good = Frame::new(FrameType::Cmd, seq, cmd_payload(Cmd::ReadCounter.code(), Counter::Issued.code().into(), 0));
