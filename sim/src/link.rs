@@ -311,18 +311,11 @@ impl<T: Transport> LinkCore<T> {
         Ok(a.payload.chunks(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
     }
 
-    /// A `Step` frame's payload for one round's requests.
-    pub fn step_payload(&self, reqs: &[Option<Request>]) -> Vec<u8> {
-        let mut p = Vec::with_capacity(link::step_bytes(&self.build));
-        self.codec.encode_requests(reqs, &mut p);
-        p
-    }
-
-    /// A `Step` frame's payload for several rounds' requests.
-    fn steps_payload(&self, rounds: &[Vec<Option<Request>>]) -> Vec<u8> {
+    /// A `Step` frame's payload: the requests of each of its rounds.
+    pub fn step_payload<R: AsRef<[Option<Request>]>>(&self, rounds: &[R]) -> Vec<u8> {
         let mut p = Vec::with_capacity(rounds.len() * link::step_bytes(&self.build));
         for reqs in rounds {
-            self.codec.encode_requests(reqs, &mut p);
+            self.codec.encode_requests(reqs.as_ref(), &mut p);
         }
         p
     }
@@ -381,7 +374,7 @@ impl<T: Transport> LinkCore<T> {
                 // only if the frame goes out now.
                 let seq = self.seq.wrapping_add(1);
                 frame.clear();
-                let step = Frame::new(FrameType::Step, seq, self.steps_payload(&f.rounds));
+                let step = Frame::new(FrameType::Step, seq, self.step_payload(&f.rounds));
                 self.encode(&step, &mut frame);
                 if !flight.is_empty() && in_bytes + frame.len() > window {
                     retry.push_front(f);
@@ -447,7 +440,7 @@ impl<T: Transport> Core for LinkCore<T> {
     }
 
     fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, Self::Error> {
-        let a = self.frame(FrameType::Step, self.step_payload(reqs))?;
+        let a = self.frame(FrameType::Step, self.step_payload(&[reqs]))?;
         Ok(self.decode_step(&a.payload)?.responses)
     }
 }

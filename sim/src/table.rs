@@ -356,7 +356,7 @@ pub fn serve(t: &mut Table, th: &H3, owned: Owned, replicated: bool, client: u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tidekv_defs::hash::{splitmix64, H3};
+    use tidekv_defs::hash::H3;
     use tidekv_defs::Config;
 
     #[test]
