@@ -21,6 +21,7 @@ macro_rules! code_enum {
     };
 }
 
+pub mod batch;
 pub mod codec;
 pub mod codes;
 pub mod config;

@@ -27,7 +27,7 @@ use crate::layout::{request_layout, response_layout};
 
 /// Version of this protocol, the first field of `DeviceInfo`.
 /// (2: a `Step` frame carries 1 to `MAX_STEP_ROUNDS` rounds.)
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 pub const SLIP_END: u8 = 0xC0;
 pub const SLIP_ESC: u8 = 0xDB;
@@ -67,6 +67,18 @@ pub const STATS_BYTES: usize = 1;
 pub const STATS_CLEAR: u8 = 1;
 /// `Nack` payload: the reason (`Drop` code), then the type byte received (0 if none).
 pub const NACK_BYTES: usize = 2;
+/// Free-running batches (`Submit`, `Collect`): requests a client's queue
+/// on the device holds.
+pub const QUEUE_DEPTH: u32 = 256;
+/// Results (answered requests not yet collected) the device holds; a
+/// queued request enters only while a result place is free for it.
+pub const RESULTS_DEPTH: u32 = 512;
+/// A `Submit` frame carries at least this many requests, a `Collect`
+/// answer at least this many results, whatever the build (the payload and
+/// answer registers grow to hold them).
+pub const BATCH_MIN: usize = 4;
+/// `Submit` answer: requests accepted (1 byte), results waiting (2, LE).
+pub const SUBMIT_ANSWER_BYTES: usize = 3;
 
 code_enum! {
     /// Frame types: a host frame's type, and its answer's.
@@ -84,6 +96,20 @@ code_enum! {
         Step = 2, "step";
         /// Read (and optionally clear) the link counters; answer: `LINK_COUNTERS` × 4 bytes.
         LinkStats = 3, "link_stats";
+        /// Free-running batches: 1 to `submit_max` requests, each
+        /// `submit_entry_bytes`: client (1 byte), tag (2, LE), a request
+        /// slot (valid set). They join their clients' queues in order; the
+        /// device runs rounds back to back while any request is queued or
+        /// in flight, and each round every client's queue head enters if
+        /// the calendar lets its port issue (else it waits for the next
+        /// round). A request that finds its client's queue full is refused
+        /// with every one after it. Answer: `SUBMIT_ANSWER_BYTES`.
+        Submit = 4, "submit";
+        /// Payload empty; answer: n (1 byte), then n <= `collect_max`
+        /// results, oldest first, each `collect_entry_bytes`: client (1),
+        /// tag (2), the round it was issued (6), the round it was done (6),
+        /// its response slot.
+        Collect = 5, "collect";
         /// The device's answer to a frame it dropped.
         Nack = 15, "nack";
     }
@@ -113,11 +139,14 @@ code_enum! {
         /// The frame stopped arriving for `watchdog` clocks: the half
         /// frame is discarded, and bytes up to the next `END` with it.
         Timeout = 7, "timeout";
+        /// A `Step` or `Cmd` while free-running requests are queued or in
+        /// flight: they own the rounds until they are done.
+        Busy = 8, "busy";
     }
 }
 
 /// Link counters: 0 counts frames answered normally, `d` counts drops for `Drop` code `d`.
-pub const LINK_COUNTERS: usize = 8;
+pub const LINK_COUNTERS: usize = 9;
 /// Names of the link counters, by number.
 pub fn link_counter_name(i: usize) -> &'static str {
     if i == 0 {
@@ -149,6 +178,35 @@ pub fn step_rounds(b: &BuildConfig, len: usize) -> Option<usize> {
     (len % one == 0 && (1..=MAX_STEP_ROUNDS).contains(&(len / one))).then_some(len / one)
 }
 
+/// Bytes of one request of a `Submit` frame: client, tag, request slot.
+pub fn submit_entry_bytes(b: &BuildConfig) -> usize {
+    3 + request_layout(b).bytes()
+}
+
+/// Requests one `Submit` frame may carry: as many as a `Step` frame's
+/// payload holds, at least `BATCH_MIN`.
+pub fn submit_max(b: &BuildConfig) -> usize {
+    (MAX_STEP_ROUNDS * step_bytes(b) / submit_entry_bytes(b)).max(BATCH_MIN)
+}
+
+/// The requests a `Submit` payload of `len` bytes carries, if it is a valid length.
+pub fn submit_entries(b: &BuildConfig, len: usize) -> Option<usize> {
+    let one = submit_entry_bytes(b);
+    (len % one == 0 && (1..=submit_max(b)).contains(&(len / one))).then_some(len / one)
+}
+
+/// Bytes of one result of a `Collect` answer: client, tag, issue and done
+/// rounds, response slot.
+pub fn collect_entry_bytes(b: &BuildConfig) -> usize {
+    3 + 2 * ROUND_BYTES + response_layout(b).bytes()
+}
+
+/// Results one `Collect` answer may carry: as many as a `Step` answer
+/// holds, at least `BATCH_MIN`.
+pub fn collect_max(b: &BuildConfig) -> usize {
+    ((step_answer_bytes(b, MAX_STEP_ROUNDS) - 1) / collect_entry_bytes(b)).max(BATCH_MIN)
+}
+
 /// The longest payload a host frame of this type may have (every
 /// length but a `Step`'s is exact: `payload_ok`).
 pub fn request_bytes(b: &BuildConfig, t: FrameType) -> Option<usize> {
@@ -157,6 +215,8 @@ pub fn request_bytes(b: &BuildConfig, t: FrameType) -> Option<usize> {
         FrameType::Cmd => Some(CMD_BYTES),
         FrameType::Step => Some(MAX_STEP_ROUNDS * step_bytes(b)),
         FrameType::LinkStats => Some(STATS_BYTES),
+        FrameType::Submit => Some(submit_max(b) * submit_entry_bytes(b)),
+        FrameType::Collect => Some(0),
         FrameType::Nack => None,
     }
 }
@@ -165,12 +225,13 @@ pub fn request_bytes(b: &BuildConfig, t: FrameType) -> Option<usize> {
 pub fn payload_ok(b: &BuildConfig, t: FrameType, len: usize) -> bool {
     match t {
         FrameType::Step => step_rounds(b, len).is_some(),
+        FrameType::Submit => submit_entries(b, len).is_some(),
         t => request_bytes(b, t) == Some(len),
     }
 }
 
 /// The payload length of the answer to a host frame of type `t` whose
-/// payload is `request_len` bytes long.
+/// payload is `request_len` bytes long (a `Collect` answer's longest).
 pub fn answer_len(b: &BuildConfig, t: FrameType, request_len: usize) -> usize {
     match (t, step_rounds(b, request_len)) {
         (FrameType::Step, Some(n)) => step_answer_bytes(b, n),
@@ -185,6 +246,8 @@ pub fn answer_bytes(b: &BuildConfig, t: FrameType) -> usize {
         FrameType::Cmd => CMD_ANSWER_BYTES,
         FrameType::Step => step_answer_bytes(b, MAX_STEP_ROUNDS),
         FrameType::LinkStats => LINK_COUNTERS * 4,
+        FrameType::Submit => SUBMIT_ANSWER_BYTES,
+        FrameType::Collect => 1 + collect_max(b) * collect_entry_bytes(b),
         FrameType::Nack => NACK_BYTES,
     }
 }
@@ -602,6 +665,17 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
             for slot in f.payload.chunks(l.bytes()) {
                 let bits = crate::layout::Bits::from_slice(slot);
                 if l.value(&bits, "valid") == 1 && crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none() {
+                    return Err(Drop::Payload);
+                }
+            }
+        }
+        FrameType::Submit => {
+            // Every request names a client of the build and is a valid
+            // request (an empty slot is not a request).
+            let l = request_layout(b);
+            for e in f.payload.chunks(submit_entry_bytes(b)) {
+                let bits = crate::layout::Bits::from_slice(&e[3..]);
+                if u32::from(e[0]) >= b.clients || l.value(&bits, "valid") != 1 || crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none() {
                     return Err(Drop::Payload);
                 }
             }
