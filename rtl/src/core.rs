@@ -234,6 +234,11 @@ pub struct Core {
     pub cmd_rdata: Signal<Out, Bits<64>>,
     /// A command is executing (a sweep or a generator run).
     pub busy: Signal<Out, bool>,
+    /// The calendar lets the request issued at the last issue strobe in
+    /// (shown from the clock after that strobe until the next run clock:
+    /// the core's own decision, `issue_*` of a closed port is answered
+    /// `unavailable`).
+    pub issue_open: Signal<Out, bool>,
     r_phase: DFF<Phase>,
     r_round: DFF<Round>,
     c_last_phase: Constant<Phase>,
@@ -592,6 +597,7 @@ impl Core {
             cmd_status: Default::default(),
             cmd_rdata: Default::default(),
             busy: Default::default(),
+            issue_open: Default::default(),
             r_phase: Default::default(),
             r_round: Default::default(),
             c_last_phase: k((T - 1) as u64),
@@ -1056,6 +1062,7 @@ impl Logic for Core {
                 self.open.next = self.calendar.read_data.val().get_bit(c);
             }
         }
+        self.issue_open.next = self.open.val();
         if self.go.val() & self.i_valid.q.val() {
             if self.open.val() {
                 self.n_issued.d.next = self.n_issued.q.val() + 1;

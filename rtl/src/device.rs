@@ -12,7 +12,8 @@
 //! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is handled at a
 //! time; the FIFO holds what arrives meanwhile.
 
-use crate::core::Core;
+use crate::core::{links::OUTSTANDING, Core};
+use crate::delay::Delay;
 use crate::crc::Crc32;
 use crate::params::*;
 use crate::uart::{UartRx, UartTx};
@@ -25,8 +26,9 @@ type B16 = Bits<16>;
 
 /// `state`, named in the logic as `c_state[i]`: 0 receive, 1 check the
 /// frame, 2 issue a command, 3 wait for its answer, 4 wait for the core to
-/// be idle, 5 run a round, 6 send the answer, 7 collect a round's answer.
-const STATES: u64 = 8;
+/// be idle, 5 run a round, 6 send the answer, 7 collect a round's answer,
+/// 8 queue a `Submit`'s requests, 9 gather a `Collect`'s results.
+const STATES: u64 = 10;
 
 #[derive(LogicBlock)]
 pub struct Device {
@@ -80,6 +82,26 @@ pub struct Device {
     t_valid: DFF<bool>,
     t_data: DFF<Bits<8>>,
     tx_crc: Crc32<8>,
+    // Free-running batches (docs/DESIGN.md, "Free-running batches").
+    queues: Vec<SynchronousFIFO<Bits<QE_BITS>, QUEUE_BITS, { QUEUE_BITS + 1 }, 1>>,
+    results: SynchronousFIFO<Bits<RES_BITS>, RESULTS_BITS, { RESULTS_BITS + 1 }, 1>,
+    /// Each attempt to issue a queued request, beside the core's own
+    /// `outstanding` line: taken (the calendar let it in) and its tag.
+    flight: Delay<Bits<FLIGHT_BITS>>,
+    /// The attempt of the last run clock's issue strobe, as the core's `i_*`.
+    w_present: DFF<bool>,
+    w_tag: DFF<B16>,
+    w_client: DFF<Client>,
+    /// The clock after an attempt: the core's `issue_open` decides its pop.
+    dec: DFF<bool>,
+    /// Attempts in flight, and results waiting.
+    infl_n: DFF<B16>,
+    res_n: DFF<B16>,
+    /// The last run clock was a free-running one.
+    fr_flag: DFF<bool>,
+    b_cnt: DFF<Bits<8>>,
+    b_acc: DFF<Bits<8>>,
+    b_stop: DFF<bool>,
     // Locals.
     pop: Signal<Local, bool>,
     rbyte: Signal<Local, Bits<8>>,
@@ -104,6 +126,22 @@ pub struct Device {
     out_free: Signal<Local, bool>,
     t_i: Signal<Local, B16>,
     tb: Signal<Local, Bits<8>>,
+    sub_n: Signal<Local, Bits<8>>,
+    queued_any: Signal<Local, bool>,
+    pending: Signal<Local, bool>,
+    fr_mid: Signal<Local, bool>,
+    frun: Signal<Local, bool>,
+    fgo: Signal<Local, bool>,
+    checking: Signal<Local, bool>,
+    head: Signal<Local, Bits<QE_BITS>>,
+    head_valid: Signal<Local, bool>,
+    present: Signal<Local, bool>,
+    infl_done: Signal<Local, bool>,
+    res_push: Signal<Local, bool>,
+    res_pop: Signal<Local, bool>,
+    qclient: Signal<Local, Bits<8>>,
+    qfull: Signal<Local, bool>,
+    b_next: Signal<Local, Bits<8>>,
     // Constants.
     c_info: Constant<Bits<ANS_BITS>>,
     c_info_bytes: Constant<B16>,
@@ -156,6 +194,29 @@ pub struct Device {
     c_t_cmd: Constant<Bits<8>>,
     c_t_step: Constant<Bits<8>>,
     c_t_stats: Constant<Bits<8>>,
+    c_t_submit: Constant<Bits<8>>,
+    c_t_collect: Constant<Bits<8>>,
+    c_d_busy: Constant<Bits<8>>,
+    /// Per n = i + 1 requests of a `Submit`: its payload length.
+    c_sub_bytes: Vec<Constant<B16>>,
+    c_sub_n: Vec<Constant<Bits<8>>>,
+    /// Window i of the `Submit` area holds a request if n >= `c_sub_need[i]`.
+    c_sub_need: Vec<Constant<Bits<8>>>,
+    c_sub_max: Constant<Bits<8>>,
+    c_sub_last: Constant<Bits<8>>,
+    c_sub_off: Constant<B16>,
+    c_sub_bits: Constant<B16>,
+    c_sub_slot_op: Constant<B16>,
+    c_clients8: Constant<Bits<8>>,
+    c_q_op: Constant<B16>,
+    c_q_key: Constant<B16>,
+    c_q_value: Constant<B16>,
+    c_coll_max: Constant<Bits<8>>,
+    c_coll_bits: Constant<B16>,
+    c_coll_bytes: Constant<B16>,
+    c_coll_top: Constant<B16>,
+    c_results_depth: Constant<B16>,
+    c_submit_answer_bytes: Constant<B16>,
 }
 
 impl Default for Device {
@@ -181,6 +242,8 @@ impl Device {
         assert_eq!(link::max_payload(&b), MAX_PAYLOAD);
         let step_n = |f: &dyn Fn(usize) -> usize| (1..=STEP_ROUNDS).map(|n| b16(f(n))).collect::<Vec<_>>();
         assert!(MAX_PAYLOAD + HEADER_BYTES + CRC_BYTES < 1 << 15 && T < 1 << 15);
+        assert!(SUBMIT_MAX < 256 && COLLECT_MAX < 256 && C <= 256 && (1 << RESULTS_BITS) + C * LAT < 1 << 15);
+        assert!(ANS_BITS >= 8 + COLLECT_MAX * 8 * COLLECT_ENTRY_BYTES && RES_BITS >= 120 + RESP_PAD_BITS);
         Device {
             clock: Default::default(),
             reset: Default::default(),
@@ -223,6 +286,35 @@ impl Device {
             t_valid: Default::default(),
             t_data: Default::default(),
             tx_crc: Default::default(),
+            queues: (0..C).map(|_| Default::default()).collect(),
+            results: Default::default(),
+            flight: Delay::new(OUTSTANDING),
+            w_present: Default::default(),
+            w_tag: Default::default(),
+            w_client: Default::default(),
+            dec: Default::default(),
+            infl_n: Default::default(),
+            res_n: Default::default(),
+            fr_flag: Default::default(),
+            b_cnt: Default::default(),
+            b_acc: Default::default(),
+            b_stop: Default::default(),
+            sub_n: Default::default(),
+            queued_any: Default::default(),
+            pending: Default::default(),
+            fr_mid: Default::default(),
+            frun: Default::default(),
+            fgo: Default::default(),
+            checking: Default::default(),
+            head: Default::default(),
+            head_valid: Default::default(),
+            present: Default::default(),
+            infl_done: Default::default(),
+            res_push: Default::default(),
+            res_pop: Default::default(),
+            qclient: Default::default(),
+            qfull: Default::default(),
+            b_next: Default::default(),
             pop: Default::default(),
             rbyte: Default::default(),
             in_frame: Default::default(),
@@ -291,6 +383,27 @@ impl Device {
             c_t_cmd: t(FrameType::Cmd),
             c_t_step: t(FrameType::Step),
             c_t_stats: t(FrameType::LinkStats),
+            c_t_submit: t(FrameType::Submit),
+            c_t_collect: t(FrameType::Collect),
+            c_d_busy: d(Drop::Busy),
+            c_sub_bytes: (1..=SUBMIT_MAX).map(|n| b16(n * SUBMIT_ENTRY_BYTES)).collect(),
+            c_sub_n: (1..=SUBMIT_MAX as u64).map(k).collect(),
+            c_sub_need: (0..SUBMIT_MAX).map(|i| k((SUBMIT_MAX - i) as u64)).collect(),
+            c_sub_max: k(SUBMIT_MAX as u64),
+            c_sub_last: k(SUBMIT_MAX as u64 - 1),
+            c_sub_off: b16(8 * (MAX_PAYLOAD - SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
+            c_sub_bits: b16(8 * SUBMIT_ENTRY_BYTES),
+            c_sub_slot_op: b16(24 + rq.field("op").offset as usize),
+            c_clients8: k(C as u64),
+            c_q_op: b16(16 + rq.field("op").offset as usize),
+            c_q_key: b16(16 + rq.field("key").offset as usize),
+            c_q_value: b16(16 + rq.field("value").offset as usize),
+            c_coll_max: k(COLLECT_MAX as u64),
+            c_coll_bits: b16(8 * COLLECT_ENTRY_BYTES),
+            c_coll_bytes: b16(COLLECT_ENTRY_BYTES),
+            c_coll_top: b16((COLLECT_MAX - 1) * 8 * COLLECT_ENTRY_BYTES),
+            c_results_depth: b16(1 << RESULTS_BITS),
+            c_submit_answer_bytes: b16(link::SUBMIT_ANSWER_BYTES),
         }
     }
 }
@@ -300,9 +413,34 @@ impl Logic for Device {
     fn update(&mut self) {
         dff_setup!(
             self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_seq, a_len,
-            t_pos, t_crc, t_esc, t_esc_byte, t_valid, t_data
+            t_pos, t_crc, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, fr_flag, b_cnt, b_acc, b_stop
         );
-        clock!(self, clock, core, fifo);
+        clock!(self, clock, core, fifo, results, flight);
+        for c in 0..C {
+            self.queues[c].clock.next = self.clock.val();
+            self.queues[c].write.next = false;
+            self.queues[c].read.next = false;
+            self.queues[c].data_in.next = bit_cast::<QE_BITS, RX_BITS>(self.rx.q.val() >> 8);
+        }
+        self.results.write.next = false;
+        self.results.read.next = false;
+
+        // Free-running batches: rounds run back to back while a request is
+        // queued or in flight (`pending`), and a round once started ends.
+        self.queued_any.next = false;
+        for c in 0..C {
+            if !self.queues[c].empty.val() {
+                self.queued_any.next = true;
+            }
+        }
+        self.pending.next = self.queued_any.val() | self.infl_n.q.val().any();
+        self.fr_mid.next = self.fr_flag.q.val() & self.core.phase.val().any();
+        self.frun.next = self.pending.val() | self.fr_mid.val();
+        self.fgo.next = self.frun.val() & !self.core.busy.val();
+        self.fr_flag.d.next = self.frun.val();
+        // A frame is checked once no free-running round is half done (a
+        // `Cmd` or `Step` then never meets one).
+        self.checking.next = (self.state.q.val() == self.c_state[1].val()) & !self.fr_mid.val();
         for i in 0..LINK_COUNTERS {
             self.counters[i].clock.next = self.clock.val();
             self.counters[i].d.next = self.counters[i].q.val();
@@ -415,6 +553,21 @@ impl Logic for Device {
         if self.ty.q.val() == self.c_t_stats.val() {
             self.want_len.next = self.c_stats_bytes.val();
         }
+        self.sub_n.next = 0.into();
+        for i in 0..SUBMIT_MAX {
+            if self.len.q.val() == self.c_sub_bytes[i].val() {
+                self.sub_n.next = self.c_sub_n[i].val();
+            }
+        }
+        if self.ty.q.val() == self.c_t_submit.val() {
+            // (any length that is a whole number of requests)
+            self.want_len.next = self.c_sub_bytes[0].val();
+            for i in 0..SUBMIT_MAX {
+                if self.sub_n.val() == self.c_sub_n[i].val() {
+                    self.want_len.next = self.c_sub_bytes[i].val();
+                }
+            }
+        }
         self.bad_payload.next = false;
         self.step_payload.next = self.rx.q.val() >> self.c_step_off[0].val();
         for i in 0..STEP_ROUNDS {
@@ -429,6 +582,20 @@ impl Logic for Device {
                     self.bad_payload.next = true;
                 }
                 self.chk.next = self.chk.val() >> self.c_slot_bits.val();
+            }
+        } else if self.ty.q.val() == self.c_t_submit.val() {
+            // Window i of the area holds request i - (SUBMIT_MAX - n): a
+            // client of the build, valid, a known op.
+            self.chk.next = self.rx.q.val() >> self.c_sub_off.val();
+            for i in 0..SUBMIT_MAX {
+                if (self.sub_n.val() >= self.c_sub_need[i].val())
+                    & ((self.chk.val().get_bits::<8>(0) >= self.c_clients8.val())
+                        | !self.chk.val().get_bit(24)
+                        | (bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_sub_slot_op.val()) > self.c_last_op.val()))
+                {
+                    self.bad_payload.next = true;
+                }
+                self.chk.next = self.chk.val() >> self.c_sub_bits.val();
             }
         } else if self.ty.q.val() == self.c_t_cmd.val() {
             self.chk.next = self.rx.q.val() >> self.c_cmd_off.val();
@@ -448,7 +615,7 @@ impl Logic for Device {
             self.cword.next = self.counters[i].q.val();
             self.stats.next = (self.stats.val() >> 32) | (bit_cast::<STATS_BITS, 32>(self.cword.val()) << self.c_stats_top.val());
         }
-        if self.state.q.val() == self.c_state[1].val() {
+        if self.checking.val() {
             if self.overrun.q.val() {
                 self.reason.next = self.c_d_overrun.val();
             } else if self.esc.q.val() | self.bad_esc.q.val() {
@@ -463,12 +630,16 @@ impl Logic for Device {
                 & (self.ty.q.val() != self.c_t_cmd.val())
                 & (self.ty.q.val() != self.c_t_step.val())
                 & (self.ty.q.val() != self.c_t_stats.val())
+                & (self.ty.q.val() != self.c_t_submit.val())
+                & (self.ty.q.val() != self.c_t_collect.val())
             {
                 self.reason.next = self.c_d_type.val();
             } else if self.len.q.val() != self.want_len.val() {
                 self.reason.next = self.c_d_length.val();
             } else if self.bad_payload.val() {
                 self.reason.next = self.c_d_payload.val();
+            } else if self.pending.val() & ((self.ty.q.val() == self.c_t_cmd.val()) | (self.ty.q.val() == self.c_t_step.val())) {
+                self.reason.next = self.c_d_busy.val();
             }
             self.a_ty.d.next = self.ty.q.val();
             self.a_seq.d.next = self.seq.q.val();
@@ -485,6 +656,20 @@ impl Logic for Device {
                 self.step_n.d.next = self.len_rounds.val();
                 self.step_left.d.next = self.len_rounds.val();
                 self.state.d.next = self.c_state[4].val();
+            } else if self.ty.q.val() == self.c_t_submit.val() {
+                // Windows before the first request are skipped.
+                self.rx.d.next = self.rx.q.val() >> self.c_sub_off.val();
+                self.step_left.d.next = self.c_sub_max.val() - self.sub_n.val();
+                self.b_cnt.d.next = 0.into();
+                self.b_acc.d.next = 0.into();
+                self.b_stop.d.next = false;
+                self.state.d.next = self.c_state[8].val();
+            } else if self.ty.q.val() == self.c_t_collect.val() {
+                self.ans.d.next = 0.into();
+                self.a_len.d.next = 1.into();
+                self.b_cnt.d.next = 0.into();
+                self.b_acc.d.next = 0.into();
+                self.state.d.next = self.c_state[9].val();
             } else {
                 self.ans.d.next = bit_cast::<ANS_BITS, STATS_BITS>(self.stats.val());
                 self.a_len.d.next = self.c_stats_answer_bytes.val();
@@ -501,7 +686,7 @@ impl Logic for Device {
             self.state.d.next = self.c_state[6].val();
         }
         // One count per frame: served (counter 0: `reason` is 0) or dropped.
-        self.count_en.next = (self.state.q.val() == self.c_state[1].val()) | self.nack.val();
+        self.count_en.next = self.checking.val() | self.nack.val();
         for i in 0..LINK_COUNTERS {
             if self.count_en.val() & (self.reason.val().index() == i) {
                 self.counters[i].d.next = self.counters[i].q.val() + 1;
@@ -552,6 +737,127 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[7].val();
             }
         }
+
+        // Free-running rounds: client k's queue head at phase k, if a
+        // result place is free for it; the clock after, the core's
+        // `issue_open` says whether it entered (popped) or waits a round.
+        self.head.next = self.queues[0].data_out.val();
+        self.head_valid.next = false;
+        for c in 0..C {
+            if self.core.issue_client.val().index() == c {
+                self.head.next = self.queues[c].data_out.val();
+                self.head_valid.next = !self.queues[c].empty.val();
+            }
+        }
+        self.present.next = self.fgo.val()
+            & self.core.issue_strobe.val()
+            & self.head_valid.val()
+            & ((self.res_n.q.val() + self.infl_n.q.val()) < self.c_results_depth.val())
+            & !(self.dec.q.val() & (self.w_client.q.val() == self.core.issue_client.val()));
+        if self.frun.val() {
+            self.core.run.next = true;
+            self.core.issue_valid.next = self.present.val();
+            self.core.issue_op.next = bit_cast::<OP_BITS, QE_BITS>(self.head.val() >> self.c_q_op.val());
+            self.core.issue_key.next = bit_cast::<KEY_BITS, QE_BITS>(self.head.val() >> self.c_q_key.val());
+            self.core.issue_value.next = bit_cast::<VALUE_BITS, QE_BITS>(self.head.val() >> self.c_q_value.val());
+        }
+        if self.fgo.val() {
+            self.w_present.d.next = self.present.val();
+            self.w_tag.d.next = self.head.val().get_bits::<16>(0);
+            self.w_client.d.next = self.core.issue_client.val();
+        }
+        self.dec.d.next = self.present.val();
+        if self.dec.q.val() & self.core.issue_open.val() {
+            for c in 0..C {
+                if self.w_client.q.val().index() == c {
+                    self.queues[c].read.next = true;
+                }
+            }
+        }
+        self.flight.run.next = self.fgo.val();
+        self.flight.clear.next = self.reset.val();
+        self.flight.d.next = 0.into();
+        if self.w_present.q.val() {
+            self.flight.d.next = bit_cast::<FLIGHT_BITS, 16>(self.w_tag.q.val()) | 0x2_0000_u64;
+            if self.core.issue_open.val() {
+                self.flight.d.next = bit_cast::<FLIGHT_BITS, 16>(self.w_tag.q.val()) | 0x3_0000_u64;
+            }
+        }
+        // An attempt's answer comes back `latency` rounds on: a taken one's
+        // is a result (client, tag, issue and done rounds, response slot).
+        self.infl_done.next = self.fgo.val() & self.core.resp_strobe.val() & self.flight.q.val().get_bit(17);
+        self.res_push.next = self.infl_done.val() & self.flight.q.val().get_bit(16);
+        self.results.write.next = self.res_push.val();
+        self.results.data_in.next = bit_cast::<RES_BITS, CLIENT_BITS>(self.core.resp_client.val())
+            | (bit_cast::<RES_BITS, 16>(self.flight.q.val().get_bits::<16>(0)) << 8)
+            | (bit_cast::<RES_BITS, ROUND_BITS>(self.core.resp_round.val()) << 24)
+            | (bit_cast::<RES_BITS, ROUND_BITS>(self.core.round.val()) << 72)
+            | (bit_cast::<RES_BITS, RESP_PAD_BITS>(self.core.resp_slot.val()) << 120);
+        self.res_pop.next = false;
+
+        // `Submit`: one window a clock; a request that finds its queue full
+        // is refused with every one after it.
+        self.qclient.next = self.rx.q.val().get_bits::<8>(0);
+        self.qfull.next = false;
+        for c in 0..C {
+            if self.qclient.val().index() == c {
+                self.qfull.next = self.queues[c].full.val();
+            }
+        }
+        self.b_next.next = self.b_acc.q.val();
+        if self.state.q.val() == self.c_state[8].val() {
+            self.b_cnt.d.next = self.b_cnt.q.val() + 1;
+            self.rx.d.next = self.rx.q.val() >> self.c_sub_bits.val();
+            if (self.b_cnt.q.val() >= self.step_left.q.val()) & !self.b_stop.q.val() {
+                if self.qfull.val() {
+                    self.b_stop.d.next = true;
+                } else {
+                    self.b_next.next = self.b_acc.q.val() + 1;
+                    for c in 0..C {
+                        if self.qclient.val().index() == c {
+                            self.queues[c].write.next = true;
+                        }
+                    }
+                }
+            }
+            self.b_acc.d.next = self.b_next.val();
+            if self.b_cnt.q.val() == self.c_sub_last.val() {
+                self.state.d.next = self.c_state[6].val();
+                self.a_len.d.next = self.c_submit_answer_bytes.val();
+                self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.b_next.val()) | (bit_cast::<ANS_BITS, 16>(self.res_n.q.val()) << 8);
+            }
+        }
+        // `Collect`: up to COLLECT_MAX results shift in from the top, one a
+        // clock (an empty place shifts in zeros), so the first lands at
+        // the bottom; then the count goes below them.
+        if self.state.q.val() == self.c_state[9].val() {
+            self.b_cnt.d.next = self.b_cnt.q.val() + 1;
+            if self.b_cnt.q.val() == self.c_coll_max.val() {
+                self.ans.d.next = (self.ans.q.val() << 8) | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
+                self.state.d.next = self.c_state[6].val();
+            } else if !self.results.empty.val() {
+                self.res_pop.next = true;
+                self.b_acc.d.next = self.b_acc.q.val() + 1;
+                self.a_len.d.next = self.a_len.q.val() + self.c_coll_bytes.val();
+                self.ans.d.next = (self.ans.q.val() >> self.c_coll_bits.val()) | (bit_cast::<ANS_BITS, RES_BITS>(self.results.data_out.val()) << self.c_coll_top.val());
+            } else {
+                self.ans.d.next = self.ans.q.val() >> self.c_coll_bits.val();
+            }
+        }
+        self.results.read.next = self.res_pop.val();
+        if self.present.val() & !self.infl_done.val() {
+            self.infl_n.d.next = self.infl_n.q.val() + 1;
+        }
+        if !self.present.val() & self.infl_done.val() {
+            self.infl_n.d.next = self.infl_n.q.val() - 1;
+        }
+        if self.res_push.val() & !self.res_pop.val() {
+            self.res_n.d.next = self.res_n.q.val() + 1;
+        }
+        if !self.res_push.val() & self.res_pop.val() {
+            self.res_n.d.next = self.res_n.q.val() - 1;
+        }
+
         self.resp_out.next = self.resp.q.val();
         if self.state.q.val() == self.c_state[7].val() {
             // A round's last slot is in: the next round (its slots are at
@@ -647,10 +953,22 @@ impl Logic for Device {
             for i in 0..LINK_COUNTERS {
                 self.counters[i].d.next = 0.into();
             }
+            // (The queues empty only while reset is held: one entry a clock.)
+            for c in 0..C {
+                self.queues[c].read.next = !self.queues[c].empty.val();
+                self.queues[c].write.next = false;
+            }
+            self.results.read.next = !self.results.empty.val();
+            self.results.write.next = false;
+            self.infl_n.d.next = 0.into();
+            self.res_n.d.next = 0.into();
+            self.w_present.d.next = false;
+            self.dec.d.next = false;
+            self.fr_flag.d.next = false;
         }
         // A frame checked or dropped, or a reset: the deframer starts afresh
         // (the FIFO holds the next frame meanwhile).
-        if (self.state.q.val() == self.c_state[1].val()) | self.nack.val() | self.reset.val() {
+        if self.checking.val() | self.nack.val() | self.reset.val() {
             self.n.d.next = 0.into();
             self.esc.d.next = false;
             self.bad_esc.d.next = false;
@@ -814,8 +1132,66 @@ mod tests {
         // The counters: 2 good frames, one CRC and one type drop.
         let a = t.exchange(&Frame::new(FrameType::LinkStats, 9, vec![link::STATS_CLEAR]).encode(), 3000).unwrap();
         let c: Vec<u32> = a.payload.chunks(4).map(|x| u32::from_le_bytes(x.try_into().unwrap())).collect();
-        assert_eq!(c, vec![2, 0, 0, 0, 1, 1, 0, 0]);
+        assert_eq!(c, vec![2, 0, 0, 0, 1, 1, 0, 0, 0]);
         let a = t.exchange(&Frame::new(FrameType::LinkStats, 10, vec![0]).encode(), 3000).unwrap();
         assert_eq!(a.payload[..4], [0, 0, 0, 0], "cleared");
+    }
+
+    #[test]
+    fn device_queues_batches_and_answers_them_with_rounds() {
+        use tidekv_defs::batch::{decode_collect, decode_submit_answer, submit_payload, Queued};
+        use tidekv_defs::{Op, Request, Status};
+        let b = config().build;
+        let lat = b.latency();
+        let mut t = Bench::new();
+        let q = |client, tag, op, key| Queued { client, tag, req: Request::new(op, key, Some(40 + key)) };
+        let batch = [q(0, 100, Op::Insert, 5), q(1, 101, Op::Insert, 6), q(0, 102, Op::Get, 6), q(2, 103, Op::Get, 5)];
+        let a = t.exchange(&Frame::new(FrameType::Submit, 1, submit_payload(&b, &batch)).encode(), 3000).unwrap();
+        assert_eq!(a.ty, FrameType::Submit.code());
+        assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4, "all four queued");
+        // 16 more gets for client 0: they take 16 more rounds.
+        for i in 0..4 {
+            let more: Vec<Queued> = (0..4).map(|j| q(0, 200 + 4 * i + j, Op::Get, 5)).collect();
+            let a = t.exchange(&Frame::new(FrameType::Submit, 1, submit_payload(&b, &more)).encode(), 3000).unwrap();
+            assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4);
+        }
+        // While they run, a `Step` is refused and changes nothing.
+        let step = Frame::new(FrameType::Step, 2, vec![0; link::step_bytes(&b)]).encode();
+        let a = t.exchange(&step, 3000).unwrap();
+        assert_eq!(a.payload, vec![Drop::Busy.code(), FrameType::Step.code()]);
+        let mut got = vec![];
+        for seq in 3..40 {
+            let a = t.exchange(&Frame::new(FrameType::Collect, seq, vec![]).encode(), 3000).unwrap();
+            assert_eq!(a.ty, FrameType::Collect.code());
+            got.extend(decode_collect(&b, &a.payload).unwrap());
+            if got.len() == 20 {
+                break;
+            }
+        }
+        assert_eq!(got.len(), 20, "{got:?}");
+        got.sort_by_key(|r| r.tag);
+        for (i, r) in got[4..].iter().enumerate() {
+            assert_eq!((r.client, r.tag, r.resp.value), (0, 200 + i as u16, Some(45)));
+            // Client 0's queue: one a round, in order (a frame's four back to back).
+            let prev = if i == 0 { &got[2] } else { &got[3 + i] };
+            assert!(r.issued > prev.issued, "{r:?} after {prev:?}");
+            if i % 4 != 0 {
+                assert_eq!(r.issued, prev.issued + 1, "{r:?} after {prev:?}");
+            }
+        }
+        got.truncate(4);
+        for r in &got {
+            assert_eq!(r.done - r.issued, lat, "{r:?}");
+        }
+        // Client 0's second request waits a round behind its first; the
+        // get of key 6 runs after its insert (one round earlier, client 1).
+        assert_eq!(got[2].issued, got[0].issued + 1);
+        assert_eq!(got[1].issued, got[0].issued);
+        assert_eq!(got.iter().map(|r| (r.client, r.tag, r.resp.status)).collect::<Vec<_>>(), vec![(0, 100, Status::Ok), (1, 101, Status::Ok), (0, 102, Status::Ok), (2, 103, Status::Ok)]);
+        assert_eq!(got[2].resp.value, Some(46));
+        assert_eq!(got[3].resp.value, Some(45));
+        // Idle again: a `Step` runs.
+        let a = t.exchange(&step, 3000).unwrap();
+        assert_eq!(a.ty, FrameType::Step.code());
     }
 }

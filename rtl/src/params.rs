@@ -120,6 +120,13 @@ pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
 pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
 /// The link counters, counter 0 lowest.
 pub const STATS_BITS: usize = tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
+/// A request in a client's batch queue: tag (16 bits), then the request slot.
+pub const QE_BITS: usize = 16 + REQ_SLOT_BITS;
+/// A result waiting to be collected, as the `Collect` answer carries it.
+pub const RES_BITS: usize = 8 * COLLECT_ENTRY_BYTES;
+/// An attempt to issue a queued request: attempt (bit 17), taken (bit 16)
+/// and its tag.
+pub const FLIGHT_BITS: usize = 18;
 /// Address bits of the receive FIFO.
 pub const RX_FIFO_BITS: usize = tidekv_defs::link::RX_FIFO_BYTES.trailing_zeros() as usize;
 
