@@ -139,8 +139,10 @@ code_enum! {
         /// The frame stopped arriving for `watchdog` clocks: the half
         /// frame is discarded, and bytes up to the next `END` with it.
         Timeout = 7, "timeout";
-        /// A `Step` or `Cmd` while free-running requests are queued or in
-        /// flight: they own the rounds until they are done.
+        /// A `Step`, or a `Cmd` that runs rounds or resets (`gen_run`,
+        /// `reset`), while free-running requests are queued or in flight:
+        /// they own the rounds until they are done. (Other commands run
+        /// between two free-running rounds.)
         Busy = 8, "busy";
     }
 }

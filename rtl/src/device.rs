@@ -197,6 +197,8 @@ pub struct Device {
     c_t_submit: Constant<Bits<8>>,
     c_t_collect: Constant<Bits<8>>,
     c_d_busy: Constant<Bits<8>>,
+    c_cmd_gen_run: Constant<Bits<8>>,
+    c_cmd_reset: Constant<Bits<8>>,
     /// Per n = i + 1 requests of a `Submit`: its payload length.
     c_sub_bytes: Vec<Constant<B16>>,
     c_sub_n: Vec<Constant<Bits<8>>>,
@@ -386,6 +388,8 @@ impl Device {
             c_t_submit: t(FrameType::Submit),
             c_t_collect: t(FrameType::Collect),
             c_d_busy: d(Drop::Busy),
+            c_cmd_gen_run: k(u64::from(tidekv_defs::regs::Cmd::GenRun.code())),
+            c_cmd_reset: k(u64::from(tidekv_defs::regs::Cmd::Reset.code())),
             c_sub_bytes: (1..=SUBMIT_MAX).map(|n| b16(n * SUBMIT_ENTRY_BYTES)).collect(),
             c_sub_n: (1..=SUBMIT_MAX as u64).map(k).collect(),
             c_sub_need: (0..SUBMIT_MAX).map(|i| k((SUBMIT_MAX - i) as u64)).collect(),
@@ -435,7 +439,8 @@ impl Logic for Device {
         }
         self.pending.next = self.queued_any.val() | self.infl_n.q.val().any();
         self.fr_mid.next = self.fr_flag.q.val() & self.core.phase.val().any();
-        self.frun.next = self.pending.val() | self.fr_mid.val();
+        // (A command runs between two rounds: none starts meanwhile.)
+        self.frun.next = (self.pending.val() & (self.state.q.val() != self.c_state[2].val()) & (self.state.q.val() != self.c_state[3].val())) | self.fr_mid.val();
         self.fgo.next = self.frun.val() & !self.core.busy.val();
         self.fr_flag.d.next = self.frun.val();
         // A frame is checked once no free-running round is half done (a
@@ -638,7 +643,11 @@ impl Logic for Device {
                 self.reason.next = self.c_d_length.val();
             } else if self.bad_payload.val() {
                 self.reason.next = self.c_d_payload.val();
-            } else if self.pending.val() & ((self.ty.q.val() == self.c_t_cmd.val()) | (self.ty.q.val() == self.c_t_step.val())) {
+            } else if self.pending.val()
+                & ((self.ty.q.val() == self.c_t_step.val())
+                    | ((self.ty.q.val() == self.c_t_cmd.val())
+                        & ((self.chk.val().get_bits::<8>(0) == self.c_cmd_gen_run.val()) | (self.chk.val().get_bits::<8>(0) == self.c_cmd_reset.val()))))
+            {
                 self.reason.next = self.c_d_busy.val();
             }
             self.a_ty.d.next = self.ty.q.val();
@@ -1088,7 +1097,11 @@ mod tests {
         }
         /// Send bytes (one per clock), then clock until an answer comes out.
         fn exchange(&mut self, bytes: &[u8], limit: usize) -> Result<Frame, Dropped> {
-            let mut got = None;
+            self.exchange_n(bytes, 1, limit).pop().unwrap()
+        }
+        /// Send bytes (one per clock), then clock until `n` answers came out.
+        fn exchange_n(&mut self, bytes: &[u8], n: usize, limit: usize) -> Vec<Result<Frame, Dropped>> {
+            let mut got = vec![];
             let mut i = 0;
             for _ in 0..limit {
                 self.d.rx_valid.next = i < bytes.len();
@@ -1097,15 +1110,15 @@ mod tests {
                 settle(&mut *self.d);
                 if self.d.tx_valid.val() {
                     if let Some(r) = self.out.push(self.d.tx_data.val().to_u8()) {
-                        got = Some(r);
+                        got.push(r);
                     }
                 }
                 clocks(&mut *self.d, 1, |d| &mut d.clock);
-                if got.is_some() && i >= bytes.len() {
-                    return got.unwrap();
+                if got.len() == n && i >= bytes.len() {
+                    return got;
                 }
             }
-            panic!("no answer within {limit} clocks");
+            panic!("{} answers of {n} within {limit} clocks", got.len());
         }
     }
 
@@ -1146,6 +1159,17 @@ mod tests {
         let mut t = Bench::new();
         let q = |client, tag, op, key| Queued { client, tag, req: Request::new(op, key, Some(40 + key)) };
         let batch = [q(0, 100, Op::Insert, 5), q(1, 101, Op::Insert, 6), q(0, 102, Op::Get, 6), q(2, 103, Op::Get, 5)];
+        // Four gets for client 0 (four rounds), and right behind them in the
+        // receive FIFO a `Step`: refused while requests are queued or in
+        // flight, changing nothing.
+        let step = Frame::new(FrameType::Step, 2, vec![0; link::step_bytes(&b)]).encode();
+        let gets: Vec<Queued> = (0..4).map(|i| q(0, 300 + i, Op::Get, 99)).collect();
+        let mut bytes = Frame::new(FrameType::Submit, 1, submit_payload(&b, &gets)).encode();
+        bytes.extend(&step);
+        let a = t.exchange_n(&bytes, 2, 3000);
+        let (a, busy) = (a[0].clone().unwrap(), a[1].clone().unwrap());
+        assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4);
+        assert_eq!(busy.payload, vec![Drop::Busy.code(), FrameType::Step.code()]);
         let a = t.exchange(&Frame::new(FrameType::Submit, 1, submit_payload(&b, &batch)).encode(), 3000).unwrap();
         assert_eq!(a.ty, FrameType::Submit.code());
         assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4, "all four queued");
@@ -1155,21 +1179,20 @@ mod tests {
             let a = t.exchange(&Frame::new(FrameType::Submit, 1, submit_payload(&b, &more)).encode(), 3000).unwrap();
             assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4);
         }
-        // While they run, a `Step` is refused and changes nothing.
-        let step = Frame::new(FrameType::Step, 2, vec![0; link::step_bytes(&b)]).encode();
-        let a = t.exchange(&step, 3000).unwrap();
-        assert_eq!(a.payload, vec![Drop::Busy.code(), FrameType::Step.code()]);
         let mut got = vec![];
         for seq in 3..40 {
             let a = t.exchange(&Frame::new(FrameType::Collect, seq, vec![]).encode(), 3000).unwrap();
             assert_eq!(a.ty, FrameType::Collect.code());
             got.extend(decode_collect(&b, &a.payload).unwrap());
-            if got.len() == 20 {
+            if got.len() == 24 {
                 break;
             }
         }
-        assert_eq!(got.len(), 20, "{got:?}");
+        assert_eq!(got.len(), 24, "{got:?}");
         got.sort_by_key(|r| r.tag);
+        for r in got.drain(20..) {
+            assert_eq!((r.client, r.resp.status, r.done - r.issued), (0, Status::NotFound, lat), "{r:?}");
+        }
         for (i, r) in got[4..].iter().enumerate() {
             assert_eq!((r.client, r.tag, r.resp.value), (0, 200 + i as u16, Some(45)));
             // Client 0's queue: one a round, in order (a frame's four back to back).

@@ -15,6 +15,7 @@ use crate::drive::{Core, Refusal};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tidekv_defs::codec::StepCodec;
+use tidekv_defs::batch::{decode_collect, decode_submit_answer, submit_payload, Collected, Queued};
 use tidekv_defs::link::{self, cmd_payload, decode_cmd_answer, Deframer, DeviceInfo, Drop, Frame, FrameType};
 use tidekv_defs::regs::{Cmd, CmdStatus};
 use tidekv_defs::{BuildConfig, Request, Response};
@@ -80,6 +81,10 @@ pub enum LinkCoreError {
     Nack { ty: String, reason: String, tries: u32 },
     #[error("bad answer from the device: {0}")]
     BadAnswer(String),
+    #[error("the device refused the {ty} frame: free-running requests are queued or in flight (a step, a generator run or a reset must wait); collect their results first")]
+    Busy { ty: String },
+    #[error("the device made no progress on {left} queued request(s) in {waited:?}: no results came back and none were accepted")]
+    Stalled { left: usize, waited: Duration },
     #[error(transparent)]
     Refusal(#[from] Refusal),
 }
@@ -249,7 +254,12 @@ impl<T: Transport> LinkCore<T> {
             let reason = a.payload.first().and_then(|&r| Drop::from_code(r)).map_or_else(|| format!("{:?}", a.payload), |r| r.to_string());
             return Ok(Err(reason));
         }
-        if a.ty != ty.code() || a.payload.len() != link::answer_len(&self.build, ty, request_len) {
+        let len_ok = match ty {
+            // (as long as its count says: `decode_collect` checks)
+            FrameType::Collect => !a.payload.is_empty() && a.payload.len() <= link::answer_len(&self.build, ty, request_len),
+            _ => a.payload.len() == link::answer_len(&self.build, ty, request_len),
+        };
+        if a.ty != ty.code() || !len_ok {
             return Err(LinkCoreError::BadAnswer(format!("a {ty} frame was answered by type {} with {} bytes", a.ty, a.payload.len())));
         }
         Ok(Ok(a))
@@ -270,6 +280,7 @@ impl<T: Transport> LinkCore<T> {
                 None => return Err(LinkCoreError::NoAnswer { ty: ty.to_string(), seq, link: self.link.describe(), waited: self.timeout, maybe_ran: !idempotent }),
                 Some(a) => match self.check_answer(ty, payload.len(), a)? {
                     Ok(a) => return Ok(a),
+                    Err(reason) if reason == Drop::Busy.name() => return Err(LinkCoreError::Busy { ty: ty.to_string() }),
                     Err(reason) if tries > self.retries => return Err(LinkCoreError::Nack { ty: ty.to_string(), reason, tries }),
                     Err(_) => {}
                 },
@@ -309,6 +320,71 @@ impl<T: Transport> LinkCore<T> {
     pub fn link_stats(&mut self, clear: bool) -> Result<Vec<u32>, LinkCoreError> {
         let a = self.frame(FrameType::LinkStats, vec![if clear { link::STATS_CLEAR } else { 0 }])?;
         Ok(a.payload.chunks(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+    }
+
+    /// Queue requests on the device (at most `link::submit_max`): how many
+    /// were accepted (the first ones; a full client queue refuses the rest)
+    /// and how many results wait to be collected. Not resent after a lost
+    /// answer (the requests may be queued).
+    pub fn submit(&mut self, qs: &[Queued]) -> Result<(usize, usize), LinkCoreError> {
+        let a = self.frame(FrameType::Submit, submit_payload(&self.build, qs))?;
+        let (n, waiting) = decode_submit_answer(&a.payload).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
+        if n > qs.len() {
+            return Err(LinkCoreError::BadAnswer(format!("{n} requests accepted of {}", qs.len())));
+        }
+        Ok((n, waiting))
+    }
+
+    /// Take up to `link::collect_max` results off the device, oldest first.
+    /// A lost answer loses them (not resent: the device let them go).
+    pub fn collect(&mut self) -> Result<Vec<Collected>, LinkCoreError> {
+        let a = self.frame(FrameType::Collect, vec![])?;
+        decode_collect(&self.build, &a.payload).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))
+    }
+
+    /// Run `qs` as free-running batches: submit them in order (what a full
+    /// queue refuses is sent again), collect until every one is answered,
+    /// and hand each result to `on_result` with its index in `qs` (the tag
+    /// is the index modulo 2^16). Fails if neither a request is accepted nor
+    /// a result comes back for `stall`.
+    pub fn run_batch(&mut self, qs: &[Queued], stall: Duration, mut on_result: impl FnMut(usize, &Collected)) -> Result<(), LinkCoreError> {
+        let max = link::submit_max(&self.build);
+        let (mut sent, mut done) = (0usize, 0usize);
+        // Results come back in order per client: each client's tags in flight.
+        let mut open: Vec<std::collections::VecDeque<usize>> = vec![Default::default(); self.build.clients as usize];
+        let mut last = self.now();
+        while done < qs.len() {
+            let mut progress = false;
+            if sent < qs.len() {
+                let chunk: Vec<Queued> = qs[sent..(sent + max).min(qs.len())]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| Queued { tag: (sent + i) as u16, ..*q })
+                    .collect();
+                let (n, _) = self.submit(&chunk)?;
+                for (i, q) in chunk[..n].iter().enumerate() {
+                    open[q.client as usize].push_back(sent + i);
+                }
+                sent += n;
+                progress |= n > 0;
+            }
+            if sent == qs.len() || !progress || done + 4 * max < sent {
+                for r in self.collect()? {
+                    let i = open[r.client as usize].pop_front().filter(|&i| i as u16 == r.tag).ok_or_else(|| {
+                        LinkCoreError::BadAnswer(format!("a result for client {} with tag {} that no request in flight has", r.client, r.tag))
+                    })?;
+                    on_result(i, &r);
+                    done += 1;
+                    progress = true;
+                }
+            }
+            if progress {
+                last = self.now();
+            } else if self.now() - last > stall {
+                return Err(LinkCoreError::Stalled { left: qs.len() - done, waited: stall });
+            }
+        }
+        Ok(())
     }
 
     /// A `Step` frame's payload: the requests of each of its rounds.
