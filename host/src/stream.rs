@@ -1,9 +1,10 @@
 //! `tidekv stream`: requests in as JSON lines, answers out as JSON lines,
 //! free-running: each client's requests are queued in input order and the
 //! head of every client's queue is issued each round, as soon as its port
-//! is free, with no rounds named in the input. (The device's own
-//! free-running batch mode is not built yet: the host runs the queues as
-//! pipelined `Step` rounds, which gives the same issue order.)
+//! is free, with no rounds named in the input. (The host runs the queues
+//! as pipelined `Step` rounds, which gives the same issue order as the
+//! device's own free-running batches, `LinkCore::run_batch`, when every
+//! port is open; `stream` does not use those yet.)
 //!
 //! Input lines are trace lines (SPEC section 8) whose `round` is optional
 //! and ignored: `{"client": 3, "op": "put", "key": 42, "value": 7}`, and the
