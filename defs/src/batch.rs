@@ -5,7 +5,7 @@
 use crate::codes::{Request, Response};
 use crate::config::BuildConfig;
 use crate::layout::{pack_request, pack_response, unpack_response};
-use crate::link::{collect_entry_bytes, collect_max, submit_entry_bytes, submit_max, LinkError, ROUND_BYTES, SUBMIT_ANSWER_BYTES};
+use crate::link::{decode_round, encode_round, collect_entry_bytes, collect_max, submit_entry_bytes, submit_max, LinkError, ROUND_BYTES, SUBMIT_ANSWER_BYTES};
 
 /// A request for a client's queue on the device, with the host's tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,16 +46,6 @@ pub fn decode_submit_answer(p: &[u8]) -> Result<(usize, usize), LinkError> {
     Ok((p[0] as usize, u16::from_le_bytes([p[1], p[2]]) as usize))
 }
 
-fn round_le(x: u64) -> [u8; ROUND_BYTES] {
-    x.to_le_bytes()[..ROUND_BYTES].try_into().unwrap()
-}
-
-fn round_of(p: &[u8]) -> u64 {
-    let mut r = [0u8; 8];
-    r[..ROUND_BYTES].copy_from_slice(p);
-    u64::from_le_bytes(r)
-}
-
 /// A `Collect` answer (the device's side: tests and the in-process device).
 pub fn encode_collect(b: &BuildConfig, rs: &[Collected]) -> Vec<u8> {
     assert!(rs.len() <= collect_max(b));
@@ -63,8 +53,8 @@ pub fn encode_collect(b: &BuildConfig, rs: &[Collected]) -> Vec<u8> {
     for r in rs {
         out.push(r.client as u8);
         out.extend_from_slice(&r.tag.to_le_bytes());
-        out.extend_from_slice(&round_le(r.issued));
-        out.extend_from_slice(&round_le(r.done));
+        out.extend_from_slice(&encode_round(r.issued));
+        out.extend_from_slice(&encode_round(r.done));
         out.extend_from_slice(pack_response(b, Some(&r.resp)).as_raw_slice());
     }
     out
@@ -84,8 +74,8 @@ pub fn decode_collect(b: &BuildConfig, p: &[u8]) -> Result<Vec<Collected>, LinkE
         .enumerate()
         .map(|(i, c)| {
             let client = u32::from(c[0]);
-            let issued = round_of(&c[3..3 + ROUND_BYTES]);
-            let done = round_of(&c[3 + ROUND_BYTES..3 + 2 * ROUND_BYTES]);
+            let issued = decode_round(&c[3..]);
+            let done = decode_round(&c[3 + ROUND_BYTES..]);
             let slot = &c[3 + 2 * ROUND_BYTES..];
             let bits = crate::layout::Bits::from_slice(slot);
             let resp = unpack_response(b, &bits[..crate::layout::response_layout(b).width as usize])

@@ -8,7 +8,7 @@
 use crate::codes::{Request, Response, Status};
 use crate::config::BuildConfig;
 use crate::layout::{request_layout, response_layout, Field, SlotError};
-use crate::link::{LinkError, ROUND_BYTES};
+use crate::link::{decode_round, encode_round, LinkError, ROUND_BYTES};
 
 /// OR `v` (`width` bits) into `buf` at bit `off`, LSB first.
 #[inline]
@@ -84,7 +84,7 @@ impl StepCodec {
 
     /// Append a `Step` answer payload (the device's side; tests and benchmarks).
     pub fn encode_answer(&self, round: u64, resps: &[Option<Response>], out: &mut Vec<u8>) {
-        out.extend_from_slice(&round.to_le_bytes()[..ROUND_BYTES]);
+        out.extend_from_slice(&encode_round(round));
         for r in resps {
             push_slot(out, self.resp_bytes, &self.resp, r.map(|r| [1, u64::from(r.status.code()), u64::from(r.value.is_some()), r.value.unwrap_or(0)]));
         }
@@ -104,9 +104,7 @@ impl StepCodec {
         if payload.len() != want {
             return Err(LinkError::PayloadSize { what: "step answer", got: payload.len(), want });
         }
-        let mut r = [0u8; 8];
-        r[..ROUND_BYTES].copy_from_slice(&payload[..ROUND_BYTES]);
-        let first = u64::from_le_bytes(r);
+        let first = decode_round(payload);
         let bad = |e: SlotError| LinkError::BadField { what: "response slot", detail: e.to_string() };
         out.clear();
         for (i, slot) in payload[ROUND_BYTES..].chunks_exact(self.resp_bytes).enumerate() {

@@ -51,6 +51,18 @@ pub const RX_FIFO_BYTES: u32 = 512;
 pub const LINK_COUNTER_BITS: u32 = 32;
 /// Bytes of a round number in a `Step` answer.
 pub const ROUND_BYTES: usize = 6;
+/// A round number as answers carry it: `ROUND_BYTES`, little-endian.
+pub fn encode_round(round: u64) -> [u8; ROUND_BYTES] {
+    round.to_le_bytes()[..ROUND_BYTES].try_into().unwrap()
+}
+
+/// The round number at the start of `p` (`encode_round`'s bytes).
+pub fn decode_round(p: &[u8]) -> u64 {
+    let mut r = [0u8; 8];
+    r[..ROUND_BYTES].copy_from_slice(&p[..ROUND_BYTES]);
+    u64::from_le_bytes(r)
+}
+
 /// Rounds one `Step` frame may carry. At 2, two frames of two rounds each
 /// fit the receive FIFO for 10 clients and a pipelined host pays one
 /// header and CRC per two rounds (goodput 0.925 on the simulated link,
