@@ -546,13 +546,13 @@ impl Logic for Device {
                 self.len_rounds.next = self.c_step_n[i].val();
             }
         }
+        // A `Step` or `Submit` may be any whole number of rounds or
+        // requests: its length is right if it matched one (else it is
+        // compared with one round's or request's, which it is not).
         if self.ty.q.val() == self.c_t_step.val() {
-            // (any length that is a whole number of rounds)
             self.want_len.next = self.c_step_bytes[0].val();
-            for i in 0..STEP_ROUNDS {
-                if self.len_rounds.val() == self.c_step_n[i].val() {
-                    self.want_len.next = self.c_step_bytes[i].val();
-                }
+            if self.len_rounds.val().any() {
+                self.want_len.next = self.len.q.val();
             }
         }
         if self.ty.q.val() == self.c_t_stats.val() {
@@ -565,12 +565,9 @@ impl Logic for Device {
             }
         }
         if self.ty.q.val() == self.c_t_submit.val() {
-            // (any length that is a whole number of requests)
             self.want_len.next = self.c_sub_bytes[0].val();
-            for i in 0..SUBMIT_MAX {
-                if self.sub_n.val() == self.c_sub_n[i].val() {
-                    self.want_len.next = self.c_sub_bytes[i].val();
-                }
+            if self.sub_n.val().any() {
+                self.want_len.next = self.len.q.val();
             }
         }
         self.bad_payload.next = false;

@@ -351,7 +351,7 @@ impl<T: Transport> LinkCore<T> {
         let max = link::submit_max(&self.build);
         let (mut sent, mut done) = (0usize, 0usize);
         // Results come back in order per client: each client's tags in flight.
-        let mut open: Vec<std::collections::VecDeque<usize>> = vec![Default::default(); self.build.clients as usize];
+        let mut open: Vec<VecDeque<usize>> = vec![Default::default(); self.build.clients as usize];
         let mut last = self.now();
         while done < qs.len() {
             let mut progress = false;

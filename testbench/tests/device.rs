@@ -32,6 +32,11 @@ fn raw_frames(c: &mut LinkCore<VDevice>, bytes: &[u8], ends: u64, limit: u64) ->
     out.iter().filter_map(|&x| d.push(x)).map(|r| r.expect("the device's frames are well formed")).collect()
 }
 
+/// The round the device is in.
+fn device_round(c: &mut LinkCore<VDevice>) -> u64 {
+    tidekv_defs::regs::round_field(c.ok(Cmd::Info, 0, 0).unwrap())
+}
+
 /// Send raw bytes; the `answers` frames that come back.
 fn raw(c: &mut LinkCore<VDevice>, bytes: &[u8], answers: usize) -> Vec<Frame> {
     let got = raw_frames(c, bytes, 2 * answers as u64, 200_000 + 4 * bytes.len() as u64);
@@ -104,7 +109,7 @@ fn device_pipelined_steps_equal_the_model() {
     }
     let n = all.len();
     assert_eq!(frames, n.div_ceil(link::MAX_STEP_ROUNDS), "Step frames for {n} rounds");
-    assert_eq!(c.ok(Cmd::Info, 0, 0).map(tidekv_defs::regs::round_field).unwrap(), n as u64);
+    assert_eq!(device_round(&mut c), n as u64);
     println!("{n} rounds in {frames} pipelined Step frames equal to the model");
 }
 
@@ -312,7 +317,7 @@ fn device_free_running_batches_equal_the_model() {
     }
     let prefix = tidekv_defs::trace::parse(&text, &b, &cfg.schedule).unwrap();
     tidekv_sim::drive::replay(&mut c, &b, &prefix, |_| {}).unwrap();
-    let start = c.ok(Cmd::Info, 0, 0).map(tidekv_defs::regs::round_field).unwrap();
+    let start = device_round(&mut c);
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let qs: Vec<Queued> = (0..800)
         .map(|_| {
@@ -351,7 +356,7 @@ fn device_free_running_batches_equal_the_model() {
         assert_eq!(Some(&(r.resp, r.done)), want.get(&(r.issued, r.client)), "request {i}: the device (left) and the model (right)");
     }
     let blocked = c.counter(Counter::CalendarBlocked).unwrap();
-    let end = c.ok(Cmd::Info, 0, 0).map(tidekv_defs::regs::round_field).unwrap();
+    let end = device_round(&mut c);
     assert!(blocked > 0, "queued requests waited at closed ports");
     println!("{} free-running requests in rounds {start}..{end} equal to the model; {blocked} waits at a closed port", qs.len());
     // Idle again: stepped rounds run.
