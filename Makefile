@@ -88,11 +88,12 @@ report: deps
 	echo "wrote build/report.md and build/report.json"; \
 	test -z "$$failed" || { echo "report: failed builds:$$failed (logs in build/boards/)" >&2; exit 1; }
 
-## rtl-check (in make test): every preset and the RTL test configuration
-## (every block kind) generate, lint (verilator -Wall) and synthesize (yosys
+## rtl-check (in make test): every preset, the RTL test configuration
+## (every block kind) and the iCEBreaker's (the device options off) generate, lint (verilator -Wall) and synthesize (yosys
 ## synth_ice40 and synth_ecp5, the two at once); about 20 minutes on 2 cores
 rtl-check:
 	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check rtl/test.toml build/rtl/test
+	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
 	@for p in $(PRESETS); do \
 	  CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
 	done

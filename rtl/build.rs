@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use tidekv_defs::hash::{columns, FE_HASH_SEED, TABLE_HASH_SEED};
 use tidekv_defs::layout::{clog2, request_layout};
-use tidekv_defs::link::{self, DeviceInfo, LinkParams};
+use tidekv_defs::link::{self, DeviceInfo, FrameType, LinkParams};
 use tidekv_defs::Config;
 
 fn main() {
@@ -79,13 +79,21 @@ fn main() {
         ("STEP_BYTES", link::step_bytes(b) as u32),
         ("STEP_ROUNDS", link::MAX_STEP_ROUNDS as u32),
         ("MAX_PAYLOAD", link::max_payload(b) as u32),
-        ("MAX_ANSWER", link::max_answer(b) as u32),
-        ("SUBMIT_MAX", link::submit_max(b) as u32),
+        // The answer register holds every answer but `Info`'s, which the
+        // framer reads from a ROM.
+        ("ANS_BYTES", FrameType::ALL.iter().filter(|&&t| t != FrameType::Info).map(|&t| link::answer_bytes(b, t)).max().unwrap() as u32),
+        ("INFO_ADDR_BITS", (link::answer_bytes(b, FrameType::Info) as u32).next_power_of_two().trailing_zeros()),
+        // (Without batches one window and one result: the logic is gated off.)
+        ("SUBMIT_MAX", if b.device.batches() { link::submit_max(b) as u32 } else { 1 }),
         ("SUBMIT_ENTRY_BYTES", link::submit_entry_bytes(b) as u32),
-        ("COLLECT_MAX", link::collect_max(b) as u32),
+        ("COLLECT_MAX", if b.device.batches() { link::collect_max(b) as u32 } else { 1 }),
         ("COLLECT_ENTRY_BYTES", link::collect_entry_bytes(b) as u32),
-        ("QUEUE_BITS", link::QUEUE_DEPTH.trailing_zeros()),
-        ("RESULTS_BITS", link::RESULTS_DEPTH.trailing_zeros()),
+        // Without batches the queues and results are gated off (and 2 deep).
+        ("BATCHES", u32::from(b.device.batches())),
+        ("QUEUE_BITS", b.device.batch_queue.max(2).trailing_zeros()),
+        ("RESULTS_BITS", b.device.batch_results.max(2).trailing_zeros()),
+        ("GENERATOR", u32::from(b.device.generator)),
+        ("COUNTER_BITS", b.device.counter_bits),
         ("CLOCK_HZ", link.clock_hz),
         ("BAUD", link.baud),
         ("CLOCKS_PER_BIT", link.clocks_per_bit()),

@@ -62,7 +62,60 @@ pub struct BuildConfig {
     /// Longest client-calendar period a schedule may have (a power of two):
     /// the depth of the RTL's calendar memory.
     pub calendar_max: u32,
+    /// The device's options (docs/DESIGN.md, "Device options"): what a
+    /// small FPGA may leave out or narrow. The model and the host follow
+    /// them; `Info` reports them.
+    pub device: DeviceOptions,
 }
+
+/// What a device build may leave out or narrow to fit a small part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// The load generator (`gen_*` commands); without it they answer
+    /// `unsupported`.
+    pub generator: bool,
+    /// Requests each client's free-running queue holds (a power of two, or
+    /// 0: no free-running batches, `Submit` and `Collect` are unknown types).
+    pub batch_queue: u32,
+    /// Results the device holds for `Collect` (a power of two; with
+    /// `batch_queue` 0 it must be 0 too).
+    pub batch_results: u32,
+    /// Width of the core's counters: they wrap at 2^counter_bits.
+    pub counter_bits: u32,
+}
+
+impl Default for DeviceOptions {
+    fn default() -> Self {
+        DeviceOptions { generator: true, batch_queue: 256, batch_results: 512, counter_bits: 48 }
+    }
+}
+
+impl DeviceOptions {
+    /// Packed into one `Info` word: generator (bit 0), counter_bits (8..16),
+    /// log2 batch_queue + 1 (16..24, 0: none), log2 batch_results + 1 (24..32).
+    pub fn word(&self) -> u32 {
+        let lg = |d: u32| if d == 0 { 0 } else { d.trailing_zeros() + 1 };
+        u32::from(self.generator) | self.counter_bits << 8 | lg(self.batch_queue) << 16 | lg(self.batch_results) << 24
+    }
+    pub fn from_word(w: u32) -> DeviceOptions {
+        let depth = |v: u32| if v == 0 { 0 } else { 1u32.checked_shl(v - 1).unwrap_or(0) };
+        DeviceOptions {
+            generator: w & 1 == 1,
+            counter_bits: w >> 8 & 0xff,
+            batch_queue: depth(w >> 16 & 0xff),
+            batch_results: depth(w >> 24),
+        }
+    }
+    /// Free-running batches (`Submit`, `Collect`) are built.
+    pub fn batches(&self) -> bool {
+        self.batch_queue > 0
+    }
+}
+
+/// Limits of the device options.
+pub const MIN_COUNTER_BITS: u32 = 16;
+pub const MAX_COUNTER_BITS: u32 = 48;
+pub const MAX_BATCH_DEPTH: u32 = 1 << 12;
 
 impl BuildConfig {
     /// Response latency in rounds: 2(H+1).
@@ -143,6 +196,19 @@ impl BuildConfig {
         range("build.table_ways", self.table_ways, 1, MAX_TABLE_WAYS)?;
         range("build.table_stash", self.table_stash, 0, MAX_TABLE_STASH)?;
         range("build.calendar_max", self.calendar_max, 1, MAX_CALENDAR_PERIOD as u32)?;
+        let d = &self.device;
+        range("build.counter_bits", d.counter_bits, MIN_COUNTER_BITS, MAX_COUNTER_BITS)?;
+        for (field, v) in [("build.batch_queue", d.batch_queue), ("build.batch_results", d.batch_results)] {
+            if v > MAX_BATCH_DEPTH || (v != 0 && (v < 2 || !v.is_power_of_two())) {
+                return err(field, format!("{v} is not 0 or a power of two in 2..={MAX_BATCH_DEPTH}"));
+            }
+        }
+        if (d.batch_queue == 0) != (d.batch_results == 0) {
+            return err(
+                "build.batch_results",
+                format!("{} with batch_queue = {}: give both 0 (no free-running batches) or both a depth", d.batch_results, d.batch_queue),
+            );
+        }
         if !self.calendar_max.is_power_of_two() {
             return err("build.calendar_max", format!("{} is not a power of two", self.calendar_max));
         }
@@ -428,6 +494,14 @@ struct BuildFile {
     table_stash: u32,
     #[serde(default = "default_calendar_max")]
     calendar_max: u32,
+    #[serde(default)]
+    generator: Option<bool>,
+    #[serde(default)]
+    batch_queue: Option<u32>,
+    #[serde(default)]
+    batch_results: Option<u32>,
+    #[serde(default)]
+    counter_bits: Option<u32>,
 }
 
 fn one() -> u32 {
@@ -476,6 +550,15 @@ impl Config {
             table_ways: b.table_ways,
             table_stash: b.table_stash,
             calendar_max: b.calendar_max,
+            device: {
+                let d = DeviceOptions::default();
+                DeviceOptions {
+                    generator: b.generator.unwrap_or(d.generator),
+                    batch_queue: b.batch_queue.unwrap_or(d.batch_queue),
+                    batch_results: b.batch_results.unwrap_or(d.batch_results),
+                    counter_bits: b.counter_bits.unwrap_or(d.counter_bits),
+                }
+            },
         };
         build.validate(src)?;
         let schedule = file.schedule.resolve(&build, &Schedule::default_for(&build), src, "schedule.")?;
@@ -606,6 +689,28 @@ mod tests {
 
     fn base() -> String {
         "[build]\nclients = 4\nfe_levels = 1\nshards = 2\nreplicas = 2\ncapacity = 64\nbuckets = 8\n".to_string()
+    }
+
+    #[test]
+    fn device_options_default_parse_check_and_pack() {
+        assert_eq!(Config::parse(&base(), "x.toml").unwrap().build.device, DeviceOptions::default());
+        let lean = Config::parse(&(base() + "generator = false\nbatch_queue = 0\nbatch_results = 0\ncounter_bits = 16\n"), "x.toml").unwrap();
+        let d = lean.build.device;
+        assert_eq!((d.generator, d.batches(), d.counter_bits), (false, false, 16));
+        let submit = crate::link::Frame::new(crate::link::FrameType::Submit, 1, vec![0; 8]);
+        assert_eq!(crate::link::check_request(&lean.build, &submit), Err(crate::link::Drop::Type), "no batches: an unknown type");
+        for o in [d, DeviceOptions::default(), DeviceOptions { batch_queue: 2, batch_results: 4096, ..d }] {
+            assert_eq!(DeviceOptions::from_word(o.word()), o);
+        }
+        for (extra, field, says) in [
+            ("batch_queue = 100\n", "build.batch_queue", "power of two"),
+            ("batch_results = 0\n", "build.batch_results", "both 0"),
+            ("counter_bits = 8\n", "build.counter_bits", "out of range"),
+            ("generator = 1\n", "", "expected a boolean"),
+        ] {
+            let e = Config::parse(&(base() + extra), "x.toml").unwrap_err();
+            assert!(e.field.starts_with(field) && e.to_string().contains(says), "{extra}: {e}");
+        }
     }
 
     #[test]

@@ -26,8 +26,9 @@ use crate::gen::DIGEST_CRC;
 use crate::layout::{request_layout, response_layout};
 
 /// Version of this protocol, the first field of `DeviceInfo`.
-/// (2: a `Step` frame carries 1 to `MAX_STEP_ROUNDS` rounds.)
-pub const PROTOCOL_VERSION: u32 = 3;
+/// (2: a `Step` frame carries 1 to `MAX_STEP_ROUNDS` rounds; 3: `Submit`
+/// and `Collect`; 4: `Info` reports the device options.)
+pub const PROTOCOL_VERSION: u32 = 4;
 
 pub const SLIP_END: u8 = 0xC0;
 pub const SLIP_ESC: u8 = 0xDB;
@@ -79,12 +80,6 @@ pub const STATS_BYTES: usize = 1;
 pub const STATS_CLEAR: u8 = 1;
 /// `Nack` payload: the reason (`Drop` code), then the type byte received (0 if none).
 pub const NACK_BYTES: usize = 2;
-/// Free-running batches (`Submit`, `Collect`): requests a client's queue
-/// on the device holds.
-pub const QUEUE_DEPTH: u32 = 256;
-/// Results (answered requests not yet collected) the device holds; a
-/// queued request enters only while a result place is free for it.
-pub const RESULTS_DEPTH: u32 = 512;
 /// A `Submit` frame carries at least this many requests, a `Collect`
 /// answer at least this many results, whatever the build (the payload and
 /// answer registers grow to hold them).
@@ -229,8 +224,9 @@ pub fn request_bytes(b: &BuildConfig, t: FrameType) -> Option<usize> {
         FrameType::Cmd => Some(CMD_BYTES),
         FrameType::Step => Some(MAX_STEP_ROUNDS * step_bytes(b)),
         FrameType::LinkStats => Some(STATS_BYTES),
-        FrameType::Submit => Some(submit_max(b) * submit_entry_bytes(b)),
-        FrameType::Collect => Some(0),
+        FrameType::Submit if b.device.batches() => Some(submit_max(b) * submit_entry_bytes(b)),
+        FrameType::Collect if b.device.batches() => Some(0),
+        FrameType::Submit | FrameType::Collect => None,
         FrameType::Nack => None,
     }
 }
@@ -260,6 +256,7 @@ pub fn answer_bytes(b: &BuildConfig, t: FrameType) -> usize {
         FrameType::Cmd => CMD_ANSWER_BYTES,
         FrameType::Step => step_answer_bytes(b, MAX_STEP_ROUNDS),
         FrameType::LinkStats => LINK_COUNTERS * 4,
+        FrameType::Submit | FrameType::Collect if !b.device.batches() => 0,
         FrameType::Submit => SUBMIT_ANSWER_BYTES,
         FrameType::Collect => 1 + collect_max(b) * collect_entry_bytes(b),
         FrameType::Nack => NACK_BYTES,
@@ -331,6 +328,7 @@ pub const INFO_FIELDS: &[&str] = &[
     "table_ways",
     "table_stash",
     "calendar_max",
+    "device_options",
     "clocks_per_round",
     "latency",
     "clock_hz",
@@ -401,6 +399,7 @@ impl DeviceInfo {
             b.table_ways,
             b.table_stash,
             b.calendar_max,
+            b.device.word(),
             self.clocks_per_round,
             self.latency,
             self.link.clock_hz,
@@ -415,7 +414,7 @@ impl DeviceInfo {
 
     /// The hash of the build fields, as `config_hash` should hold.
     pub fn build_hash(&self) -> u32 {
-        let bytes: Vec<u8> = self.words()[..15].iter().flat_map(|w| w.to_le_bytes()).collect();
+        let bytes: Vec<u8> = self.words()[..16].iter().flat_map(|w| w.to_le_bytes()).collect();
         FRAME_CRC.checksum(&bytes)
     }
 
@@ -444,13 +443,14 @@ impl DeviceInfo {
                 table_ways: w[10],
                 table_stash: w[11],
                 calendar_max: w[12],
+                device: crate::config::DeviceOptions::from_word(w[13]),
             },
-            clocks_per_round: w[13],
-            latency: w[14],
-            link: LinkParams { clock_hz: w[15], baud: w[16], watchdog_clocks: w[17], build_id: w[21] },
-            rx_fifo_bytes: w[18],
-            max_payload: w[19],
-            config_hash: w[20],
+            clocks_per_round: w[14],
+            latency: w[15],
+            link: LinkParams { clock_hz: w[16], baud: w[17], watchdog_clocks: w[18], build_id: w[22] },
+            rx_fifo_bytes: w[19],
+            max_payload: w[20],
+            config_hash: w[21],
         };
         if i.protocol != PROTOCOL_VERSION {
             return Err(LinkError::BadField {
@@ -666,6 +666,8 @@ impl Deframer {
 pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
     let t = match f.frame_type() {
         Some(FrameType::Nack) | None => return Err(Drop::Type),
+        // A build without free-running batches does not know their types.
+        Some(FrameType::Submit | FrameType::Collect) if !b.device.batches() => return Err(Drop::Type),
         Some(t) => t,
     };
     if !payload_ok(b, t, f.payload.len()) {

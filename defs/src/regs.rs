@@ -15,8 +15,9 @@ use crate::gen::{GenConfig, DIGEST_CRC};
 pub const CMD_BITS: u32 = 5;
 /// Width of a command's address argument.
 pub const CMD_ADDR_BITS: u32 = 16;
-/// Width of a counter.
-pub const COUNTER_BITS: u32 = 48;
+/// Width of a counter in the widest build (`DeviceOptions::counter_bits`
+/// narrows it).
+pub const COUNTER_BITS: u32 = crate::config::MAX_COUNTER_BITS;
 /// Width of the round field in `Info` and `ReadSwap` rdata (bits 0..48).
 pub const ROUND_FIELD_BITS: u32 = 48;
 
@@ -110,6 +111,8 @@ code_enum! {
         Unknown = 5, "unknown";
         /// `Recover` in the same round as the node's `Fail`.
         NodeState = 6, "node_state";
+        /// The build leaves this command out (`gen_*` without the generator).
+        Unsupported = 7, "unsupported";
     }
 }
 
@@ -173,6 +176,7 @@ impl CmdStatus {
             ShadowInUse => "the shadow schedule still serves the previous swap's requests, or a swap is armed: run latency/2 rounds past the last swap, then try again",
             Unknown => "the device does not know this command: host and device are of different protocol versions",
             NodeState => "the node failed in this same round: it can recover from the next round on",
+            Unsupported => "this device was built without it (`generator = false`, see `tidekv info`): use the host's generator (`tidekv bench`) or a build with the generator",
         }
     }
 }

@@ -474,6 +474,11 @@ pub struct Core {
     c_unverified: Constant<Bits<3>>,
     c_shadow_in_use: Constant<Bits<3>>,
     c_unknown: Constant<Bits<3>>,
+    c_unsupported: Constant<Bits<3>>,
+    /// The build has the load generator (`GENERATOR`); without it the
+    /// `gen_*` commands answer `unsupported` and the generator's logic is
+    /// gated off by this constant (yosys removes it).
+    c_gen_on: Constant<bool>,
     c_node_state: Constant<Bits<3>>,
     idle: Signal<Local, bool>,
     paused: Signal<Local, bool>,
@@ -815,6 +820,8 @@ impl Core {
             c_unverified: st(CmdStatus::Unverified),
             c_shadow_in_use: st(CmdStatus::ShadowInUse),
             c_unknown: st(CmdStatus::Unknown),
+            c_unsupported: st(CmdStatus::Unsupported),
+            c_gen_on: Constant::new(GENERATOR != 0),
             c_node_state: st(CmdStatus::NodeState),
             idle: Default::default(),
             paused: Default::default(),
@@ -1032,7 +1039,7 @@ impl Logic for Core {
         self.x_op.next = self.issue_op.val();
         self.x_key.next = self.issue_key.val();
         self.x_value.next = self.issue_value.val();
-        if self.m_state.q.val() == self.c_gen.val() {
+        if self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val()) {
             self.x_valid.next = self.gen_issue.val();
             self.x_op.next = self.gen.op.val();
             self.x_key.next = self.gen.key.val();
@@ -1389,7 +1396,8 @@ impl Logic for Core {
         }
         self.digest_crc.crc.next = self.digest.q.val();
         self.digest_crc.data.next = self.resp_word.val();
-        if (self.m_state.q.val() == self.c_gen.val())
+        if self.c_gen_on.val()
+            & (self.m_state.q.val() == self.c_gen.val())
             & self.go.val()
             & self.slot_now.val()
             & self.outstanding.q.val()
@@ -1488,21 +1496,28 @@ impl Logic for Core {
                 self.r_rdata.d.next = self.word.val();
             } else if self.cmd_code.val() == self.c_cmd_clear_counters.val() {
                 self.zero_counters.next = true;
+            } else if !self.c_gen_on.val()
+                & ((self.cmd_code.val() == self.c_cmd_gen_seed.val())
+                    | (self.cmd_code.val() == self.c_cmd_gen_mix.val())
+                    | (self.cmd_code.val() == self.c_cmd_gen_keys.val())
+                    | (self.cmd_code.val() == self.c_cmd_gen_run.val()))
+            {
+                self.r_status.d.next = self.c_unsupported.val();
             } else if self.cmd_code.val() == self.c_cmd_gen_seed.val() {
                 if self.cmd_data.val().any() {
-                    self.gen.set_seed.next = true;
+                    self.gen.set_seed.next = self.c_gen_on.val();
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
             } else if self.cmd_code.val() == self.c_cmd_gen_mix.val() {
-                self.gen.set_mix.next = true;
+                self.gen.set_mix.next = self.c_gen_on.val();
             } else if self.cmd_code.val() == self.c_cmd_gen_keys.val() {
                 // 2^n - 1 with 1 <= n <= min(key_bits, 56).
                 if self.cmd_data.val().get_bit(0)
                     & !(self.cmd_data.val() & (self.cmd_data.val() + self.c_one64.val())).any()
                     & !(self.cmd_data.val() & !self.c_key_mask.val()).any()
                 {
-                    self.gen.set_keys.next = true;
+                    self.gen.set_keys.next = self.c_gen_on.val();
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
@@ -1663,7 +1678,7 @@ impl Logic for Core {
                     }
                 }
             } else if self.cmd_code.val() == self.c_cmd_gen_run.val() {
-                if self.cmd_data.val().any() & !self.cmd_data.val().get_bits::<24>(40).any() {
+                if self.c_gen_on.val() & self.cmd_data.val().any() & !self.cmd_data.val().get_bits::<24>(40).any() {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_gen.val();
                     self.gen.start.next = true;

@@ -73,6 +73,9 @@ pub struct Device {
     // Framer.
     ans: DFF<Bits<ANS_BITS>>,
     a_ty: DFF<Bits<8>>,
+    /// The answer is `Info`'s: its bytes come from `info_rom`, not `ans`.
+    a_info: DFF<bool>,
+    info_rom: ROM<Bits<8>, INFO_ADDR_BITS>,
     a_seq: DFF<Bits<8>>,
     a_len: DFF<B16>,
     t_pos: DFF<B16>,
@@ -125,6 +128,7 @@ pub struct Device {
     nack: Signal<Local, bool>,
     out_free: Signal<Local, bool>,
     t_i: Signal<Local, B16>,
+    info_i: Signal<Local, Bits<INFO_ADDR_BITS>>,
     tb: Signal<Local, Bits<8>>,
     sub_n: Signal<Local, Bits<8>>,
     queued_any: Signal<Local, bool>,
@@ -143,7 +147,6 @@ pub struct Device {
     qfull: Signal<Local, bool>,
     b_next: Signal<Local, Bits<8>>,
     // Constants.
-    c_info: Constant<Bits<ANS_BITS>>,
     c_info_bytes: Constant<B16>,
     c_cmd_bytes: Constant<B16>,
     c_cmd_answer_bytes: Constant<B16>,
@@ -188,6 +191,10 @@ pub struct Device {
     c_d_length: Constant<Bits<8>>,
     c_d_crc: Constant<Bits<8>>,
     c_d_type: Constant<Bits<8>>,
+    /// The build has free-running batches (`BATCHES`): without them
+    /// `Submit` and `Collect` are unknown types and this constant gates the
+    /// queues, results and rounds off (yosys removes them).
+    c_batches: Constant<bool>,
     c_d_payload: Constant<Bits<8>>,
     c_d_timeout: Constant<Bits<8>>,
     c_t_info: Constant<Bits<8>>,
@@ -240,7 +247,7 @@ impl Device {
         let off = |t: FrameType| b16(8 * (MAX_PAYLOAD - link::request_bytes(&b, t).unwrap()));
         assert_eq!(ROUND_BITS, 8 * link::ROUND_BYTES);
         assert_eq!(INFO.len(), link::answer_bytes(&b, FrameType::Info));
-        assert!(ANS_BITS >= STATS_BITS && ANS_BITS >= ROUND_BITS + RESP_BUF_BITS && ANS_BITS >= 8 * INFO.len());
+        assert!(ANS_BITS >= STATS_BITS && ANS_BITS >= ROUND_BITS + RESP_BUF_BITS && INFO.len() <= 1 << INFO_ADDR_BITS);
         assert_eq!(link::max_payload(&b), MAX_PAYLOAD);
         let step_n = |f: &dyn Fn(usize) -> usize| (1..=STEP_ROUNDS).map(|n| b16(f(n))).collect::<Vec<_>>();
         assert!(MAX_PAYLOAD + HEADER_BYTES + CRC_BYTES < 1 << 15 && T < 1 << 15);
@@ -279,6 +286,8 @@ impl Device {
             counters: vec_of(link::LINK_COUNTERS),
             ans: Default::default(),
             a_ty: Default::default(),
+            a_info: Default::default(),
+            info_rom: INFO.iter().map(|&x| Bits::<8>::from(u64::from(x))).into(),
             a_seq: Default::default(),
             a_len: Default::default(),
             t_pos: Default::default(),
@@ -336,8 +345,8 @@ impl Device {
             nack: Default::default(),
             out_free: Default::default(),
             t_i: Default::default(),
+            info_i: Default::default(),
             tb: Default::default(),
-            c_info: Constant::new(num_bigint::BigUint::from_bytes_le(&INFO).into()),
             c_info_bytes: answer(FrameType::Info),
             c_cmd_bytes: bytes(FrameType::Cmd),
             c_cmd_answer_bytes: answer(FrameType::Cmd),
@@ -379,6 +388,7 @@ impl Device {
             c_d_length: d(Drop::Length),
             c_d_crc: d(Drop::Crc),
             c_d_type: d(Drop::Type),
+            c_batches: Constant::new(BATCHES != 0),
             c_d_payload: d(Drop::Payload),
             c_d_timeout: d(Drop::Timeout),
             c_t_info: t(FrameType::Info),
@@ -395,7 +405,7 @@ impl Device {
             c_sub_need: (0..SUBMIT_MAX).map(|i| k((SUBMIT_MAX - i) as u64)).collect(),
             c_sub_max: k(SUBMIT_MAX as u64),
             c_sub_last: k(SUBMIT_MAX as u64 - 1),
-            c_sub_off: b16(8 * (MAX_PAYLOAD - SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
+            c_sub_off: b16(8 * MAX_PAYLOAD.saturating_sub(SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
             c_sub_bits: b16(8 * SUBMIT_ENTRY_BYTES),
             c_sub_slot_op: b16(24 + rq.field("op").offset as usize),
             c_clients8: k(C as u64),
@@ -416,7 +426,7 @@ impl Logic for Device {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_seq, a_len,
+            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_info, a_seq, a_len,
             t_pos, t_crc, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, fr_flag, b_cnt, b_acc, b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
@@ -437,8 +447,8 @@ impl Logic for Device {
                 self.queued_any.next = true;
             }
         }
-        self.pending.next = self.queued_any.val() | self.infl_n.q.val().any();
-        self.fr_mid.next = self.fr_flag.q.val() & self.core.phase.val().any();
+        self.pending.next = self.c_batches.val() & (self.queued_any.val() | self.infl_n.q.val().any());
+        self.fr_mid.next = self.c_batches.val() & self.fr_flag.q.val() & self.core.phase.val().any();
         // (A command runs between two rounds: none starts meanwhile.)
         self.frun.next = (self.pending.val() & (self.state.q.val() != self.c_state[2].val()) & (self.state.q.val() != self.c_state[3].val())) | self.fr_mid.val();
         self.fgo.next = self.frun.val() & !self.core.busy.val();
@@ -632,8 +642,7 @@ impl Logic for Device {
                 & (self.ty.q.val() != self.c_t_cmd.val())
                 & (self.ty.q.val() != self.c_t_step.val())
                 & (self.ty.q.val() != self.c_t_stats.val())
-                & (self.ty.q.val() != self.c_t_submit.val())
-                & (self.ty.q.val() != self.c_t_collect.val())
+                & (!self.c_batches.val() | ((self.ty.q.val() != self.c_t_submit.val()) & (self.ty.q.val() != self.c_t_collect.val())))
             {
                 self.reason.next = self.c_d_type.val();
             } else if self.len.q.val() != self.want_len.val() {
@@ -648,11 +657,12 @@ impl Logic for Device {
                 self.reason.next = self.c_d_busy.val();
             }
             self.a_ty.d.next = self.ty.q.val();
+            self.a_info.d.next = false;
             self.a_seq.d.next = self.seq.q.val();
             if self.reason.val().any() {
                 self.nack.next = true;
             } else if self.ty.q.val() == self.c_t_info.val() {
-                self.ans.d.next = self.c_info.val();
+                self.a_info.d.next = true;
                 self.a_len.d.next = self.c_info_bytes.val();
                 self.state.d.next = self.c_state[6].val();
             } else if self.ty.q.val() == self.c_t_cmd.val() {
@@ -686,6 +696,7 @@ impl Logic for Device {
         if self.nack.val() {
             // (A timeout's frame is dropped where it stands.)
             self.a_ty.d.next = self.c_nack.val();
+            self.a_info.d.next = false;
             self.a_seq.d.next = self.seq.q.val();
             self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val()) | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
             self.a_len.d.next = self.c_nack_bytes.val();
@@ -793,7 +804,7 @@ impl Logic for Device {
         // is a result (client, tag, issue and done rounds, response slot).
         self.infl_done.next = self.fgo.val() & self.core.resp_strobe.val() & self.flight.q.val().get_bit(17);
         self.res_push.next = self.infl_done.val() & self.flight.q.val().get_bit(16);
-        self.results.write.next = self.res_push.val();
+        self.results.write.next = self.c_batches.val() & self.res_push.val();
         self.results.data_in.next = bit_cast::<RES_BITS, CLIENT_BITS>(self.core.resp_client.val())
             | (bit_cast::<RES_BITS, 16>(self.flight.q.val().get_bits::<16>(0)) << 8)
             | (bit_cast::<RES_BITS, ROUND_BITS>(self.core.resp_round.val()) << 24)
@@ -821,7 +832,7 @@ impl Logic for Device {
                     self.b_next.next = self.b_acc.q.val() + 1;
                     for c in 0..C {
                         if self.qclient.val().index() == c {
-                            self.queues[c].write.next = true;
+                            self.queues[c].write.next = self.c_batches.val();
                         }
                     }
                 }
@@ -842,7 +853,7 @@ impl Logic for Device {
                 self.ans.d.next = (self.ans.q.val() << 8) | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
                 self.state.d.next = self.c_state[6].val();
             } else if !self.results.empty.val() {
-                self.res_pop.next = true;
+                self.res_pop.next = self.c_batches.val();
                 self.b_acc.d.next = self.b_acc.q.val() + 1;
                 self.a_len.d.next = self.a_len.q.val() + self.c_coll_bytes.val();
                 self.ans.d.next = (self.ans.q.val() >> self.c_coll_bits.val()) | (bit_cast::<ANS_BITS, RES_BITS>(self.results.data_out.val()) << self.c_coll_top.val());
@@ -891,7 +902,12 @@ impl Logic for Device {
             self.t_valid.d.next = false;
         }
         self.t_i.next = self.t_pos.q.val() - 1;
+        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 16>(self.t_i.val() - self.c_header.val());
+        self.info_rom.address.next = self.info_i.val();
         self.tb.next = self.ans.q.val().get_bits::<8>(0);
+        if self.a_info.q.val() {
+            self.tb.next = self.info_rom.data.val();
+        }
         if self.t_i.val() == 0 {
             self.tb.next = self.a_ty.q.val();
         }
@@ -1147,11 +1163,43 @@ mod tests {
         assert_eq!(a.payload[..4], [0, 0, 0, 0], "cleared");
     }
 
+    /// What a build leaves out (`DeviceOptions`) is refused with the
+    /// answer the protocol names, and what it keeps is served; run on a
+    /// lean build too (`scripts/cargo-test.sh`, the iCEBreaker's).
+    #[test]
+    fn device_answers_what_its_build_leaves_out() {
+        use tidekv_defs::batch::{submit_payload, Queued};
+        use tidekv_defs::{Op, Request};
+        let b = config().build;
+        let mut t = Bench::new();
+        let a = t.exchange(&Frame::new(FrameType::Info, 1, vec![]).encode(), 3000).unwrap();
+        assert_eq!(DeviceInfo::decode(&a.payload).unwrap().build.device, b.device, "Info reports the options");
+        let one = [Queued { client: 0, tag: 7, req: Request::new(Op::Get, 1, None) }];
+        let a = t.exchange(&Frame::new(FrameType::Submit, 2, submit_payload(&b, &one)).encode(), 3000).unwrap();
+        if b.device.batches() {
+            assert_eq!(a.ty, FrameType::Submit.code(), "a build with batches queues a Submit");
+        } else {
+            assert_eq!((a.ty, a.payload), (FrameType::Nack.code(), vec![Drop::Type.code(), FrameType::Submit.code()]));
+            let a = t.exchange(&Frame::new(FrameType::Collect, 3, vec![]).encode(), 3000).unwrap();
+            assert_eq!((a.ty, a.payload), (FrameType::Nack.code(), vec![Drop::Type.code(), FrameType::Collect.code()]));
+        }
+        // A zero seed is a bad argument to a generator, and no generator's business without one.
+        for (seq, cmd) in [(4, Cmd::GenSeed), (5, Cmd::GenRun)] {
+            let a = t.exchange(&Frame::new(FrameType::Cmd, seq, cmd_payload(cmd.code(), 0, 0)).encode(), 3000).unwrap();
+            let want = if b.device.generator { CmdStatus::BadArgument } else { CmdStatus::Unsupported };
+            assert_eq!(link::decode_cmd_answer(&a.payload).unwrap().0, want.code(), "{cmd:?}");
+        }
+    }
+
     #[test]
     fn device_queues_batches_and_answers_them_with_rounds() {
         use tidekv_defs::batch::{decode_collect, decode_submit_answer, submit_payload, Queued};
         use tidekv_defs::{Op, Request, Status};
         let b = config().build;
+        if !b.device.batches() {
+            eprintln!("{}: no free-running batches in this build (device_answers_what_its_build_leaves_out covers it)", config().name);
+            return;
+        }
         let lat = b.latency();
         let mut t = Bench::new();
         let q = |client, tag, op, key| Queued { client, tag, req: Request::new(op, key, Some(40 + key)) };

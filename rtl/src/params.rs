@@ -74,7 +74,6 @@ pub const SHARD_MASK_BITS: usize = mask_bits(S);
 pub const RESP_PAD_BITS: usize = 8 * RESP_BYTES;
 /// A shard-map entry or calendar row as the schedule CRC packs it, in bits.
 pub const ITEM_BITS: usize = 8 * ITEM_BYTES;
-pub const COUNTER_BITS: usize = tidekv_defs::regs::COUNTER_BITS as usize;
 pub const CMD_BITS: usize = tidekv_defs::regs::CMD_BITS as usize;
 pub const CMD_ADDR_BITS: usize = tidekv_defs::regs::CMD_ADDR_BITS as usize;
 /// Slots one table sweep visits per set: every main way and stash entry.
@@ -111,8 +110,9 @@ pub const C_BEFORE_LAST: usize = C - 1;
 pub const REQ_SLOT_BITS: usize = 8 * REQ_SLOT_BYTES;
 /// The receive register: the longest payload and its CRC bytes.
 pub const RX_BITS: usize = 8 * (MAX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
-/// The answer register: the longest answer payload.
-pub const ANS_BITS: usize = 8 * MAX_ANSWER;
+/// The answer register: the longest answer payload but `Info`'s (the
+/// framer reads that from a ROM).
+pub const ANS_BITS: usize = 8 * ANS_BYTES;
 /// A step's response slots, round by round, client 0 lowest (room for
 /// `STEP_ROUNDS` rounds; a shorter step's sit at the top).
 pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
