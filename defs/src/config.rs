@@ -494,13 +494,10 @@ struct BuildFile {
     table_stash: u32,
     #[serde(default = "default_calendar_max")]
     calendar_max: u32,
-    #[serde(default)]
+    // (Absent: `DeviceOptions::default()`'s.)
     generator: Option<bool>,
-    #[serde(default)]
     batch_queue: Option<u32>,
-    #[serde(default)]
     batch_results: Option<u32>,
-    #[serde(default)]
     counter_bits: Option<u32>,
 }
 

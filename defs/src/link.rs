@@ -216,17 +216,27 @@ pub fn collect_max(b: &BuildConfig) -> usize {
     ((step_answer_bytes(b, MAX_STEP_ROUNDS) - 1) / collect_entry_bytes(b)).max(BATCH_MIN)
 }
 
+/// Whether a device of this build takes host frames of type `t` (`Nack`
+/// is only an answer; `Submit` and `Collect` need free-running batches).
+pub fn takes(b: &BuildConfig, t: FrameType) -> bool {
+    match t {
+        FrameType::Nack => false,
+        FrameType::Submit | FrameType::Collect => b.device.batches(),
+        _ => true,
+    }
+}
+
 /// The longest payload a host frame of this type may have (every
 /// length but a `Step`'s is exact: `payload_ok`).
 pub fn request_bytes(b: &BuildConfig, t: FrameType) -> Option<usize> {
     match t {
+        _ if !takes(b, t) => None,
         FrameType::Info => Some(0),
         FrameType::Cmd => Some(CMD_BYTES),
         FrameType::Step => Some(MAX_STEP_ROUNDS * step_bytes(b)),
         FrameType::LinkStats => Some(STATS_BYTES),
-        FrameType::Submit if b.device.batches() => Some(submit_max(b) * submit_entry_bytes(b)),
-        FrameType::Collect if b.device.batches() => Some(0),
-        FrameType::Submit | FrameType::Collect => None,
+        FrameType::Submit => Some(submit_max(b) * submit_entry_bytes(b)),
+        FrameType::Collect => Some(0),
         FrameType::Nack => None,
     }
 }
@@ -256,7 +266,7 @@ pub fn answer_bytes(b: &BuildConfig, t: FrameType) -> usize {
         FrameType::Cmd => CMD_ANSWER_BYTES,
         FrameType::Step => step_answer_bytes(b, MAX_STEP_ROUNDS),
         FrameType::LinkStats => LINK_COUNTERS * 4,
-        FrameType::Submit | FrameType::Collect if !b.device.batches() => 0,
+        FrameType::Submit | FrameType::Collect if !takes(b, t) => 0,
         FrameType::Submit => SUBMIT_ANSWER_BYTES,
         FrameType::Collect => 1 + collect_max(b) * collect_entry_bytes(b),
         FrameType::Nack => NACK_BYTES,
@@ -665,10 +675,8 @@ impl Deframer {
 /// checks: the type it serves, or why it drops the frame.
 pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
     let t = match f.frame_type() {
-        Some(FrameType::Nack) | None => return Err(Drop::Type),
-        // A build without free-running batches does not know their types.
-        Some(FrameType::Submit | FrameType::Collect) if !b.device.batches() => return Err(Drop::Type),
-        Some(t) => t,
+        Some(t) if takes(b, t) => t,
+        _ => return Err(Drop::Type),
     };
     if !payload_ok(b, t, f.payload.len()) {
         return Err(Drop::Length);
