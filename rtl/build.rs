@@ -79,9 +79,11 @@ fn main() {
         ("STEP_BYTES", link::step_bytes(b) as u32),
         ("STEP_ROUNDS", link::MAX_STEP_ROUNDS as u32),
         ("MAX_PAYLOAD", link::max_payload(b) as u32),
-        // The answer register holds every answer but `Info`'s, which the
-        // framer reads from a ROM.
-        ("ANS_BYTES", FrameType::ALL.iter().filter(|&&t| t != FrameType::Info).map(|&t| link::answer_bytes(b, t)).max().unwrap() as u32),
+        // The answer register holds the answers the framer does not read
+        // from where they are made (`Info` from a ROM, `LinkStats` from the
+        // counters, `Cmd` from the core, `Step` from the slots it gathered):
+        // `Nack`, and `Submit` and `Collect` if the build takes them.
+        ("ANS_BYTES", FrameType::ALL.iter().filter(|&&t| matches!(t, FrameType::Nack | FrameType::Submit | FrameType::Collect) && (t == FrameType::Nack || link::takes(b, t))).map(|&t| link::answer_bytes(b, t)).max().unwrap() as u32),
         ("INFO_ADDR_BITS", (link::answer_bytes(b, FrameType::Info) as u32).next_power_of_two().trailing_zeros()),
         // (Without batches one window and one result: the logic is gated off.)
         ("SUBMIT_MAX", if b.device.batches() { link::submit_max(b) as u32 } else { 1 }),

@@ -80,7 +80,8 @@ pub struct DeviceOptions {
     /// Results the device holds for `Collect` (a power of two; with
     /// `batch_queue` 0 it must be 0 too).
     pub batch_results: u32,
-    /// Width of the core's counters: they wrap at 2^counter_bits.
+    /// Width of the core's counters: they wrap at 2^counter_bits. The
+    /// link counters are this wide too when it is under their 32 bits.
     pub counter_bits: u32,
 }
 

@@ -247,7 +247,7 @@ pub struct Core {
     c_lat: Constant<Round>,
     c_h: Constant<Round>,
     c_h_zero: Constant<bool>,
-    c_gap: Constant<Round>,
+    c_gap: Constant<Bits<8>>,
     /// The leaf FE has begun to route (round >= H).
     fe_started: DFF<bool>,
     c_replicated: Constant<bool>,
@@ -291,7 +291,10 @@ pub struct Core {
     swap_done: DFF<bool>,
     swap_ok: DFF<bool>,
     swap_at: DFF<Round>,
-    settle_until: DFF<Round>,
+    /// Rounds left in which the copy swapped out is still read (the
+    /// schedule gap after a swap): a count down, not a round to compare
+    /// with (no 48-bit adder and comparator).
+    settle_left: DFF<Bits<8>>,
     swap_now: Signal<Local, bool>,
     swap_fits: Signal<Local, bool>,
     sh_failed: Signal<Local, ReplicaMask>,
@@ -435,7 +438,10 @@ pub struct Core {
     v_crc: DFF<Bits<32>>,
     v_used: DFF<ShardMask>,
     item_crc: Crc32<ITEM_BITS>,
-    div_q: DFF<Round>,
+    /// Restoring division of `swap_round` (its bits read in place, high
+    /// first, by `div_sh`) by the shadow's period.
+    div_sh: Signal<Local, Bits<8>>,
+    div_bit: Signal<Local, Bits<1>>,
     div_r: DFF<Bits<CNT_BITS>>,
     div_t: Signal<Local, Bits<CNT_BITS>>,
     r_done: DFF<bool>,
@@ -611,7 +617,10 @@ impl Core {
             c_lat: k(LAT as u64),
             c_h: k(H as u64),
             c_h_zero: Constant::new(H == 0),
-            c_gap: k(cfg.build.schedule_gap()),
+            c_gap: k({
+                assert!(cfg.build.schedule_gap() < 256, "the schedule gap fits settle_left");
+                cfg.build.schedule_gap()
+            }),
             fe_started: Default::default(),
             c_replicated: Constant::new(R > 1),
             c_single: Constant::new(H == 0),
@@ -650,7 +659,7 @@ impl Core {
             swap_done: Default::default(),
             swap_ok: Default::default(),
             swap_at: Default::default(),
-            settle_until: Default::default(),
+            settle_left: Default::default(),
             swap_now: Default::default(),
             swap_fits: Default::default(),
             sh_failed: Default::default(),
@@ -781,7 +790,8 @@ impl Core {
             v_crc: Default::default(),
             v_used: Default::default(),
             item_crc: Crc32::default(),
-            div_q: Default::default(),
+            div_sh: Default::default(),
+            div_bit: Default::default(),
             div_r: Default::default(),
             div_t: Default::default(),
             r_done: Default::default(),
@@ -870,11 +880,11 @@ impl Logic for Core {
     fn update(&mut self) {
         dff_setup!(
             self, clock, r_phase, r_round, fe_started, sel, cal_pos, cal_addr_held, verified, used_shards, armed, swap_round, swap_pos,
-            swap_done, swap_ok, swap_at, settle_until, i_valid, i_requested, i_client, i_sel, i_op, i_key, i_value, a_slot,
+            swap_done, swap_ok, swap_at, settle_left, i_valid, i_requested, i_client, i_sel, i_op, i_key, i_value, a_slot,
             a_valid, a_sel, a_op, a_key, a_value, a_affine, a_bucket, fe_sel, lfsr, b_fwd, b_answered, b_shard, b_rep,
             b_op, b_key, b_value, u_valid, u_status, u_has_value, u_value, n_issued, n_blocked, n_detect, n_rounds, n_gen,
             digest, gen_first, gen_end, gen_stop, m_state, m_cnt, m_set, m_shard, m_dst, m_src, m_copy, m_all, m_bad,
-            v_map, v_cal, v_crc, v_used, div_q, div_r, r_done, r_status, r_rdata, policy1, policy2, seed1, seed2, period1, period2
+            v_map, v_cal, v_crc, v_used, div_r, r_done, r_status, r_rdata, policy1, policy2, seed1, seed2, period1, period2
         );
         self.zero_counters.next = false;
         for i in 0..5 {
@@ -937,6 +947,9 @@ impl Logic for Core {
             if self.boundary.val() {
                 self.r_phase.d.next = 0.into();
                 self.r_round.d.next = self.r_round.q.val() + 1;
+                if self.settle_left.q.val().any() {
+                    self.settle_left.d.next = self.settle_left.q.val() - 1;
+                }
                 self.n_rounds.d.next = self.n_rounds.q.val() + 1;
                 if self.r_round.q.val() + 1 == self.c_h.val() {
                     self.fe_started.d.next = true;
@@ -985,10 +998,14 @@ impl Logic for Core {
                 self.sel_eff.next = self.shadow.val();
                 self.sel.d.next = self.shadow.val();
                 self.verified.d.next = false;
-                self.settle_until.d.next = self.r_round.q.val() + self.c_gap.val();
+                self.settle_left.d.next = self.c_gap.val();
+                if self.boundary.val() {
+                    // (T = 1: this round ends this clock.)
+                    self.settle_left.d.next = self.c_gap.val() - 1;
+                }
             }
         }
-        self.shadow_busy.next = self.armed.q.val() | (self.r_round.q.val() < self.settle_until.q.val());
+        self.shadow_busy.next = self.armed.q.val() | self.settle_left.q.val().any();
 
         // The calendar row of this round: its memory is read with the
         // address of the clock before, so the row is there from phase 1.
@@ -1624,7 +1641,6 @@ impl Logic for Core {
                     self.m_state.d.next = self.c_div.val();
                     self.m_cnt.d.next = 0.into();
                     self.swap_round.d.next = bit_cast::<ROUND_BITS, 64>(self.cmd_data.val());
-                    self.div_q.d.next = bit_cast::<ROUND_BITS, 64>(self.cmd_data.val());
                     self.div_r.d.next = 0.into();
                 }
             } else if self.cmd_code.val() == self.c_cmd_read_map.val() {
@@ -1752,12 +1768,13 @@ impl Logic for Core {
         }
 
         // Swap: the calendar position of the swap round, restoring division.
-        self.div_t.next = (self.div_r.q.val() << 1) | bit_cast::<CNT_BITS, 1>(self.div_q.q.val().get_bits::<1>(47));
+        self.div_sh.next = bit_cast::<8, CNT_BITS>(self.c_round_bits_last.val() - self.m_cnt.q.val());
+        self.div_bit.next = bit_cast::<1, ROUND_BITS>(self.swap_round.q.val() >> self.div_sh.val());
+        self.div_t.next = (self.div_r.q.val() << 1) | bit_cast::<CNT_BITS, 1>(self.div_bit.val());
         if self.div_t.val() >= self.sh_period.val() {
             self.div_t.next = self.div_t.val() - self.sh_period.val();
         }
         if self.m_state.q.val() == self.c_div.val() {
-            self.div_q.d.next = self.div_q.q.val() << 1;
             self.div_r.d.next = self.div_t.val();
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
             if self.m_cnt.q.val() == self.c_round_bits_last.val() {
@@ -1902,7 +1919,7 @@ impl Logic for Core {
             self.swap_done.d.next = false;
             self.swap_ok.d.next = false;
             self.swap_at.d.next = 0.into();
-            self.settle_until.d.next = 0.into();
+            self.settle_left.d.next = 0.into();
             self.i_valid.d.next = false;
             self.i_requested.d.next = false;
             self.a_slot.d.next = false;

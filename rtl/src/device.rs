@@ -60,31 +60,44 @@ pub struct Device {
     seq: DFF<Bits<8>>,
     len: DFF<B16>,
     rx: DFF<Bits<RX_BITS>>,
-    wd: DFF<Bits<32>>,
-    rx_crc: Crc32<8>,
+    wd: DFF<Bits<WD_BITS>>,
+    /// The CRC register and step of the deframer and, while it sends, the framer.
+    crc_step: Crc32<8>,
     // Execution.
-    cnt: DFF<B16>,
+    /// The clock of the round being run.
+    cnt: DFF<Phase>,
     resp: DFF<Bits<RESP_BUF_BITS>>,
     step_round: DFF<Round>,
     /// The rounds of the `Step` being run, and those still to run.
     step_n: DFF<Bits<8>>,
     step_left: DFF<Bits<8>>,
-    counters: Vec<DFF<Bits<32>>>,
+    counters: Vec<DFF<Bits<LINK_CTR_BITS>>>,
     // Framer.
     ans: DFF<Bits<ANS_BITS>>,
     a_ty: DFF<Bits<8>>,
     /// The answer is `Info`'s: its bytes come from `info_rom`, not `ans`.
     a_info: DFF<bool>,
     info_rom: ROM<Bits<8>, INFO_ADDR_BITS>,
+    /// The answer is `LinkStats`'s: its bytes are read from the counters
+    /// as they are sent; this frame is counted (or the counters cleared,
+    /// `a_clear`) once its answer is out.
+    a_stats: DFF<bool>,
+    a_clear: DFF<bool>,
+    /// The answer is a `Cmd`'s (read from the core's `cmd_status` and
+    /// `cmd_rdata`, which hold until the next command) or a `Step`'s (from
+    /// `step_round` and `resp`, which hold until the next `Step`).
+    a_cmd: DFF<bool>,
+    a_step: DFF<bool>,
     a_seq: DFF<Bits<8>>,
     a_len: DFF<B16>,
     t_pos: DFF<B16>,
-    t_crc: DFF<Bits<32>>,
+    /// The answer payload's byte being sent (no subtraction on the path
+    /// to the byte muxes).
+    a_idx: DFF<Bits<8>>,
     t_esc: DFF<bool>,
     t_esc_byte: DFF<Bits<8>>,
     t_valid: DFF<bool>,
     t_data: DFF<Bits<8>>,
-    tx_crc: Crc32<8>,
     // Free-running batches (docs/DESIGN.md, "Free-running batches").
     queues: Vec<SynchronousFIFO<Bits<QE_BITS>, QUEUE_BITS, { QUEUE_BITS + 1 }, 1>>,
     results: SynchronousFIFO<Bits<RES_BITS>, RESULTS_BITS, { RESULTS_BITS + 1 }, 1>,
@@ -124,7 +137,16 @@ pub struct Device {
     count_en: Signal<Local, bool>,
     clear: Signal<Local, bool>,
     stats: Signal<Local, Bits<STATS_BITS>>,
-    cword: Signal<Local, Bits<32>>,
+    cword: Signal<Local, Bits<LINK_CTR_BITS>>,
+    /// `stats` shifted to the byte being sent.
+    stats_at: Signal<Local, Bits<8>>,
+    /// The bit of the answer payload being sent, and the `Cmd` and `Step`
+    /// answers shifted to it.
+    a_sh: Signal<Local, Bits<11>>,
+    cmd_at: Signal<Local, Bits<8>>,
+    step_at: Signal<Local, Bits<8>>,
+    /// The last byte of a `LinkStats` answer went out.
+    stats_done: Signal<Local, bool>,
     nack: Signal<Local, bool>,
     out_free: Signal<Local, bool>,
     t_i: Signal<Local, B16>,
@@ -166,7 +188,7 @@ pub struct Device {
     c_overhead: Constant<B16>,
     c_header: Constant<B16>,
     c_residue: Constant<Bits<32>>,
-    c_watchdog: Constant<Bits<32>>,
+    c_watchdog: Constant<Bits<WD_BITS>>,
     c_rx_top: Constant<B16>,
     c_cmd_off: Constant<B16>,
     c_stats_off: Constant<B16>,
@@ -180,7 +202,7 @@ pub struct Device {
     c_resp_top: Constant<B16>,
     c_round_bits: Constant<B16>,
     c_stats_top: Constant<B16>,
-    c_t_last: Constant<B16>,
+    c_t_last: Constant<Phase>,
     c_end: Constant<Bits<8>>,
     c_esc: Constant<Bits<8>>,
     c_esc_end: Constant<Bits<8>>,
@@ -247,12 +269,13 @@ impl Device {
         let off = |t: FrameType| b16(8 * (MAX_PAYLOAD - link::request_bytes(&b, t).unwrap()));
         assert_eq!(ROUND_BITS, 8 * link::ROUND_BYTES);
         assert_eq!(INFO.len(), link::answer_bytes(&b, FrameType::Info));
-        assert!(ANS_BITS >= STATS_BITS && ANS_BITS >= ROUND_BITS + RESP_BUF_BITS && INFO.len() <= 1 << INFO_ADDR_BITS);
+        assert!(INFO.len() <= 1 << INFO_ADDR_BITS && INFO_ADDR_BITS <= 8 && STATS_BITS < 8 * 256 && STEP_ANS_BITS < 8 * 256, "answers the framer reads by byte index are shorter than 256 bytes");
+        assert_eq!((CMD_ANS_BITS, STEP_ANS_BITS), (8 * link::answer_bytes(&b, FrameType::Cmd), 8 * link::step_answer_bytes(&b, STEP_ROUNDS)));
         assert_eq!(link::max_payload(&b), MAX_PAYLOAD);
         let step_n = |f: &dyn Fn(usize) -> usize| (1..=STEP_ROUNDS).map(|n| b16(f(n))).collect::<Vec<_>>();
         assert!(MAX_PAYLOAD + HEADER_BYTES + CRC_BYTES < 1 << 15 && T < 1 << 15);
         assert!(SUBMIT_MAX < 256 && COLLECT_MAX < 256 && C <= 256 && (1 << RESULTS_BITS) + C * LAT < 1 << 15);
-        assert!(ANS_BITS >= 8 + COLLECT_MAX * 8 * COLLECT_ENTRY_BYTES && RES_BITS >= 120 + RESP_PAD_BITS);
+        assert!((BATCHES == 0 || ANS_BITS >= 8 + COLLECT_MAX * 8 * COLLECT_ENTRY_BYTES) && RES_BITS >= 120 + RESP_PAD_BITS);
         Device {
             clock: Default::default(),
             reset: Default::default(),
@@ -277,7 +300,7 @@ impl Device {
             len: Default::default(),
             rx: Default::default(),
             wd: Default::default(),
-            rx_crc: Default::default(),
+            crc_step: Default::default(),
             cnt: Default::default(),
             resp: Default::default(),
             step_round: Default::default(),
@@ -287,16 +310,19 @@ impl Device {
             ans: Default::default(),
             a_ty: Default::default(),
             a_info: Default::default(),
+            a_stats: Default::default(),
+            a_clear: Default::default(),
+            a_cmd: Default::default(),
+            a_step: Default::default(),
             info_rom: INFO.iter().map(|&x| Bits::<8>::from(u64::from(x))).into(),
             a_seq: Default::default(),
             a_len: Default::default(),
             t_pos: Default::default(),
-            t_crc: Default::default(),
+            a_idx: Default::default(),
             t_esc: Default::default(),
             t_esc_byte: Default::default(),
             t_valid: Default::default(),
             t_data: Default::default(),
-            tx_crc: Default::default(),
             queues: (0..C).map(|_| Default::default()).collect(),
             results: Default::default(),
             flight: Delay::new(OUTSTANDING),
@@ -342,6 +368,11 @@ impl Device {
             clear: Default::default(),
             stats: Default::default(),
             cword: Default::default(),
+            stats_at: Default::default(),
+            a_sh: Default::default(),
+            cmd_at: Default::default(),
+            step_at: Default::default(),
+            stats_done: Default::default(),
             nack: Default::default(),
             out_free: Default::default(),
             t_i: Default::default(),
@@ -377,7 +408,7 @@ impl Device {
             c_resp_top: b16(RESP_BUF_BITS - RESP_PAD_BITS),
             c_round_bits: b16(ROUND_BITS),
             c_stats_top: b16(STATS_BITS - 32),
-            c_t_last: b16(T - 1),
+            c_t_last: k(T as u64 - 1),
             c_end: k(u64::from(SLIP_END)),
             c_esc: k(u64::from(SLIP_ESC)),
             c_esc_end: k(u64::from(SLIP_ESC_END)),
@@ -426,8 +457,8 @@ impl Logic for Device {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_info, a_seq, a_len,
-            t_pos, t_crc, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, fr_flag, b_cnt, b_acc, b_stop
+            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_info, a_stats, a_clear, a_cmd, a_step, a_seq, a_len,
+            t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, fr_flag, b_cnt, b_acc, b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
         for c in 0..C {
@@ -462,6 +493,61 @@ impl Logic for Device {
         }
         self.core.reset.next = self.reset.val();
         self.round.next = self.core.round.val();
+        // The answer byte the framer sends next (`t_i`: its place in the
+        // body), read from where the answer was made.
+        // The link counters, packed counter 0 lowest.
+        self.stats.next = 0.into();
+        for i in 0..LINK_COUNTERS {
+            // (bit_cast's argument is evaluated in Rust too: no loop index in it)
+            self.cword.next = self.counters[i].q.val();
+            self.stats.next = (self.stats.val() >> 32) | (bit_cast::<STATS_BITS, LINK_CTR_BITS>(self.cword.val()) << self.c_stats_top.val());
+        }
+        self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
+        self.t_i.next = self.t_pos.q.val() - 1;
+        self.stats_done.next = self.a_stats.q.val()
+            & (self.state.q.val() == self.c_state[6].val())
+            & self.out_free.val()
+            & !self.t_esc.q.val()
+            & self.t_pos.q.val().any()
+            & (self.t_i.val() == self.a_len.q.val() + self.c_overhead.val());
+        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx.q.val());
+        self.info_rom.address.next = self.info_i.val();
+        self.tb.next = self.ans.q.val().get_bits::<8>(0);
+        if self.a_info.q.val() {
+            self.tb.next = self.info_rom.data.val();
+        }
+        // (A narrow shift: the answers are shorter than 256 bytes.)
+        self.a_sh.next = bit_cast::<11, 8>(self.a_idx.q.val()) << 3;
+        self.stats_at.next = bit_cast::<8, STATS_BITS>(self.stats.val() >> self.a_sh.val());
+        if self.a_stats.q.val() {
+            self.tb.next = self.stats_at.val();
+        }
+        self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>((bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val()) | (bit_cast::<CMD_ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8)) >> self.a_sh.val());
+        if self.a_cmd.q.val() {
+            self.tb.next = self.cmd_at.val();
+        }
+        self.step_at.next = bit_cast::<8, STEP_ANS_BITS>(
+            (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val()) | (bit_cast::<STEP_ANS_BITS, RESP_BUF_BITS>(self.resp.q.val()) << self.c_round_bits.val()))
+                >> self.a_sh.val(),
+        );
+        if self.a_step.q.val() {
+            self.tb.next = self.step_at.val();
+        }
+        if self.t_i.val() == 0 {
+            self.tb.next = self.a_ty.q.val();
+        }
+        if self.t_i.val() == 1 {
+            self.tb.next = self.a_seq.q.val();
+        }
+        if self.t_i.val() == 2 {
+            self.tb.next = self.a_len.q.val().get_bits::<8>(0);
+        }
+        if self.t_i.val() == 3 {
+            self.tb.next = self.a_len.q.val().get_bits::<8>(8);
+        }
+        if self.t_i.val() >= self.a_len.q.val() + self.c_header.val() {
+            self.tb.next = !self.crc.q.val().get_bits::<8>(0);
+        }
 
         // Receive FIFO: a byte that finds it full is lost, and the next byte
         // it takes carries the mark (bit 8).
@@ -523,11 +609,16 @@ impl Logic for Device {
                 self.hunting.d.next = true;
             }
         }
-        self.rx_crc.crc.next = self.crc.q.val();
-        self.rx_crc.data.next = self.sbyte.val();
+        // One CRC step and register serve both ways: the deframer's in
+        // state 0, the framer's in state 6 (it starts and leaves it all ones).
+        self.crc_step.crc.next = self.crc.q.val();
+        self.crc_step.data.next = self.sbyte.val();
+        if self.state.q.val() == self.c_state[6].val() {
+            self.crc_step.data.next = self.tb.val();
+        }
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
             self.n.d.next = self.n.q.val() + 1;
-            self.crc.d.next = self.rx_crc.out.val();
+            self.crc.d.next = self.crc_step.out.val();
             if self.n.q.val() == 0 {
                 self.ty.d.next = self.sbyte.val();
             }
@@ -595,7 +686,7 @@ impl Logic for Device {
                 }
                 self.chk.next = self.chk.val() >> self.c_slot_bits.val();
             }
-        } else if self.ty.q.val() == self.c_t_submit.val() {
+        } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
             // Window i of the area holds request i - (SUBMIT_MAX - n): a
             // client of the build, valid, a known op.
             self.chk.next = self.rx.q.val() >> self.c_sub_off.val();
@@ -619,13 +710,6 @@ impl Logic for Device {
             if (self.ty.q.val() == self.c_t_stats.val()) & self.chk.val().get_bits::<7>(1).any() {
                 self.bad_payload.next = true;
             }
-        }
-        // The link counters, packed counter 0 lowest.
-        self.stats.next = 0.into();
-        for i in 0..LINK_COUNTERS {
-            // (bit_cast's argument is evaluated in Rust too: no loop index in it)
-            self.cword.next = self.counters[i].q.val();
-            self.stats.next = (self.stats.val() >> 32) | (bit_cast::<STATS_BITS, 32>(self.cword.val()) << self.c_stats_top.val());
         }
         if self.checking.val() {
             if self.overrun.q.val() {
@@ -658,6 +742,9 @@ impl Logic for Device {
             }
             self.a_ty.d.next = self.ty.q.val();
             self.a_info.d.next = false;
+            self.a_stats.d.next = false;
+            self.a_cmd.d.next = false;
+            self.a_step.d.next = false;
             self.a_seq.d.next = self.seq.q.val();
             if self.reason.val().any() {
                 self.nack.next = true;
@@ -672,7 +759,7 @@ impl Logic for Device {
                 self.step_n.d.next = self.len_rounds.val();
                 self.step_left.d.next = self.len_rounds.val();
                 self.state.d.next = self.c_state[4].val();
-            } else if self.ty.q.val() == self.c_t_submit.val() {
+            } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
                 // Windows before the first request are skipped.
                 self.rx.d.next = self.rx.q.val() >> self.c_sub_off.val();
                 self.step_left.d.next = self.c_sub_max.val() - self.sub_n.val();
@@ -680,30 +767,37 @@ impl Logic for Device {
                 self.b_acc.d.next = 0.into();
                 self.b_stop.d.next = false;
                 self.state.d.next = self.c_state[8].val();
-            } else if self.ty.q.val() == self.c_t_collect.val() {
+            } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_collect.val()) {
                 self.ans.d.next = 0.into();
                 self.a_len.d.next = 1.into();
                 self.b_cnt.d.next = 0.into();
                 self.b_acc.d.next = 0.into();
                 self.state.d.next = self.c_state[9].val();
             } else {
-                self.ans.d.next = bit_cast::<ANS_BITS, STATS_BITS>(self.stats.val());
+                self.a_stats.d.next = true;
+                self.a_clear.d.next = self.chk.val().get_bit(0);
                 self.a_len.d.next = self.c_stats_answer_bytes.val();
                 self.state.d.next = self.c_state[6].val();
-                self.clear.next = self.chk.val().get_bit(0);
             }
         }
         if self.nack.val() {
             // (A timeout's frame is dropped where it stands.)
             self.a_ty.d.next = self.c_nack.val();
             self.a_info.d.next = false;
+            self.a_stats.d.next = false;
+            self.a_cmd.d.next = false;
+            self.a_step.d.next = false;
             self.a_seq.d.next = self.seq.q.val();
             self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val()) | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
             self.a_len.d.next = self.c_nack_bytes.val();
             self.state.d.next = self.c_state[6].val();
         }
-        // One count per frame: served (counter 0: `reason` is 0) or dropped.
-        self.count_en.next = self.checking.val() | self.nack.val();
+        // One count per frame: served (counter 0: `reason` is 0) or
+        // dropped; a served `LinkStats` once its answer is out.
+        self.count_en.next = (self.checking.val() & !(!self.reason.val().any() & (self.ty.q.val() == self.c_t_stats.val()))) | self.nack.val() | self.stats_done.val();
+        if self.stats_done.val() {
+            self.clear.next = self.a_clear.q.val();
+        }
         for i in 0..LINK_COUNTERS {
             if self.count_en.val() & (self.reason.val().index() == i) {
                 self.counters[i].d.next = self.counters[i].q.val() + 1;
@@ -722,7 +816,7 @@ impl Logic for Device {
             self.state.d.next = self.c_state[3].val();
         }
         if (self.state.q.val() == self.c_state[3].val()) & self.core.cmd_done.val() {
-            self.ans.d.next = bit_cast::<ANS_BITS, 3>(self.core.cmd_status.val()) | (bit_cast::<ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8);
+            self.a_cmd.d.next = true;
             self.a_len.d.next = self.c_cmd_answer_bytes.val();
             self.state.d.next = self.c_state[6].val();
         }
@@ -822,7 +916,7 @@ impl Logic for Device {
             }
         }
         self.b_next.next = self.b_acc.q.val();
-        if self.state.q.val() == self.c_state[8].val() {
+        if self.c_batches.val() & (self.state.q.val() == self.c_state[8].val()) {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
             self.rx.d.next = self.rx.q.val() >> self.c_sub_bits.val();
             if (self.b_cnt.q.val() >= self.step_left.q.val()) & !self.b_stop.q.val() {
@@ -847,7 +941,7 @@ impl Logic for Device {
         // `Collect`: up to COLLECT_MAX results shift in from the top, one a
         // clock (an empty place shifts in zeros), so the first lands at
         // the bottom; then the count goes below them.
-        if self.state.q.val() == self.c_state[9].val() {
+        if self.c_batches.val() & (self.state.q.val() == self.c_state[9].val()) {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
             if self.b_cnt.q.val() == self.c_coll_max.val() {
                 self.ans.d.next = (self.ans.q.val() << 8) | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
@@ -890,41 +984,16 @@ impl Logic for Device {
                         self.a_len.d.next = self.c_step_answer_bytes[i].val();
                     }
                 }
-                self.ans.d.next = bit_cast::<ANS_BITS, ROUND_BITS>(self.step_round.q.val())
-                    | (bit_cast::<ANS_BITS, RESP_BUF_BITS>(self.resp_out.val()) << self.c_round_bits.val());
+                self.resp.d.next = self.resp_out.val();
+                self.a_step.d.next = true;
                 self.state.d.next = self.c_state[6].val();
             }
         }
         // Framer: END, the escaped body (header, `ans` from its low byte,
         // the CRC), END.
-        self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
         if self.tx_ready.val() {
             self.t_valid.d.next = false;
         }
-        self.t_i.next = self.t_pos.q.val() - 1;
-        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 16>(self.t_i.val() - self.c_header.val());
-        self.info_rom.address.next = self.info_i.val();
-        self.tb.next = self.ans.q.val().get_bits::<8>(0);
-        if self.a_info.q.val() {
-            self.tb.next = self.info_rom.data.val();
-        }
-        if self.t_i.val() == 0 {
-            self.tb.next = self.a_ty.q.val();
-        }
-        if self.t_i.val() == 1 {
-            self.tb.next = self.a_seq.q.val();
-        }
-        if self.t_i.val() == 2 {
-            self.tb.next = self.a_len.q.val().get_bits::<8>(0);
-        }
-        if self.t_i.val() == 3 {
-            self.tb.next = self.a_len.q.val().get_bits::<8>(8);
-        }
-        if self.t_i.val() >= self.a_len.q.val() + self.c_header.val() {
-            self.tb.next = !self.t_crc.q.val().get_bits::<8>(0);
-        }
-        self.tx_crc.crc.next = self.t_crc.q.val();
-        self.tx_crc.data.next = self.tb.val();
         if (self.state.q.val() == self.c_state[6].val()) & self.out_free.val() {
             self.t_valid.d.next = true;
             if self.t_esc.q.val() {
@@ -933,10 +1002,12 @@ impl Logic for Device {
             } else if !self.t_pos.q.val().any() {
                 self.t_data.d.next = self.c_end.val();
                 self.t_pos.d.next = 1.into();
-                self.t_crc.d.next = 0xFFFF_FFFF_u64.into();
+                self.a_idx.d.next = 0.into();
+                self.crc.d.next = 0xFFFF_FFFF_u64.into();
             } else if self.t_i.val() == self.a_len.q.val() + self.c_overhead.val() {
                 self.t_data.d.next = self.c_end.val();
                 self.t_pos.d.next = 0.into();
+                self.crc.d.next = 0xFFFF_FFFF_u64.into();
                 self.state.d.next = self.c_state[0].val();
             } else {
                 self.t_pos.d.next = self.t_pos.q.val() + 1;
@@ -952,12 +1023,13 @@ impl Logic for Device {
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
                 if self.t_i.val() < self.a_len.q.val() + self.c_header.val() {
-                    self.t_crc.d.next = self.tx_crc.out.val();
+                    self.crc.d.next = self.crc_step.out.val();
                     if self.t_i.val() >= self.c_header.val() {
                         self.ans.d.next = self.ans.q.val() >> 8;
+                        self.a_idx.d.next = self.a_idx.q.val() + 1;
                     }
                 } else {
-                    self.t_crc.d.next = self.t_crc.q.val() >> 8;
+                    self.crc.d.next = self.crc.q.val() >> 8;
                 }
             }
         }

@@ -113,13 +113,20 @@ pub const RX_BITS: usize = 8 * (MAX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
 /// The answer register: the longest answer payload but `Info`'s (the
 /// framer reads that from a ROM).
 pub const ANS_BITS: usize = 8 * ANS_BYTES;
+/// A `Cmd` answer: status byte, then the 64-bit read data.
+pub const CMD_ANS_BITS: usize = 8 * tidekv_defs::link::CMD_ANSWER_BYTES;
+/// A `Step` answer of the most rounds: the round, then the response slots.
+pub const STEP_ANS_BITS: usize = ROUND_BITS + RESP_BUF_BITS;
 /// A step's response slots, round by round, client 0 lowest (room for
 /// `STEP_ROUNDS` rounds; a shorter step's sit at the top).
 pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
 /// Request slots of the longest `Step` (a loop bound in the logic).
 pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
-/// The link counters, counter 0 lowest.
+/// The link counters, counter 0 lowest, as `LinkStats` carries them.
 pub const STATS_BITS: usize = tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
+/// A link counter's width in the logic: `counter_bits`, at most the
+/// answer's 32 (`tidekv_defs::link::link_counter_bits`).
+pub const LINK_CTR_BITS: usize = if COUNTER_BITS < 32 { COUNTER_BITS } else { 32 };
 /// A request in a client's batch queue: tag (16 bits), then the request slot.
 pub const QE_BITS: usize = 16 + REQ_SLOT_BITS;
 /// A result waiting to be collected, as the `Collect` answer carries it.
@@ -127,6 +134,14 @@ pub const RES_BITS: usize = 8 * COLLECT_ENTRY_BYTES;
 /// An attempt to issue a queued request: attempt (bit 17), taken (bit 16)
 /// and its tag.
 pub const FLIGHT_BITS: usize = 18;
+/// The watchdog counter: counts to `WATCHDOG_CLOCKS`.
+pub const WD_BITS: usize = {
+    let mut b = 1;
+    while (1usize << b) <= WATCHDOG_CLOCKS {
+        b += 1;
+    }
+    b
+};
 /// Address bits of the receive FIFO.
 pub const RX_FIFO_BITS: usize = tidekv_defs::link::RX_FIFO_BYTES.trailing_zeros() as usize;
 
