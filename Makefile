@@ -12,7 +12,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check
+.PHONY: test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -49,6 +49,13 @@ test: deps
 	CARGO=$(CARGO) scripts/cargo-test.sh
 	$(MAKE) test-python
 	$(MAKE) rtl-check
+	$(MAKE) test-board
+
+## test-board: the iCEBreaker bitstream (its default build), and nextpnr
+## must meet the board's clock
+test-board: deps
+	$(BOARD_ENV) scripts/board.sh bitstream icebreaker
+	python3 scripts/manifest.py --require-timing bitstreams/icebreaker-icebreaker-c2.json
 
 ## python: the Python package (host/python, pyo3) built by maturin into
 ## build/venv; test-python: pytest on it against virtual devices

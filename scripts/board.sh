@@ -45,15 +45,29 @@ say() { echo "[$board-$name] $*"; }
 
 # The PLL for the board's clock; prints the clock it really makes, in Hz.
 pll() {
-    case $FAMILY in
-    ice40)
-        "$ICEPLL" -q -i "$OSC_MHZ" -o "$CLOCK_MHZ" -p -m -n tidekv_pll -f "$out/gen/pll.v"
-        mhz=$(sed -n 's/.*Achieved output frequency: *\([0-9.]*\) MHz.*/\1/p' "$out/gen/pll.v") ;;
-    ecp5)
-        # yowasp tools see the working directory only: relative paths
-        "$ECPPLL" -n tidekv_pll --clkin_name clkin --clkout0_name clkout0 -i "$OSC_MHZ" -o "$CLOCK_MHZ" -f "$out/gen/pll.v" >/dev/null
-        mhz=$(sed -n 's/.*FREQUENCY_PIN_CLKOP="\([0-9.]*\)".*/\1/p' "$out/gen/pll.v") ;;
-    esac
+    # (A PLL that fails must not leave an earlier build's module behind.)
+    rm -f "$out/gen/pll.v"
+    local fail="board.sh: no PLL makes $CLOCK_MHZ MHz from $OSC_MHZ MHz on $FAMILY (see the message above)"
+    if [ "$CLOCK_MHZ" = "$OSC_MHZ" ]; then
+        # The oscillator itself: no PLL (the iCE40's makes 16 MHz at least).
+        case $FAMILY in
+        ice40) ports="input wire clock_in, output wire clock_out, output wire locked"; io="clock_out = clock_in" ;;
+        ecp5) ports="input wire clkin, output wire clkout0, output wire locked"; io="clkout0 = clkin" ;;
+        esac
+        printf '// The oscillator, no PLL: %s MHz\nmodule tidekv_pll(%s);\n    assign %s;\n    assign locked = 1\x27b1;\nendmodule\n' \
+            "$OSC_MHZ" "$ports" "$io" > "$out/gen/pll.v"
+        mhz=$OSC_MHZ
+    else
+        case $FAMILY in
+        ice40)
+            "$ICEPLL" -q -i "$OSC_MHZ" -o "$CLOCK_MHZ" -p -m -n tidekv_pll -f "$out/gen/pll.v" >&2 || { echo "$fail" >&2; exit 1; }
+            mhz=$(sed -n 's/.*Achieved output frequency: *\([0-9.]*\) MHz.*/\1/p' "$out/gen/pll.v") ;;
+        ecp5)
+            # yowasp tools see the working directory only: relative paths
+            "$ECPPLL" -n tidekv_pll --clkin_name clkin --clkout0_name clkout0 -i "$OSC_MHZ" -o "$CLOCK_MHZ" -f "$out/gen/pll.v" >/dev/null || { echo "$fail" >&2; exit 1; }
+            mhz=$(sed -n 's/.*FREQUENCY_PIN_CLKOP="\([0-9.]*\)".*/\1/p' "$out/gen/pll.v") ;;
+        esac
+    fi
     [ -n "$mhz" ] || { echo "board.sh: cannot read the PLL's frequency from $out/gen/pll.v" >&2; exit 1; }
     python3 -c "print(round($mhz * 1e6))"
 }

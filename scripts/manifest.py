@@ -141,12 +141,18 @@ def main():
     p.add_argument("--nextpnr")
     p.add_argument("--bitstream")
     p.add_argument("--summary")
+    p.add_argument("--require-timing", help="a manifest: fail unless nextpnr met its target clock")
     p.add_argument("--report")
     p.add_argument("--failed", default="", help="builds that failed, space-separated")
     p.add_argument("files", nargs="*")
     a = p.parse_args()
     if a.summary:
         print(summary(json.load(open(a.summary))))
+    elif a.require_timing:
+        m = json.load(open(a.require_timing))
+        print(summary(m))
+        if not m.get("timing_met"):
+            sys.exit(f"{a.require_timing}: timing not met (Fmax {m.get('fmax_mhz')} MHz, target {m.get('target_mhz')} MHz): see the build's pnr.log")
     elif a.report:
         report(a.report, a.files, a.failed.split())
     else:
