@@ -88,8 +88,9 @@ report: deps
 	@ok=""; failed=""; \
 	for b in $(BOARDS); do \
 	  p=$$(sed -n 's/^DEFAULT_PRESET=//p' constraints/$$b.board); \
-	  if $(BOARD_ENV) scripts/board.sh bitstream $$b $$p; then ok="$$ok bitstreams/$$b-$$p.json"; \
-	  else failed="$$failed $$b-$$p"; fi; \
+	  n=$$(basename "$$p" .toml); \
+	  if $(BOARD_ENV) scripts/board.sh bitstream $$b $$p; then ok="$$ok bitstreams/$$b-$$n.json"; \
+	  else failed="$$failed $$b-$$n"; fi; \
 	done; \
 	python3 scripts/manifest.py --report build/report --failed "$$failed" $$ok; \
 	echo "wrote build/report.md and build/report.json"; \
