@@ -75,19 +75,14 @@ pub struct Device {
     // Framer.
     ans: DFF<Bits<ANS_BITS>>,
     a_ty: DFF<Bits<8>>,
-    /// The answer is `Info`'s: its bytes come from `info_rom`, not `ans`.
-    a_info: DFF<bool>,
+    /// Where the answer payload's bytes come from (`c_src_*`): `ans` (0),
+    /// `info_rom`, the counters (a `LinkStats` frame is counted, or the
+    /// counters cleared with `a_clear`, once its answer is out), the core's
+    /// `cmd_status` and `cmd_rdata` (they hold until the next command), or
+    /// `step_round` and `resp` (they hold until the next `Step`).
+    a_src: DFF<Bits<3>>,
     info_rom: ROM<Bits<8>, INFO_ADDR_BITS>,
-    /// The answer is `LinkStats`'s: its bytes are read from the counters
-    /// as they are sent; this frame is counted (or the counters cleared,
-    /// `a_clear`) once its answer is out.
-    a_stats: DFF<bool>,
     a_clear: DFF<bool>,
-    /// The answer is a `Cmd`'s (read from the core's `cmd_status` and
-    /// `cmd_rdata`, which hold until the next command) or a `Step`'s (from
-    /// `step_round` and `resp`, which hold until the next `Step`).
-    a_cmd: DFF<bool>,
-    a_step: DFF<bool>,
     a_seq: DFF<Bits<8>>,
     a_len: DFF<B16>,
     t_pos: DFF<B16>,
@@ -145,7 +140,9 @@ pub struct Device {
     a_sh: Signal<Local, Bits<11>>,
     cmd_at: Signal<Local, Bits<8>>,
     step_at: Signal<Local, Bits<8>>,
-    /// The last byte of a `LinkStats` answer went out.
+    /// A `LinkStats` frame is served now (it is counted later), and the
+    /// last byte of its answer went out.
+    stats_go: Signal<Local, bool>,
     stats_done: Signal<Local, bool>,
     nack: Signal<Local, bool>,
     out_free: Signal<Local, bool>,
@@ -217,6 +214,10 @@ pub struct Device {
     /// `Submit` and `Collect` are unknown types and this constant gates the
     /// queues, results and rounds off (yosys removes them).
     c_batches: Constant<bool>,
+    c_src_info: Constant<Bits<3>>,
+    c_src_stats: Constant<Bits<3>>,
+    c_src_cmd: Constant<Bits<3>>,
+    c_src_step: Constant<Bits<3>>,
     c_d_payload: Constant<Bits<8>>,
     c_d_timeout: Constant<Bits<8>>,
     c_t_info: Constant<Bits<8>>,
@@ -309,11 +310,8 @@ impl Device {
             counters: vec_of(link::LINK_COUNTERS),
             ans: Default::default(),
             a_ty: Default::default(),
-            a_info: Default::default(),
-            a_stats: Default::default(),
+            a_src: Default::default(),
             a_clear: Default::default(),
-            a_cmd: Default::default(),
-            a_step: Default::default(),
             info_rom: INFO.iter().map(|&x| Bits::<8>::from(u64::from(x))).into(),
             a_seq: Default::default(),
             a_len: Default::default(),
@@ -372,6 +370,7 @@ impl Device {
             a_sh: Default::default(),
             cmd_at: Default::default(),
             step_at: Default::default(),
+            stats_go: Default::default(),
             stats_done: Default::default(),
             nack: Default::default(),
             out_free: Default::default(),
@@ -420,6 +419,10 @@ impl Device {
             c_d_crc: d(Drop::Crc),
             c_d_type: d(Drop::Type),
             c_batches: Constant::new(BATCHES != 0),
+            c_src_info: k(1),
+            c_src_stats: k(2),
+            c_src_cmd: k(3),
+            c_src_step: k(4),
             c_d_payload: d(Drop::Payload),
             c_d_timeout: d(Drop::Timeout),
             c_t_info: t(FrameType::Info),
@@ -457,7 +460,7 @@ impl Logic for Device {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_info, a_stats, a_clear, a_cmd, a_step, a_seq, a_len,
+            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_src, a_clear, a_seq, a_len,
             t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, fr_flag, b_cnt, b_acc, b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
@@ -494,8 +497,8 @@ impl Logic for Device {
         self.core.reset.next = self.reset.val();
         self.round.next = self.core.round.val();
         // The answer byte the framer sends next (`t_i`: its place in the
-        // body), read from where the answer was made.
-        // The link counters, packed counter 0 lowest.
+        // body), read from where the answer was made (`a_src`). The link
+        // counters, packed counter 0 lowest:
         self.stats.next = 0.into();
         for i in 0..LINK_COUNTERS {
             // (bit_cast's argument is evaluated in Rust too: no loop index in it)
@@ -504,33 +507,27 @@ impl Logic for Device {
         }
         self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
         self.t_i.next = self.t_pos.q.val() - 1;
-        self.stats_done.next = self.a_stats.q.val()
-            & (self.state.q.val() == self.c_state[6].val())
-            & self.out_free.val()
-            & !self.t_esc.q.val()
-            & self.t_pos.q.val().any()
-            & (self.t_i.val() == self.a_len.q.val() + self.c_overhead.val());
         self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx.q.val());
         self.info_rom.address.next = self.info_i.val();
         self.tb.next = self.ans.q.val().get_bits::<8>(0);
-        if self.a_info.q.val() {
+        if self.a_src.q.val() == self.c_src_info.val() {
             self.tb.next = self.info_rom.data.val();
         }
         // (A narrow shift: the answers are shorter than 256 bytes.)
         self.a_sh.next = bit_cast::<11, 8>(self.a_idx.q.val()) << 3;
         self.stats_at.next = bit_cast::<8, STATS_BITS>(self.stats.val() >> self.a_sh.val());
-        if self.a_stats.q.val() {
+        if self.a_src.q.val() == self.c_src_stats.val() {
             self.tb.next = self.stats_at.val();
         }
         self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>((bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val()) | (bit_cast::<CMD_ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8)) >> self.a_sh.val());
-        if self.a_cmd.q.val() {
+        if self.a_src.q.val() == self.c_src_cmd.val() {
             self.tb.next = self.cmd_at.val();
         }
         self.step_at.next = bit_cast::<8, STEP_ANS_BITS>(
             (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val()) | (bit_cast::<STEP_ANS_BITS, RESP_BUF_BITS>(self.resp.q.val()) << self.c_round_bits.val()))
                 >> self.a_sh.val(),
         );
-        if self.a_step.q.val() {
+        if self.a_src.q.val() == self.c_src_step.val() {
             self.tb.next = self.step_at.val();
         }
         if self.t_i.val() == 0 {
@@ -570,6 +567,8 @@ impl Logic for Device {
         self.nack.next = false;
         self.reason.next = 0.into();
         self.clear.next = false;
+        self.stats_go.next = false;
+        self.stats_done.next = false;
         if self.pop.val() {
             self.wd.d.next = 0.into();
             if self.fifo.data_out.val().get_bit(8) {
@@ -741,15 +740,12 @@ impl Logic for Device {
                 self.reason.next = self.c_d_busy.val();
             }
             self.a_ty.d.next = self.ty.q.val();
-            self.a_info.d.next = false;
-            self.a_stats.d.next = false;
-            self.a_cmd.d.next = false;
-            self.a_step.d.next = false;
+            self.a_src.d.next = 0.into();
             self.a_seq.d.next = self.seq.q.val();
             if self.reason.val().any() {
                 self.nack.next = true;
             } else if self.ty.q.val() == self.c_t_info.val() {
-                self.a_info.d.next = true;
+                self.a_src.d.next = self.c_src_info.val();
                 self.a_len.d.next = self.c_info_bytes.val();
                 self.state.d.next = self.c_state[6].val();
             } else if self.ty.q.val() == self.c_t_cmd.val() {
@@ -774,7 +770,8 @@ impl Logic for Device {
                 self.b_acc.d.next = 0.into();
                 self.state.d.next = self.c_state[9].val();
             } else {
-                self.a_stats.d.next = true;
+                self.a_src.d.next = self.c_src_stats.val();
+                self.stats_go.next = true;
                 self.a_clear.d.next = self.chk.val().get_bit(0);
                 self.a_len.d.next = self.c_stats_answer_bytes.val();
                 self.state.d.next = self.c_state[6].val();
@@ -783,28 +780,11 @@ impl Logic for Device {
         if self.nack.val() {
             // (A timeout's frame is dropped where it stands.)
             self.a_ty.d.next = self.c_nack.val();
-            self.a_info.d.next = false;
-            self.a_stats.d.next = false;
-            self.a_cmd.d.next = false;
-            self.a_step.d.next = false;
+            self.a_src.d.next = 0.into();
             self.a_seq.d.next = self.seq.q.val();
             self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val()) | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
             self.a_len.d.next = self.c_nack_bytes.val();
             self.state.d.next = self.c_state[6].val();
-        }
-        // One count per frame: served (counter 0: `reason` is 0) or
-        // dropped; a served `LinkStats` once its answer is out.
-        self.count_en.next = (self.checking.val() & !(!self.reason.val().any() & (self.ty.q.val() == self.c_t_stats.val()))) | self.nack.val() | self.stats_done.val();
-        if self.stats_done.val() {
-            self.clear.next = self.a_clear.q.val();
-        }
-        for i in 0..LINK_COUNTERS {
-            if self.count_en.val() & (self.reason.val().index() == i) {
-                self.counters[i].d.next = self.counters[i].q.val() + 1;
-            }
-            if self.clear.val() {
-                self.counters[i].d.next = 0.into();
-            }
         }
 
         // A command on the core's command port.
@@ -816,7 +796,7 @@ impl Logic for Device {
             self.state.d.next = self.c_state[3].val();
         }
         if (self.state.q.val() == self.c_state[3].val()) & self.core.cmd_done.val() {
-            self.a_cmd.d.next = true;
+            self.a_src.d.next = self.c_src_cmd.val();
             self.a_len.d.next = self.c_cmd_answer_bytes.val();
             self.state.d.next = self.c_state[6].val();
         }
@@ -985,7 +965,7 @@ impl Logic for Device {
                     }
                 }
                 self.resp.d.next = self.resp_out.val();
-                self.a_step.d.next = true;
+                self.a_src.d.next = self.c_src_step.val();
                 self.state.d.next = self.c_state[6].val();
             }
         }
@@ -1009,6 +989,10 @@ impl Logic for Device {
                 self.t_pos.d.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
                 self.state.d.next = self.c_state[0].val();
+                if self.a_src.q.val() == self.c_src_stats.val() {
+                    self.stats_done.next = true;
+                    self.clear.next = self.a_clear.q.val();
+                }
             } else {
                 self.t_pos.d.next = self.t_pos.q.val() + 1;
                 self.t_data.d.next = self.tb.val();
@@ -1034,6 +1018,17 @@ impl Logic for Device {
             }
         }
         self.tx_valid.next = self.t_valid.q.val();
+        // One count per frame: served (counter 0: `reason` is 0) or
+        // dropped; a served `LinkStats` once its answer is out.
+        self.count_en.next = (self.checking.val() & !self.stats_go.val()) | self.nack.val() | self.stats_done.val();
+        for i in 0..LINK_COUNTERS {
+            if self.count_en.val() & (self.reason.val().index() == i) {
+                self.counters[i].d.next = self.counters[i].q.val() + 1;
+            }
+            if self.clear.val() {
+                self.counters[i].d.next = 0.into();
+            }
+        }
         self.tx_data.next = self.t_data.q.val();
 
         if self.reset.val() {
