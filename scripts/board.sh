@@ -2,7 +2,8 @@
 # A board build, one stage at a time; each stage runs the ones before it
 # that are out of date (make-style, by file times).
 #   scripts/board.sh STAGE BOARD [CONFIG]
-#     verilog    the device top for the board's clock and baud, and its PLL
+#     verilog    the device top for the board's clock and baud, its PLL and the
+#                board top
 #     synth      yosys synth_ice40 / synth_ecp5 of the board top
 #     pnr        nextpnr at the board's clock (a missed target is reported,
 #                not fatal: the manifest says timing_met false)
@@ -43,6 +44,12 @@ OPENFPGALOADER=${OPENFPGALOADER:-openFPGALoader}
 
 say() { echo "[$board-$name] $*"; }
 
+# The ports of the family's PLL module, as icepll / ecppll name them.
+case $FAMILY in
+ice40) PLL_IN=clock_in PLL_OUT=clock_out ;;
+ecp5) PLL_IN=clkin PLL_OUT=clkout0 ;;
+esac
+
 # The PLL for the board's clock; prints the clock it really makes, in Hz.
 pll() {
     # (A PLL that fails must not leave an earlier build's module behind.)
@@ -50,12 +57,13 @@ pll() {
     local fail="board.sh: no PLL makes $CLOCK_MHZ MHz from $OSC_MHZ MHz on $FAMILY (see the message above)"
     if [ "$CLOCK_MHZ" = "$OSC_MHZ" ]; then
         # The oscillator itself: no PLL (the iCE40's makes 16 MHz at least).
-        case $FAMILY in
-        ice40) ports="input wire clock_in, output wire clock_out, output wire locked"; io="clock_out = clock_in" ;;
-        ecp5) ports="input wire clkin, output wire clkout0, output wire locked"; io="clkout0 = clkin" ;;
-        esac
-        printf '// The oscillator, no PLL: %s MHz\nmodule tidekv_pll(%s);\n    assign %s;\n    assign locked = 1\x27b1;\nendmodule\n' \
-            "$OSC_MHZ" "$ports" "$io" > "$out/gen/pll.v"
+        cat > "$out/gen/pll.v" <<EOF
+// The oscillator, no PLL: $OSC_MHZ MHz
+module tidekv_pll(input wire $PLL_IN, output wire $PLL_OUT, output wire locked);
+    assign $PLL_OUT = $PLL_IN;
+    assign locked = 1'b1;
+endmodule
+EOF
         mhz=$OSC_MHZ
     else
         case $FAMILY in
@@ -72,6 +80,45 @@ pll() {
     python3 -c "print(round($mhz * 1e6))"
 }
 
+# The board top: the oscillator through tidekv_pll, a reset held until the
+# PLL has locked and 255 clocks after and while the button is pressed, and
+# the device top on the UART pins; the board's own ports and what drives
+# them (from `reset` and `round`) come from its .board file. Pin names are
+# the resources of its constraints file.
+board_top() {
+    cat > "$out/gen/board_top.v" <<EOF
+// Written by scripts/board.sh for $board ($bfile).
+module board_top(
+    input  wire $OSC_PIN,
+    input  wire uart_rx,
+    output wire uart_tx,
+    input  wire btn_n,
+    $TOP_PORTS
+);
+    wire clock, locked;
+    tidekv_pll pll(.$PLL_IN($OSC_PIN), .$PLL_OUT(clock), .locked(locked));
+
+    reg [7:0] por = 8'd0;
+    always @(posedge clock)
+        if (!locked || !btn_n) por <= 8'd0;
+        else if (por != 8'hff) por <= por + 8'd1;
+    wire reset = por != 8'hff;
+
+    wire [47:0] round;
+    wire byte_tx_valid;
+    wire [7:0] byte_tx_data;
+    tidekv_device dev(
+        .clock(clock), .reset(reset),
+        .uart_rx(uart_rx), .uart_tx(uart_tx),
+        .bypass(1'b0), .byte_rx_valid(1'b0), .byte_rx_data(8'd0),
+        .byte_tx_valid(byte_tx_valid), .byte_tx_data(byte_tx_data), .byte_tx_ready(1'b0),
+        .round(round));
+
+    $TOP_LOGIC
+endmodule
+EOF
+}
+
 commit() { git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown; }
 
 verilog() {
@@ -80,9 +127,10 @@ verilog() {
     id=$((16#$(commit | cut -c1-8 | sed 's/unknown/0/')))
     say "verilog: $cfg at $hz Hz, $BAUD baud, build id $(printf %08x "$id")"
     TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id scripts/rtl.sh verilog "$cfg" "$out/gen" >/dev/null
+    board_top
     # Copied only when changed, so that later stages rerun only when needed.
-    for f in "$out"/gen/* "rtl/boards/$TOP"; do
-        t=$out/$(basename "$f"); [ "$f" = "rtl/boards/$TOP" ] && t=$out/board_top.v
+    for f in "$out"/gen/*; do
+        t=$out/$(basename "$f")
         cmp -s "$f" "$t" || cp "$f" "$t"
     done
     echo "$hz" > "$out/clock_hz"
