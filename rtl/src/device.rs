@@ -12,7 +12,7 @@
 //! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is handled at a
 //! time; the FIFO holds what arrives meanwhile.
 
-use crate::core::{links::OUTSTANDING, Core};
+use crate::core::{links::{OUTSTANDING, OUTSTANDING_A}, Core};
 use crate::delay::Delay;
 use crate::crc::Crc32;
 use crate::params::*;
@@ -98,7 +98,7 @@ pub struct Device {
     results: SynchronousFIFO<Bits<RES_BITS>, RESULTS_BITS, { RESULTS_BITS + 1 }, 1>,
     /// Each attempt to issue a queued request, beside the core's own
     /// `outstanding` line: taken (the calendar let it in) and its tag.
-    flight: Delay<Bits<FLIGHT_BITS>>,
+    flight: Delay<Bits<FLIGHT_BITS>, OUTSTANDING_A>,
     /// The attempt of the last run clock's issue strobe, as the core's `i_*`.
     w_present: DFF<bool>,
     w_tag: DFF<B16>,
@@ -109,7 +109,6 @@ pub struct Device {
     infl_n: DFF<B16>,
     res_n: DFF<B16>,
     /// The last run clock was a free-running one.
-    fr_flag: DFF<bool>,
     b_cnt: DFF<Bits<8>>,
     b_acc: DFF<Bits<8>>,
     b_stop: DFF<bool>,
@@ -152,9 +151,7 @@ pub struct Device {
     sub_n: Signal<Local, Bits<8>>,
     queued_any: Signal<Local, bool>,
     pending: Signal<Local, bool>,
-    fr_mid: Signal<Local, bool>,
     frun: Signal<Local, bool>,
-    fgo: Signal<Local, bool>,
     checking: Signal<Local, bool>,
     head: Signal<Local, Bits<QE_BITS>>,
     head_valid: Signal<Local, bool>,
@@ -330,16 +327,13 @@ impl Device {
             dec: Default::default(),
             infl_n: Default::default(),
             res_n: Default::default(),
-            fr_flag: Default::default(),
             b_cnt: Default::default(),
             b_acc: Default::default(),
             b_stop: Default::default(),
             sub_n: Default::default(),
             queued_any: Default::default(),
             pending: Default::default(),
-            fr_mid: Default::default(),
             frun: Default::default(),
-            fgo: Default::default(),
             checking: Default::default(),
             head: Default::default(),
             head_valid: Default::default(),
@@ -461,7 +455,7 @@ impl Logic for Device {
     fn update(&mut self) {
         dff_setup!(
             self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_src, a_clear, a_seq, a_len,
-            t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, fr_flag, b_cnt, b_acc, b_stop
+            t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, b_cnt, b_acc, b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
         for c in 0..C {
@@ -482,14 +476,16 @@ impl Logic for Device {
             }
         }
         self.pending.next = self.c_batches.val() & (self.queued_any.val() | self.infl_n.q.val().any());
-        self.fr_mid.next = self.c_batches.val() & self.fr_flag.q.val() & self.core.phase.val().any();
-        // (A command runs between two rounds: none starts meanwhile.)
-        self.frun.next = (self.pending.val() & (self.state.q.val() != self.c_state[2].val()) & (self.state.q.val() != self.c_state[3].val())) | self.fr_mid.val();
-        self.fgo.next = self.frun.val() & !self.core.busy.val();
-        self.fr_flag.d.next = self.frun.val();
-        // A frame is checked once no free-running round is half done (a
-        // `Cmd` or `Step` then never meets one).
-        self.checking.next = (self.state.q.val() == self.c_state[1].val()) & !self.fr_mid.val();
+        // (`run` starts a round at the next boundary and the core runs it to
+        // its end. While a frame waits to be checked or a command runs, no
+        // round starts: the core stops at the boundary.)
+        self.frun.next = self.pending.val()
+            & (self.state.q.val() != self.c_state[1].val())
+            & (self.state.q.val() != self.c_state[2].val())
+            & (self.state.q.val() != self.c_state[3].val());
+        // A frame is checked once the core is paused at a boundary (a `Cmd`
+        // or `Step` then never meets a free-running round half done).
+        self.checking.next = (self.state.q.val() == self.c_state[1].val()) & self.core.is_paused.val();
         for i in 0..LINK_COUNTERS {
             self.counters[i].clock.next = self.clock.val();
             self.counters[i].d.next = self.counters[i].q.val();
@@ -802,12 +798,14 @@ impl Logic for Device {
         }
 
         // One round: client k's slot is the lowest of `rx` at phase k.
-        self.core.run.next = self.state.q.val() == self.c_state[5].val();
+        self.core.run.next = self.frun.val();
         self.core.issue_valid.next = self.rx.q.val().get_bit(0);
         self.core.issue_op.next = bit_cast::<OP_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_op.val());
         self.core.issue_key.next = bit_cast::<KEY_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_key.val());
         self.core.issue_value.next = bit_cast::<VALUE_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_value.val());
         if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
+            // A round starts next clock; state 5 is its T clocks.
+            self.core.run.next = true;
             if self.step_left.q.val() == self.step_n.q.val() {
                 // The answer names the first round.
                 self.step_round.d.next = self.core.round.val();
@@ -840,19 +838,19 @@ impl Logic for Device {
                 self.head_valid.next = !self.queues[c].empty.val();
             }
         }
-        self.present.next = self.fgo.val()
+        self.present.next = self.c_batches.val()
             & self.core.issue_strobe.val()
             & self.head_valid.val()
             & ((self.res_n.q.val() + self.infl_n.q.val()) < self.c_results_depth.val())
             & !(self.dec.q.val() & (self.w_client.q.val() == self.core.issue_client.val()));
-        if self.frun.val() {
-            self.core.run.next = true;
+        if self.state.q.val() != self.c_state[5].val() {
+            // (Not a `Step`'s round: a free-running one, if any.)
             self.core.issue_valid.next = self.present.val();
             self.core.issue_op.next = bit_cast::<OP_BITS, QE_BITS>(self.head.val() >> self.c_q_op.val());
             self.core.issue_key.next = bit_cast::<KEY_BITS, QE_BITS>(self.head.val() >> self.c_q_key.val());
             self.core.issue_value.next = bit_cast::<VALUE_BITS, QE_BITS>(self.head.val() >> self.c_q_value.val());
         }
-        if self.fgo.val() {
+        if self.core.going.val() {
             self.w_present.d.next = self.present.val();
             self.w_tag.d.next = self.head.val().get_bits::<16>(0);
             self.w_client.d.next = self.core.issue_client.val();
@@ -865,7 +863,8 @@ impl Logic for Device {
                 }
             }
         }
-        self.flight.run.next = self.fgo.val();
+        // (The attempts' line advances with the core's links, every round.)
+        self.flight.run.next = self.core.going.val();
         self.flight.clear.next = self.reset.val();
         self.flight.d.next = 0.into();
         if self.w_present.q.val() {
@@ -876,7 +875,7 @@ impl Logic for Device {
         }
         // An attempt's answer comes back `latency` rounds on: a taken one's
         // is a result (client, tag, issue and done rounds, response slot).
-        self.infl_done.next = self.fgo.val() & self.core.resp_strobe.val() & self.flight.q.val().get_bit(17);
+        self.infl_done.next = self.c_batches.val() & self.core.resp_strobe.val() & self.flight.q.val().get_bit(17);
         self.res_push.next = self.infl_done.val() & self.flight.q.val().get_bit(16);
         self.results.write.next = self.c_batches.val() & self.res_push.val();
         self.results.data_in.next = bit_cast::<RES_BITS, CLIENT_BITS>(self.core.resp_client.val())
@@ -1053,7 +1052,6 @@ impl Logic for Device {
             self.res_n.d.next = 0.into();
             self.w_present.d.next = false;
             self.dec.d.next = false;
-            self.fr_flag.d.next = false;
         }
         // A frame checked or dropped, or a reset: the deframer starts afresh
         // (the FIFO holds the next frame meanwhile).

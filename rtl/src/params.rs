@@ -1,7 +1,7 @@
 //! The build configuration this crate was compiled for (see `build.rs`):
 //! its numbers, and the widths and types derived from them.
 
-use rust_hdl::prelude::Bits;
+use rust_hdl::prelude::*;
 use tidekv_defs::codes::{OP_BITS as OP_BITS_U32, STATUS_BITS as STATUS_BITS_U32};
 
 include!(concat!(env!("OUT_DIR"), "/config.rs"));
@@ -81,6 +81,46 @@ pub const CMD_ADDR_BITS: usize = tidekv_defs::regs::CMD_ADDR_BITS as usize;
 pub const CNT_BITS: usize = 20;
 pub const SWEEP_SLOTS: usize = MAIN_WAYS + STASH_N;
 
+/// The tag a request carries on a link beside its slot: the schedule copy
+/// (client to FE), or the shard and replica (FE to replicas).
+pub const LINK_X_BITS: usize = if COPY_BITS > SHARD_BITS + REPLICA_BITS { COPY_BITS } else { SHARD_BITS + REPLICA_BITS };
+/// The leaf FE's note of a routed slot, for its collect two rounds on:
+/// forwarded, answered (no live replica), shard, replica.
+pub const PEND_BITS: usize = 2 + SHARD_BITS + REPLICA_BITS;
+
+
+pub type LinkX = Bits<LINK_X_BITS>;
+
+/// A request on a link, packed: valid, op, key, value, tag.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct ReqWord {
+    pub valid: bool,
+    pub op: OpCode,
+    pub key: Key,
+    pub value: Value,
+    pub x: LinkX,
+}
+
+/// An update on a shard's update link, packed.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct UpdWord {
+    pub valid: bool,
+    pub delete: bool,
+    /// The replica that sends it (the others apply it).
+    pub origin: Bits<REPLICA_BITS>,
+    pub slot: SlotNo,
+    pub key: Key,
+    pub value: Value,
+}
+
+/// A response on a link, packed: valid, status, has_value, value.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct RespWord {
+    pub valid: bool,
+    pub status: StatusCode,
+    pub has_value: bool,
+    pub value: Value,
+}
 pub type Key = Bits<KEY_BITS>;
 pub type Value = Bits<VALUE_BITS>;
 pub type Entry = Bits<ENTRY_BITS>;

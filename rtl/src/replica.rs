@@ -226,12 +226,8 @@ pub struct ShardGroup {
     pub cp_dst: Signal<In, ReplicaMask>,
     nodes: Vec<ReplicaNode>,
     rep_no: Vec<Constant<ReplicaNo>>,
-    u_valid: Delay<bool>,
-    u_origin: Delay<ReplicaNo>,
-    u_delete: Delay<bool>,
-    u_slot: Delay<SlotNo>,
-    u_key: Delay<Key>,
-    u_value: Delay<Value>,
+    /// The update link, packed (`UpdWord`).
+    upd: Delay<UpdWord, { crate::core::links::UPDATE_A }>,
     cp_used: Signal<Local, bool>,
     cp_key: Signal<Local, Key>,
     cp_value: Signal<Local, Value>,
@@ -271,12 +267,7 @@ impl ShardGroup {
             cp_value: Default::default(),
             nodes: (0..R).map(|r| ReplicaNode::new(shard, r)).collect(),
             rep_no: (0..R).map(|r| k(r as u64)).collect(),
-            u_valid: Delay::new(l),
-            u_origin: Delay::new(l),
-            u_delete: Delay::new(l),
-            u_slot: Delay::new(l),
-            u_key: Delay::new(l),
-            u_value: Delay::new(l),
+            upd: Delay::new(l),
         }
     }
 }
@@ -284,34 +275,19 @@ impl ShardGroup {
 impl Logic for ShardGroup {
     #[hdl_gen]
     fn update(&mut self) {
-        self.u_valid.clock.next = self.clock.val();
-        self.u_origin.clock.next = self.clock.val();
-        self.u_delete.clock.next = self.clock.val();
-        self.u_slot.clock.next = self.clock.val();
-        self.u_key.clock.next = self.clock.val();
-        self.u_value.clock.next = self.clock.val();
-        self.u_valid.run.next = self.run.val();
-        self.u_origin.run.next = self.run.val();
-        self.u_delete.run.next = self.run.val();
-        self.u_slot.run.next = self.run.val();
-        self.u_key.run.next = self.run.val();
-        self.u_value.run.next = self.run.val();
-        self.u_valid.d.next = false;
-        self.u_origin.d.next = 0.into();
-        self.u_delete.d.next = false;
-        self.u_slot.d.next = 0.into();
-        self.u_key.d.next = 0.into();
-        self.u_value.d.next = 0.into();
+        self.upd.clock.next = self.clock.val();
+        self.upd.run.next = self.run.val();
+        self.upd.clear.next = self.clear.val();
+        self.upd.d.next.valid = false;
+        self.upd.d.next.delete = false;
+        self.upd.d.next.origin = 0.into();
+        self.upd.d.next.slot = 0.into();
+        self.upd.d.next.key = 0.into();
+        self.upd.d.next.value = 0.into();
         self.resp_valid.next = false;
         self.resp_status.next = 0.into();
         self.resp_has_value.next = false;
         self.resp_value.next = 0.into();
-        self.u_valid.clear.next = self.clear.val();
-        self.u_origin.clear.next = self.clear.val();
-        self.u_delete.clear.next = self.clear.val();
-        self.u_slot.clear.next = self.clear.val();
-        self.u_key.clear.next = self.clear.val();
-        self.u_value.clear.next = self.clear.val();
         self.cp_used.next = false;
         self.cp_key.next = 0.into();
         self.cp_value.next = 0.into();
@@ -346,19 +322,19 @@ impl Logic for ShardGroup {
             self.nodes[r].fwd_op.next = self.fwd_op.val();
             self.nodes[r].fwd_key.next = self.fwd_key.val();
             self.nodes[r].fwd_value.next = self.fwd_value.val();
-            self.nodes[r].upd_valid.next = self.u_valid.q.val();
-            self.nodes[r].upd_origin.next = self.u_origin.q.val();
-            self.nodes[r].upd_delete.next = self.u_delete.q.val();
-            self.nodes[r].upd_slot.next = self.u_slot.q.val();
-            self.nodes[r].upd_key.next = self.u_key.q.val();
-            self.nodes[r].upd_value.next = self.u_value.q.val();
+            self.nodes[r].upd_valid.next = self.upd.q.val().valid;
+            self.nodes[r].upd_delete.next = self.upd.q.val().delete;
+            self.nodes[r].upd_origin.next = self.upd.q.val().origin;
+            self.nodes[r].upd_slot.next = self.upd.q.val().slot;
+            self.nodes[r].upd_key.next = self.upd.q.val().key;
+            self.nodes[r].upd_value.next = self.upd.q.val().value;
             if self.nodes[r].upd_out_valid.val() {
-                self.u_valid.d.next = true;
-                self.u_origin.d.next = self.rep_no[r].val();
-                self.u_delete.d.next = self.nodes[r].upd_out_delete.val();
-                self.u_slot.d.next = self.nodes[r].upd_out_slot.val();
-                self.u_key.d.next = self.nodes[r].upd_out_key.val();
-                self.u_value.d.next = self.nodes[r].upd_out_value.val();
+                self.upd.d.next.valid = true;
+                self.upd.d.next.delete = self.nodes[r].upd_out_delete.val();
+                self.upd.d.next.origin = self.rep_no[r].val();
+                self.upd.d.next.slot = self.nodes[r].upd_out_slot.val();
+                self.upd.d.next.key = self.nodes[r].upd_out_key.val();
+                self.upd.d.next.value = self.nodes[r].upd_out_value.val();
             }
             if self.nodes[r].resp_valid.val() {
                 self.resp_valid.next = true;

@@ -42,6 +42,7 @@ void *tk_new(const char *vcd) {
     // Settle with the clock low first: Verilator sees no rising edge on a
     // first eval() that already has the clock high, and the reset would be
     // missed (every register would keep its zero, the LFSR its 0 seed).
+    // The core registers its reset input: two clocks, then it wipes.
     t->top->eval();
     t->tick();
     t->tick();
@@ -93,13 +94,17 @@ struct TkResp {
 
 // Run one round from a boundary: client k's request enters at phase k; the
 // responses of the round are written to `out`. Returns the round it ran,
-// or -1 if the core was not at a round boundary.
+// or -1 if the core was not at a round boundary. `run` is registered: it
+// starts a round at the boundary after it, and the core runs the round to
+// its end (T + 1 clocks a call).
 int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
     Tk *t = (Tk *)p;
     t->top->eval();
-    if (t->top->phase != 0 || t->top->busy) return -1;
+    if (!t->top->is_paused) return -1;
     int64_t u = (int64_t)t->top->round;
     t->top->run = 1;
+    t->tick();
+    t->top->run = 0;
     for (uint32_t ph = 0; ph < TK_T; ph++) {
         if (ph < TK_C) {
             t->top->issue_valid = in[ph].valid;
@@ -115,7 +120,6 @@ int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
         }
         t->tick();
     }
-    t->top->run = 0;
     t->top->issue_valid = 0;
     t->top->eval();
     return u;
@@ -126,7 +130,12 @@ void tk_idle(void *p, uint64_t rounds) {
     Tk *t = (Tk *)p;
     t->top->issue_valid = 0;
     t->top->run = 1;
-    for (uint64_t i = 0; i < rounds * TK_T; i++) t->tick();
+    t->tick();
+    // (`run` low in the last clock of the last round: no round after it.)
+    for (uint64_t i = 0; i < rounds * TK_T; i++) {
+        if (i + 1 == rounds * TK_T) t->top->run = 0;
+        t->tick();
+    }
     t->top->run = 0;
     t->top->eval();
 }

@@ -1,21 +1,10 @@
-//! The core: clients' ports, the FE tree, every shard replica and the round
-//! sequencer, for the configuration this crate was built for (`params`).
-//! The model it equals is `tidekv_sim::model::Model`.
-//!
-//! Timing (docs/DESIGN.md, "RTL timing"): a round is `T` clocks while `run`
-//! is high; every node handles client slot `k` at a fixed clock of its round
-//! (`k`, or `C + k` for a replica's serve pass), and every link is a delay
-//! line from one node's output register to the next node's input.
-//!
-//! Ports, per round, one client slot per clock at phase `k < C`:
-//! - `issue_*`: the core shows `issue_client = k` with `issue_strobe`; the
-//!   wrapper answers in the same clock with that client's request.
-//! - `resp_*`: at phase `k < C`, client `k`'s answer to what it issued in
-//!   round `resp_round` (`resp_issued` says whether it issued one).
-//! - `cmd_*`: the command port of `tidekv_defs::regs` (schedules, failures,
-//!   counters, generator mode, reset); docs/DESIGN.md, "Command port".
+//! The core's body: the round sequencer, schedules, the leaf FE, every
+//! shard replica, failures, counters, the generator and the command port,
+//! behind `CorePort`'s registered inputs (`super::Core` wires the two). The
+//! model it equals is `tidekv_sim::model::Model`.
 
 use crate::delay::Delay;
+use super::links::{self, ReqLink, RespLink};
 use crate::hash::H3Hash;
 use crate::params::*;
 use crate::replica::{ReplicaNo, ShardGroup};
@@ -32,187 +21,15 @@ use tidekv_defs::{ReplicaPolicy, Status};
 pub type PolicyCode = Bits<2>;
 
 
-/// Link delays in clocks: from the clock a producer's output register holds
-/// slot `k` to the clock its consumer takes slot `k` one round later.
-pub mod links {
-    use crate::params::*;
-    /// A replica's serve pass starts at this phase.
-    pub const SERVE_AT: usize = if R > 1 { C } else { 0 };
-    /// The table engine's output register holds slot k at SERVE_AT + k + 2.
-    pub const SERVED_AT: usize = SERVE_AT + tidekv_defs::config::TABLE_LATENCY_CLOCKS as usize;
-    /// Client issue register (phase k+1) to the leaf FE or server, H (or 1) rounds on.
-    pub const ISSUE_TO_FIRST: usize = if H == 0 { T + SERVE_AT - 1 } else { H * T - 1 };
-    /// Leaf FE route register (phase k+2) to the replica's serve pass.
-    pub const ROUTE_TO_SERVE: usize = T + SERVE_AT - 2;
-    /// Server response register to the leaf FE's collect (or, H = 0, the clients).
-    pub const SERVED_TO_NEXT: usize = T - SERVED_AT;
-    /// Route register (phase k+2) to collect, two rounds on.
-    pub const PENDING: usize = 2 * T - 2;
-    /// Collect register (phase k+1) to the clients, H rounds on.
-    pub const COLLECT_TO_CLIENT: usize = if H == 0 { 0 } else { H * T - 1 };
-    /// Replica update register to the apply pass (phase k) of the next round.
-    pub const UPDATE: usize = SERVED_TO_NEXT;
-    /// Issue register (phase k+1) to the client's receive, LAT rounds on.
-    pub const OUTSTANDING: usize = LAT * T - 1;
-}
-
-/// A request slot on a link: valid, op, key, value.
 #[derive(LogicBlock)]
-pub struct ReqLink {
+pub struct CoreBody {
     pub clock: Signal<In, Clock>,
-    pub run: Signal<In, bool>,
-    pub clear: Signal<In, bool>,
-    pub d_valid: Signal<In, bool>,
-    pub d_op: Signal<In, OpCode>,
-    pub d_key: Signal<In, Key>,
-    pub d_value: Signal<In, Value>,
-    pub q_valid: Signal<Out, bool>,
-    pub q_op: Signal<Out, OpCode>,
-    pub q_key: Signal<Out, Key>,
-    pub q_value: Signal<Out, Value>,
-    valid: Delay<bool>,
-    op: Delay<OpCode>,
-    key: Delay<Key>,
-    value: Delay<Value>,
-}
-
-impl ReqLink {
-    pub fn new(l: usize) -> Self {
-        ReqLink {
-            clock: Default::default(),
-            run: Default::default(),
-            clear: Default::default(),
-            d_valid: Default::default(),
-            d_op: Default::default(),
-            d_key: Default::default(),
-            d_value: Default::default(),
-            q_valid: Default::default(),
-            q_op: Default::default(),
-            q_key: Default::default(),
-            q_value: Default::default(),
-            valid: Delay::new(l),
-            op: Delay::new(l),
-            key: Delay::new(l),
-            value: Delay::new(l),
-        }
-    }
-}
-
-impl Logic for ReqLink {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.valid.clock.next = self.clock.val();
-        self.op.clock.next = self.clock.val();
-        self.key.clock.next = self.clock.val();
-        self.value.clock.next = self.clock.val();
-        self.valid.run.next = self.run.val();
-        self.valid.clear.next = self.clear.val();
-        self.op.clear.next = self.clear.val();
-        self.key.clear.next = self.clear.val();
-        self.value.clear.next = self.clear.val();
-        self.op.run.next = self.run.val();
-        self.key.run.next = self.run.val();
-        self.value.run.next = self.run.val();
-        self.valid.d.next = self.d_valid.val();
-        self.op.d.next = self.d_op.val();
-        self.key.d.next = self.d_key.val();
-        self.value.d.next = self.d_value.val();
-        self.q_valid.next = self.valid.q.val();
-        self.q_op.next = self.op.q.val();
-        self.q_key.next = self.key.q.val();
-        self.q_value.next = self.value.q.val();
-    }
-}
-
-/// A response slot on a link: valid, status, has_value, value.
-#[derive(LogicBlock)]
-pub struct RespLink {
-    pub clock: Signal<In, Clock>,
-    pub run: Signal<In, bool>,
-    pub clear: Signal<In, bool>,
-    pub d_valid: Signal<In, bool>,
-    pub d_status: Signal<In, StatusCode>,
-    pub d_has_value: Signal<In, bool>,
-    pub d_value: Signal<In, Value>,
-    pub q_valid: Signal<Out, bool>,
-    pub q_status: Signal<Out, StatusCode>,
-    pub q_has_value: Signal<Out, bool>,
-    pub q_value: Signal<Out, Value>,
-    valid: Delay<bool>,
-    status: Delay<StatusCode>,
-    has_value: Delay<bool>,
-    value: Delay<Value>,
-}
-
-impl RespLink {
-    pub fn new(l: usize) -> Self {
-        RespLink {
-            clock: Default::default(),
-            run: Default::default(),
-            clear: Default::default(),
-            d_valid: Default::default(),
-            d_status: Default::default(),
-            d_has_value: Default::default(),
-            d_value: Default::default(),
-            q_valid: Default::default(),
-            q_status: Default::default(),
-            q_has_value: Default::default(),
-            q_value: Default::default(),
-            valid: Delay::new(l),
-            status: Delay::new(l),
-            has_value: Delay::new(l),
-            value: Delay::new(l),
-        }
-    }
-}
-
-impl Logic for RespLink {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.valid.clock.next = self.clock.val();
-        self.status.clock.next = self.clock.val();
-        self.has_value.clock.next = self.clock.val();
-        self.value.clock.next = self.clock.val();
-        self.valid.run.next = self.run.val();
-        self.valid.clear.next = self.clear.val();
-        self.status.clear.next = self.clear.val();
-        self.has_value.clear.next = self.clear.val();
-        self.value.clear.next = self.clear.val();
-        self.status.run.next = self.run.val();
-        self.has_value.run.next = self.run.val();
-        self.value.run.next = self.run.val();
-        self.valid.d.next = self.d_valid.val();
-        self.status.d.next = self.d_status.val();
-        self.has_value.d.next = self.d_has_value.val();
-        self.value.d.next = self.d_value.val();
-        self.q_valid.next = self.valid.q.val();
-        self.q_status.next = self.status.q.val();
-        self.q_has_value.next = self.has_value.q.val();
-        self.q_value.next = self.value.q.val();
-    }
-}
-
-#[derive(LogicBlock)]
-pub struct Core {
-    /// The one clock.
-    pub clock: Signal<In, Clock>,
-    /// Synchronous reset, as the `Reset` command: empty every table and
-    /// link, round 0, the build's schedule. Hold it one clock after power-up;
-    /// the core is `busy` while it wipes the tables.
-    pub reset: Signal<In, bool>,
-    /// The core advances only while `run` is high and it is not busy; a
-    /// round is T such clocks.
-    pub run: Signal<In, bool>,
     /// The round in progress.
     pub round: Signal<Out, Round>,
     /// The clock within the round, 0..T.
     pub phase: Signal<Out, Phase>,
     pub issue_strobe: Signal<Out, bool>,
     pub issue_client: Signal<Out, Client>,
-    pub issue_valid: Signal<In, bool>,
-    pub issue_op: Signal<In, OpCode>,
-    pub issue_key: Signal<In, Key>,
-    pub issue_value: Signal<In, Value>,
     pub resp_strobe: Signal<Out, bool>,
     pub resp_client: Signal<Out, Client>,
     pub resp_round: Signal<Out, Round>,
@@ -220,25 +37,43 @@ pub struct Core {
     pub resp_status: Signal<Out, StatusCode>,
     pub resp_has_value: Signal<Out, bool>,
     pub resp_value: Signal<Out, Value>,
-    /// The same answer packed as a response slot (`tidekv_defs::layout`),
-    /// all zeros when the client issued nothing.
     pub resp_slot: Signal<Out, Bits<RESP_PAD_BITS>>,
-    /// Command port (`tidekv_defs::regs`): a command is taken in a clock
-    /// with `cmd_valid` while `busy` is low; `cmd_done` pulses with its answer.
-    pub cmd_valid: Signal<In, bool>,
-    pub cmd_code: Signal<In, CmdCode>,
-    pub cmd_addr: Signal<In, CmdAddr>,
-    pub cmd_data: Signal<In, Bits<64>>,
     pub cmd_done: Signal<Out, bool>,
     pub cmd_status: Signal<Out, Bits<3>>,
     pub cmd_rdata: Signal<Out, Bits<64>>,
-    /// A command is executing (a sweep or a generator run).
     pub busy: Signal<Out, bool>,
-    /// The calendar lets the request issued at the last issue strobe in
-    /// (shown from the clock after that strobe until the next run clock:
-    /// the core's own decision, `issue_*` of a closed port is answered
-    /// `unavailable`).
     pub issue_open: Signal<Out, bool>,
+    pub is_paused: Signal<Out, bool>,
+    pub going: Signal<Out, bool>,
+    // ---- from `CorePort`: the inputs, registered
+    pub in_run: Signal<In, bool>,
+    pub in_reset: Signal<In, bool>,
+    pub in_cmd_valid: Signal<In, bool>,
+    pub in_cmd_code: Signal<In, CmdCode>,
+    pub in_cmd_addr: Signal<In, CmdAddr>,
+    pub in_cmd_data: Signal<In, Bits<64>>,
+    /// The request taken at the last issue strobe (`CorePort`).
+    pub i_valid: Signal<In, bool>,
+    pub i_requested: Signal<In, bool>,
+    /// A request was taken last clock (it is counted by op now).
+    pub i_new: Signal<In, bool>,
+    pub i_client: Signal<In, Client>,
+    pub i_sel: Signal<In, Copy>,
+    pub i_op: Signal<In, OpCode>,
+    pub i_key: Signal<In, Key>,
+    pub i_value: Signal<In, Value>,
+    // ---- to `CorePort`: what its registers take
+    pub p_idle: Signal<Out, bool>,
+    pub p_go: Signal<Out, bool>,
+    pub p_slot_now: Signal<Out, bool>,
+    pub p_do_reset: Signal<Out, bool>,
+    pub p_sel: Signal<Out, Copy>,
+    /// A generator run feeds the clients' ports: its request, or none.
+    pub p_gen: Signal<Out, bool>,
+    pub p_gen_valid: Signal<Out, bool>,
+    pub p_gen_op: Signal<Out, OpCode>,
+    pub p_gen_key: Signal<Out, Key>,
+    pub p_gen_value: Signal<Out, Value>,
     r_phase: DFF<Phase>,
     r_round: DFF<Round>,
     c_last_phase: Constant<Phase>,
@@ -299,20 +134,9 @@ pub struct Core {
     swap_fits: Signal<Local, bool>,
     sh_failed: Signal<Local, ReplicaMask>,
     // ---- clients
-    i_valid: DFF<bool>,
-    i_requested: DFF<bool>,
-    i_client: DFF<Client>,
-    i_sel: DFF<Copy>,
-    i_op: DFF<OpCode>,
-    i_key: DFF<Key>,
-    i_value: DFF<Value>,
-    x_valid: Signal<Local, bool>,
-    x_op: Signal<Local, OpCode>,
-    x_key: Signal<Local, Key>,
-    x_value: Signal<Local, Value>,
-    to_first: ReqLink,
-    to_first_sel: Delay<Copy>,
-    outstanding: Delay<bool>,
+    /// The clients' requests, tagged with their schedule copy.
+    to_first: ReqLink<{ links::ISSUE_TO_FIRST_A }>,
+    outstanding: Delay<bool, { links::OUTSTANDING_A }>,
     // ---- leaf FE
     fe_hash: H3Hash<KEY_BITS, FE_HASH_OUT>,
     shard_map: RAM<Shard, MAP_ADDR_BITS>,
@@ -374,25 +198,30 @@ pub struct Core {
     passed: Signal<Local, bool>,
     pick: Signal<Local, ReplicaNo>,
     pick_next: Signal<Local, ReplicaNo>,
-    to_serve: ReqLink,
-    to_serve_shard: Delay<Shard>,
-    to_serve_rep: Delay<ReplicaNo>,
-    pend_fwd: Delay<bool>,
-    pend_answered: Delay<bool>,
-    pend_shard: Delay<Shard>,
-    pend_rep: Delay<ReplicaNo>,
+    /// Routed requests, tagged with their shard and replica.
+    to_serve: ReqLink<{ links::ROUTE_TO_SERVE_A }>,
+    /// What was routed, for the collect: forwarded, answered, shard, replica.
+    pend: Delay<Bits<PEND_BITS>, { links::PENDING_A }>,
+    pend_word: Signal<Local, Bits<PEND_BITS>>,
+    p_fwd: Signal<Local, bool>,
+    p_answered: Signal<Local, bool>,
+    p_shard: Signal<Local, Shard>,
+    p_rep: Signal<Local, ReplicaNo>,
+    c_rep_at: Constant<Bits<8>>,
+    c_pend_shard_at: Constant<Bits<8>>,
+    c_pend_rep_at: Constant<Bits<8>>,
     // ---- shards
     shards: Vec<ShardGroup>,
     round_hash: H3Hash<ROUND_BITS, 8>,
     rot_byte: Signal<Local, Bits<12>>,
     rot_scaled: Signal<Local, Bits<12>>,
-    served: RespLink,
+    served: RespLink<{ links::SERVED_TO_NEXT_A }>,
     u_valid: DFF<bool>,
     u_status: DFF<StatusCode>,
     u_has_value: DFF<bool>,
     u_value: DFF<Value>,
     c_unavailable: Constant<StatusCode>,
-    to_client: RespLink,
+    to_client: RespLink<{ links::COLLECT_TO_CLIENT_A }>,
     // ---- counters
     n_issued: DFF<Count>,
     n_blocked: DFF<Count>,
@@ -539,14 +368,14 @@ const ST_DIV: u64 = 5;
 const ST_READ: u64 = 6;
 const ST_GEN: u64 = 7;
 
-impl Default for Core {
+impl Default for CoreBody {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Core {
-    pub fn new() -> Core {
+impl CoreBody {
+    pub fn new() -> CoreBody {
         use links::*;
         let cfg = config();
         let sched = &cfg.schedule;
@@ -580,18 +409,12 @@ impl Core {
         let layout = response_layout(&cfg.build);
         let (valid_at, has_value_at) = (layout.field("valid").offset, layout.field("has_value").offset);
         assert_eq!((layout.field("status").offset, layout.field("value").offset), (1, 5), "response layout moved");
-        Core {
+        CoreBody {
             clock: Default::default(),
-            reset: Default::default(),
-            run: Default::default(),
             round: Default::default(),
             phase: Default::default(),
             issue_strobe: Default::default(),
             issue_client: Default::default(),
-            issue_valid: Default::default(),
-            issue_op: Default::default(),
-            issue_key: Default::default(),
-            issue_value: Default::default(),
             resp_strobe: Default::default(),
             resp_client: Default::default(),
             resp_round: Default::default(),
@@ -600,15 +423,37 @@ impl Core {
             resp_has_value: Default::default(),
             resp_value: Default::default(),
             resp_slot: Default::default(),
-            cmd_valid: Default::default(),
-            cmd_code: Default::default(),
-            cmd_addr: Default::default(),
-            cmd_data: Default::default(),
             cmd_done: Default::default(),
             cmd_status: Default::default(),
             cmd_rdata: Default::default(),
             busy: Default::default(),
             issue_open: Default::default(),
+            is_paused: Default::default(),
+            going: Default::default(),
+            in_run: Default::default(),
+            in_reset: Default::default(),
+            in_cmd_valid: Default::default(),
+            in_cmd_code: Default::default(),
+            in_cmd_addr: Default::default(),
+            in_cmd_data: Default::default(),
+            i_valid: Default::default(),
+            i_requested: Default::default(),
+            i_new: Default::default(),
+            i_client: Default::default(),
+            i_sel: Default::default(),
+            i_op: Default::default(),
+            i_key: Default::default(),
+            i_value: Default::default(),
+            p_idle: Default::default(),
+            p_go: Default::default(),
+            p_slot_now: Default::default(),
+            p_do_reset: Default::default(),
+            p_sel: Default::default(),
+            p_gen: Default::default(),
+            p_gen_valid: Default::default(),
+            p_gen_op: Default::default(),
+            p_gen_key: Default::default(),
+            p_gen_value: Default::default(),
             r_phase: Default::default(),
             r_round: Default::default(),
             c_last_phase: k((T - 1) as u64),
@@ -663,19 +508,7 @@ impl Core {
             swap_now: Default::default(),
             swap_fits: Default::default(),
             sh_failed: Default::default(),
-            i_valid: Default::default(),
-            i_requested: Default::default(),
-            i_client: Default::default(),
-            i_sel: Default::default(),
-            i_op: Default::default(),
-            i_key: Default::default(),
-            i_value: Default::default(),
-            x_valid: Default::default(),
-            x_op: Default::default(),
-            x_key: Default::default(),
-            x_value: Default::default(),
             to_first: ReqLink::new(ISSUE_TO_FIRST),
-            to_first_sel: Delay::new(ISSUE_TO_FIRST),
             outstanding: Delay::new(OUTSTANDING),
             fe_hash: H3Hash::new(&fe_cols, &fe_bits),
             shard_map: shard_map,
@@ -731,12 +564,15 @@ impl Core {
             pick: Default::default(),
             pick_next: Default::default(),
             to_serve: ReqLink::new(ROUTE_TO_SERVE),
-            to_serve_shard: Delay::new(ROUTE_TO_SERVE),
-            to_serve_rep: Delay::new(ROUTE_TO_SERVE),
-            pend_fwd: Delay::new(PENDING),
-            pend_answered: Delay::new(PENDING),
-            pend_shard: Delay::new(PENDING),
-            pend_rep: Delay::new(PENDING),
+            pend: Delay::new(PENDING),
+            pend_word: Default::default(),
+            p_fwd: Default::default(),
+            p_answered: Default::default(),
+            p_shard: Default::default(),
+            p_rep: Default::default(),
+            c_rep_at: k(SHARD_BITS as u64),
+            c_pend_shard_at: k(2),
+            c_pend_rep_at: k((2 + SHARD_BITS) as u64),
             shards: (0..S).map(ShardGroup::new).collect(),
             round_hash: H3Hash::new(&fe_cols, &(56..64).collect::<Vec<_>>()),
             rot_byte: Default::default(),
@@ -875,12 +711,12 @@ impl Core {
     }
 }
 
-impl Logic for Core {
+impl Logic for CoreBody {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
             self, clock, r_phase, r_round, fe_started, sel, cal_pos, cal_addr_held, verified, used_shards, armed, swap_round, swap_pos,
-            swap_done, swap_ok, swap_at, settle_left, i_valid, i_requested, i_client, i_sel, i_op, i_key, i_value, a_slot,
+            swap_done, swap_ok, swap_at, settle_left, a_slot,
             a_valid, a_sel, a_op, a_key, a_value, a_affine, a_bucket, fe_sel, lfsr, b_fwd, b_answered, b_shard, b_rep,
             b_op, b_key, b_value, u_valid, u_status, u_has_value, u_value, n_issued, n_blocked, n_detect, n_rounds, n_gen,
             digest, gen_first, gen_end, gen_stop, m_state, m_cnt, m_set, m_shard, m_dst, m_src, m_copy, m_all, m_bad,
@@ -914,7 +750,7 @@ impl Logic for Core {
             self.rr[s].d.next = self.rr[s].q.val();
         }
         self.gen.clock.next = self.clock.val();
-        self.gen.cfg_data.next = self.cmd_data.val();
+        self.gen.cfg_data.next = self.in_cmd_data.val();
         self.gen.set_seed.next = false;
         self.gen.set_mix.next = false;
         self.gen.set_keys.next = false;
@@ -922,17 +758,21 @@ impl Logic for Core {
         self.gen.step.next = false;
         self.r_done.d.next = false;
 
-        // Who drives the round: the host's `run` while idle, or a generator run.
+        // Who drives the round: the host while idle (`run` starts a round
+        // at the boundary after it; a round once begun runs to its end), or
+        // a generator run.
         self.idle.next = self.m_state.q.val() == self.c_idle.val();
-        self.paused.next = self.idle.val() & !self.run.val() & !self.r_phase.q.val().any();
-        self.go.next = (self.run.val() & self.idle.val())
+        self.paused.next = self.idle.val() & !self.in_run.val() & !self.r_phase.q.val().any();
+        self.go.next = (self.idle.val() & (self.in_run.val() | self.r_phase.q.val().any()))
             | ((self.m_state.q.val() == self.c_gen.val())
                 & !(!self.r_phase.q.val().any() & (self.r_round.q.val() == self.gen_stop.q.val())));
+        self.is_paused.next = self.paused.val();
+        self.going.next = self.go.val();
         self.busy.next = !self.idle.val();
         self.cmd_done.next = self.r_done.q.val();
         self.cmd_status.next = self.r_status.q.val();
         self.cmd_rdata.next = self.r_rdata.q.val();
-        self.do_reset.next = self.reset.val();
+        self.do_reset.next = self.in_reset.val();
         self.cnt_val.next = 0.into();
         self.word.next = 0.into();
 
@@ -1023,8 +863,8 @@ impl Logic for Core {
         self.calendar.read_clock.next = self.clock.val();
         self.calendar.write_clock.next = self.clock.val();
         self.calendar.write_enable.next = false;
-        self.calendar.write_data.next = bit_cast::<CLIENT_MASK_BITS, 64>(self.cmd_data.val());
-        self.cal_wr_addr.next = (bit_cast::<CAL_ADDR_BITS, CMD_ADDR_BITS>(self.cmd_addr.val()) << 2)
+        self.calendar.write_data.next = bit_cast::<CLIENT_MASK_BITS, 64>(self.in_cmd_data.val());
+        self.cal_wr_addr.next = (bit_cast::<CAL_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
             | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
         self.calendar.write_address.next = self.cal_wr_addr.val();
         if self.swap_now.val() & self.v_ok.val() {
@@ -1052,73 +892,63 @@ impl Logic for Core {
 
         // Clients issue: slot k at phase k (the generator's in a generator run).
         self.gen_issue.next = (self.m_state.q.val() == self.c_gen.val()) & (self.r_round.q.val() < self.gen_end.q.val());
-        self.x_valid.next = self.issue_valid.val();
-        self.x_op.next = self.issue_op.val();
-        self.x_key.next = self.issue_key.val();
-        self.x_value.next = self.issue_value.val();
-        if self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val()) {
-            self.x_valid.next = self.gen_issue.val();
-            self.x_op.next = self.gen.op.val();
-            self.x_key.next = self.gen.key.val();
-            self.x_value.next = self.gen.value.val();
+        // (`CorePort` takes the request, or the generator's, into `i_*`.)
+        self.p_gen.next = self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val());
+        self.p_gen_valid.next = self.gen_issue.val();
+        self.p_gen_op.next = self.gen.op.val();
+        self.p_gen_key.next = self.gen.key.val();
+        self.p_gen_value.next = self.gen.value.val();
+        if self.p_gen.val() {
             self.gen.step.next = self.go.val() & self.slot_now.val() & self.gen_issue.val();
         }
         self.issue_strobe.next = self.go.val() & self.slot_now.val();
         self.issue_client.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.q.val());
-        if self.go.val() {
-            self.i_requested.d.next = self.slot_now.val() & self.x_valid.val();
-            self.i_valid.d.next = self.slot_now.val() & self.x_valid.val();
-            self.i_client.d.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.q.val());
-            self.i_sel.d.next = self.sel_eff.val();
-            self.i_op.d.next = self.x_op.val();
-            self.i_key.d.next = self.x_key.val();
-            self.i_value.d.next = self.x_value.val();
-            for i in 0..5 {
-                if self.slot_now.val() & self.x_valid.val() & (self.x_op.val().index() == i) {
-                    self.n_op[i].d.next = self.n_op[i].q.val() + 1;
-                }
+        // Requests per op, counted the clock after they are taken.
+        for i in 0..5 {
+            if self.i_new.val() & (self.i_op.val().index() == i) {
+                self.n_op[i].d.next = self.n_op[i].q.val() + 1;
             }
         }
         // The calendar lets the request in (phase k + 1), or it is answered `unavailable`.
         self.open.next = false;
         for c in 0..C {
-            if self.i_client.q.val().index() == c {
+            if self.i_client.val().index() == c {
                 self.open.next = self.calendar.read_data.val().get_bit(c);
             }
         }
         self.issue_open.next = self.open.val();
-        if self.go.val() & self.i_valid.q.val() {
+        if self.go.val() & self.i_valid.val() {
             if self.open.val() {
                 self.n_issued.d.next = self.n_issued.q.val() + 1;
             } else {
                 self.n_blocked.d.next = self.n_blocked.q.val() + 1;
             }
         }
-        self.to_first.d_valid.next = self.i_valid.q.val() & self.open.val();
-        self.to_first.d_op.next = self.i_op.q.val();
-        self.to_first.d_key.next = self.i_key.q.val();
-        self.to_first.d_value.next = self.i_value.q.val();
-        self.to_first_sel.d.next = self.i_sel.q.val();
-        self.outstanding.d.next = self.i_requested.q.val();
+        self.to_first.d_valid.next = self.i_valid.val() & self.open.val();
+        self.to_first.d_op.next = self.i_op.val();
+        self.to_first.d_key.next = self.i_key.val();
+        self.to_first.d_value.next = self.i_value.val();
+        self.to_first.d_x.next = bit_cast::<LINK_X_BITS, COPY_BITS>(self.i_sel.val());
+        self.outstanding.d.next = self.i_requested.val();
 
         // Leaf FE, stage A (phase k): FE hash, shard-map read.
         self.fe_hash.key.next = self.to_first.q_key.val();
         self.shard_map.read_clock.next = self.clock.val();
         self.shard_map.write_clock.next = self.clock.val();
         self.shard_map.write_enable.next = false;
-        self.map_wr_addr.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.cmd_addr.val()) << 2)
+        self.map_wr_addr.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
             | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.shadow.val());
         self.shard_map.write_address.next = self.map_wr_addr.val();
-        self.shard_map.write_data.next = bit_cast::<SHARD_BITS, 64>(self.cmd_data.val());
+        self.shard_map.write_data.next = bit_cast::<SHARD_BITS, 64>(self.in_cmd_data.val());
         if self.go.val() {
             self.shard_map.read_address.next = (bit_cast::<MAP_ADDR_BITS, BUCKET_ADDR_BITS>(
                 self.fe_hash.hash.val().get_bits::<BUCKET_ADDR_BITS>(8),
             ) << 2)
-                | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.to_first_sel.q.val());
+                | bit_cast::<MAP_ADDR_BITS, LINK_X_BITS>(self.to_first.q_x.val());
             // The model's leaf FE first routes in round H: its LFSR draws from then on.
             self.a_slot.d.next = self.slot_now.val() & self.fe_started.q.val();
             self.a_valid.d.next = self.slot_now.val() & self.to_first.q_valid.val();
-            self.a_sel.d.next = self.to_first_sel.q.val();
+            self.a_sel.d.next = bit_cast::<COPY_BITS, LINK_X_BITS>(self.to_first.q_x.val());
             self.a_op.d.next = self.to_first.q_op.val();
             self.a_key.d.next = self.to_first.q_key.val();
             self.a_value.d.next = self.to_first.q_value.val();
@@ -1264,12 +1094,17 @@ impl Logic for Core {
         self.to_serve.d_op.next = self.b_op.q.val();
         self.to_serve.d_key.next = self.b_key.q.val();
         self.to_serve.d_value.next = self.b_value.q.val();
-        self.to_serve_shard.d.next = self.b_shard.q.val();
-        self.to_serve_rep.d.next = self.b_rep.q.val();
-        self.pend_fwd.d.next = self.b_fwd.q.val();
-        self.pend_answered.d.next = self.b_answered.q.val();
-        self.pend_shard.d.next = self.b_shard.q.val();
-        self.pend_rep.d.next = self.b_rep.q.val();
+        self.to_serve.d_x.next = bit_cast::<LINK_X_BITS, SHARD_BITS>(self.b_shard.q.val())
+            | (bit_cast::<LINK_X_BITS, REPLICA_BITS>(self.b_rep.q.val()) << self.c_rep_at.val());
+        self.pend_word.next = (bit_cast::<PEND_BITS, SHARD_BITS>(self.b_shard.q.val()) << self.c_pend_shard_at.val())
+            | (bit_cast::<PEND_BITS, REPLICA_BITS>(self.b_rep.q.val()) << self.c_pend_rep_at.val());
+        self.pend_word.next = self.pend_word.val().replace_bit(0, self.b_fwd.q.val());
+        self.pend_word.next = self.pend_word.val().replace_bit(1, self.b_answered.q.val());
+        self.pend.d.next = self.pend_word.val();
+        self.p_fwd.next = self.pend.q.val().get_bit(0);
+        self.p_answered.next = self.pend.q.val().get_bit(1);
+        self.p_shard.next = bit_cast::<SHARD_BITS, PEND_BITS>(self.pend.q.val() >> self.c_pend_shard_at.val());
+        self.p_rep.next = bit_cast::<REPLICA_BITS, PEND_BITS>(self.pend.q.val() >> self.c_pend_rep_at.val());
 
         // Replicas: apply pass at phase k, serve pass at SERVE_AT + k.
         self.round_hash.key.next = self.r_round.q.val();
@@ -1304,8 +1139,8 @@ impl Logic for Core {
                 self.shards[s].fwd_value.next = self.to_first.q_value.val();
             } else {
                 self.shards[s].fwd_valid.next = self.to_serve.q_valid.val();
-                self.shards[s].fwd_shard.next = self.to_serve_shard.q.val();
-                self.shards[s].fwd_rep.next = self.to_serve_rep.q.val();
+                self.shards[s].fwd_shard.next = bit_cast::<SHARD_BITS, LINK_X_BITS>(self.to_serve.q_x.val());
+                self.shards[s].fwd_rep.next = bit_cast::<REPLICA_BITS, LINK_X_BITS>(self.to_serve.q_x.val() >> self.c_rep_at.val());
                 self.shards[s].fwd_op.next = self.to_serve.q_op.val();
                 self.shards[s].fwd_key.next = self.to_serve.q_key.val();
                 self.shards[s].fwd_value.next = self.to_serve.q_value.val();
@@ -1333,11 +1168,11 @@ impl Logic for Core {
         self.crc_out.next = !self.item_crc.out.val();
         self.det_found.next = 0.into();
         if self.go.val() {
-            self.u_valid.d.next = self.pend_fwd.q.val() | self.pend_answered.q.val();
+            self.u_valid.d.next = self.p_fwd.val() | self.p_answered.val();
             self.u_status.d.next = self.c_unavailable.val();
             self.u_has_value.d.next = false;
             self.u_value.d.next = 0.into();
-            if self.pend_fwd.q.val() & self.served.q_valid.val() {
+            if self.p_fwd.val() & self.served.q_valid.val() {
                 self.u_status.d.next = self.served.q_status.val();
                 self.u_has_value.d.next = self.served.q_has_value.val();
                 self.u_value.d.next = self.served.q_value.val();
@@ -1345,11 +1180,11 @@ impl Logic for Core {
             // (The single server has no FE: nothing detects there.)
             for s in 0..S {
                 self.det_found.next = 0.into();
-                if self.slot_now.val() & self.pend_fwd.q.val() & !self.served.q_valid.val() & !self.c_single.val()
-                    & (self.pend_shard.q.val() == self.c_shard_no[s].val())
+                if self.slot_now.val() & self.p_fwd.val() & !self.served.q_valid.val() & !self.c_single.val()
+                    & (self.p_shard.val() == self.c_shard_no[s].val())
                 {
                     for r in 0..R {
-                        if (self.pend_rep.q.val() == self.c_rep_no[r].val())
+                        if (self.p_rep.val() == self.c_rep_no[r].val())
                             & !self.guard[s].q.val().get_bit(r)
                             & !self.detected[s].q.val().get_bit(r)
                             & !self.det_new[s].q.val().get_bit(r)
@@ -1430,7 +1265,7 @@ impl Logic for Core {
         self.n_rep.next = 0.into();
         self.n_mask.next = 0.into();
         for n in 0..NODES {
-            if self.cmd_addr.val() == self.c_node_no[n].val() {
+            if self.in_cmd_addr.val() == self.c_node_no[n].val() {
                 self.n_hit.next = true;
                 self.n_shard.next = self.c_node_shard[n].val();
                 self.n_rep.next = self.c_node_rep[n].val();
@@ -1460,49 +1295,49 @@ impl Logic for Core {
                 self.src.next = self.c_rep_no[r].val();
             }
         }
-        self.swap_fits.next = !self.cmd_data.val().get_bits::<16>(48).any()
-            & (bit_cast::<ROUND_BITS, 64>(self.cmd_data.val()) >= self.r_round.q.val());
+        self.swap_fits.next = !self.in_cmd_data.val().get_bits::<16>(48).any()
+            & (bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val()) >= self.r_round.q.val());
 
-        if self.idle.val() & self.cmd_valid.val() & !self.do_reset.val() {
+        if self.idle.val() & self.in_cmd_valid.val() & !self.do_reset.val() {
             self.r_done.d.next = true;
             self.r_status.d.next = self.c_ok.val();
             self.r_rdata.d.next = 0.into();
-            if self.cmd_code.val() == self.c_cmd_info.val() {
+            if self.in_cmd_code.val() == self.c_cmd_info.val() {
                 self.r_rdata.d.next =
                     bit_cast::<64, ROUND_BITS>(self.r_round.q.val()) | (bit_cast::<64, PHASE_BITS>(self.r_phase.q.val()) << 48);
-            } else if self.cmd_code.val() == self.c_cmd_read_counter.val() {
-                if self.cmd_addr.val() >= self.c_counters.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_read_counter.val() {
+                if self.in_cmd_addr.val() >= self.c_counters.val() {
                     self.r_status.d.next = self.c_bad.val();
                 }
                 self.cnt_val.next = 0.into();
-                if self.cmd_addr.val() == self.c_ix_issued.val() {
+                if self.in_cmd_addr.val() == self.c_ix_issued.val() {
                     self.cnt_val.next = self.n_issued.q.val();
                 }
-                if self.cmd_addr.val() == self.c_ix_blocked.val() {
+                if self.in_cmd_addr.val() == self.c_ix_blocked.val() {
                     self.cnt_val.next = self.n_blocked.q.val();
                 }
                 for i in 0..5 {
-                    if self.cmd_addr.val() == self.c_ix_status[i].val() {
+                    if self.in_cmd_addr.val() == self.c_ix_status[i].val() {
                         self.cnt_val.next = self.n_status[i].q.val();
                     }
-                    if self.cmd_addr.val() == self.c_ix_op[i].val() {
+                    if self.in_cmd_addr.val() == self.c_ix_op[i].val() {
                         self.cnt_val.next = self.n_op[i].q.val();
                     }
                 }
-                if self.cmd_addr.val() == self.c_ix_detect.val() {
+                if self.in_cmd_addr.val() == self.c_ix_detect.val() {
                     self.cnt_val.next = self.n_detect.q.val();
                 }
-                if self.cmd_addr.val() == self.c_ix_rounds.val() {
+                if self.in_cmd_addr.val() == self.c_ix_rounds.val() {
                     self.cnt_val.next = self.n_rounds.q.val();
                 }
-                if self.cmd_addr.val() == self.c_ix_gen.val() {
+                if self.in_cmd_addr.val() == self.c_ix_gen.val() {
                     self.cnt_val.next = self.n_gen.q.val();
                 }
                 self.r_rdata.d.next = bit_cast::<64, COUNTER_BITS>(self.cnt_val.val());
-                if self.cmd_addr.val() == self.c_ix_digest.val() {
+                if self.in_cmd_addr.val() == self.c_ix_digest.val() {
                     self.r_rdata.d.next = bit_cast::<64, 32>(self.digest_out.val());
                 }
-            } else if self.cmd_code.val() == self.c_cmd_read_swap.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_read_swap.val() {
                 self.word.next = bit_cast::<64, ROUND_BITS>(self.swap_at.q.val());
                 if self.armed.q.val() {
                     self.word.next = bit_cast::<64, ROUND_BITS>(self.swap_round.q.val());
@@ -1511,72 +1346,72 @@ impl Logic for Core {
                 self.word.next = self.word.val().replace_bit(62, self.swap_ok.q.val());
                 self.word.next = self.word.val().replace_bit(61, self.armed.q.val());
                 self.r_rdata.d.next = self.word.val();
-            } else if self.cmd_code.val() == self.c_cmd_clear_counters.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_clear_counters.val() {
                 self.zero_counters.next = true;
             } else if !self.c_gen_on.val()
-                & ((self.cmd_code.val() == self.c_cmd_gen_seed.val())
-                    | (self.cmd_code.val() == self.c_cmd_gen_mix.val())
-                    | (self.cmd_code.val() == self.c_cmd_gen_keys.val())
-                    | (self.cmd_code.val() == self.c_cmd_gen_run.val()))
+                & ((self.in_cmd_code.val() == self.c_cmd_gen_seed.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_gen_mix.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_gen_keys.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_gen_run.val()))
             {
                 self.r_status.d.next = self.c_unsupported.val();
-            } else if self.cmd_code.val() == self.c_cmd_gen_seed.val() {
-                if self.cmd_data.val().any() {
+            } else if self.in_cmd_code.val() == self.c_cmd_gen_seed.val() {
+                if self.in_cmd_data.val().any() {
                     self.gen.set_seed.next = self.c_gen_on.val();
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_gen_mix.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_gen_mix.val() {
                 self.gen.set_mix.next = self.c_gen_on.val();
-            } else if self.cmd_code.val() == self.c_cmd_gen_keys.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_gen_keys.val() {
                 // 2^n - 1 with 1 <= n <= min(key_bits, 56).
-                if self.cmd_data.val().get_bit(0)
-                    & !(self.cmd_data.val() & (self.cmd_data.val() + self.c_one64.val())).any()
-                    & !(self.cmd_data.val() & !self.c_key_mask.val()).any()
+                if self.in_cmd_data.val().get_bit(0)
+                    & !(self.in_cmd_data.val() & (self.in_cmd_data.val() + self.c_one64.val())).any()
+                    & !(self.in_cmd_data.val() & !self.c_key_mask.val()).any()
                 {
                     self.gen.set_keys.next = self.c_gen_on.val();
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
-            } else if (self.cmd_code.val() == self.c_cmd_stage_map.val())
-                | (self.cmd_code.val() == self.c_cmd_stage_policy.val())
-                | (self.cmd_code.val() == self.c_cmd_stage_failed.val())
-                | (self.cmd_code.val() == self.c_cmd_stage_calendar.val())
-                | (self.cmd_code.val() == self.c_cmd_stage_period.val())
+            } else if (self.in_cmd_code.val() == self.c_cmd_stage_map.val())
+                | (self.in_cmd_code.val() == self.c_cmd_stage_policy.val())
+                | (self.in_cmd_code.val() == self.c_cmd_stage_failed.val())
+                | (self.in_cmd_code.val() == self.c_cmd_stage_calendar.val())
+                | (self.in_cmd_code.val() == self.c_cmd_stage_period.val())
             {
                 // Shadow writes: refused while the shadow still serves.
                 if self.shadow_busy.val() {
                     self.r_status.d.next = self.c_shadow_in_use.val();
-                } else if self.cmd_code.val() == self.c_cmd_stage_map.val() {
-                    if (self.cmd_addr.val() < self.c_bucket_lim.val()) & (self.cmd_data.val() < self.c_shards64.val()) {
+                } else if self.in_cmd_code.val() == self.c_cmd_stage_map.val() {
+                    if (self.in_cmd_addr.val() < self.c_bucket_lim.val()) & (self.in_cmd_data.val() < self.c_shards64.val()) {
                         self.shard_map.write_enable.next = true;
                         self.verified.d.next = false;
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
-                } else if self.cmd_code.val() == self.c_cmd_stage_policy.val() {
-                    if (self.cmd_data.val().get_bits::<32>(0) < self.c_policies.val().get_bits::<32>(0))
-                        & self.cmd_data.val().get_bits::<32>(32).any()
+                } else if self.in_cmd_code.val() == self.c_cmd_stage_policy.val() {
+                    if (self.in_cmd_data.val().get_bits::<32>(0) < self.c_policies.val().get_bits::<32>(0))
+                        & self.in_cmd_data.val().get_bits::<32>(32).any()
                     {
                         if self.shadow.val() == self.c_copy[1].val() {
-                            self.policy1.d.next = self.cmd_data.val().get_bits::<2>(0);
-                            self.seed1.d.next = self.cmd_data.val().get_bits::<32>(32);
+                            self.policy1.d.next = self.in_cmd_data.val().get_bits::<2>(0);
+                            self.seed1.d.next = self.in_cmd_data.val().get_bits::<32>(32);
                         } else {
-                            self.policy2.d.next = self.cmd_data.val().get_bits::<2>(0);
-                            self.seed2.d.next = self.cmd_data.val().get_bits::<32>(32);
+                            self.policy2.d.next = self.in_cmd_data.val().get_bits::<2>(0);
+                            self.seed2.d.next = self.in_cmd_data.val().get_bits::<32>(32);
                         }
                         self.verified.d.next = false;
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
-                } else if self.cmd_code.val() == self.c_cmd_stage_failed.val() {
-                    if (self.cmd_addr.val() < self.c_shard_lim.val()) & !(self.cmd_data.val() & self.c_not_rmask.val()).any() {
+                } else if self.in_cmd_code.val() == self.c_cmd_stage_failed.val() {
+                    if (self.in_cmd_addr.val() < self.c_shard_lim.val()) & !(self.in_cmd_data.val() & self.c_not_rmask.val()).any() {
                         for s in 0..S {
-                            if self.cmd_addr.val().index() == s {
+                            if self.in_cmd_addr.val().index() == s {
                                 if self.shadow.val() == self.c_copy[1].val() {
-                                    self.failed1[s].d.next = bit_cast::<REPLICA_MASK_BITS, 64>(self.cmd_data.val());
+                                    self.failed1[s].d.next = bit_cast::<REPLICA_MASK_BITS, 64>(self.in_cmd_data.val());
                                 } else {
-                                    self.failed2[s].d.next = bit_cast::<REPLICA_MASK_BITS, 64>(self.cmd_data.val());
+                                    self.failed2[s].d.next = bit_cast::<REPLICA_MASK_BITS, 64>(self.in_cmd_data.val());
                                 }
                             }
                         }
@@ -1584,18 +1419,18 @@ impl Logic for Core {
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
-                } else if self.cmd_code.val() == self.c_cmd_stage_calendar.val() {
-                    if (self.cmd_addr.val() < self.c_cal_lim.val()) & !(self.cmd_data.val() & self.c_not_cmask.val()).any() {
+                } else if self.in_cmd_code.val() == self.c_cmd_stage_calendar.val() {
+                    if (self.in_cmd_addr.val() < self.c_cal_lim.val()) & !(self.in_cmd_data.val() & self.c_not_cmask.val()).any() {
                         self.calendar.write_enable.next = true;
                         self.verified.d.next = false;
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
-                } else if self.cmd_data.val().any() & (self.cmd_data.val() <= self.c_cal_max.val()) {
+                } else if self.in_cmd_data.val().any() & (self.in_cmd_data.val() <= self.c_cal_max.val()) {
                     if self.shadow.val() == self.c_copy[1].val() {
-                        self.period1.d.next = bit_cast::<CNT_BITS, 64>(self.cmd_data.val());
+                        self.period1.d.next = bit_cast::<CNT_BITS, 64>(self.in_cmd_data.val());
                     } else {
-                        self.period2.d.next = bit_cast::<CNT_BITS, 64>(self.cmd_data.val());
+                        self.period2.d.next = bit_cast::<CNT_BITS, 64>(self.in_cmd_data.val());
                     }
                     self.verified.d.next = false;
                 } else {
@@ -1603,19 +1438,19 @@ impl Logic for Core {
                 }
             } else if !self.paused.val() {
                 // Everything below acts on the round structure: pause first.
-                if (self.cmd_code.val() == self.c_cmd_verify.val())
-                    | (self.cmd_code.val() == self.c_cmd_swap.val())
-                    | (self.cmd_code.val() == self.c_cmd_read_map.val())
-                    | (self.cmd_code.val() == self.c_cmd_fail.val())
-                    | (self.cmd_code.val() == self.c_cmd_recover.val())
-                    | (self.cmd_code.val() == self.c_cmd_gen_run.val())
-                    | (self.cmd_code.val() == self.c_cmd_reset.val())
+                if (self.in_cmd_code.val() == self.c_cmd_verify.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_swap.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_read_map.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_fail.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_recover.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_gen_run.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_reset.val())
                 {
                     self.r_status.d.next = self.c_running.val();
                 } else {
                     self.r_status.d.next = self.c_unknown.val();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_verify.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_verify.val() {
                 if self.armed.q.val() {
                     self.r_status.d.next = self.c_shadow_in_use.val();
                 } else {
@@ -1628,7 +1463,7 @@ impl Logic for Core {
                     self.v_crc.d.next = 0xffff_ffff_u64.into();
                     self.v_used.d.next = 0.into();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_swap.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_swap.val() {
                 if !self.verified.q.val() {
                     self.r_status.d.next = self.c_unverified.val();
                 } else if self.armed.q.val() {
@@ -1640,15 +1475,15 @@ impl Logic for Core {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_div.val();
                     self.m_cnt.d.next = 0.into();
-                    self.swap_round.d.next = bit_cast::<ROUND_BITS, 64>(self.cmd_data.val());
+                    self.swap_round.d.next = bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
                     self.div_r.d.next = 0.into();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_read_map.val() {
-                if self.cmd_addr.val() < self.c_bucket_lim.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_read_map.val() {
+                if self.in_cmd_addr.val() < self.c_bucket_lim.val() {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_read.val();
-                    if self.cmd_data.val().get_bit(0) {
-                        self.shard_map.read_address.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.cmd_addr.val()) << 2)
+                    if self.in_cmd_data.val().get_bit(0) {
+                        self.shard_map.read_address.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
                             | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.sel.q.val());
                     } else {
                         self.shard_map.read_address.next = self.map_wr_addr.val();
@@ -1656,7 +1491,7 @@ impl Logic for Core {
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_fail.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_fail.val() {
                 if self.n_hit.val() {
                     for s in 0..S {
                         if self.n_shard.val() == self.c_shard_no[s].val() {
@@ -1669,7 +1504,7 @@ impl Logic for Core {
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_recover.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_recover.val() {
                 if !self.n_hit.val() {
                     self.r_status.d.next = self.c_bad.val();
                 } else if self.n_fresh.val() {
@@ -1693,21 +1528,21 @@ impl Logic for Core {
                         self.m_all.d.next = false;
                     }
                 }
-            } else if self.cmd_code.val() == self.c_cmd_gen_run.val() {
-                if self.c_gen_on.val() & self.cmd_data.val().any() & !self.cmd_data.val().get_bits::<24>(40).any() {
+            } else if self.in_cmd_code.val() == self.c_cmd_gen_run.val() {
+                if self.c_gen_on.val() & self.in_cmd_data.val().any() & !self.in_cmd_data.val().get_bits::<24>(40).any() {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_gen.val();
                     self.gen.start.next = true;
                     self.gen_first.d.next = self.r_round.q.val();
-                    self.gen_end.d.next = self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.cmd_data.val());
+                    self.gen_end.d.next = self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
                     self.gen_stop.d.next =
-                        self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.cmd_data.val()) + self.c_lat.val();
+                        self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val()) + self.c_lat.val();
                     self.digest.d.next = 0xffff_ffff_u64.into();
                     self.n_gen.d.next = 0.into();
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
-            } else if self.cmd_code.val() == self.c_cmd_reset.val() {
+            } else if self.in_cmd_code.val() == self.c_cmd_reset.val() {
                 self.do_reset.next = true;
             } else {
                 self.r_status.d.next = self.c_unknown.val();
@@ -1867,38 +1702,20 @@ impl Logic for Core {
 
         // Links and pipelines empty on reset.
         self.to_first.clear.next = self.do_reset.val();
-        self.to_first_sel.clear.next = self.do_reset.val();
         self.to_serve.clear.next = self.do_reset.val();
-        self.to_serve_shard.clear.next = self.do_reset.val();
-        self.to_serve_rep.clear.next = self.do_reset.val();
-        self.pend_fwd.clear.next = self.do_reset.val();
-        self.pend_answered.clear.next = self.do_reset.val();
-        self.pend_shard.clear.next = self.do_reset.val();
-        self.pend_rep.clear.next = self.do_reset.val();
+        self.pend.clear.next = self.do_reset.val();
         self.served.clear.next = self.do_reset.val();
         self.to_client.clear.next = self.do_reset.val();
         self.outstanding.clear.next = self.do_reset.val();
         self.to_first.clock.next = self.clock.val();
-        self.to_first_sel.clock.next = self.clock.val();
         self.to_serve.clock.next = self.clock.val();
-        self.to_serve_shard.clock.next = self.clock.val();
-        self.to_serve_rep.clock.next = self.clock.val();
-        self.pend_fwd.clock.next = self.clock.val();
-        self.pend_answered.clock.next = self.clock.val();
-        self.pend_shard.clock.next = self.clock.val();
-        self.pend_rep.clock.next = self.clock.val();
+        self.pend.clock.next = self.clock.val();
         self.served.clock.next = self.clock.val();
         self.to_client.clock.next = self.clock.val();
         self.outstanding.clock.next = self.clock.val();
         self.to_first.run.next = self.go.val();
-        self.to_first_sel.run.next = self.go.val();
         self.to_serve.run.next = self.go.val();
-        self.to_serve_shard.run.next = self.go.val();
-        self.to_serve_rep.run.next = self.go.val();
-        self.pend_fwd.run.next = self.go.val();
-        self.pend_answered.run.next = self.go.val();
-        self.pend_shard.run.next = self.go.val();
-        self.pend_rep.run.next = self.go.val();
+        self.pend.run.next = self.go.val();
         self.served.run.next = self.go.val();
         self.to_client.run.next = self.go.val();
         self.outstanding.run.next = self.go.val();
@@ -1920,8 +1737,6 @@ impl Logic for Core {
             self.swap_ok.d.next = false;
             self.swap_at.d.next = 0.into();
             self.settle_left.d.next = 0.into();
-            self.i_valid.d.next = false;
-            self.i_requested.d.next = false;
             self.a_slot.d.next = false;
             self.a_valid.d.next = false;
             self.b_fwd.d.next = false;
@@ -1957,311 +1772,12 @@ impl Logic for Core {
                 self.n_op[i].d.next = 0.into();
             }
         }
+        // What `CorePort`'s registers take next.
+        self.p_idle.next = self.idle.val();
+        self.p_go.next = self.go.val();
+        self.p_slot_now.next = self.slot_now.val();
+        self.p_do_reset.next = self.do_reset.val();
+        self.p_sel.next = self.sel_eff.val();
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testutil::{clocks, response_of, settle, yosys_check};
-    use tidekv_defs::gen::{GenConfig, OpMix};
-    use tidekv_defs::hash::splitmix64;
-    use tidekv_defs::regs::{gen_keys_mask, gen_mix_word};
-    use tidekv_defs::{Op, Request, Response, Schedule};
-    use tidekv_sim::drive;
-    use tidekv_sim::model::Model;
-
-    #[test]
-    fn core_generates_and_synthesizes() {
-        let mut c = Core::new();
-        c.connect_all();
-        yosys_check("core", &generate_verilog(&c));
-    }
-
-    /// The core under rust-hdl's simulator, driven a round or a command at a time.
-    pub(crate) struct Driver {
-        pub c: Box<Core>,
-    }
-
-    impl Driver {
-        pub fn new() -> Driver {
-            let mut c = Box::new(Core::new());
-            c.connect_all();
-            let mut d = Driver { c };
-            d.c.reset.next = true;
-            d.clock();
-            d.c.reset.next = false;
-            d.wait_idle();
-            d
-        }
-        fn clock(&mut self) {
-            clocks(&mut *self.c, 1, |c| &mut c.clock);
-        }
-        fn wait_idle(&mut self) {
-            for _ in 0..100_000 {
-                settle(&mut *self.c);
-                if !self.c.busy.val() {
-                    return;
-                }
-                self.clock();
-            }
-            panic!("the core stayed busy");
-        }
-        /// One command; its status and rdata.
-        pub fn cmd(&mut self, code: Cmd, addr: u64, data: u64) -> (CmdStatus, u64) {
-            self.cmd_raw(u64::from(code.code()), addr, data)
-        }
-        pub fn cmd_raw(&mut self, code: u64, addr: u64, data: u64) -> (CmdStatus, u64) {
-            self.wait_idle();
-            self.c.cmd_valid.next = true;
-            self.c.cmd_code.next = code.into();
-            self.c.cmd_addr.next = addr.into();
-            self.c.cmd_data.next = data.into();
-            self.clock();
-            self.c.cmd_valid.next = false;
-            for _ in 0..1_000_000 {
-                settle(&mut *self.c);
-                if self.c.cmd_done.val() {
-                    let st = CmdStatus::from_code(self.c.cmd_status.val().to_u64() as u8).expect("a status code");
-                    let rdata = self.c.cmd_rdata.val().to_u64();
-                    self.clock();
-                    return (st, rdata);
-                }
-                self.clock();
-            }
-            panic!("command {code} never answered");
-        }
-        pub fn ok(&mut self, code: Cmd, addr: u64, data: u64) -> u64 {
-            let (st, rdata) = self.cmd(code, addr, data);
-            assert_eq!(st, CmdStatus::Ok, "{code} {addr} {data}");
-            rdata
-        }
-        pub fn counter(&mut self, c: Counter) -> u64 {
-            self.ok(Cmd::ReadCounter, u64::from(c.code()), 0)
-        }
-        /// Stage, verify (checking the CRC) and arm a schedule for `round`.
-        pub fn load_schedule(&mut self, s: &Schedule, round: u64) {
-            drive::load_schedule(self, &config().build, s, round).unwrap_or_else(|e| panic!("{e}"));
-        }
-        /// Run one round with these requests; what the clients receive.
-        pub fn round(&mut self, reqs: &[Option<Request>]) -> Vec<Option<Response>> {
-            self.round_full(reqs).into_iter().map(|g| g.map(|(_, r)| r)).collect()
-        }
-        /// Run one round; per client, the issue round answered and the response.
-        pub fn round_full(&mut self, reqs: &[Option<Request>]) -> Vec<Option<(u64, Response)>> {
-            let u = self.c.round.val().to_u64();
-            let mut got = vec![None; C];
-            self.c.run.next = true;
-            for ph in 0..T {
-                if ph < C {
-                    let r = reqs[ph];
-                    self.c.issue_valid.next = r.is_some();
-                    let r = r.unwrap_or(Request { op: Op::Get, key: 0, value: 0 });
-                    self.c.issue_op.next = u64::from(r.op.code()).into();
-                    self.c.issue_key.next = r.key.into();
-                    self.c.issue_value.next = r.value.into();
-                }
-                settle(&mut *self.c);
-                assert_eq!(self.c.phase.val().to_u64(), ph as u64);
-                if ph < C {
-                    assert!(self.c.issue_strobe.val() && self.c.resp_strobe.val());
-                    assert_eq!(self.c.resp_client.val().to_u64(), ph as u64);
-                    if self.c.resp_issued.val() {
-                        assert_eq!(self.c.resp_round.val().to_u64(), u - LAT as u64);
-                        got[ph] = Some((u - LAT as u64, response_of(self.c.resp_status.val(), self.c.resp_has_value.val(), self.c.resp_value.val())));
-                    }
-                }
-                self.clock();
-            }
-            self.c.run.next = false;
-            settle(&mut *self.c);
-            assert_eq!(self.c.round.val().to_u64(), u + 1);
-            got
-        }
-    }
-
-    impl drive::Core for Driver {
-        type Error = drive::Refusal;
-        fn clients(&self) -> usize {
-            C
-        }
-        fn latency(&self) -> u64 {
-            LAT as u64
-        }
-        fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), drive::Refusal> {
-            Ok(Driver::cmd(self, cmd, u64::from(addr), data))
-        }
-        fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, drive::Refusal> {
-            Ok(self.round_full(reqs))
-        }
-    }
-
-    /// Random mixed traffic on few keys.
-    fn traffic(seed: u64, quiet_from: u64) -> impl FnMut(u64, usize) -> Option<Request> {
-        let mut rng = seed;
-        move |u, _| {
-            let r = splitmix64(&mut rng);
-            if u >= quiet_from || r % 5 == 0 {
-                return None;
-            }
-            let op = [Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put, Op::Get][(r % 7) as usize];
-            Some(Request { op, key: r >> 8 & 15, value: r >> 32 & 0xff })
-        }
-    }
-
-    /// Drive the core and the model round by round, with `before` run on
-    /// both ahead of each round; compare what every client receives.
-    fn against_model(
-        rounds: u64,
-        mut issue: impl FnMut(u64, usize) -> Option<Request>,
-        mut before: impl FnMut(u64, &mut Driver, &mut Model),
-    ) -> (Driver, Model, u64) {
-        let mut m = Model::new(&config());
-        let mut d = Driver::new();
-        let mut answered = 0;
-        for u in 0..rounds {
-            before(u, &mut d, &mut m);
-            let reqs: Vec<Option<Request>> = (0..C)
-                .map(|ci| issue(u, ci).filter(|_| m.schedule().may_issue(u, ci as u32) || u % 2 == 0))
-                .collect();
-            let want: Vec<Option<Response>> = match m.step(&reqs) {
-                Some(done) => done.slots.iter().map(|s| s.map(|(_, r)| r)).collect(),
-                None => vec![None; C],
-            };
-            let got = d.round(&reqs);
-            assert_eq!(got, want, "round {u}: what the clients receive");
-            answered += want.iter().flatten().count() as u64;
-        }
-        (d, m, answered)
-    }
-
-    #[test]
-    fn core_answers_like_the_model() {
-        let (mut d, m, n) = against_model(36, traffic(11, 30), |_, _, _| {});
-        assert!(n > 50, "{n} answers compared");
-        let c = m.counters();
-        assert_eq!(d.counter(Counter::Issued), c.issued);
-        assert_eq!(d.counter(Counter::StatusOk), c.status[0]);
-        assert_eq!(d.counter(Counter::StatusNotFound), c.status[1]);
-        assert_eq!(d.counter(Counter::Rounds), 36);
-    }
-
-    /// A schedule swapped in mid-traffic: another map, policy and seed, a
-    /// calendar that closes ports, a replica marked failed.
-    #[test]
-    fn core_swaps_schedules_like_the_model() {
-        let b = config().build;
-        let mut s2 = Schedule::default_for(&b);
-        s2.shard_map = (0..b.buckets as u16).map(|i| (i + 1) % b.shards as u16).collect();
-        s2.replica_policy = ReplicaPolicy::KeyAffine;
-        s2.seed = 77;
-        s2.calendar = vec![mask(C as u32), 0b101];
-        s2.failed[1] = 0b10;
-        let mut s3 = s2.clone();
-        s3.replica_policy = ReplicaPolicy::Random;
-        s3.seed = 12345;
-        s3.failed[1] = 0;
-        let (mut d, _, n) = against_model(34, traffic(5, 30), |u, d, m| {
-            if u == 6 {
-                d.load_schedule(&s2, 9);
-                m.stage_schedule(9, s2.clone());
-            }
-            if u == 14 {
-                let (st, _) = d.cmd(Cmd::StageMap, 0, 0);
-                assert_eq!(st, CmdStatus::Ok, "the shadow is free again by now");
-                d.load_schedule(&s3, 17);
-                m.stage_schedule(17, s3.clone());
-            }
-            if u == 17 {
-                let (st, _) = d.cmd(Cmd::StageMap, 0, 0);
-                assert_eq!(st, CmdStatus::ShadowInUse, "the swapped-out copy still serves");
-            }
-        });
-        assert!(n > 40, "{n} answers compared");
-        let swap = d.ok(Cmd::ReadSwap, 0, 0);
-        assert_eq!((swap >> 63, swap >> 62 & 1, swap & mask(48)), (1, 1, 17), "the last swap took effect in round 17");
-        assert!(d.counter(Counter::CalendarBlocked) > 0, "the calendar closed ports");
-    }
-
-    /// A replica fails mid-traffic (the FE detects it), recovers by copying
-    /// its live peer, and serves again.
-    #[test]
-    fn core_fails_and_recovers_like_the_model() {
-        let (mut d, m, n) = against_model(40, traffic(23, 36), |u, d, m| {
-            if u == 8 {
-                d.ok(Cmd::Fail, 1, 0); // shard 0, replica 1
-                m.fail(0, 1);
-                let (st, _) = d.cmd(Cmd::Recover, 1, 0);
-                assert_eq!(st, CmdStatus::NodeState, "no recovery in the round of the failure");
-            }
-            if u == 20 {
-                d.ok(Cmd::Recover, 1, 0);
-                m.recover(0, 1);
-            }
-        });
-        assert!(n > 50, "{n} answers compared");
-        assert_eq!(d.counter(Counter::Detections), m.counters().detections);
-        assert!(m.counters().detections > 0, "the failure was detected");
-    }
-
-    #[test]
-    fn core_generator_digest_equals_the_model() {
-        let b = config().build;
-        let g = GenConfig { seed: 99, rounds: 12, key_range_bits: 4, mix: OpMix::default() };
-        let mut m = Model::new(&config());
-        let want = m.run_generator(&g);
-        let mut d = Driver::new();
-        d.ok(Cmd::GenSeed, 0, g.seed);
-        d.ok(Cmd::GenMix, 0, gen_mix_word(&g));
-        d.ok(Cmd::GenKeys, 0, gen_keys_mask(&g));
-        let digest = d.ok(Cmd::GenRun, 0, g.rounds);
-        assert_eq!(digest, u64::from(want.digest), "digest");
-        assert_eq!(d.counter(Counter::GenRequests), want.requests);
-        assert_eq!(d.counter(Counter::GenDigest), u64::from(want.digest));
-        for op in Op::ALL {
-            assert_eq!(d.counter(Counter::op(op.code())), want.op_counts[op.code() as usize], "{op} requests");
-        }
-        assert_eq!(want.requests, g.rounds * u64::from(b.clients));
-        // Reset empties the tables: the same run again gives the same digest.
-        d.ok(Cmd::Reset, 0, 0);
-        assert_eq!(d.ok(Cmd::GenRun, 0, g.rounds), u64::from(want.digest), "digest after reset");
-    }
-
-    #[test]
-    fn core_refuses_bad_commands() {
-        let b = config().build;
-        let mut d = Driver::new();
-        let bad = [
-            (Cmd::StageMap, b.buckets as u64, 0),
-            (Cmd::StageMap, 0, S as u64),
-            (Cmd::StagePolicy, 0, 7 | 1 << 32),
-            (Cmd::StagePolicy, 0, 0),
-            (Cmd::StageFailed, S as u64, 0),
-            (Cmd::StageFailed, 0, 1 << R),
-            (Cmd::StageCalendar, CAL_MAX as u64, 0),
-            (Cmd::StageCalendar, 0, 1 << C),
-            (Cmd::StagePeriod, 0, 0),
-            (Cmd::StagePeriod, 0, CAL_MAX as u64 + 1),
-            (Cmd::Fail, NODES as u64, 0),
-            (Cmd::ReadCounter, tidekv_defs::regs::COUNTERS as u64, 0),
-            (Cmd::GenSeed, 0, 0),
-            (Cmd::GenKeys, 0, 0b101),
-            (Cmd::GenRun, 0, 0),
-        ];
-        for (code, addr, data) in bad {
-            assert_eq!(d.cmd(code, addr, data).0, CmdStatus::BadArgument, "{code} {addr} {data}");
-        }
-        assert_eq!(d.cmd(Cmd::Swap, 0, 5).0, CmdStatus::Unverified);
-        d.ok(Cmd::Verify, 0, 0);
-        d.round(&vec![None; C]);
-        assert_eq!(d.cmd(Cmd::Swap, 0, 0).0, CmdStatus::BadArgument, "round 0 has passed");
-        // Mid-round, the round structure is off limits.
-        d.c.run.next = true;
-        clocks(&mut *d.c, 1, |c| &mut c.clock);
-        d.c.run.next = false;
-        assert_eq!(d.cmd(Cmd::Fail, 0, 0).0, CmdStatus::Running);
-        assert_eq!(d.cmd(Cmd::Info, 0, 0), (CmdStatus::Ok, 1 | 1 << 48), "round 1, phase 1");
-        let unknown = (0..1u64 << CMD_BITS).find(|&c| Cmd::from_code(c as u8).is_none()).expect("a free code");
-        assert_eq!(d.cmd_raw(unknown, 0, 0).0, CmdStatus::Unknown);
-    }
-}
