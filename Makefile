@@ -121,11 +121,15 @@ bench:
 	$(CARGO) bench -p tidekv-sim --bench model
 
 ## bench-sim: simulation speed per preset: rust-hdl's simulator and
-## Verilator on the same core, clocks/s and rounds/s (figures, not a test)
+## Verilator on the same core, clocks/s and rounds/s idle and under the
+## generator's load (figures, not a test); build/bench-sim.json
 bench-sim: deps
+	@rm -rf build/bench-sim
 	@for p in $(PRESETS); do \
-	  TIDEKV_RTL_CONFIG=$$p $(CARGO) bench -q -p tidekv-rtl --bench sim_speed || exit 1; \
+	  TIDEKV_RTL_CONFIG=$$p VERILATOR=$(VERILATOR) $(CARGO) bench -q -p tidekv-rtl --bench sim_speed || exit 1; \
 	done
+	@python3 -c 'import json,glob; json.dump([json.load(open(f)) for f in sorted(glob.glob("build/bench-sim/*.json"))], open("build/bench-sim.json","w"), indent=1)'
+	@echo "wrote build/bench-sim.json"
 
 ## soak: the differential suite at SOAK times its make-test length
 ## (>= 10^7 requests per preset at the default)

@@ -2,8 +2,10 @@
 //! for (`TIDEKV_RTL_CONFIG`, default rtl/test.toml): clocks/s in rust-hdl's
 //! own simulator and in Verilator on the same Verilog, idle rounds with the
 //! core running (every block clocks, no requests), and Verilator under the
-//! on-chip generator's full load. Prints figures; asserts nothing about
-//! speed. `make bench-sim` runs it for every preset.
+//! on-chip generator's full load. Prints figures and writes them as JSON to
+//! `build/bench-sim/NAME.json`; asserts nothing about speed. `make
+//! bench-sim` runs it for every preset and gathers the files into
+//! `build/bench-sim.json`.
 
 use rust_hdl::prelude::*;
 use std::time::Instant;
@@ -54,6 +56,21 @@ fn main() {
     drive::run_generator(&mut v, &g).expect("a generator run");
     let dt_gen = t0.elapsed().as_secs_f64();
     let vg = (v.clocks() - k0) as f64 / dt_gen;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../build/bench-sim");
+    std::fs::create_dir_all(&root).expect("mkdir build/bench-sim");
+    let json = serde_json::json!({
+        "preset": name,
+        "clocks_per_round": T,
+        "clients": cfg.build.clients,
+        "verilator": tidekv_sim::verilator::version().unwrap_or_default(),
+        "rust_hdl_clocks_per_s": rh,
+        "verilator_idle_clocks_per_s": vl,
+        "verilator_idle_rounds_per_s": vl / T as f64,
+        "verilator_load_clocks_per_s": vg,
+        "verilator_load_rounds_per_s": rounds as f64 / dt_gen,
+        "verilator_load_requests_per_s": (rounds * u64::from(cfg.build.clients)) as f64 / dt_gen,
+    });
+    std::fs::write(root.join(format!("{name}.json")), format!("{json}\n")).expect("write build/bench-sim/NAME.json");
     println!(
         "{name}: T = {T} clocks/round | rust-hdl {rh:.0} clocks/s | Verilator idle {:.2} M clocks/s ({:.0} rounds/s), ratio {:.0}x | Verilator generator load {:.2} M clocks/s ({:.0} rounds/s, {:.2} M requests/s)",
         vl / 1e6,

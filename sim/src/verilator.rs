@@ -78,6 +78,13 @@ impl Top {
     }
 }
 
+/// The Verilator that builds the models (`VERILATOR`, else `verilator` on
+/// the path): its `--version` line.
+pub fn version() -> Result<String, VerilatorError> {
+    let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
+    Ok(run("verilator --version", Command::new(verilator).arg("--version"))?.trim().to_string())
+}
+
 /// `build` for either top.
 pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config), VerilatorError> {
     let module = top.module();

@@ -16,10 +16,13 @@
 
 using Tk = Sim<Vtidekv_core>;
 
+// The core's outputs come from its registers only (its inputs are
+// registered first, `core/port.rs`): after a clock they are current without
+// another eval(), whatever inputs are set meanwhile. One eval() a clock.
+
 // Clock until not busy; false after `limit` clocks.
 static bool wait_idle(Tk *t, uint64_t limit) {
     for (uint64_t i = 0; i < limit; i++) {
-        t->top->eval();
         if (!t->top->busy) return true;
         t->tick();
     }
@@ -70,7 +73,6 @@ int32_t tk_cmd(void *p, uint32_t code, uint32_t addr, uint64_t data, uint64_t *r
     t->tick();
     t->top->cmd_valid = 0;
     for (uint64_t i = 0; i < limit; i++) {
-        t->top->eval();
         if (t->top->cmd_done) {
             *rdata = t->top->cmd_rdata;
             int32_t st = t->top->cmd_status;
@@ -99,7 +101,6 @@ struct TkResp {
 // its end (T + 1 clocks a call).
 int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
     Tk *t = (Tk *)p;
-    t->top->eval();
     if (!t->top->is_paused) return -1;
     int64_t u = (int64_t)t->top->round;
     t->top->run = 1;
@@ -111,7 +112,6 @@ int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
             t->top->issue_op = in[ph].op;
             t->top->issue_key = in[ph].key;
             t->top->issue_value = in[ph].value;
-            t->top->eval();
             out[ph].issued = t->top->resp_issued;
             out[ph].status = t->top->resp_status;
             out[ph].has_value = t->top->resp_has_value;
@@ -121,7 +121,6 @@ int64_t tk_round(void *p, const TkReq *in, TkResp *out) {
         t->tick();
     }
     t->top->issue_valid = 0;
-    t->top->eval();
     return u;
 }
 
@@ -137,7 +136,6 @@ void tk_idle(void *p, uint64_t rounds) {
         t->tick();
     }
     t->top->run = 0;
-    t->top->eval();
 }
 
 }  // extern "C"
