@@ -17,8 +17,15 @@ pub const MAX_TABLE_WAYS: u32 = 16;
 pub const MAX_TABLE_STASH: u32 = 64;
 pub const MAX_SETS_PER_BANK: u32 = 1 << crate::hash::TABLE_BANK_STRIDE;
 /// Clocks from a table operation entering the RTL's table engine to its
-/// registered response: one to read the block RAMs, one to decide and write.
-pub const TABLE_LATENCY_CLOCKS: u32 = 2;
+/// registered response: the engine's six stages (hash, read the block RAMs,
+/// register what they read, compare, choose, decide and write;
+/// docs/DESIGN.md, "Table engine").
+pub const TABLE_LATENCY_CLOCKS: u32 = 6;
+/// Empty clocks a replicated shard's table engine leaves between its apply
+/// pass and its serve pass, and after the serve pass: the engine folds the
+/// two operations before one in by their effect, which an apply's write
+/// (to any slot) does not fit.
+pub const SERVE_GAP_CLOCKS: u32 = 2;
 pub const MAX_CALENDAR_PERIOD: usize = 4096;
 
 /// A configuration error: where (file and field) and what.
@@ -142,10 +149,12 @@ impl BuildConfig {
     /// T: clocks per round of the RTL, fixed at build time (docs/DESIGN.md,
     /// "RTL timing"). Every node handles one client slot per clock; a
     /// replica also applies one update per clock before it serves, so a
-    /// replicated round takes two passes over the clients.
+    /// replicated round takes two passes over the clients, each followed by
+    /// `SERVE_GAP_CLOCKS`. A round is at least the table engine's latency
+    /// (past the serve pass's start), so a response is out within the round.
     pub fn clocks_per_round(&self) -> u32 {
         if self.replicas > 1 {
-            (2 * self.clients).max(self.clients + TABLE_LATENCY_CLOCKS)
+            (2 * (self.clients + SERVE_GAP_CLOCKS)).max(self.clients + SERVE_GAP_CLOCKS + TABLE_LATENCY_CLOCKS)
         } else {
             self.clients.max(TABLE_LATENCY_CLOCKS)
         }

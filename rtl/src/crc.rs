@@ -45,6 +45,59 @@ impl<const N: usize> Logic for Crc32<N> {
     }
 }
 
+/// The same CRC with its register: `crc` is the register; a clock with
+/// `step` advances it over `data`, one with `init` sets it to all ones. Its
+/// output is a register, so a block that feeds `data` from logic that reads
+/// `crc` forms no loop through it.
+#[derive(LogicBlock)]
+pub struct CrcReg<const N: usize> {
+    pub clock: Signal<In, Clock>,
+    pub data: Signal<In, Bits<N>>,
+    pub step: Signal<In, bool>,
+    pub init: Signal<In, bool>,
+    pub crc: Signal<Out, Bits<32>>,
+    r: DFF<Bits<32>>,
+    poly: Constant<Bits<32>>,
+    acc: Signal<Local, Bits<32>>,
+}
+
+impl<const N: usize> Default for CrcReg<N> {
+    fn default() -> Self {
+        CrcReg {
+            clock: Default::default(),
+            data: Default::default(),
+            step: Default::default(),
+            init: Default::default(),
+            crc: Default::default(),
+            r: Default::default(),
+            poly: Constant::new(CRC32_REFLECTED.into()),
+            acc: Default::default(),
+        }
+    }
+}
+
+impl<const N: usize> Logic for CrcReg<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r);
+        self.acc.next = self.r.q.val();
+        for i in 0..N {
+            if self.acc.val().get_bit(0) ^ self.data.val().get_bit(i) {
+                self.acc.next = (self.acc.val() >> 1) ^ self.poly.val();
+            } else {
+                self.acc.next = self.acc.val() >> 1;
+            }
+        }
+        if self.step.val() {
+            self.r.d.next = self.acc.val();
+        }
+        if self.init.val() {
+            self.r.d.next = 0xffff_ffff_u64.into();
+        }
+        self.crc.next = self.r.q.val();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,6 +127,9 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     // block compiles for minutes (5 min for replicated-c10-s2-r3), split it
     // takes 30 s.
     v.args(["--cc", "-O3", "--top-module", module, "--build", "-j", "2", "-Wno-fatal", "--output-split", "20000", "--output-split-cfuncs", "500", "--Mdir"]).arg(&obj).args(["-CFLAGS", CFLAGS]);
+    // (The PyPI wheel's verilated.mk leaves the precompiled-header include
+    // flag empty, which makes `--build` fail; older Verilators ignore it.)
+    v.args(["-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]);
     if traced {
         v.arg("--trace");
     }

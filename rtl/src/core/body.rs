@@ -8,7 +8,7 @@ use super::links::{self, ReqLink, RespLink};
 use crate::hash::H3Hash;
 use crate::params::*;
 use crate::replica::{ReplicaNo, ShardGroup};
-use crate::crc::Crc32;
+use crate::crc::CrcReg;
 use crate::gen::LoadGen;
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
@@ -230,7 +230,6 @@ pub struct CoreBody {
     n_detect: DFF<Count>,
     n_rounds: DFF<Count>,
     n_gen: DFF<Count>,
-    digest: DFF<Bits<32>>,
     cnt_val: Signal<Local, Count>,
     word: Signal<Local, Bits<64>>,
     zero_counters: Signal<Local, bool>,
@@ -248,7 +247,8 @@ pub struct CoreBody {
     gen_end: DFF<Round>,
     gen_stop: DFF<Round>,
     gen_issue: Signal<Local, bool>,
-    digest_crc: Crc32<RESP_PAD_BITS>,
+    /// The generator digest: CRC-32 of each generated request's response slot.
+    digest: CrcReg<RESP_PAD_BITS>,
     resp_word: Signal<Local, Bits<RESP_PAD_BITS>>,
     c_rw_valid: Constant<Bits<RESP_PAD_BITS>>,
     c_rw_has_value: Constant<Bits<RESP_PAD_BITS>>,
@@ -264,9 +264,9 @@ pub struct CoreBody {
     m_bad: DFF<bool>,
     v_map: DFF<bool>,
     v_cal: DFF<bool>,
-    v_crc: DFF<Bits<32>>,
     v_used: DFF<ShardMask>,
-    item_crc: Crc32<ITEM_BITS>,
+    /// The schedule check's CRC over the shadow map and calendar rows.
+    item_crc: CrcReg<ITEM_BITS>,
     /// Restoring division of `swap_round` (its bits read in place, high
     /// first, by `div_sh`) by the shadow's period.
     div_sh: Signal<Local, Bits<8>>,
@@ -344,6 +344,7 @@ pub struct CoreBody {
     c_key_mask: Constant<Bits<64>>,
     c_last_set: Constant<SetAddr>,
     c_sweep_slots: Constant<Bits<CNT_BITS>>,
+    c_flush_clocks: Constant<Bits<CNT_BITS>>,
     c_one64: Constant<Bits<64>>,
     v_end: Signal<Local, Bits<CNT_BITS>>,
     v_item: Signal<Local, Bits<ITEM_BITS>>,
@@ -591,7 +592,6 @@ impl CoreBody {
             n_detect: Default::default(),
             n_rounds: Default::default(),
             n_gen: Default::default(),
-            digest: Default::default(),
             cnt_val: Default::default(),
             word: Default::default(),
             zero_counters: Default::default(),
@@ -608,7 +608,7 @@ impl CoreBody {
             gen_end: Default::default(),
             gen_stop: Default::default(),
             gen_issue: Default::default(),
-            digest_crc: Crc32::default(),
+            digest: CrcReg::default(),
             resp_word: Default::default(),
             c_rw_valid: k(1 << valid_at),
             c_rw_has_value: k(1 << has_value_at),
@@ -623,9 +623,8 @@ impl CoreBody {
             m_bad: Default::default(),
             v_map: Default::default(),
             v_cal: Default::default(),
-            v_crc: Default::default(),
             v_used: Default::default(),
-            item_crc: Crc32::default(),
+            item_crc: CrcReg::default(),
             div_sh: Default::default(),
             div_bit: Default::default(),
             div_r: Default::default(),
@@ -698,6 +697,7 @@ impl CoreBody {
             c_key_mask: k(mask(KEY_BITS.min(56) as u32)),
             c_last_set: k(mask(SET_ADDR_BITS as u32)),
             c_sweep_slots: k(SWEEP_SLOTS as u64),
+            c_flush_clocks: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS)),
             c_one64: k(1),
             v_end: Default::default(),
             v_item: Default::default(),
@@ -719,8 +719,8 @@ impl Logic for CoreBody {
             swap_done, swap_ok, swap_at, settle_left, a_slot,
             a_valid, a_sel, a_op, a_key, a_value, a_affine, a_bucket, fe_sel, lfsr, b_fwd, b_answered, b_shard, b_rep,
             b_op, b_key, b_value, u_valid, u_status, u_has_value, u_value, n_issued, n_blocked, n_detect, n_rounds, n_gen,
-            digest, gen_first, gen_end, gen_stop, m_state, m_cnt, m_set, m_shard, m_dst, m_src, m_copy, m_all, m_bad,
-            v_map, v_cal, v_crc, v_used, div_r, r_done, r_status, r_rdata, policy1, policy2, seed1, seed2, period1, period2
+            gen_first, gen_end, gen_stop, m_state, m_cnt, m_set, m_shard, m_dst, m_src, m_copy, m_all, m_bad,
+            v_map, v_cal, v_used, div_r, r_done, r_status, r_rdata, policy1, policy2, seed1, seed2, period1, period2
         );
         self.zero_counters.next = false;
         for i in 0..5 {
@@ -756,6 +756,7 @@ impl Logic for CoreBody {
         self.gen.set_keys.next = false;
         self.gen.start.next = false;
         self.gen.step.next = false;
+        self.item_crc.init.next = false;
         self.r_done.d.next = false;
 
         // Who drives the round: the host while idle (`run` starts a round
@@ -1164,8 +1165,8 @@ impl Logic for CoreBody {
         // Leaf FE, collect (phase k): the response to what it routed two
         // rounds ago; a missing one marks that replica failed, unless the
         // request reached it before it rejoined.
-        self.digest_out.next = !self.digest.q.val();
-        self.crc_out.next = !self.item_crc.out.val();
+        self.digest_out.next = !self.digest.crc.val();
+        self.crc_out.next = !self.item_crc.crc.val();
         self.det_found.next = 0.into();
         if self.go.val() {
             self.u_valid.d.next = self.p_fwd.val() | self.p_answered.val();
@@ -1246,8 +1247,10 @@ impl Logic for CoreBody {
         if self.resp_issued.val() {
             self.resp_slot.next = self.resp_word.val();
         }
-        self.digest_crc.crc.next = self.digest.q.val();
-        self.digest_crc.data.next = self.resp_word.val();
+        self.digest.clock.next = self.clock.val();
+        self.digest.data.next = self.resp_word.val();
+        self.digest.step.next = false;
+        self.digest.init.next = false;
         if self.c_gen_on.val()
             & (self.m_state.q.val() == self.c_gen.val())
             & self.go.val()
@@ -1255,7 +1258,7 @@ impl Logic for CoreBody {
             & self.outstanding.q.val()
             & (self.resp_round.val() >= self.gen_first.q.val())
         {
-            self.digest.d.next = self.digest_crc.out.val();
+            self.digest.step.next = true;
             self.n_gen.d.next = self.n_gen.q.val() + 1;
         }
 
@@ -1460,7 +1463,7 @@ impl Logic for CoreBody {
                     self.m_bad.d.next = false;
                     self.v_map.d.next = false;
                     self.v_cal.d.next = false;
-                    self.v_crc.d.next = 0xffff_ffff_u64.into();
+                    self.item_crc.init.next = true;
                     self.v_used.d.next = 0.into();
                 }
             } else if self.in_cmd_code.val() == self.c_cmd_swap.val() {
@@ -1537,7 +1540,7 @@ impl Logic for CoreBody {
                     self.gen_end.d.next = self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
                     self.gen_stop.d.next =
                         self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val()) + self.c_lat.val();
-                    self.digest.d.next = 0xffff_ffff_u64.into();
+                    self.digest.init.next = true;
                     self.n_gen.d.next = 0.into();
                 } else {
                     self.r_status.d.next = self.c_bad.val();
@@ -1556,8 +1559,9 @@ impl Logic for CoreBody {
         if self.v_cal.q.val() {
             self.v_item.next = bit_cast::<ITEM_BITS, CLIENT_MASK_BITS>(self.calendar.read_data.val());
         }
-        self.item_crc.crc.next = self.v_crc.q.val();
+        self.item_crc.clock.next = self.clock.val();
         self.item_crc.data.next = self.v_item.val();
+        self.item_crc.step.next = false;
         self.v_used_next.next = self.v_used.q.val();
         self.v_hit.next = false;
         if self.v_map.q.val() {
@@ -1573,7 +1577,7 @@ impl Logic for CoreBody {
         }
         if self.m_state.q.val() == self.c_verify.val() {
             if self.v_map.q.val() | self.v_cal.q.val() {
-                self.v_crc.d.next = self.item_crc.out.val();
+                self.item_crc.step.next = true;
             }
             self.v_used.d.next = self.v_used_next.val();
             self.v_map.d.next = self.m_cnt.q.val() < self.c_buckets.val();
@@ -1586,9 +1590,9 @@ impl Logic for CoreBody {
                     | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
             }
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
-            if self.m_cnt.q.val() == self.v_end.val() {
-                // The last row is in the CRC this clock; the read ports are
-                // back on the round's addresses.
+            if self.m_cnt.q.val() == self.v_end.val() + 1 {
+                // The last row went into the CRC the clock before; the read
+                // ports are back on the round's addresses.
                 self.m_state.d.next = self.c_idle.val();
                 self.r_done.d.next = true;
                 self.r_rdata.d.next = bit_cast::<64, 32>(self.crc_out.val());
@@ -1672,7 +1676,9 @@ impl Logic for CoreBody {
         // read their pipelines' sets again.
         if self.m_state.q.val() == self.c_flush.val() {
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
-            if !self.m_cnt.q.val().any() {
+            // (The target's table engine runs empty slots until the last
+            // copied slot is through its pipeline.)
+            if self.m_cnt.q.val() < self.c_flush_clocks.val() {
                 for s in 0..S {
                     if self.m_copy.q.val() & (self.m_shard.q.val() == self.c_shard_no[s].val()) {
                         self.shards[s].cp_dst.next = self.m_dst.q.val();

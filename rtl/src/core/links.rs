@@ -8,9 +8,10 @@ use rust_hdl::prelude::*;
 
 // Link delays in clocks: from the clock a producer's output register holds
 // slot `k` to the clock its consumer takes slot `k` one round later.
-/// A replica's serve pass starts at this phase.
-pub const SERVE_AT: usize = if R > 1 { C } else { 0 };
-/// The table engine's output register holds slot k at SERVE_AT + k + 2.
+/// A replica's serve pass starts at this phase (after its apply pass and a
+/// gap, `tidekv_defs::config::SERVE_GAP_CLOCKS`).
+pub const SERVE_AT: usize = if R > 1 { C + tidekv_defs::config::SERVE_GAP_CLOCKS as usize } else { 0 };
+/// The table engine's output register holds slot k at SERVED_AT + k.
 pub const SERVED_AT: usize = SERVE_AT + tidekv_defs::config::TABLE_LATENCY_CLOCKS as usize;
 /// Client issue register (phase k+1) to the leaf FE or server, H (or 1) rounds on.
 pub const ISSUE_TO_FIRST: usize = if H == 0 { T + SERVE_AT - 1 } else { H * T - 1 };

@@ -1,0 +1,337 @@
+//! One bank of a replica's table: `WAYS` way memories (used bit, key, value)
+//! of `2^SET_BITS` sets, and the bank's part of the engine's stages
+//! (`super`, docs/DESIGN.md "Table engine"):
+//!
+//! - stage B: the memories are read at `rd_set`;
+//! - stage C: what they answered is registered (`c_*`);
+//! - stage D1: each way's entry is the registered one unless one of the
+//!   last two writes to that way memory (`lw0`, `lw1`) went to the same
+//!   set after the read, and the bank's results are registered: where the
+//!   key is (`hit`), the ways it may fill (`free`: unused, owned, not barred
+//!   by an earlier client's delete in this serve step) and how many are used;
+//! - stage E (the engine's decision) writes a way through `wr`.
+//!
+//! Every output is a register but the maintenance read-out (`sw`).
+
+use super::{Load, TableWrite};
+use crate::params::*;
+use crate::table::SlotOut;
+use crate::util::{k, vec_of};
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct Bank {
+    pub clock: Signal<In, Clock>,
+    pub run: Signal<In, bool>,
+    /// The set the memories read this clock.
+    pub rd_set: Signal<In, SetAddr>,
+    // ---- the operation in stage D1
+    pub set: Signal<In, SetAddr>,
+    pub key: Signal<In, Key>,
+    pub client: Signal<In, Client>,
+    pub owned: Signal<In, WayMask>,
+    /// It is a valid operation: only then is stage D1 computed (a hardware
+    /// no-op, the registers hold for the others; Verilator skips the logic).
+    pub valid: Signal<In, bool>,
+    // ---- stage E's write: its set in this bank, its client
+    pub wr_set: Signal<In, SetAddr>,
+    pub wr_client: Signal<In, Client>,
+    pub wr: TableWrite,
+    // ---- stage D1's results, registered
+    pub hit: Signal<Out, bool>,
+    pub hit_slot: Signal<Out, SlotNo>,
+    pub hit_value: Signal<Out, Value>,
+    pub free: Signal<Out, WayMask>,
+    pub load: Signal<Out, Load>,
+    // ---- maintenance
+    /// Empty the forwarding and bar registers.
+    pub clear: Signal<In, bool>,
+    /// Mark every way of set `rd_set` unused.
+    pub wipe: Signal<In, bool>,
+    /// Show slot `sw_slot` of the set read in the clock before (raw memory).
+    pub sw_slot: Signal<In, SlotNo>,
+    pub sw: SlotOut,
+    // ---- memories and stage C
+    used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
+    key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
+    val_ram: Vec<RAM<Value, SET_ADDR_BITS>>,
+    c_used: Vec<DFF<bool>>,
+    c_key: Vec<DFF<Key>>,
+    c_val: Vec<DFF<Value>>,
+    // ---- the last two writes to each way memory
+    lw0: Vec<DFF<WayWrite>>,
+    lw1: Vec<DFF<WayWrite>>,
+    // ---- slots freed by each client's delete in this serve step
+    bar_valid: Vec<DFF<bool>>,
+    bar_set: Vec<DFF<SetAddr>>,
+    bar_ways: Vec<DFF<WayMask>>,
+    // ---- stage D1's result registers
+    r_hit: DFF<bool>,
+    r_hit_slot: DFF<SlotNo>,
+    r_hit_value: DFF<Value>,
+    r_free: DFF<WayMask>,
+    r_load: DFF<Load>,
+    // ---- locals
+    w_used: Vec<Signal<Local, bool>>,
+    w_key: Vec<Signal<Local, Key>>,
+    w_val: Vec<Signal<Local, Value>>,
+    used: Signal<Local, WayMask>,
+    barred: Signal<Local, WayMask>,
+    got: Signal<Local, bool>,
+    n_used: Signal<Local, Load>,
+    set_here: Signal<Local, WayMask>,
+    clear_here: Signal<Local, WayMask>,
+    slot_no: Vec<Constant<SlotNo>>,
+    /// Client `j`'s bar counts for clients from `j + 3` on: the two
+    /// clients right after it are in stages D2 and E when a client is in
+    /// D1, and the engine accounts for their deletes there.
+    bar_from: Vec<Constant<Bits<8>>>,
+    client8: Signal<Local, Bits<8>>,
+    lwa: Signal<Local, WayWrite>,
+    c_no_write: Constant<WayWrite>,
+}
+
+/// A write to one way memory, as the forwarding registers keep it.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct WayWrite {
+    pub valid: bool,
+    pub set: SetAddr,
+    pub used: bool,
+    pub key: Key,
+    pub value: Value,
+}
+
+/// An empty table: every used bit starts at zero (FPGA and Verilator alike).
+fn empty_used() -> RAM<bool, SET_ADDR_BITS> {
+    RAM::new((0..1u64 << SET_ADDR_BITS).map(|a| (Bits::from(a), false)).collect())
+}
+
+impl Bank {
+    pub fn new(bank: usize) -> Bank {
+        Bank {
+            clock: Default::default(),
+            run: Default::default(),
+            rd_set: Default::default(),
+            set: Default::default(),
+            key: Default::default(),
+            client: Default::default(),
+            owned: Default::default(),
+            valid: Default::default(),
+            wr_set: Default::default(),
+            wr_client: Default::default(),
+            wr: Default::default(),
+            hit: Default::default(),
+            hit_slot: Default::default(),
+            hit_value: Default::default(),
+            free: Default::default(),
+            load: Default::default(),
+            clear: Default::default(),
+            wipe: Default::default(),
+            sw_slot: Default::default(),
+            sw: Default::default(),
+            used_ram: (0..WAYS).map(|_| empty_used()).collect(),
+            key_ram: vec_of(WAYS),
+            val_ram: vec_of(WAYS),
+            c_used: vec_of(WAYS),
+            c_key: vec_of(WAYS),
+            c_val: vec_of(WAYS),
+            lw0: vec_of(WAYS),
+            lw1: vec_of(WAYS),
+            bar_valid: vec_of(C),
+            bar_set: vec_of(C),
+            bar_ways: vec_of(C),
+            r_hit: Default::default(),
+            r_hit_slot: Default::default(),
+            r_hit_value: Default::default(),
+            r_free: Default::default(),
+            r_load: Default::default(),
+            w_used: vec_of(WAYS),
+            w_key: vec_of(WAYS),
+            w_val: vec_of(WAYS),
+            used: Default::default(),
+            barred: Default::default(),
+            got: Default::default(),
+            n_used: Default::default(),
+            set_here: Default::default(),
+            clear_here: Default::default(),
+            slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
+            bar_from: (0..C).map(|j| k((j + 3) as u64)).collect(),
+            client8: Default::default(),
+            lwa: Default::default(),
+            c_no_write: Constant::new(WayWrite::default()),
+        }
+    }
+}
+
+impl Logic for Bank {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r_hit, r_hit_slot, r_hit_value, r_free, r_load);
+        // Stages B and C: read, and register what was read.
+        for w in 0..WAYS {
+            self.used_ram[w].read_clock.next = self.clock.val();
+            self.key_ram[w].read_clock.next = self.clock.val();
+            self.val_ram[w].read_clock.next = self.clock.val();
+            self.used_ram[w].write_clock.next = self.clock.val();
+            self.key_ram[w].write_clock.next = self.clock.val();
+            self.val_ram[w].write_clock.next = self.clock.val();
+            self.used_ram[w].read_address.next = self.rd_set.val();
+            self.key_ram[w].read_address.next = self.rd_set.val();
+            self.val_ram[w].read_address.next = self.rd_set.val();
+            self.c_used[w].clock.next = self.clock.val();
+            self.c_key[w].clock.next = self.clock.val();
+            self.c_val[w].clock.next = self.clock.val();
+            self.c_used[w].d.next = self.c_used[w].q.val();
+            self.c_key[w].d.next = self.c_key[w].q.val();
+            self.c_val[w].d.next = self.c_val[w].q.val();
+            if self.run.val() {
+                self.c_used[w].d.next = self.used_ram[w].read_data.val();
+                self.c_key[w].d.next = self.key_ram[w].read_data.val();
+                self.c_val[w].d.next = self.val_ram[w].read_data.val();
+            }
+            self.lw0[w].clock.next = self.clock.val();
+            self.lw1[w].clock.next = self.clock.val();
+            self.lw0[w].d.next = self.lw0[w].q.val();
+            self.lw1[w].d.next = self.lw1[w].q.val();
+        }
+        for j in 0..C {
+            self.bar_valid[j].clock.next = self.clock.val();
+            self.bar_set[j].clock.next = self.clock.val();
+            self.bar_ways[j].clock.next = self.clock.val();
+            self.bar_valid[j].d.next = self.bar_valid[j].q.val();
+            self.bar_set[j].d.next = self.bar_set[j].q.val();
+            self.bar_ways[j].d.next = self.bar_ways[j].q.val();
+        }
+        // (Locals get a value on every path: no latches.)
+        self.used.next = 0.into();
+        self.barred.next = 0.into();
+        self.got.next = false;
+        self.n_used.next = 0.into();
+        self.client8.next = 0.into();
+        self.lwa.next = self.c_no_write.val();
+        for w in 0..WAYS {
+            self.w_used[w].next = false;
+            self.w_key[w].next = 0.into();
+            self.w_val[w].next = 0.into();
+        }
+        if self.run.val() & self.valid.val() {
+            // Stage D1: each way as the writes since the read left it.
+            self.used.next = 0.into();
+            for w in 0..WAYS {
+                self.w_used[w].next = self.c_used[w].q.val();
+                self.w_key[w].next = self.c_key[w].q.val();
+                self.w_val[w].next = self.c_val[w].q.val();
+                // (A struct field of an indexed register: through a local.)
+                self.lwa.next = self.lw1[w].q.val();
+                if self.lwa.val().valid & (self.lwa.val().set == self.set.val()) {
+                    self.w_used[w].next = self.lwa.val().used;
+                    self.w_key[w].next = self.lwa.val().key;
+                    self.w_val[w].next = self.lwa.val().value;
+                }
+                self.lwa.next = self.lw0[w].q.val();
+                if self.lwa.val().valid & (self.lwa.val().set == self.set.val()) {
+                    self.w_used[w].next = self.lwa.val().used;
+                    self.w_key[w].next = self.lwa.val().key;
+                    self.w_val[w].next = self.lwa.val().value;
+                }
+                self.used.next = self.used.val().replace_bit(w, self.w_used[w].val());
+            }
+            // Where the key is (the lowest way: a key is in at most one).
+            self.got.next = false;
+            for w in 0..WAYS {
+                if !self.got.val() & self.w_used[w].val() & (self.w_key[w].val() == self.key.val()) {
+                    self.got.next = true;
+                    self.r_hit_slot.d.next = self.slot_no[w].val();
+                    self.r_hit_value.d.next = self.w_val[w].val();
+                }
+            }
+            // Slots barred by the deletes of clients up to three before this one.
+            self.barred.next = 0.into();
+            self.client8.next = bit_cast::<8, CLIENT_BITS>(self.client.val());
+            for j in 0..C {
+                if (self.client8.val() >= self.bar_from[j].val()) & self.bar_valid[j].q.val() & (self.bar_set[j].q.val() == self.set.val()) {
+                    self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
+                }
+            }
+            self.n_used.next = 0.into();
+            for w in 0..WAYS {
+                if self.w_used[w].val() {
+                    self.n_used.next = self.n_used.val() + 1;
+                }
+            }
+            self.r_hit.d.next = self.got.val();
+            self.r_free.d.next = !self.used.val() & self.owned.val() & !self.barred.val();
+            self.r_load.d.next = self.n_used.val();
+        }
+        self.hit.next = self.r_hit.q.val();
+        self.hit_slot.next = self.r_hit_slot.q.val();
+        self.hit_value.next = self.r_hit_value.q.val();
+        self.free.next = self.r_free.q.val();
+        self.load.next = self.r_load.q.val();
+
+        // Stage E's write.
+        self.set_here.next = 0.into();
+        self.clear_here.next = 0.into();
+        for w in 0..WAYS {
+            if self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[w].val()) {
+                self.set_here.next = self.set_here.val().replace_bit(w, true);
+            }
+            if self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[w].val()) {
+                self.clear_here.next = self.clear_here.val().replace_bit(w, true);
+            }
+        }
+        for w in 0..WAYS {
+            self.used_ram[w].write_address.next = self.wr_set.val();
+            self.key_ram[w].write_address.next = self.wr_set.val();
+            self.val_ram[w].write_address.next = self.wr_set.val();
+            self.used_ram[w].write_data.next = self.set_here.val().get_bit(w);
+            self.key_ram[w].write_data.next = self.wr.key.val();
+            self.val_ram[w].write_data.next = self.wr.value.val();
+            self.used_ram[w].write_enable.next = self.run.val() & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w));
+            self.key_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
+            self.val_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
+            self.lwa.next.valid = true;
+            self.lwa.next.set = self.wr_set.val();
+            self.lwa.next.used = self.set_here.val().get_bit(w);
+            self.lwa.next.key = self.wr.key.val();
+            self.lwa.next.value = self.wr.value.val();
+            if self.run.val() & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w)) {
+                self.lw1[w].d.next = self.lw0[w].q.val();
+                self.lw0[w].d.next = self.lwa.val();
+            }
+        }
+        for j in 0..C {
+            if self.run.val() & self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
+                self.bar_valid[j].d.next = self.wr.bar.val() & self.clear_here.val().any();
+                self.bar_set[j].d.next = self.wr_set.val();
+                self.bar_ways[j].d.next = self.clear_here.val();
+            }
+        }
+
+        // Maintenance: read-out, wipe, clear.
+        self.sw.used.next = false;
+        self.sw.key.next = 0.into();
+        self.sw.value.next = 0.into();
+        for w in 0..WAYS {
+            if self.sw_slot.val() == self.slot_no[w].val() {
+                self.sw.used.next = self.used_ram[w].read_data.val();
+                self.sw.key.next = self.key_ram[w].read_data.val();
+                self.sw.value.next = self.val_ram[w].read_data.val();
+            }
+            if self.wipe.val() {
+                self.used_ram[w].write_address.next = self.rd_set.val();
+                self.used_ram[w].write_data.next = false;
+                self.used_ram[w].write_enable.next = true;
+            }
+            if self.wipe.val() | self.clear.val() {
+                self.lw0[w].d.next = self.c_no_write.val();
+                self.lw1[w].d.next = self.c_no_write.val();
+            }
+        }
+        if self.clear.val() {
+            for j in 0..C {
+                self.bar_valid[j].d.next = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The stash: `STASH_N` fully associative entries in registers, and its part
+//! of the engine's stages (`super`): stage D1 compares the key with every
+//! entry and registers where it is and which entries the operation may fill
+//! (unused, owned, not barred); stage E writes an entry through `wr`.
+//! The entries are registers, so stage D1 sees every write up to the one
+//! three operations before (what the banks see through their forwarding).
+//!
+//! Every output is a register but the maintenance read-out (`sw`).
+
+use super::TableWrite;
+use crate::params::*;
+use crate::table::SlotOut;
+use crate::util::{k, vec_of};
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct Stash {
+    pub clock: Signal<In, Clock>,
+    pub run: Signal<In, bool>,
+    // ---- the operation in stage D1
+    pub key: Signal<In, Key>,
+    pub client: Signal<In, Client>,
+    pub owned: Signal<In, StashMask>,
+    /// It is a valid operation: only then is stage D1 computed (see `Bank`).
+    pub valid: Signal<In, bool>,
+    // ---- stage E's write and its client
+    pub wr_client: Signal<In, Client>,
+    pub wr: TableWrite,
+    // ---- stage D1's results, registered
+    pub hit: Signal<Out, bool>,
+    pub hit_slot: Signal<Out, SlotNo>,
+    pub hit_value: Signal<Out, Value>,
+    pub free: Signal<Out, StashMask>,
+    // ---- maintenance
+    /// Empty the bar registers.
+    pub clear: Signal<In, bool>,
+    /// Mark every entry unused.
+    pub wipe: Signal<In, bool>,
+    /// Show entry `sw_slot`.
+    pub sw_slot: Signal<In, SlotNo>,
+    pub sw: SlotOut,
+    // ---- the entries, and what each client's delete barred this serve step
+    e_used: Vec<DFF<bool>>,
+    e_key: Vec<DFF<Key>>,
+    e_val: Vec<DFF<Value>>,
+    bar: Vec<DFF<StashMask>>,
+    // ---- stage D1's result registers
+    r_hit: DFF<bool>,
+    r_hit_slot: DFF<SlotNo>,
+    r_hit_value: DFF<Value>,
+    r_free: DFF<StashMask>,
+    // ---- locals and constants
+    used: Signal<Local, StashMask>,
+    barred: Signal<Local, StashMask>,
+    got: Signal<Local, bool>,
+    cleared: Signal<Local, StashMask>,
+    client8: Signal<Local, Bits<8>>,
+    slot_no: Vec<Constant<SlotNo>>,
+    /// Entries that exist (STASH_N may be 0; the widths keep two).
+    present: Constant<StashMask>,
+    /// Client `j`'s bar counts for clients from `j + 3` on (see `Bank`).
+    bar_from: Vec<Constant<Bits<8>>>,
+}
+
+impl Stash {
+    pub fn new() -> Stash {
+        Stash {
+            clock: Default::default(),
+            run: Default::default(),
+            key: Default::default(),
+            client: Default::default(),
+            owned: Default::default(),
+            valid: Default::default(),
+            wr_client: Default::default(),
+            wr: Default::default(),
+            hit: Default::default(),
+            hit_slot: Default::default(),
+            hit_value: Default::default(),
+            free: Default::default(),
+            clear: Default::default(),
+            wipe: Default::default(),
+            sw_slot: Default::default(),
+            sw: Default::default(),
+            e_used: vec_of(STASH_W),
+            e_key: vec_of(STASH_W),
+            e_val: vec_of(STASH_W),
+            bar: vec_of(C),
+            r_hit: Default::default(),
+            r_hit_slot: Default::default(),
+            r_hit_value: Default::default(),
+            r_free: Default::default(),
+            used: Default::default(),
+            barred: Default::default(),
+            got: Default::default(),
+            cleared: Default::default(),
+            client8: Default::default(),
+            slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
+            present: k(tidekv_defs::config::mask(STASH_N as u32)),
+            bar_from: (0..C).map(|j| k((j + 3) as u64)).collect(),
+        }
+    }
+}
+
+impl Default for Stash {
+    fn default() -> Self {
+        Stash::new()
+    }
+}
+
+impl Logic for Stash {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r_hit, r_hit_slot, r_hit_value, r_free);
+        // Stage D1.
+        self.used.next = 0.into();
+        for i in 0..STASH_W {
+            self.e_used[i].clock.next = self.clock.val();
+            self.e_key[i].clock.next = self.clock.val();
+            self.e_val[i].clock.next = self.clock.val();
+            self.e_used[i].d.next = self.e_used[i].q.val();
+            self.e_key[i].d.next = self.e_key[i].q.val();
+            self.e_val[i].d.next = self.e_val[i].q.val();
+            self.used.next = self.used.val().replace_bit(i, self.e_used[i].q.val());
+        }
+        self.used.next = self.used.val() & self.present.val();
+        self.got.next = false;
+        self.barred.next = 0.into();
+        self.client8.next = 0.into();
+        for j in 0..C {
+            self.bar[j].clock.next = self.clock.val();
+            self.bar[j].d.next = self.bar[j].q.val();
+        }
+        if self.run.val() & self.valid.val() {
+            for i in 0..STASH_W {
+                if !self.got.val() & self.used.val().get_bit(i) & (self.e_key[i].q.val() == self.key.val()) {
+                    self.got.next = true;
+                    self.r_hit_slot.d.next = self.slot_no[i].val();
+                    self.r_hit_value.d.next = self.e_val[i].q.val();
+                }
+            }
+            self.client8.next = bit_cast::<8, CLIENT_BITS>(self.client.val());
+            for j in 0..C {
+                if self.client8.val() >= self.bar_from[j].val() {
+                    self.barred.next = self.barred.val() | self.bar[j].q.val();
+                }
+            }
+            self.r_hit.d.next = self.got.val();
+            self.r_free.d.next = !self.used.val() & self.owned.val() & !self.barred.val() & self.present.val();
+        }
+        self.hit.next = self.r_hit.q.val();
+        self.hit_slot.next = self.r_hit_slot.q.val();
+        self.hit_value.next = self.r_hit_value.q.val();
+        self.free.next = self.r_free.q.val();
+
+        // Stage E's write.
+        self.cleared.next = 0.into();
+        for i in 0..STASH_W {
+            if self.run.val() & self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[i].val()) {
+                self.e_used[i].d.next = false;
+                self.cleared.next = self.cleared.val().replace_bit(i, true);
+            }
+            if self.run.val() & self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[i].val()) {
+                self.e_used[i].d.next = true;
+                self.e_key[i].d.next = self.wr.key.val();
+                self.e_val[i].d.next = self.wr.value.val();
+            }
+        }
+        for j in 0..C {
+            if self.run.val() & self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
+                if self.wr.bar.val() {
+                    self.bar[j].d.next = self.cleared.val();
+                } else {
+                    self.bar[j].d.next = 0.into();
+                }
+            }
+            if self.clear.val() {
+                self.bar[j].d.next = 0.into();
+            }
+        }
+        // Maintenance: read-out, wipe.
+        self.sw.used.next = false;
+        self.sw.key.next = 0.into();
+        self.sw.value.next = 0.into();
+        for i in 0..STASH_W {
+            if self.sw_slot.val() == self.slot_no[i].val() {
+                self.sw.used.next = self.used.val().get_bit(i);
+                self.sw.key.next = self.e_key[i].q.val();
+                self.sw.value.next = self.e_val[i].q.val();
+            }
+            if self.wipe.val() {
+                self.e_used[i].d.next = false;
+            }
+        }
+    }
+}
