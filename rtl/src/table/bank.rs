@@ -41,7 +41,15 @@ pub struct Bank {
     pub hit: Signal<Out, bool>,
     pub hit_slot: Signal<Out, SlotNo>,
     pub hit_value: Signal<Out, Value>,
-    pub free: Signal<Out, WayMask>,
+    /// The usable free ways: how many there are (at least one, two,
+    /// three) and the slots of the lowest three, which a new key takes
+    /// before, after one more, after two more new keys in this set.
+    pub free_1: Signal<Out, bool>,
+    pub free_2: Signal<Out, bool>,
+    pub free_3: Signal<Out, bool>,
+    pub free_s0: Signal<Out, SlotNo>,
+    pub free_s1: Signal<Out, SlotNo>,
+    pub free_s2: Signal<Out, SlotNo>,
     pub load: Signal<Out, Load>,
     // ---- maintenance
     /// Empty the forwarding and bar registers.
@@ -69,7 +77,12 @@ pub struct Bank {
     r_hit: DFF<bool>,
     r_hit_slot: DFF<SlotNo>,
     r_hit_value: DFF<Value>,
-    r_free: DFF<WayMask>,
+    r_free_1: DFF<bool>,
+    r_free_2: DFF<bool>,
+    r_free_3: DFF<bool>,
+    r_free_s0: DFF<SlotNo>,
+    r_free_s1: DFF<SlotNo>,
+    r_free_s2: DFF<SlotNo>,
     r_load: DFF<Load>,
     // ---- locals
     w_used: Vec<Signal<Local, bool>>,
@@ -88,6 +101,8 @@ pub struct Bank {
     bar_from: Vec<Constant<Bits<8>>>,
     client8: Signal<Local, Bits<8>>,
     lwa: Signal<Local, WayWrite>,
+    fr: Signal<Local, WayMask>,
+    fr_low: Signal<Local, WayMask>,
     c_no_write: Constant<WayWrite>,
 }
 
@@ -123,7 +138,12 @@ impl Bank {
             hit: Default::default(),
             hit_slot: Default::default(),
             hit_value: Default::default(),
-            free: Default::default(),
+            free_1: Default::default(),
+            free_2: Default::default(),
+            free_3: Default::default(),
+            free_s0: Default::default(),
+            free_s1: Default::default(),
+            free_s2: Default::default(),
             load: Default::default(),
             clear: Default::default(),
             wipe: Default::default(),
@@ -143,7 +163,12 @@ impl Bank {
             r_hit: Default::default(),
             r_hit_slot: Default::default(),
             r_hit_value: Default::default(),
-            r_free: Default::default(),
+            r_free_1: Default::default(),
+            r_free_2: Default::default(),
+            r_free_3: Default::default(),
+            r_free_s0: Default::default(),
+            r_free_s1: Default::default(),
+            r_free_s2: Default::default(),
             r_load: Default::default(),
             w_used: vec_of(WAYS),
             w_key: vec_of(WAYS),
@@ -158,6 +183,8 @@ impl Bank {
             bar_from: (0..C).map(|j| k((j + 3) as u64)).collect(),
             client8: Default::default(),
             lwa: Default::default(),
+            fr: Default::default(),
+            fr_low: Default::default(),
             c_no_write: Constant::new(WayWrite::default()),
         }
     }
@@ -166,7 +193,7 @@ impl Bank {
 impl Logic for Bank {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, r_hit, r_hit_slot, r_hit_value, r_free, r_load);
+        dff_setup!(self, clock, r_hit, r_hit_slot, r_hit_value, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1, r_free_s2, r_load);
         // Stages B and C: read, and register what was read.
         for w in 0..WAYS {
             self.used_ram[w].read_clock.next = self.clock.val();
@@ -209,6 +236,8 @@ impl Logic for Bank {
         self.n_used.next = 0.into();
         self.client8.next = 0.into();
         self.lwa.next = self.c_no_write.val();
+        self.fr.next = 0.into();
+        self.fr_low.next = 0.into();
         for w in 0..WAYS {
             self.w_used[w].next = false;
             self.w_key[w].next = 0.into();
@@ -260,13 +289,43 @@ impl Logic for Bank {
                 }
             }
             self.r_hit.d.next = self.got.val();
-            self.r_free.d.next = !self.used.val() & self.owned.val() & !self.barred.val();
+            // The lowest three usable free ways (a small table per bit for
+            // four ways).
+            self.fr.next = !self.used.val() & self.owned.val() & !self.barred.val();
+            self.r_free_1.d.next = self.fr.val().any();
+            self.fr_low.next = self.fr.val() & (!self.fr.val() + 1);
+            for w in 0..WAYS {
+                if self.fr_low.val().get_bit(w) {
+                    self.r_free_s0.d.next = self.slot_no[w].val();
+                }
+            }
+            self.fr.next = self.fr.val() & !self.fr_low.val();
+            self.r_free_2.d.next = self.fr.val().any();
+            self.fr_low.next = self.fr.val() & (!self.fr.val() + 1);
+            for w in 0..WAYS {
+                if self.fr_low.val().get_bit(w) {
+                    self.r_free_s1.d.next = self.slot_no[w].val();
+                }
+            }
+            self.fr.next = self.fr.val() & !self.fr_low.val();
+            self.r_free_3.d.next = self.fr.val().any();
+            self.fr_low.next = self.fr.val() & (!self.fr.val() + 1);
+            for w in 0..WAYS {
+                if self.fr_low.val().get_bit(w) {
+                    self.r_free_s2.d.next = self.slot_no[w].val();
+                }
+            }
             self.r_load.d.next = self.n_used.val();
         }
         self.hit.next = self.r_hit.q.val();
         self.hit_slot.next = self.r_hit_slot.q.val();
         self.hit_value.next = self.r_hit_value.q.val();
-        self.free.next = self.r_free.q.val();
+        self.free_1.next = self.r_free_1.q.val();
+        self.free_2.next = self.r_free_2.q.val();
+        self.free_3.next = self.r_free_3.q.val();
+        self.free_s0.next = self.r_free_s0.q.val();
+        self.free_s1.next = self.r_free_s1.q.val();
+        self.free_s2.next = self.r_free_s2.q.val();
         self.load.next = self.r_load.q.val();
 
         // Stage E's write.

@@ -156,7 +156,7 @@ pub struct Effect {
     pub clr: bool,
     pub stash: bool,
     pub bank: BankMask,
-    pub way: WayMask,
+    pub slot: SlotNo,
     pub sway: StashMask,
     /// The key now is at `kslot` with `kval`, or is gone.
     pub kset: bool,
@@ -208,7 +208,9 @@ pub struct TableEngine {
     /// The choice after a delete from bank b took bank b: stage E picks the
     /// way (the freed one or the lowest free).
     e_alt_pick: Vec<DFF<bool>>,
-    e_free: Vec<DFF<WayMask>>,
+    /// Per bank after the operation two before: a usable free way, the lowest.
+    e_a_hf: Vec<DFF<bool>>,
+    e_a_sl: Vec<DFF<SlotNo>>,
     e_s_free: DFF<StashMask>,
     // ---- E: its effect, the clients' own writes of the last serve step
     // (last writer wins), the response and the update
@@ -238,27 +240,29 @@ pub struct TableEngine {
     c_alt_kind: Vec<Constant<Bits<2>>>,
     c_alt_bank: Vec<Constant<Bits<8>>>,
     c_bank_base: Vec<Constant<SlotNo>>,
-    c_way_no: Vec<Constant<SlotNo>>,
     c_stash_no: Vec<Constant<SlotNo>>,
     c_bw_slot: Vec<Constant<SlotNo>>,
     c_bw_bank: Vec<Constant<BankMask>>,
-    c_bw_way: Vec<Constant<WayMask>>,
     c_bank_bit: Vec<Constant<BankMask>>,
     c_stash_bit: Vec<Constant<StashMask>>,
     // ---- locals: D2
-    cf: Vec<Signal<Local, WayMask>>,
-    cl: Vec<Signal<Local, Load>>,
+    a_hf: Vec<Signal<Local, bool>>,
+    a_sl: Vec<Signal<Local, SlotNo>>,
+    a_ld: Vec<Signal<Local, Load>>,
+    p_hf: Vec<Signal<Local, bool>>,
+    p_sl: Vec<Signal<Local, SlotNo>>,
+    p_ld: Vec<Signal<Local, Load>>,
+    m_hf: Vec<Signal<Local, bool>>,
+    m_ld: Vec<Signal<Local, Load>>,
+    cur_hf: Vec<Signal<Local, bool>>,
+    cur_ld: Vec<Signal<Local, Load>>,
+    cur_sl: Vec<Signal<Local, SlotNo>>,
+    win: Vec<Signal<Local, bool>>,
     s_free: Signal<Local, StashMask>,
     f2: Signal<Local, BankMask>,
     eqm: Signal<Local, BankMask>,
     c2: Signal<Local, BankMask>,
-    m_free: Signal<Local, WayMask>,
-    m_load: Signal<Local, Load>,
-    m_any: Signal<Local, bool>,
-    m_low: Signal<Local, WayMask>,
-    widx: Signal<Local, SlotNo>,
     got: Signal<Local, bool>,
-    bl: Signal<Local, Load>,
     bs: Signal<Local, SlotNo>,
     pk: Signal<Local, bool>,
     found: Signal<Local, bool>,
@@ -293,7 +297,14 @@ impl Default for TableEngine {
 }
 
 impl TableEngine {
+    /// The engine of this build (replicated if R > 1).
     pub fn new() -> TableEngine {
+        TableEngine::with_replicas(R > 1)
+    }
+
+    /// An engine that bars the slots its serves delete (`replicated`), or
+    /// not: the tests run both kinds in one build.
+    pub fn with_replicas(replicated: bool) -> TableEngine {
         let cols = tidekv_defs::hash::columns(tidekv_defs::hash::TABLE_HASH_SEED);
         let code = |op: Op| k(u64::from(op.code()));
         let st = |s: Status| k(u64::from(s.code()));
@@ -342,7 +353,8 @@ impl TableEngine {
             e_alt_has: vec_of(ALTS),
             e_alt_slot: vec_of(ALTS),
             e_alt_pick: vec_of(ALTS),
-            e_free: vec_of(BANKS),
+            e_a_hf: vec_of(BANKS),
+            e_a_sl: vec_of(BANKS),
             e_s_free: Default::default(),
             fx: Default::default(),
             lww_valid: vec_of(C),
@@ -356,7 +368,7 @@ impl TableEngine {
             u_slot: Default::default(),
             u_key: Default::default(),
             u_value: Default::default(),
-            replicated: Constant::new(R > 1),
+            replicated: Constant::new(replicated),
             op_get: code(Op::Get),
             op_insert: code(Op::Insert),
             op_modify: code(Op::Modify),
@@ -369,26 +381,28 @@ impl TableEngine {
             c_alt_kind: kinds.iter().map(|&(kind, _)| k(kind)).collect(),
             c_alt_bank: kinds.iter().map(|&(_, b)| k(b)).collect(),
             c_bank_base: (0..BANKS).map(|b| k((b * WAYS) as u64)).collect(),
-            c_way_no: (0..WAYS).map(|w| k(w as u64)).collect(),
             c_stash_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
             c_bw_slot: (0..MAIN_WAYS).map(|s| k(s as u64)).collect(),
             c_bw_bank: (0..MAIN_WAYS).map(|s| k(1 << (s / WAYS))).collect(),
-            c_bw_way: (0..MAIN_WAYS).map(|s| k(1 << (s % WAYS))).collect(),
             c_bank_bit: (0..BANKS).map(|b| k(1 << b)).collect(),
             c_stash_bit: (0..STASH_W).map(|i| k(1 << i)).collect(),
-            cf: vec_of(BANKS),
-            cl: vec_of(BANKS),
+            a_hf: vec_of(BANKS),
+            a_sl: vec_of(BANKS),
+            a_ld: vec_of(BANKS),
+            p_hf: vec_of(BANKS),
+            p_sl: vec_of(BANKS),
+            p_ld: vec_of(BANKS),
+            m_hf: vec_of(BANKS),
+            m_ld: vec_of(BANKS),
+            cur_hf: vec_of(BANKS),
+            cur_ld: vec_of(BANKS),
+            cur_sl: vec_of(BANKS),
+            win: vec_of(BANKS),
             s_free: Default::default(),
             f2: Default::default(),
             eqm: Default::default(),
             c2: Default::default(),
-            m_free: Default::default(),
-            m_load: Default::default(),
-            m_any: Default::default(),
-            m_low: Default::default(),
-            widx: Default::default(),
             got: Default::default(),
-            bl: Default::default(),
             bs: Default::default(),
             pk: Default::default(),
             found: Default::default(),
@@ -430,13 +444,15 @@ impl Logic for TableEngine {
             self.pd1_set[b].clock.next = self.clock.val();
             self.pd2_set[b].clock.next = self.clock.val();
             self.pe_set[b].clock.next = self.clock.val();
-            self.e_free[b].clock.next = self.clock.val();
+            self.e_a_hf[b].clock.next = self.clock.val();
+            self.e_a_sl[b].clock.next = self.clock.val();
             self.pb_set[b].d.next = self.pb_set[b].q.val();
             self.pc_set[b].d.next = self.pc_set[b].q.val();
             self.pd1_set[b].d.next = self.pd1_set[b].q.val();
             self.pd2_set[b].d.next = self.pd2_set[b].q.val();
             self.pe_set[b].d.next = self.pe_set[b].q.val();
-            self.e_free[b].d.next = self.e_free[b].q.val();
+            self.e_a_hf[b].d.next = self.e_a_hf[b].q.val();
+            self.e_a_sl[b].d.next = self.e_a_sl[b].q.val();
         }
         for a in 0..ALTS {
             self.e_alt_has[a].clock.next = self.clock.val();
@@ -457,18 +473,12 @@ impl Logic for TableEngine {
         // Stages D1, D2 and E compute only for a valid operation: a hardware
         // no-op, as the registers of the others are never used, which lets
         // Verilator skip the logic.)
-        self.widx.next = 0.into();
         self.s_low.next = 0.into();
         self.eqm.next = 0.into();
         self.f2.next = 0.into();
         self.c2.next = 0.into();
         self.s_free.next = 0.into();
-        self.m_free.next = 0.into();
-        self.m_load.next = 0.into();
-        self.m_any.next = false;
-        self.m_low.next = 0.into();
         self.got.next = false;
-        self.bl.next = 0.into();
         self.bs.next = 0.into();
         self.pk.next = false;
         self.found.next = false;
@@ -482,8 +492,18 @@ impl Logic for TableEngine {
         self.pick.next = false;
         self.skip.next = false;
         for b in 0..BANKS {
-            self.cf[b].next = 0.into();
-            self.cl[b].next = 0.into();
+            self.a_hf[b].next = false;
+            self.a_sl[b].next = 0.into();
+            self.a_ld[b].next = 0.into();
+            self.p_hf[b].next = false;
+            self.p_sl[b].next = 0.into();
+            self.p_ld[b].next = 0.into();
+            self.m_hf[b].next = false;
+            self.m_ld[b].next = 0.into();
+            self.cur_hf[b].next = false;
+            self.cur_ld[b].next = 0.into();
+            self.cur_sl[b].next = 0.into();
+            self.win[b].next = false;
         }
 
         // Stage A: every bank's set, then the operation moves down a stage.
@@ -592,19 +612,52 @@ impl Logic for TableEngine {
             if self.fx.q.val().clr & !self.fx.q.val().stash {
                 self.c2.next = self.fx.q.val().bank & self.d2_eq2.q.val();
             }
+            // Per bank: the usable free ways and the load after the
+            // operation two before (`a_*`), and after it and one more new
+            // key (`p_*`) or one more delete (`m_*`) in this set. A fill
+            // takes the lowest free way; a delete frees a way, which a
+            // replicated shard bars (only the load drops).
             for b in 0..BANKS {
-                self.cf[b].next = self.banks[b].free.val();
-                self.cl[b].next = self.banks[b].load.val();
+                self.a_hf[b].next = self.banks[b].free_1.val();
+                self.a_sl[b].next = self.banks[b].free_s0.val();
+                self.a_ld[b].next = self.banks[b].load.val();
+                self.p_hf[b].next = self.banks[b].free_2.val();
+                self.p_sl[b].next = self.banks[b].free_s1.val();
+                self.p_ld[b].next = self.banks[b].load.val() + 1;
+                self.m_ld[b].next = self.banks[b].load.val() - 1;
                 if self.f2.val().get_bit(b) {
-                    self.cf[b].next = self.banks[b].free.val() & !(self.banks[b].free.val() & (!self.banks[b].free.val() + 1));
-                    self.cl[b].next = self.banks[b].load.val() + 1;
+                    self.a_hf[b].next = self.banks[b].free_2.val();
+                    self.a_sl[b].next = self.banks[b].free_s1.val();
+                    self.a_ld[b].next = self.banks[b].load.val() + 1;
+                    self.p_hf[b].next = self.banks[b].free_3.val();
+                    self.p_sl[b].next = self.banks[b].free_s2.val();
+                    self.p_ld[b].next = self.banks[b].load.val() + 2;
+                    self.m_ld[b].next = self.banks[b].load.val();
                 }
                 if self.c2.val().get_bit(b) {
-                    self.cl[b].next = self.banks[b].load.val() - 1;
+                    self.a_ld[b].next = self.banks[b].load.val() - 1;
+                    self.p_ld[b].next = self.banks[b].load.val();
+                    self.m_ld[b].next = self.banks[b].load.val() - 2;
                     if !self.replicated.val() {
-                        self.cf[b].next = self.banks[b].free.val() | self.fx.q.val().way;
+                        // The freed way joins the free ones.
+                        self.a_hf[b].next = true;
+                        self.p_hf[b].next = true;
+                        if self.banks[b].free_1.val() & (self.banks[b].free_s0.val() < self.fx.q.val().slot) {
+                            self.a_sl[b].next = self.banks[b].free_s0.val();
+                            self.p_sl[b].next = self.fx.q.val().slot;
+                            if self.banks[b].free_2.val() & (self.banks[b].free_s1.val() < self.fx.q.val().slot) {
+                                self.p_sl[b].next = self.banks[b].free_s1.val();
+                            }
+                        } else {
+                            self.a_sl[b].next = self.fx.q.val().slot;
+                            self.p_hf[b].next = self.banks[b].free_1.val();
+                            self.p_sl[b].next = self.banks[b].free_s0.val();
+                        }
                     }
                 }
+                // (After a delete a shard without replicas has a free way; which
+                // one, stage E tells.)
+                self.m_hf[b].next = self.a_hf[b].val() | !self.replicated.val();
             }
             self.s_free.next = self.stash.free.val();
             if self.fx.q.val().fill & self.fx.q.val().stash {
@@ -640,35 +693,39 @@ impl Logic for TableEngine {
             }
             // The bank a new key takes: the fewest used ways among banks with a
             // usable free way, ties to the lowest; as the table stands, and
-            // after each write the operation before might make.
+            // after each write the operation before might make. All pairs
+            // of banks compare at once.
             for a in 0..ALTS {
+                for b in 0..BANKS {
+                    self.cur_hf[b].next = self.a_hf[b].val();
+                    self.cur_ld[b].next = self.a_ld[b].val();
+                    self.cur_sl[b].next = self.a_sl[b].val();
+                    if (self.c_alt_kind[a].val() == 1) & (self.c_alt_bank[a].val().index() == b) {
+                        self.cur_hf[b].next = self.p_hf[b].val();
+                        self.cur_ld[b].next = self.p_ld[b].val();
+                        self.cur_sl[b].next = self.p_sl[b].val();
+                    }
+                    if (self.c_alt_kind[a].val() == 2) & (self.c_alt_bank[a].val().index() == b) {
+                        self.cur_hf[b].next = self.m_hf[b].val();
+                        self.cur_ld[b].next = self.m_ld[b].val();
+                    }
+                }
                 self.got.next = false;
-                self.bl.next = 0.into();
                 self.bs.next = 0.into();
                 self.pk.next = false;
                 for b in 0..BANKS {
-                    self.m_free.next = self.cf[b].val();
-                    self.m_load.next = self.cl[b].val();
-                    self.m_any.next = false;
-                    if (self.c_alt_kind[a].val() == 1) & (self.c_alt_bank[a].val().index() == b) {
-                        self.m_free.next = self.cf[b].val() & !(self.cf[b].val() & (!self.cf[b].val() + 1));
-                        self.m_load.next = self.cl[b].val() + 1;
-                    }
-                    if (self.c_alt_kind[a].val() == 2) & (self.c_alt_bank[a].val().index() == b) {
-                        self.m_load.next = self.cl[b].val() - 1;
-                        self.m_any.next = !self.replicated.val();
-                    }
-                    self.m_low.next = self.m_free.val() & (!self.m_free.val() + 1);
-                    if (self.m_free.val().any() | self.m_any.val()) & (!self.got.val() | (self.m_load.val() < self.bl.val())) {
-                        self.got.next = true;
-                        self.bl.next = self.m_load.val();
-                        self.widx.next = 0.into();
-                        for w in 0..WAYS {
-                            if self.m_low.val().get_bit(w) {
-                                self.widx.next = self.c_way_no[w].val();
-                            }
+                    self.win[b].next = self.cur_hf[b].val();
+                    for b2 in 0..BANKS {
+                        if b2 < b {
+                            self.win[b].next = self.win[b].val() & (!self.cur_hf[b2].val() | (self.cur_ld[b].val() < self.cur_ld[b2].val()));
                         }
-                        self.bs.next = self.c_bank_base[b].val() + self.widx.val();
+                        if b2 > b {
+                            self.win[b].next = self.win[b].val() & (!self.cur_hf[b2].val() | (self.cur_ld[b].val() <= self.cur_ld[b2].val()));
+                        }
+                    }
+                    if self.win[b].val() {
+                        self.got.next = true;
+                        self.bs.next = self.cur_sl[b].val();
                         self.pk.next = (self.c_alt_kind[a].val() == 2) & (self.c_alt_bank[a].val().index() == b);
                     }
                 }
@@ -682,7 +739,8 @@ impl Logic for TableEngine {
             self.e_skip.d.next = self.d2_skip.q.val();
             self.e_s_free.d.next = self.s_free.val();
             for b in 0..BANKS {
-                self.e_free[b].d.next = self.cf[b].val();
+                self.e_a_hf[b].d.next = self.a_hf[b].val();
+                self.e_a_sl[b].d.next = self.a_sl[b].val();
             }
             self.eqm.next = 0.into();
             for b in 0..BANKS {
@@ -717,19 +775,15 @@ impl Logic for TableEngine {
                     self.pick.next = self.e_alt_pick[a].q.val();
                 }
             }
-            // (A delete's bank took the new key: the freed way or a lower free one.)
-            if self.pick.val() {
+            // (A delete's bank took the new key: without replicas, the freed
+            // way or a lower free one; a replicated shard bars the freed way.)
+            if self.pick.val() & !self.replicated.val() {
                 for b in 0..BANKS {
                     if self.c1.val().get_bit(b) {
-                        self.m_free.next = self.e_free[b].q.val() | self.fx.q.val().way;
-                        self.m_low.next = self.m_free.val() & (!self.m_free.val() + 1);
-                        self.widx.next = 0.into();
-                        for w in 0..WAYS {
-                            if self.m_low.val().get_bit(w) {
-                                self.widx.next = self.c_way_no[w].val();
-                            }
+                        self.cslot.next = self.fx.q.val().slot;
+                        if self.e_a_hf[b].q.val() & (self.e_a_sl[b].q.val() < self.fx.q.val().slot) {
+                            self.cslot.next = self.e_a_sl[b].q.val();
                         }
-                        self.cslot.next = self.c_bank_base[b].val() + self.widx.val();
                     }
                 }
             }
@@ -857,13 +911,12 @@ impl Logic for TableEngine {
             self.fx.d.next.clr = self.pe.q.val().valid & !self.pe.q.val().apply & self.do_clear.val();
             self.fx.d.next.stash = true;
             self.fx.d.next.bank = 0.into();
-            self.fx.d.next.way = 0.into();
+            self.fx.d.next.slot = self.fx_slot.val();
             self.fx.d.next.sway = 0.into();
             for s in 0..MAIN_WAYS {
                 if self.fx_slot.val() == self.c_bw_slot[s].val() {
                     self.fx.d.next.stash = false;
                     self.fx.d.next.bank = self.c_bw_bank[s].val();
-                    self.fx.d.next.way = self.c_bw_way[s].val();
                 }
             }
             for i in 0..STASH_W {
@@ -966,19 +1019,24 @@ mod tests {
     /// A replicated engine gets the core's gap after each serve step.
     #[test]
     fn table_engine_serves_like_the_model() {
+        serves_like_the_model(true);
+        serves_like_the_model(false);
+    }
+
+    fn serves_like_the_model(replicated: bool) {
         let b = crate::params::config().build;
         let th = H3::table();
         let mut model = Table::new(&b);
         let owned = Owned::all(&b);
-        let mut e = TableEngine::new();
+        let mut e = TableEngine::with_replicas(replicated);
         e.connect_all();
         e.run.next = true;
         e.op.owned_ways.next = Bits::from(tidekv_defs::config::mask(WAYS as u32));
         e.op.owned_stash.next = Bits::from(tidekv_defs::config::mask(STASH_N as u32));
         let mut rng = 7u64;
-        let n = 480;
+        let n = 800;
         let lat = tidekv_defs::config::TABLE_LATENCY_CLOCKS as usize;
-        let gap = if R > 1 { tidekv_defs::config::SERVE_GAP_CLOCKS as usize } else { 0 };
+        let gap = if replicated { tidekv_defs::config::SERVE_GAP_CLOCKS as usize } else { 0 };
         let mut want = Vec::new();
         let mut got = Vec::new();
         // The slots as the engine takes them: `Some(i)` operation i, `None` a gap.
@@ -1002,14 +1060,22 @@ mod tests {
             if let Some(i) = s {
                 let client = i % C;
                 let r = splitmix64(&mut rng);
-                let op = [Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put][(r % 6) as usize];
-                // Few keys early (hazards), many later (fill to full).
-                let key = if i < 120 { r >> 8 & 7 } else { r >> 8 & 0xfff };
+                // Few keys early (hazards: the same key and set back to
+                // back), then deletes each followed by new keys on four keys
+                // (a freed way against the lowest free one), then many keys
+                // (fill to full).
+                let (op, key) = if i < 160 {
+                    ([Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put][(r % 6) as usize], r >> 8 & 7)
+                } else if i < 480 {
+                    ([Op::Delete, Op::Put, Op::Insert, Op::Delete, Op::Put, Op::Get][(r % 6) as usize], r >> 8 & 3)
+                } else {
+                    ([Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put][(r % 6) as usize], r >> 8 & 0xfff)
+                };
                 let req = Request { op, key, value: r >> 32 & 0xff };
                 if client == 0 {
                     model.begin_serve();
                 }
-                want.push(serve(&mut model, &th, owned, R > 1, client as u32, &req));
+                want.push(serve(&mut model, &th, owned, replicated, client as u32, &req));
                 e.op.slot.next = true;
                 e.op.valid.next = true;
                 e.op.client.next = (client as u64).into();
@@ -1033,7 +1099,7 @@ mod tests {
         }
         assert_eq!(got.len(), n, "every operation answered");
         for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-            assert_eq!(w, g, "operation {i}");
+            assert_eq!(w, g, "operation {i} (replicated: {replicated})");
         }
         assert!(want.iter().any(|(r, _)| r.status == Status::Full), "the run reaches full");
         // The read-out shows what the model holds, slot for slot; a wipe empties it.
