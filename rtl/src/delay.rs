@@ -3,10 +3,12 @@
 //! line of fixed length (docs/DESIGN.md, "RTL timing"). It advances only
 //! while the core runs.
 //!
-//! A line of at most `SHORT` clocks is flip-flops; a longer one is a ring
-//! buffer in a memory (bittide's links are ring buffers too): one write and
-//! one read a clock, `2^A` entries, so block RAM or distributed RAM instead
-//! of `clocks x width` flip-flops. The read is registered: the entry read in
+//! A short or narrow line is flip-flops; a line of more than `SHORT` clocks
+//! holding at least `RING_BITS` bits is a ring buffer in a memory
+//! (bittide's links are ring buffers too): one write and one read a clock,
+//! `2^A` entries, so block RAM or distributed RAM instead of `clocks x
+//! width` flip-flops. (A small memory costs more than its flip-flops on an
+//! iCE40, which has no distributed RAM: its read multiplexer.) The read is registered: the entry read in
 //! a clock is addressed by the pointer the clock after will have, so the
 //! output moves only on run clocks, as the flip-flops' does.
 //!
@@ -19,6 +21,13 @@ use rust_hdl::prelude::*;
 
 /// Lines of at most this many clocks are flip-flops.
 pub const SHORT: usize = 3;
+/// Lines holding fewer bits (clocks x width) are flip-flops.
+pub const RING_BITS: usize = 256;
+
+/// A line of `clocks` of `width` bits is a ring buffer.
+pub const fn is_ring(clocks: usize, width: usize) -> bool {
+    clocks > SHORT && clocks * width >= RING_BITS
+}
 
 /// Address bits of the ring for a line of `clocks` (1 for a flip-flop line).
 pub const fn ring_bits(clocks: usize) -> usize {
@@ -56,7 +65,7 @@ pub struct Delay<T: Synth, const A: usize> {
 impl<T: Synth, const A: usize> Delay<T, A> {
     /// A delay of `clocks` run clocks (0: a wire).
     pub fn new(clocks: usize) -> Self {
-        let use_ring = clocks > SHORT;
+        let use_ring = is_ring(clocks, T::BITS);
         assert!(!use_ring || (clocks <= 1 << A && clocks < 512), "a ring of 2^{A} entries cannot delay {clocks} clocks");
         Delay {
             clock: Default::default(),
@@ -144,7 +153,7 @@ mod tests {
         let mut d = Delay::<Bits<4>, 1>::new(3);
         d.connect_all();
         yosys_check("delay", &generate_verilog(&d));
-        let mut d = Delay::<Bits<4>, 3>::new(6);
+        let mut d = Delay::<Bits<64>, 3>::new(6);
         d.connect_all();
         yosys_check("delay", &generate_verilog(&d));
     }
@@ -166,7 +175,8 @@ mod tests {
     }
 
     fn run_line<const A: usize>(l: usize, script: &[(bool, bool, u64)]) -> Vec<u64> {
-        let mut d = Delay::<Bits<8>, A>::new(l);
+        // (64 bits wide: a line of more than three clocks is a ring.)
+        let mut d = Delay::<Bits<64>, A>::new(l);
         d.connect_all();
         let mut seen = vec![];
         for &(run, clear, x) in script {

@@ -283,7 +283,7 @@ impl Device {
             tx_data: Default::default(),
             tx_ready: Default::default(),
             round: Default::default(),
-            core: Core::new(),
+            core: Core::in_device(),
             fifo: Default::default(),
             lost: Default::default(),
             state: Default::default(),

@@ -77,9 +77,28 @@ pub const ITEM_BITS: usize = 8 * ITEM_BYTES;
 pub const CMD_BITS: usize = tidekv_defs::regs::CMD_BITS as usize;
 pub const CMD_ADDR_BITS: usize = tidekv_defs::regs::CMD_ADDR_BITS as usize;
 /// Slots one table sweep visits per set: every main way and stash entry.
-/// Width of the maintenance counters (buckets + calendar rows, slots, division steps).
-pub const CNT_BITS: usize = 20;
 pub const SWEEP_SLOTS: usize = MAIN_WAYS + STASH_N;
+/// Width of the maintenance counters and the calendar's positions: room for
+/// the verify sweep (buckets and calendar rows), a table sweep's slots, the
+/// swap's division steps (one a round bit) and twice a calendar period (the
+/// division's remainder shifted), with a bit to spare.
+pub const CNT_BITS: usize = {
+    let mut n = (1usize << BUCKET_BITS) + CAL_MAX;
+    if SWEEP_SLOTS + 1 > n {
+        n = SWEEP_SLOTS + 1;
+    }
+    if ROUND_BITS + 1 > n {
+        n = ROUND_BITS + 1;
+    }
+    if 2 * CAL_MAX > n {
+        n = 2 * CAL_MAX;
+    }
+    let mut b = 1;
+    while (1usize << b) <= n {
+        b += 1;
+    }
+    b + 1
+};
 
 /// The tag a request carries on a link beside its slot: the schedule copy
 /// (client to FE), or the shard and replica (FE to replicas).

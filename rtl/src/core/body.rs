@@ -765,7 +765,8 @@ impl Logic for CoreBody {
         self.idle.next = self.m_state.q.val() == self.c_idle.val();
         self.paused.next = self.idle.val() & !self.in_run.val() & !self.r_phase.q.val().any();
         self.go.next = (self.idle.val() & (self.in_run.val() | self.r_phase.q.val().any()))
-            | ((self.m_state.q.val() == self.c_gen.val())
+            | (self.c_gen_on.val()
+                & (self.m_state.q.val() == self.c_gen.val())
                 & !(!self.r_phase.q.val().any() & (self.r_round.q.val() == self.gen_stop.q.val())));
         self.is_paused.next = self.paused.val();
         self.going.next = self.go.val();
@@ -892,7 +893,7 @@ impl Logic for CoreBody {
         }
 
         // Clients issue: slot k at phase k (the generator's in a generator run).
-        self.gen_issue.next = (self.m_state.q.val() == self.c_gen.val()) & (self.r_round.q.val() < self.gen_end.q.val());
+        self.gen_issue.next = self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val()) & (self.r_round.q.val() < self.gen_end.q.val());
         // (`CorePort` takes the request, or the generator's, into `i_*`.)
         self.p_gen.next = self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val());
         self.p_gen_valid.next = self.gen_issue.val();
@@ -1337,7 +1338,7 @@ impl Logic for CoreBody {
                     self.cnt_val.next = self.n_gen.q.val();
                 }
                 self.r_rdata.d.next = bit_cast::<64, COUNTER_BITS>(self.cnt_val.val());
-                if self.in_cmd_addr.val() == self.c_ix_digest.val() {
+                if self.c_gen_on.val() & (self.in_cmd_addr.val() == self.c_ix_digest.val()) {
                     self.r_rdata.d.next = bit_cast::<64, 32>(self.digest_out.val());
                 }
             } else if self.in_cmd_code.val() == self.c_cmd_read_swap.val() {
@@ -1368,7 +1369,8 @@ impl Logic for CoreBody {
                 self.gen.set_mix.next = self.c_gen_on.val();
             } else if self.in_cmd_code.val() == self.c_cmd_gen_keys.val() {
                 // 2^n - 1 with 1 <= n <= min(key_bits, 56).
-                if self.in_cmd_data.val().get_bit(0)
+                if self.c_gen_on.val()
+                    & self.in_cmd_data.val().get_bit(0)
                     & !(self.in_cmd_data.val() & (self.in_cmd_data.val() + self.c_one64.val())).any()
                     & !(self.in_cmd_data.val() & !self.c_key_mask.val()).any()
                 {
@@ -1386,7 +1388,8 @@ impl Logic for CoreBody {
                 if self.shadow_busy.val() {
                     self.r_status.d.next = self.c_shadow_in_use.val();
                 } else if self.in_cmd_code.val() == self.c_cmd_stage_map.val() {
-                    if (self.in_cmd_addr.val() < self.c_bucket_lim.val()) & (self.in_cmd_data.val() < self.c_shards64.val()) {
+                    if (self.in_cmd_addr.val() < self.c_bucket_lim.val()) & (self.in_cmd_data.val().get_bits::<16>(0) < self.c_shards64.val().get_bits::<16>(0))
+                        & !self.in_cmd_data.val().get_bits::<48>(16).any() {
                         self.shard_map.write_enable.next = true;
                         self.verified.d.next = false;
                     } else {
@@ -1429,7 +1432,9 @@ impl Logic for CoreBody {
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
-                } else if self.in_cmd_data.val().any() & (self.in_cmd_data.val() <= self.c_cal_max.val()) {
+                } else if self.in_cmd_data.val().any()
+                    & (self.in_cmd_data.val().get_bits::<16>(0) <= self.c_cal_max.val().get_bits::<16>(0))
+                    & !self.in_cmd_data.val().get_bits::<48>(16).any() {
                     if self.shadow.val() == self.c_copy[1].val() {
                         self.period1.d.next = bit_cast::<CNT_BITS, 64>(self.in_cmd_data.val());
                     } else {
@@ -1699,7 +1704,7 @@ impl Logic for CoreBody {
             }
         }
         // A generator run ends at the start of round first + N + latency.
-        if (self.m_state.q.val() == self.c_gen.val()) & !self.go.val() {
+        if self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val()) & !self.go.val() {
             self.m_state.d.next = self.c_idle.val();
             self.r_done.d.next = true;
             self.r_status.d.next = self.c_ok.val();

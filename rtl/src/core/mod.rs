@@ -33,7 +33,7 @@ use crate::params::*;
 use port::CorePort;
 use rust_hdl::prelude::*;
 
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct Core {
     /// The one clock.
     pub clock: Signal<In, Clock>,
@@ -87,11 +87,65 @@ pub struct Core {
     pub going: Signal<Out, bool>,
     port: CorePort,
     body: CoreBody,
+    /// The command's fields reach the body unregistered (only `cmd_valid`
+    /// is): for a wrapper that holds them from a register until the answer,
+    /// as the device top does (`Core::in_device`); saves their registers.
+    c_raw_cmd: Constant<bool>,
+}
+
+impl Default for Core {
+    fn default() -> Self {
+        Core::new()
+    }
 }
 
 impl Core {
     pub fn new() -> Core {
-        Core::default()
+        Core::build(false)
+    }
+
+    /// The core in the device top, which holds a command's fields in its
+    /// receive register until the answer is out.
+    pub fn in_device() -> Core {
+        Core::build(true)
+    }
+
+    fn build(raw_cmd: bool) -> Core {
+        Core {
+            clock: Default::default(),
+            reset: Default::default(),
+            run: Default::default(),
+            round: Default::default(),
+            phase: Default::default(),
+            issue_strobe: Default::default(),
+            issue_client: Default::default(),
+            issue_valid: Default::default(),
+            issue_op: Default::default(),
+            issue_key: Default::default(),
+            issue_value: Default::default(),
+            resp_strobe: Default::default(),
+            resp_client: Default::default(),
+            resp_round: Default::default(),
+            resp_issued: Default::default(),
+            resp_status: Default::default(),
+            resp_has_value: Default::default(),
+            resp_value: Default::default(),
+            resp_slot: Default::default(),
+            cmd_valid: Default::default(),
+            cmd_code: Default::default(),
+            cmd_addr: Default::default(),
+            cmd_data: Default::default(),
+            cmd_done: Default::default(),
+            cmd_status: Default::default(),
+            cmd_rdata: Default::default(),
+            busy: Default::default(),
+            issue_open: Default::default(),
+            is_paused: Default::default(),
+            going: Default::default(),
+            port: Default::default(),
+            body: Default::default(),
+            c_raw_cmd: Constant::new(raw_cmd),
+        }
     }
 }
 
@@ -127,6 +181,11 @@ impl Logic for Core {
         self.body.in_cmd_code.next = self.port.in_cmd_code.val();
         self.body.in_cmd_addr.next = self.port.in_cmd_addr.val();
         self.body.in_cmd_data.next = self.port.in_cmd_data.val();
+        if self.c_raw_cmd.val() {
+            self.body.in_cmd_code.next = self.cmd_code.val();
+            self.body.in_cmd_addr.next = self.cmd_addr.val();
+            self.body.in_cmd_data.next = self.cmd_data.val();
+        }
         self.body.i_valid.next = self.port.i_valid.val();
         self.body.i_requested.next = self.port.i_requested.val();
         self.body.i_new.next = self.port.i_new.val();

@@ -3,12 +3,11 @@
 //! (`super`, docs/DESIGN.md "Table engine"):
 //!
 //! - stage B: the memories are read at `rd_set`;
-//! - stage C: what they answered is registered (`c_*`);
-//! - stage D1: each way's entry is the registered one unless one of the
-//!   last two writes to that way memory (`lw0`, `lw1`) went to the same
-//!   set after the read, and the bank's results are registered: where the
-//!   key is (`hit`), the ways it may fill (`free`: unused, owned, not barred
-//!   by an earlier client's delete in this serve step) and how many are used;
+//! - stage D1: each way's entry is what the memory answered unless the
+//!   bank's last write (`lw`, one a bank: an operation writes each bank
+//!   once, at most a way set and a way cleared) went to it after the read, and the bank's results are registered: where the key is
+//!   (`hit`), the ways it may fill (unused, owned, not barred by an earlier
+//!   client's delete in this serve step) and how many are used;
 //! - stage E (the engine's decision) writes a way through `wr`.
 //!
 //! Every output is a register but the maintenance read-out (`sw`).
@@ -59,16 +58,12 @@ pub struct Bank {
     /// Show slot `sw_slot` of the set read in the clock before (raw memory).
     pub sw_slot: Signal<In, SlotNo>,
     pub sw: SlotOut,
-    // ---- memories and stage C
+    // ---- memories
     used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
     val_ram: Vec<RAM<Value, SET_ADDR_BITS>>,
-    c_used: Vec<DFF<bool>>,
-    c_key: Vec<DFF<Key>>,
-    c_val: Vec<DFF<Value>>,
-    // ---- the last two writes to each way memory
-    lw0: Vec<DFF<WayWrite>>,
-    lw1: Vec<DFF<WayWrite>>,
+    // ---- the bank's last write
+    lw: DFF<BankWrite>,
     // ---- slots freed by each client's delete in this serve step
     bar_valid: Vec<DFF<bool>>,
     bar_set: Vec<DFF<SetAddr>>,
@@ -95,23 +90,27 @@ pub struct Bank {
     set_here: Signal<Local, WayMask>,
     clear_here: Signal<Local, WayMask>,
     slot_no: Vec<Constant<SlotNo>>,
-    /// Client `j`'s bar counts for clients from `j + 3` on: the two
-    /// clients right after it are in stages D2 and E when a client is in
-    /// D1, and the engine accounts for their deletes there.
-    bar_from: Vec<Constant<Bits<8>>>,
-    client8: Signal<Local, Bits<8>>,
-    lwa: Signal<Local, WayWrite>,
+    /// For client k, the clients whose bars count (`j + 3 <= k`): the two
+    /// right before it are in stages D2 and E when it is in D1, and the
+    /// engine accounts for their deletes there.
+    bar_from: Vec<Constant<ClientMask>>,
+    bar_on: Signal<Local, ClientMask>,
+    lw_here: Signal<Local, bool>,
+    lw_filled: Signal<Local, WayMask>,
+    lw_cleared: Signal<Local, WayMask>,
     fr: Signal<Local, WayMask>,
     fr_low: Signal<Local, WayMask>,
-    c_no_write: Constant<WayWrite>,
+
 }
 
-/// A write to one way memory, as the forwarding registers keep it.
+/// A write to a bank, as its forwarding register keeps it: the ways of
+/// set `set` it filled with `key` and `value`, and the ways it cleared.
 #[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
-pub struct WayWrite {
+pub struct BankWrite {
     pub valid: bool,
     pub set: SetAddr,
-    pub used: bool,
+    pub filled: WayMask,
+    pub cleared: WayMask,
     pub key: Key,
     pub value: Value,
 }
@@ -152,11 +151,7 @@ impl Bank {
             used_ram: (0..WAYS).map(|_| empty_used()).collect(),
             key_ram: vec_of(WAYS),
             val_ram: vec_of(WAYS),
-            c_used: vec_of(WAYS),
-            c_key: vec_of(WAYS),
-            c_val: vec_of(WAYS),
-            lw0: vec_of(WAYS),
-            lw1: vec_of(WAYS),
+            lw: Default::default(),
             bar_valid: vec_of(C),
             bar_set: vec_of(C),
             bar_ways: vec_of(C),
@@ -180,12 +175,13 @@ impl Bank {
             set_here: Default::default(),
             clear_here: Default::default(),
             slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
-            bar_from: (0..C).map(|j| k((j + 3) as u64)).collect(),
-            client8: Default::default(),
-            lwa: Default::default(),
+            bar_from: (0..C).map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j))).collect(),
+            bar_on: Default::default(),
+            lw_here: Default::default(),
+            lw_filled: Default::default(),
+            lw_cleared: Default::default(),
             fr: Default::default(),
             fr_low: Default::default(),
-            c_no_write: Constant::new(WayWrite::default()),
         }
     }
 }
@@ -193,8 +189,8 @@ impl Bank {
 impl Logic for Bank {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, r_hit, r_hit_slot, r_hit_value, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1, r_free_s2, r_load);
-        // Stages B and C: read, and register what was read.
+        dff_setup!(self, clock, lw, r_hit, r_hit_slot, r_hit_value, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1, r_free_s2, r_load);
+        // Stage B: read.
         for w in 0..WAYS {
             self.used_ram[w].read_clock.next = self.clock.val();
             self.key_ram[w].read_clock.next = self.clock.val();
@@ -205,21 +201,6 @@ impl Logic for Bank {
             self.used_ram[w].read_address.next = self.rd_set.val();
             self.key_ram[w].read_address.next = self.rd_set.val();
             self.val_ram[w].read_address.next = self.rd_set.val();
-            self.c_used[w].clock.next = self.clock.val();
-            self.c_key[w].clock.next = self.clock.val();
-            self.c_val[w].clock.next = self.clock.val();
-            self.c_used[w].d.next = self.c_used[w].q.val();
-            self.c_key[w].d.next = self.c_key[w].q.val();
-            self.c_val[w].d.next = self.c_val[w].q.val();
-            if self.run.val() {
-                self.c_used[w].d.next = self.used_ram[w].read_data.val();
-                self.c_key[w].d.next = self.key_ram[w].read_data.val();
-                self.c_val[w].d.next = self.val_ram[w].read_data.val();
-            }
-            self.lw0[w].clock.next = self.clock.val();
-            self.lw1[w].clock.next = self.clock.val();
-            self.lw0[w].d.next = self.lw0[w].q.val();
-            self.lw1[w].d.next = self.lw1[w].q.val();
         }
         for j in 0..C {
             self.bar_valid[j].clock.next = self.clock.val();
@@ -234,8 +215,10 @@ impl Logic for Bank {
         self.barred.next = 0.into();
         self.got.next = false;
         self.n_used.next = 0.into();
-        self.client8.next = 0.into();
-        self.lwa.next = self.c_no_write.val();
+        self.bar_on.next = 0.into();
+        self.lw_here.next = false;
+        self.lw_filled.next = 0.into();
+        self.lw_cleared.next = 0.into();
         self.fr.next = 0.into();
         self.fr_low.next = 0.into();
         for w in 0..WAYS {
@@ -245,23 +228,19 @@ impl Logic for Bank {
         }
         if self.run.val() & self.valid.val() {
             // Stage D1: each way as the writes since the read left it.
+            self.lw_here.next = self.lw.q.val().valid & (self.lw.q.val().set == self.set.val());
+            // (A bit of a struct's field: through a local.)
+            self.lw_filled.next = self.lw.q.val().filled;
+            self.lw_cleared.next = self.lw.q.val().cleared;
             self.used.next = 0.into();
             for w in 0..WAYS {
-                self.w_used[w].next = self.c_used[w].q.val();
-                self.w_key[w].next = self.c_key[w].q.val();
-                self.w_val[w].next = self.c_val[w].q.val();
-                // (A struct field of an indexed register: through a local.)
-                self.lwa.next = self.lw1[w].q.val();
-                if self.lwa.val().valid & (self.lwa.val().set == self.set.val()) {
-                    self.w_used[w].next = self.lwa.val().used;
-                    self.w_key[w].next = self.lwa.val().key;
-                    self.w_val[w].next = self.lwa.val().value;
-                }
-                self.lwa.next = self.lw0[w].q.val();
-                if self.lwa.val().valid & (self.lwa.val().set == self.set.val()) {
-                    self.w_used[w].next = self.lwa.val().used;
-                    self.w_key[w].next = self.lwa.val().key;
-                    self.w_val[w].next = self.lwa.val().value;
+                self.w_used[w].next = self.used_ram[w].read_data.val();
+                self.w_key[w].next = self.key_ram[w].read_data.val();
+                self.w_val[w].next = self.val_ram[w].read_data.val();
+                if self.lw_here.val() & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w)) {
+                    self.w_used[w].next = self.lw_filled.val().get_bit(w);
+                    self.w_key[w].next = self.lw.q.val().key;
+                    self.w_val[w].next = self.lw.q.val().value;
                 }
                 self.used.next = self.used.val().replace_bit(w, self.w_used[w].val());
             }
@@ -276,9 +255,13 @@ impl Logic for Bank {
             }
             // Slots barred by the deletes of clients up to three before this one.
             self.barred.next = 0.into();
-            self.client8.next = bit_cast::<8, CLIENT_BITS>(self.client.val());
+            for c in 0..C {
+                if self.client.val().index() == c {
+                    self.bar_on.next = self.bar_from[c].val();
+                }
+            }
             for j in 0..C {
-                if (self.client8.val() >= self.bar_from[j].val()) & self.bar_valid[j].q.val() & (self.bar_set[j].q.val() == self.set.val()) {
+                if self.bar_on.val().get_bit(j) & self.bar_valid[j].q.val() & (self.bar_set[j].q.val() == self.set.val()) {
                     self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
                 }
             }
@@ -349,15 +332,18 @@ impl Logic for Bank {
             self.used_ram[w].write_enable.next = self.run.val() & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w));
             self.key_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
             self.val_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
-            self.lwa.next.valid = true;
-            self.lwa.next.set = self.wr_set.val();
-            self.lwa.next.used = self.set_here.val().get_bit(w);
-            self.lwa.next.key = self.wr.key.val();
-            self.lwa.next.value = self.wr.value.val();
-            if self.run.val() & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w)) {
-                self.lw1[w].d.next = self.lw0[w].q.val();
-                self.lw0[w].d.next = self.lwa.val();
-            }
+        }
+        // The forwarding register keeps the bank's last write.
+        if self.run.val() & (self.set_here.val() | self.clear_here.val()).any() {
+            self.lw.d.next.valid = true;
+            self.lw.d.next.set = self.wr_set.val();
+            self.lw.d.next.filled = self.set_here.val();
+            self.lw.d.next.cleared = self.clear_here.val();
+            self.lw.d.next.key = self.wr.key.val();
+            self.lw.d.next.value = self.wr.value.val();
+        }
+        if self.wipe.val() | self.clear.val() {
+            self.lw.d.next.valid = false;
         }
         for j in 0..C {
             if self.run.val() & self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
@@ -381,10 +367,6 @@ impl Logic for Bank {
                 self.used_ram[w].write_address.next = self.rd_set.val();
                 self.used_ram[w].write_data.next = false;
                 self.used_ram[w].write_enable.next = true;
-            }
-            if self.wipe.val() | self.clear.val() {
-                self.lw0[w].d.next = self.c_no_write.val();
-                self.lw1[w].d.next = self.c_no_write.val();
             }
         }
         if self.clear.val() {

@@ -2,20 +2,19 @@
 //! serves one operation per clock (docs/DESIGN.md, "KV table" and "Table
 //! engine"); the model is `tidekv_sim::table` (`serve`, `apply`).
 //!
-//! The engine is a six-stage pipeline, one operation a clock, every stage's
+//! The engine is a five-stage pipeline, one operation a clock, every stage's
 //! result registered:
 //!
 //! | stage | what |
 //! |---|---|
 //! | A  | the key's set in each bank (H3), registered |
 //! | B  | the way memories read the sets (`Bank`) |
-//! | C  | what they answered, registered |
 //! | D1 | per bank and stash: where the key is, the free ways, the load; the last writes forwarded |
 //! | D2 | the writes of the operation two before taken in; the slot a new key takes, and the slot it would take after each write the operation before might make |
 //! | E  | the operation before's write taken in; the decision, the writes, the response and the update |
 //!
-//! An operation's read misses the writes of the four before it: the banks
-//! forward the third and fourth (`Bank`'s `lw0`, `lw1`), stage D2 takes in
+//! An operation's read misses the writes of the three before it: the banks
+//! forward the third (`Bank`'s `lw0`), stage D2 takes in
 //! the second (`fx` as it was a clock ago) and stage E the first (`fx`).
 //! Those two are folded in by effect, not by recomputing: a write of a new
 //! key fills the lowest usable free way of the bank it chose (which, for an
@@ -38,8 +37,14 @@ use stash::Stash;
 use tidekv_defs::hash::TABLE_BANK_STRIDE;
 use tidekv_defs::{Op, Status};
 
-/// Bits of a way count 0..=16.
-pub const LOAD_BITS: usize = 5;
+/// Bits of a way count 0..=WAYS (the choices add or take at most two).
+pub const LOAD_BITS: usize = {
+    let mut b = 1;
+    while (1usize << b) <= WAYS + 2 {
+        b += 1;
+    }
+    b
+};
 pub type Load = Bits<LOAD_BITS>;
 /// A mask of banks (at least two bits wide, as every mask).
 pub const BANK_MASK_BITS: usize = if BANKS < 2 { 2 } else { BANKS };
@@ -184,8 +189,6 @@ pub struct TableEngine {
     // ---- the operation in each stage, and its sets
     pb: DFF<OpWord>,
     pb_set: Vec<DFF<SetAddr>>,
-    pc: DFF<OpWord>,
-    pc_set: Vec<DFF<SetAddr>>,
     pd1: DFF<OpWord>,
     pd1_set: Vec<DFF<SetAddr>>,
     pd2: DFF<OpWord>,
@@ -333,8 +336,6 @@ impl TableEngine {
             hword: Default::default(),
             pb: Default::default(),
             pb_set: vec_of(BANKS),
-            pc: Default::default(),
-            pc_set: vec_of(BANKS),
             pd1: Default::default(),
             pd1_set: vec_of(BANKS),
             pd2: Default::default(),
@@ -435,19 +436,17 @@ impl Logic for TableEngine {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, pb, pc, pd1, pd2, pe, d2_skip, d2_eq2, d2_keq2, e_found, e_fslot, e_fval, e_skip, e_eq1, e_keq1,
+            self, clock, pb, pd1, pd2, pe, d2_skip, d2_eq2, d2_keq2, e_found, e_fslot, e_fval, e_skip, e_eq1, e_keq1,
             e_s_free, fx, r_valid, r_status, r_has_value, r_value, u_valid, u_delete, u_slot, u_key, u_value
         );
         for b in 0..BANKS {
             self.pb_set[b].clock.next = self.clock.val();
-            self.pc_set[b].clock.next = self.clock.val();
             self.pd1_set[b].clock.next = self.clock.val();
             self.pd2_set[b].clock.next = self.clock.val();
             self.pe_set[b].clock.next = self.clock.val();
             self.e_a_hf[b].clock.next = self.clock.val();
             self.e_a_sl[b].clock.next = self.clock.val();
             self.pb_set[b].d.next = self.pb_set[b].q.val();
-            self.pc_set[b].d.next = self.pc_set[b].q.val();
             self.pd1_set[b].d.next = self.pd1_set[b].q.val();
             self.pd2_set[b].d.next = self.pd2_set[b].q.val();
             self.pe_set[b].d.next = self.pe_set[b].q.val();
@@ -514,8 +513,7 @@ impl Logic for TableEngine {
         if self.run.val() {
             for b in 0..BANKS {
                 self.pb_set[b].d.next = self.hword.val().get_bits::<SET_ADDR_BITS>(self.c_set_at[b].val().index());
-                self.pc_set[b].d.next = self.pb_set[b].q.val();
-                self.pd1_set[b].d.next = self.pc_set[b].q.val();
+                self.pd1_set[b].d.next = self.pb_set[b].q.val();
                 self.pd2_set[b].d.next = self.pd1_set[b].q.val();
                 self.pe_set[b].d.next = self.pd2_set[b].q.val();
             }
@@ -530,21 +528,20 @@ impl Logic for TableEngine {
             self.pb.d.next.uslot = self.op.uslot.val();
             self.pb.d.next.owned_ways = self.op.owned_ways.val();
             self.pb.d.next.owned_stash = self.op.owned_stash.val();
-            self.pc.d.next = self.pb.q.val();
-            self.pd1.d.next = self.pc.q.val();
+            self.pd1.d.next = self.pb.q.val();
             self.pd2.d.next = self.pd1.q.val();
             self.pe.d.next = self.pd2.q.val();
         }
 
         // Stages B, C and D1 in the banks and the stash: a stalled pipeline
-        // reads the set of the operation it holds in stage C again.
+        // reads the set of the operation it holds in stage D1 again.
         for b in 0..BANKS {
             self.banks[b].clock.next = self.clock.val();
             self.banks[b].run.next = self.run.val();
             if self.run.val() {
                 self.banks[b].rd_set.next = self.pb_set[b].q.val();
             } else {
-                self.banks[b].rd_set.next = self.pc_set[b].q.val();
+                self.banks[b].rd_set.next = self.pd1_set[b].q.val();
             }
             if self.sweep.read.val() | self.sweep.wipe.val() {
                 self.banks[b].rd_set.next = self.sweep.set.val();
@@ -959,8 +956,6 @@ impl Logic for TableEngine {
         if self.sweep.clear.val() {
             self.pb.d.next.slot = false;
             self.pb.d.next.valid = false;
-            self.pc.d.next.slot = false;
-            self.pc.d.next.valid = false;
             self.pd1.d.next.slot = false;
             self.pd1.d.next.valid = false;
             self.pd2.d.next.slot = false;

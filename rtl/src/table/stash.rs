@@ -54,12 +54,14 @@ pub struct Stash {
     barred: Signal<Local, StashMask>,
     got: Signal<Local, bool>,
     cleared: Signal<Local, StashMask>,
-    client8: Signal<Local, Bits<8>>,
     slot_no: Vec<Constant<SlotNo>>,
     /// Entries that exist (STASH_N may be 0; the widths keep two).
     present: Constant<StashMask>,
-    /// Client `j`'s bar counts for clients from `j + 3` on (see `Bank`).
-    bar_from: Vec<Constant<Bits<8>>>,
+    /// For client k, the clients whose bars count (`j + 3 <= k`): the two
+    /// right before it are in stages D2 and E when it is in D1, and the
+    /// engine accounts for their deletes there.
+    bar_from: Vec<Constant<ClientMask>>,
+    bar_on: Signal<Local, ClientMask>,
 }
 
 impl Stash {
@@ -93,10 +95,10 @@ impl Stash {
             barred: Default::default(),
             got: Default::default(),
             cleared: Default::default(),
-            client8: Default::default(),
             slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
             present: k(tidekv_defs::config::mask(STASH_N as u32)),
-            bar_from: (0..C).map(|j| k((j + 3) as u64)).collect(),
+            bar_from: (0..C).map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j))).collect(),
+            bar_on: Default::default(),
         }
     }
 }
@@ -125,7 +127,7 @@ impl Logic for Stash {
         self.used.next = self.used.val() & self.present.val();
         self.got.next = false;
         self.barred.next = 0.into();
-        self.client8.next = 0.into();
+        self.bar_on.next = 0.into();
         for j in 0..C {
             self.bar[j].clock.next = self.clock.val();
             self.bar[j].d.next = self.bar[j].q.val();
@@ -138,9 +140,13 @@ impl Logic for Stash {
                     self.r_hit_value.d.next = self.e_val[i].q.val();
                 }
             }
-            self.client8.next = bit_cast::<8, CLIENT_BITS>(self.client.val());
+            for c in 0..C {
+                if self.client.val().index() == c {
+                    self.bar_on.next = self.bar_from[c].val();
+                }
+            }
             for j in 0..C {
-                if self.client8.val() >= self.bar_from[j].val() {
+                if self.bar_on.val().get_bit(j) {
                     self.barred.next = self.barred.val() | self.bar[j].q.val();
                 }
             }
