@@ -12,7 +12,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check
+.PHONY: test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-check-all
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -96,15 +96,22 @@ report: deps
 	echo "wrote build/report.md and build/report.json"; \
 	test -z "$$failed" || { echo "report: failed builds:$$failed (logs in build/boards/)" >&2; exit 1; }
 
-## rtl-check (in make test): every preset, the RTL test configuration
-## (every block kind) and the iCEBreaker's (the device options off) generate, lint (verilator -Wall) and synthesize (yosys
-## synth_ice40 and synth_ecp5, the two at once); about 20 minutes on 2 cores
+## rtl-check (in make test): every configuration's Verilog (the core and the
+## device top) generated and linted (verilator -Wall); the RTL test
+## configuration, which holds every block kind, also synthesized (yosys
+## synth_ice40 and synth_ecp5, the two at once). The iCEBreaker's build is
+## synthesized, placed and routed by test-board, the presets by make report.
+## rtl-check-all: every configuration synthesized too (about 20 minutes)
+RTL_ENV = CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS)
 rtl-check:
-	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check rtl/test.toml build/rtl/test
-	CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
-	@for p in $(PRESETS); do \
-	  CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; \
-	done
+	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
+	$(RTL_ENV) scripts/rtl.sh lint constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
+	@for p in $(PRESETS); do $(RTL_ENV) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; done
+
+rtl-check-all:
+	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
+	$(RTL_ENV) scripts/rtl.sh check constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
+	@for p in $(PRESETS); do $(RTL_ENV) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; done
 
 ## demo: replay a shipped trace on the model and summarise it
 demo: deps build

@@ -112,6 +112,18 @@ pub struct Device {
     b_cnt: DFF<Bits<8>>,
     b_acc: DFF<Bits<8>>,
     b_stop: DFF<bool>,
+    // What the header's type and length and the payload in `rx` imply,
+    // registered: they are stable from the header (resp. the last byte) to
+    // the check, which is at least a clock after the closing END.
+    r_want_len: DFF<B16>,
+    r_len_rounds: DFF<Bits<8>>,
+    r_sub_n: DFF<Bits<8>>,
+    r_win: Vec<DFF<bool>>,
+    r_bad_payload: DFF<bool>,
+    /// The answer's body places where its payload ends and its frame ends,
+    /// from `a_len` (set at least a clock before the framer reads them).
+    a_pay_end: DFF<B16>,
+    a_end: DFF<B16>,
     // Locals.
     pop: Signal<Local, bool>,
     rbyte: Signal<Local, Bits<8>>,
@@ -127,6 +139,10 @@ pub struct Device {
     /// The response slots of the `Step` that ran, at the bottom.
     resp_out: Signal<Local, Bits<RESP_BUF_BITS>>,
     chk: Signal<Local, Bits<RX_BITS>>,
+    /// The op field of the request under `chk`, on its own: compared as
+    /// `bit_cast(chk >> at) > last`, rust-hdl writes an RX_BITS-wide compare
+    /// (its bit_cast is a mask), which yosys builds as a carry chain that long.
+    chk_op: Signal<Local, OpCode>,
     bad_payload: Signal<Local, bool>,
     count_en: Signal<Local, bool>,
     clear: Signal<Local, bool>,
@@ -351,10 +367,18 @@ impl Device {
             sbyte: Default::default(),
             reason: Default::default(),
             want_len: Default::default(),
+            r_want_len: Default::default(),
+            r_len_rounds: Default::default(),
+            r_sub_n: Default::default(),
+            r_win: vec_of(SUBMIT_MAX),
+            r_bad_payload: Default::default(),
+            a_pay_end: Default::default(),
+            a_end: Default::default(),
             len_rounds: Default::default(),
             step_payload: Default::default(),
             resp_out: Default::default(),
             chk: Default::default(),
+            chk_op: Default::default(),
             bad_payload: Default::default(),
             count_en: Default::default(),
             clear: Default::default(),
@@ -455,7 +479,7 @@ impl Logic for Device {
     fn update(&mut self) {
         dff_setup!(
             self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_src, a_clear, a_seq, a_len,
-            t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, b_cnt, b_acc, b_stop
+            t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, r_want_len, r_len_rounds, r_sub_n, r_bad_payload, a_pay_end, a_end, b_cnt, b_acc, b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
         for c in 0..C {
@@ -538,7 +562,7 @@ impl Logic for Device {
         if self.t_i.val() == 3 {
             self.tb.next = self.a_len.q.val().get_bits::<8>(8);
         }
-        if self.t_i.val() >= self.a_len.q.val() + self.c_header.val() {
+        if self.t_i.val() >= self.a_pay_end.q.val() {
             self.tb.next = !self.crc.q.val().get_bits::<8>(0);
         }
 
@@ -667,16 +691,18 @@ impl Logic for Device {
             }
         }
         self.bad_payload.next = false;
+        self.chk_op.next = 0.into();
         self.step_payload.next = self.rx.q.val() >> self.c_step_off[0].val();
         for i in 0..STEP_ROUNDS {
-            if self.len_rounds.val() == self.c_step_n[i].val() {
+            if self.r_len_rounds.q.val() == self.c_step_n[i].val() {
                 self.step_payload.next = self.rx.q.val() >> self.c_step_off[i].val();
             }
         }
         if self.ty.q.val() == self.c_t_step.val() {
             self.chk.next = self.step_payload.val();
             for _i in 0..STEP_SLOTS {
-                if self.chk.val().get_bit(0) & (bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val()) > self.c_last_op.val()) {
+                self.chk_op.next = bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val());
+                if self.chk.val().get_bit(0) & (self.chk_op.val() > self.c_last_op.val()) {
                     self.bad_payload.next = true;
                 }
                 self.chk.next = self.chk.val() >> self.c_slot_bits.val();
@@ -686,10 +712,11 @@ impl Logic for Device {
             // client of the build, valid, a known op.
             self.chk.next = self.rx.q.val() >> self.c_sub_off.val();
             for i in 0..SUBMIT_MAX {
-                if (self.sub_n.val() >= self.c_sub_need[i].val())
+                self.chk_op.next = bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_sub_slot_op.val());
+                if self.r_win[i].q.val()
                     & ((self.chk.val().get_bits::<8>(0) >= self.c_clients8.val())
                         | !self.chk.val().get_bit(24)
-                        | (bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_sub_slot_op.val()) > self.c_last_op.val()))
+                        | (self.chk_op.val() > self.c_last_op.val()))
                 {
                     self.bad_payload.next = true;
                 }
@@ -705,6 +732,16 @@ impl Logic for Device {
             if (self.ty.q.val() == self.c_t_stats.val()) & self.chk.val().get_bits::<7>(1).any() {
                 self.bad_payload.next = true;
             }
+        }
+        self.a_pay_end.d.next = self.a_len.q.val() + self.c_header.val();
+        self.a_end.d.next = self.a_len.q.val() + self.c_overhead.val();
+        self.r_want_len.d.next = self.want_len.val();
+        self.r_len_rounds.d.next = self.len_rounds.val();
+        self.r_sub_n.d.next = self.sub_n.val();
+        self.r_bad_payload.d.next = self.bad_payload.val();
+        for i in 0..SUBMIT_MAX {
+            self.r_win[i].clock.next = self.clock.val();
+            self.r_win[i].d.next = self.sub_n.val() >= self.c_sub_need[i].val();
         }
         if self.checking.val() {
             if self.overrun.q.val() {
@@ -724,9 +761,9 @@ impl Logic for Device {
                 & (!self.c_batches.val() | ((self.ty.q.val() != self.c_t_submit.val()) & (self.ty.q.val() != self.c_t_collect.val())))
             {
                 self.reason.next = self.c_d_type.val();
-            } else if self.len.q.val() != self.want_len.val() {
+            } else if self.len.q.val() != self.r_want_len.q.val() {
                 self.reason.next = self.c_d_length.val();
-            } else if self.bad_payload.val() {
+            } else if self.r_bad_payload.q.val() {
                 self.reason.next = self.c_d_payload.val();
             } else if self.pending.val()
                 & ((self.ty.q.val() == self.c_t_step.val())
@@ -748,13 +785,13 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[2].val();
             } else if self.ty.q.val() == self.c_t_step.val() {
                 self.rx.d.next = self.step_payload.val();
-                self.step_n.d.next = self.len_rounds.val();
-                self.step_left.d.next = self.len_rounds.val();
+                self.step_n.d.next = self.r_len_rounds.q.val();
+                self.step_left.d.next = self.r_len_rounds.q.val();
                 self.state.d.next = self.c_state[4].val();
             } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
                 // Windows before the first request are skipped.
                 self.rx.d.next = self.rx.q.val() >> self.c_sub_off.val();
-                self.step_left.d.next = self.c_sub_max.val() - self.sub_n.val();
+                self.step_left.d.next = self.c_sub_max.val() - self.r_sub_n.q.val();
                 self.b_cnt.d.next = 0.into();
                 self.b_acc.d.next = 0.into();
                 self.b_stop.d.next = false;
@@ -983,7 +1020,7 @@ impl Logic for Device {
                 self.t_pos.d.next = 1.into();
                 self.a_idx.d.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
-            } else if self.t_i.val() == self.a_len.q.val() + self.c_overhead.val() {
+            } else if self.t_i.val() == self.a_end.q.val() {
                 self.t_data.d.next = self.c_end.val();
                 self.t_pos.d.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
@@ -1005,7 +1042,7 @@ impl Logic for Device {
                     self.t_esc.d.next = true;
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
-                if self.t_i.val() < self.a_len.q.val() + self.c_header.val() {
+                if self.t_i.val() < self.a_pay_end.q.val() {
                     self.crc.d.next = self.crc_step.out.val();
                     if self.t_i.val() >= self.c_header.val() {
                         self.ans.d.next = self.ans.q.val() >> 8;

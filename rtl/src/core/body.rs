@@ -1300,7 +1300,7 @@ impl Logic for CoreBody {
             }
         }
         self.swap_fits.next = !self.in_cmd_data.val().get_bits::<16>(48).any()
-            & (bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val()) >= self.r_round.q.val());
+            & (self.in_cmd_data.val().get_bits::<ROUND_BITS>(0) >= self.r_round.q.val());
 
         if self.idle.val() & self.in_cmd_valid.val() & !self.do_reset.val() {
             self.r_done.d.next = true;
