@@ -83,11 +83,15 @@ synth pnr bitstream prog: deps
 	@test -n "$(BOARD)" || { echo "make $@: give BOARD= (one of: $(BOARDS))" >&2; exit 2; }
 	$(BOARD_ENV) scripts/board.sh $@ $(BOARD) $(BOARD_PRESET)
 
-## report: every board's default build; build/report.md and build/report.json
+## report: every preset on the ULX3S and each board's default build (the
+## iCEBreaker's); build/report.md and build/report.json, one row a build (a
+## build that does not fit or fails is a row with why, and fails the target)
+REPORT_BUILDS ?= $(foreach p,$(PRESETS),ulx3s:$(p)) icebreaker:default
 report: deps
 	@ok=""; failed=""; \
-	for b in $(BOARDS); do \
-	  p=$$(sed -n 's/^DEFAULT_PRESET=//p' constraints/$$b.board); \
+	for bp in $(REPORT_BUILDS); do \
+	  b=$${bp%%:*}; p=$${bp#*:}; \
+	  if [ "$$p" = default ]; then p=$$(sed -n 's/^DEFAULT_PRESET=//p' constraints/$$b.board); fi; \
 	  n=$$(basename "$$p" .toml); \
 	  if $(BOARD_ENV) scripts/board.sh bitstream $$b $$p; then ok="$$ok bitstreams/$$b-$$n.json"; \
 	  else failed="$$failed $$b-$$n"; fi; \

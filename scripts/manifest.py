@@ -108,8 +108,36 @@ def summary(m):
     )
 
 
+def failed_row(name):
+    """The row of a build that stopped before a bitstream: what its logs
+    show (the synthesis cell counts if yosys finished) and why it stopped."""
+    board, preset = name.split("-", 1)
+    d = f"build/boards/{name}"
+    row = {"board": board, "preset": preset, "lut": None, "ff": None, "bram": None,
+           "fmax_mhz": None, "target_mhz": None, "timing_met": False, "requests_per_s": 0,
+           "failed": "the build failed before synthesis ended"}
+    try:
+        fam = board_vars(f"constraints/{board}.board")["FAMILY"]
+        cells = synth_cells(f"{d}/synth.log")
+        if cells:
+            row["lut"], row["ff"], row["bram"] = (count(cells, p) for p in CELLS[fam])
+            row["failed"] = "synthesized; nextpnr did not place and route it"
+        for line in open(f"{d}/pnr.log"):
+            if "ERROR" in line:
+                row["failed"] = "nextpnr: " + line.split("ERROR:", 1)[-1].strip()
+                break
+    except (OSError, KeyError):
+        pass
+    try:
+        build = json.load(open(f"{d}/build.json"))
+        row["clients"], row["clocks_per_round"] = build["clients"], build["clocks_per_round"]
+    except (OSError, KeyError, ValueError):
+        row["clients"] = row["clocks_per_round"] = None
+    return row
+
+
 def report(prefix, files, failed):
-    ms = [json.load(open(f)) for f in files]
+    ms = [json.load(open(f)) for f in files] + [failed_row(b) for b in failed]
     keys = ["board", "preset", "clients", "clocks_per_round", "lut", "ff", "bram",
             "fmax_mhz", "target_mhz", "timing_met", "requests_per_s"]
     with open(prefix + ".json", "w") as f:
@@ -123,11 +151,12 @@ def report(prefix, files, failed):
         f.write("\nrequests_per_s = clients x Fmax / T. Per build, from its manifest "
                 "(bitstreams/BOARD-PRESET.json):\n\n")
         for m in ms:
-            f.write(f"- {summary(m)}; commit {m['commit'][:10]}, {m['tools']['yosys']}, {m['tools']['nextpnr']}\n")
-        for b in failed:
-            f.write(f"- {b}: the build failed (does not fit, or a tool error): see build/boards/{b}/\n")
+            if "failed" in m:
+                f.write(f"- {m['board']} {m['preset']}: {m['failed']} (see build/boards/{m['board']}-{m['preset']}/)\n")
+            else:
+                f.write(f"- {summary(m)}; commit {m['commit'][:10]}, {m['tools']['yosys']}, {m['tools']['nextpnr']}\n")
     for m in ms:
-        print(summary(m))
+        print(f"{m['board']} {m['preset']}: {m['failed']}" if "failed" in m else summary(m))
 
 
 def main():
