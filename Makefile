@@ -51,10 +51,15 @@ test: deps
 	$(MAKE) rtl-check
 	$(MAKE) test-board
 
-## test-board: the iCEBreaker bitstream (its default build), and nextpnr
+## test-board: the iCEBreaker bitstream (its default build), its Verilog
+## linted (verilator -Wall), and nextpnr
 ## must meet the board's clock
 test-board: deps
 	$(BOARD_ENV) scripts/board.sh bitstream icebreaker
+	@for top in tidekv_core tidekv_device; do \
+	  $(VERILATOR) --lint-only -Wall rtl/lint.vlt build/boards/icebreaker-icebreaker-c2/gen/$$top.v --top-module $$top || exit 1; \
+	  echo "lint $$top (icebreaker-c2 as built for the board): verilator -Wall clean"; \
+	done
 	python3 scripts/manifest.py --require-timing bitstreams/icebreaker-icebreaker-c2.json
 
 ## python: the Python package (host/python, pyo3) built by maturin into
@@ -104,12 +109,12 @@ report: deps
 ## device top) generated and linted (verilator -Wall); the RTL test
 ## configuration, which holds every block kind, also synthesized (yosys
 ## synth_ice40 and synth_ecp5, the two at once). The iCEBreaker's build is
-## synthesized, placed and routed by test-board, the presets by make report.
+## linted, synthesized, placed and routed by test-board, the presets placed
+## by make report. Generations are cached by scripts/rtl.sh (build/rtl-gen/).
 ## rtl-check-all: every configuration synthesized too (about 20 minutes)
 RTL_ENV = CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS)
 rtl-check:
 	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
-	$(RTL_ENV) scripts/rtl.sh lint constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
 	@for p in $(PRESETS); do $(RTL_ENV) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; done
 
 rtl-check-all:

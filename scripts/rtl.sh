@@ -13,11 +13,33 @@ case $cfg in
   *.toml) cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg") ;;
 esac
 mkdir -p "$out"
+# The generator is rebuilt per configuration (its widths are constants), a
+# minute each time the configuration changes. So each generation is kept in
+# build/rtl-gen/STAMP, STAMP a hash of everything the output depends on (the
+# generator's and defs' sources, Cargo.lock, the configuration's text, the
+# link's environment, the toolchain), and a later generation with the same
+# stamp copies it instead of rebuilding.
+mkdir -p "$root/build"
+stamp=$( {
+  case $cfg in *.toml) cat "$cfg" ;; *) echo "preset $cfg" ;; esac
+  echo "clock=${TIDEKV_CLOCK_HZ:-} baud=${TIDEKV_BAUD:-} id=${TIDEKV_BUILD_ID:-}"
+  "${CARGO:-cargo}" --version
+  cd "$root" && find rtl defs -type f \( -name '*.rs' -o -name '*.toml' -o -name '*.vlt' \) | LC_ALL=C sort | xargs sha256sum
+  sha256sum "$root/Cargo.lock" "$root/Cargo.toml" | sed "s| $root/| |"
+} | sha256sum | cut -c1-16 )
+cache=$root/build/rtl-gen/$stamp
 # One generation at a time across processes: the generator is rebuilt per
 # configuration in one target directory, so another process's build could
 # otherwise replace the binary between this one's build and its run.
-mkdir -p "$root/build"
-TIDEKV_RTL_CONFIG=$cfg flock "$root/build/.rtl-gen.lock" "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$out"
+flock "$root/build/.rtl-gen.lock" bash -c '
+  set -euo pipefail
+  cfg=$1 cache=$2
+  [ -f "$cache/.done" ] && exit 0
+  rm -rf "$cache" && mkdir -p "$cache"
+  TIDEKV_RTL_CONFIG=$cfg "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$cache" > "$cache/.line"
+  touch "$cache/.done"' _ "$cfg" "$cache"
+cp "$cache"/tidekv_core.v "$cache"/tidekv_device.v "$cache"/build.json "$out"/
+sed "s|$cache/|$out/|" "$cache/.line"
 [ "$cmd" = verilog ] && exit 0
 v=$out/tidekv_core.v
 for top in tidekv_core tidekv_device; do
