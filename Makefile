@@ -51,15 +51,10 @@ test: deps
 	$(MAKE) rtl-check
 	$(MAKE) test-board
 
-## test-board: the iCEBreaker bitstream (its default build), its Verilog
-## linted (verilator -Wall), and nextpnr
-## must meet the board's clock
+## test-board: the iCEBreaker bitstream (its default build; board.sh lints
+## its Verilog as built for the board), and nextpnr must meet the board's clock
 test-board: deps
 	$(BOARD_ENV) scripts/board.sh bitstream icebreaker
-	@for top in tidekv_core tidekv_device; do \
-	  $(VERILATOR) --lint-only -Wall rtl/lint.vlt build/boards/icebreaker-icebreaker-c2/gen/$$top.v --top-module $$top || exit 1; \
-	  echo "lint $$top (icebreaker-c2 as built for the board): verilator -Wall clean"; \
-	done
 	python3 scripts/manifest.py --require-timing bitstreams/icebreaker-icebreaker-c2.json
 
 ## python: the Python package (host/python, pyo3) built by maturin into
@@ -108,9 +103,9 @@ report: deps
 ## rtl-check (in make test): every configuration's Verilog (the core and the
 ## device top) generated and linted (verilator -Wall); the RTL test
 ## configuration, which holds every block kind, also synthesized (yosys
-## synth_ice40 and synth_ecp5, the two at once). The iCEBreaker's build is
-## linted, synthesized, placed and routed by test-board, the presets placed
-## by make report. Generations are cached by scripts/rtl.sh (build/rtl-gen/).
+## synth_ice40 and synth_ecp5, the two at once). Every board build lints its
+## own Verilog (scripts/board.sh): test-board the iCEBreaker's, make report
+## the presets'. Generations are cached by scripts/rtl.sh (build/rtl-gen/).
 ## rtl-check-all: every configuration synthesized too (about 20 minutes)
 RTL_ENV = CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS)
 rtl-check:

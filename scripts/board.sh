@@ -126,7 +126,8 @@ verilog() {
     hz=$(pll)
     id=$((16#$(commit | cut -c1-8 | sed 's/unknown/0/')))
     say "verilog: $cfg at $hz Hz, $BAUD baud, build id $(printf %08x "$id")"
-    TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id scripts/rtl.sh verilog "$cfg" "$out/gen" >/dev/null
+    # Generated and linted (verilator -Wall) as built for this board.
+    TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id scripts/rtl.sh lint "$cfg" "$out/gen" >/dev/null
     board_top
     # Copied only when changed, so that later stages rerun only when needed.
     for f in "$out"/gen/*; do
