@@ -14,7 +14,6 @@
 
 use crate::core::{links::{OUTSTANDING, OUTSTANDING_A}, Core};
 use crate::delay::Delay;
-use crate::crc::Crc32;
 use crate::params::*;
 use crate::uart::{UartRx, UartTx};
 use crate::util::{k, vec_of};
@@ -62,7 +61,12 @@ pub struct Device {
     rx: DFF<Bits<RX_BITS>>,
     wd: DFF<Bits<WD_BITS>>,
     /// The CRC register and step of the deframer and, while it sends, the framer.
-    crc_step: Crc32<8>,
+    /// The CRC step's input byte and result (computed in this block: a child
+    /// Crc32 read back in the same block is a loop to Verilator, which then
+    /// re-evaluates the whole block until it settles).
+    crc_in: Signal<Local, Bits<8>>,
+    crc_acc: Signal<Local, Bits<32>>,
+    c_poly: Constant<Bits<32>>,
     // Execution.
     /// The clock of the round being run.
     cnt: DFF<Phase>,
@@ -314,7 +318,9 @@ impl Device {
             len: Default::default(),
             rx: Default::default(),
             wd: Default::default(),
-            crc_step: Default::default(),
+            crc_in: Default::default(),
+            crc_acc: Default::default(),
+            c_poly: Constant::new(crate::crc::CRC32_REFLECTED.into()),
             cnt: Default::default(),
             resp: Default::default(),
             step_round: Default::default(),
@@ -630,14 +636,21 @@ impl Logic for Device {
         }
         // One CRC step and register serve both ways: the deframer's in
         // state 0, the framer's in state 6 (it starts and leaves it all ones).
-        self.crc_step.crc.next = self.crc.q.val();
-        self.crc_step.data.next = self.sbyte.val();
+        self.crc_in.next = self.sbyte.val();
         if self.state.q.val() == self.c_state[6].val() {
-            self.crc_step.data.next = self.tb.val();
+            self.crc_in.next = self.tb.val();
+        }
+        self.crc_acc.next = self.crc.q.val();
+        for i in 0..8 {
+            if self.crc_acc.val().get_bit(0) ^ self.crc_in.val().get_bit(i) {
+                self.crc_acc.next = (self.crc_acc.val() >> 1) ^ self.c_poly.val();
+            } else {
+                self.crc_acc.next = self.crc_acc.val() >> 1;
+            }
         }
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
             self.n.d.next = self.n.q.val() + 1;
-            self.crc.d.next = self.crc_step.out.val();
+            self.crc.d.next = self.crc_acc.val();
             if self.n.q.val() == 0 {
                 self.ty.d.next = self.sbyte.val();
             }
@@ -1043,7 +1056,7 @@ impl Logic for Device {
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
                 if self.t_i.val() < self.a_pay_end.q.val() {
-                    self.crc.d.next = self.crc_step.out.val();
+                    self.crc.d.next = self.crc_acc.val();
                     if self.t_i.val() >= self.c_header.val() {
                         self.ans.d.next = self.ans.q.val() >> 8;
                         self.a_idx.d.next = self.a_idx.q.val() + 1;
@@ -1125,6 +1138,17 @@ pub struct UartDevice {
     dev: Device,
     urx: UartRx,
     utx: UartTx,
+    // ---- every input but the clock, registered: the device's logic then
+    // reads registers only (a synchronizer for the UART pin; and Verilator
+    // evaluates that logic once a clock, after the edge, instead of again
+    // whenever an input is set)
+    i_reset: DFF<bool>,
+    /// The UART pin inverted (a register starts at zero: the idle line).
+    i_uart_rx_n: DFF<bool>,
+    i_bypass: DFF<bool>,
+    i_rx_valid: DFF<bool>,
+    i_rx_data: DFF<Bits<8>>,
+    i_tx_ready: DFF<bool>,
 }
 
 impl Default for UartDevice {
@@ -1150,6 +1174,12 @@ impl UartDevice {
             dev: Device::new(),
             urx: UartRx::new(CLOCKS_PER_BIT as u32),
             utx: UartTx::new(CLOCKS_PER_BIT as u32),
+            i_reset: Default::default(),
+            i_uart_rx_n: Default::default(),
+            i_bypass: Default::default(),
+            i_rx_valid: Default::default(),
+            i_rx_data: Default::default(),
+            i_tx_ready: Default::default(),
         }
     }
 }
@@ -1158,16 +1188,23 @@ impl Logic for UartDevice {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, dev, urx, utx);
-        self.dev.reset.next = self.reset.val();
+        dff_setup!(self, clock, i_reset, i_uart_rx_n, i_bypass, i_rx_valid, i_rx_data, i_tx_ready);
+        self.i_reset.d.next = self.reset.val();
+        self.i_uart_rx_n.d.next = !self.uart_rx.val();
+        self.i_bypass.d.next = self.bypass.val();
+        self.i_rx_valid.d.next = self.byte_rx_valid.val();
+        self.i_rx_data.d.next = self.byte_rx_data.val();
+        self.i_tx_ready.d.next = self.byte_tx_ready.val();
+        self.dev.reset.next = self.i_reset.q.val();
         self.round.next = self.dev.round.val();
-        self.urx.rx.next = self.uart_rx.val();
+        self.urx.rx.next = !self.i_uart_rx_n.q.val();
         self.uart_tx.next = self.utx.tx.val();
         self.utx.data.next = self.dev.tx_data.val();
         self.byte_tx_data.next = self.dev.tx_data.val();
-        if self.bypass.val() {
-            self.dev.rx_valid.next = self.byte_rx_valid.val();
-            self.dev.rx_data.next = self.byte_rx_data.val();
-            self.dev.tx_ready.next = self.byte_tx_ready.val();
+        if self.i_bypass.q.val() {
+            self.dev.rx_valid.next = self.i_rx_valid.q.val();
+            self.dev.rx_data.next = self.i_rx_data.q.val();
+            self.dev.tx_ready.next = self.i_tx_ready.q.val();
             self.byte_tx_valid.next = self.dev.tx_valid.val();
             self.utx.valid.next = false;
         } else {

@@ -12,8 +12,9 @@
 #include <utility>
 
 // Verilator 5.006 keeps the clock's value at the last eval() in the root
-// member `__Vtrigrprev__TOP__clock` and sees a rising edge when `clock` is
-// 1 and that member 0. Where the member exists (detected, not assumed), a
+// member `__Vtrigrprev__TOP__clock` (5.048: `__Vtrigprevexpr___TOP__clock__0`)
+// and sees a rising edge when `clock` is 1 and that member 0. Where one of
+// the members exists (detected, not assumed), a
 // clock's falling half sets both to 0 without an eval(): nothing in the
 // generated logic reads the clock's level (every block is
 // `always @(posedge clock)`), and that eval() re-ran the whole
@@ -23,6 +24,9 @@
 template <class R, class = void> struct HasClockPrev : std::false_type {};
 template <class R>
 struct HasClockPrev<R, std::void_t<decltype(std::declval<R &>().__Vtrigrprev__TOP__clock)>> : std::true_type {};
+template <class R, class = void> struct HasClockPrevExpr : std::false_type {};
+template <class R>
+struct HasClockPrevExpr<R, std::void_t<decltype(std::declval<R &>().__Vtrigprevexpr___TOP__clock__0)>> : std::true_type {};
 
 template <class Top> struct Sim {
     VerilatedContext ctx;
@@ -69,7 +73,7 @@ template <class Top> struct Sim {
   private:
     void fall() {
         using Root = std::remove_pointer_t<decltype(top->rootp)>;
-        if constexpr (HasClockPrev<Root>::value) {
+        if constexpr (HasClockPrev<Root>::value || HasClockPrevExpr<Root>::value) {
 #if VM_TRACE
             if (vcd) {
                 half(0);
@@ -77,7 +81,8 @@ template <class Top> struct Sim {
             }
 #endif
             top->clock = 0;
-            top->rootp->__Vtrigrprev__TOP__clock = 0;
+            if constexpr (HasClockPrev<Root>::value) top->rootp->__Vtrigrprev__TOP__clock = 0;
+            else top->rootp->__Vtrigprevexpr___TOP__clock__0 = 0;
             time++;
         } else {
             half(0);
