@@ -117,7 +117,9 @@ rtl-check-all:
 	$(RTL_ENV) scripts/rtl.sh check constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
 	@for p in $(PRESETS); do $(RTL_ENV) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; done
 
-## demo: replay a shipped trace on the model and summarise it
+## demo: the main job on the virtual device (scripts/demo.sh): load a schedule,
+## stream a workload with a replica failing and recovering, check no
+## acknowledged write was lost, benchmark
 demo: deps build
 	@scripts/demo.sh
 
