@@ -14,12 +14,15 @@ use tidekv_defs::Config;
 fn main() {
     println!("cargo:rerun-if-env-changed=TIDEKV_RTL_CONFIG");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let spec = std::env::var("TIDEKV_RTL_CONFIG").unwrap_or_else(|_| manifest.join("test.toml").display().to_string());
+    let spec = std::env::var("TIDEKV_RTL_CONFIG")
+        .unwrap_or_else(|_| manifest.join("test.toml").display().to_string());
     if spec.ends_with(".toml") {
         println!("cargo:rerun-if-changed={spec}");
     }
-    let text = tidekv_defs::config::spec_text(&spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
-    let cfg = Config::parse(&text, &spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
+    let text = tidekv_defs::config::spec_text(&spec)
+        .unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
+    let cfg =
+        Config::parse(&text, &spec).unwrap_or_else(|e| panic!("TIDEKV_RTL_CONFIG={spec}: {e}"));
     let b = &cfg.build;
     // The device top's link parameters (docs/DESIGN.md, "Device link").
     let env_u32 = |name: &str, default: u32| -> u32 {
@@ -37,8 +40,15 @@ fn main() {
         }
     };
     let dl = LinkParams::default();
-    let link = LinkParams::new(env_u32("TIDEKV_CLOCK_HZ", dl.clock_hz), env_u32("TIDEKV_BAUD", dl.baud), env_u32("TIDEKV_BUILD_ID", 0));
-    assert!(link.clocks_per_bit() >= 4, "TIDEKV_CLOCK_HZ / TIDEKV_BAUD must be at least 4 clocks per bit");
+    let link = LinkParams::new(
+        env_u32("TIDEKV_CLOCK_HZ", dl.clock_hz),
+        env_u32("TIDEKV_BAUD", dl.baud),
+        env_u32("TIDEKV_BUILD_ID", 0),
+    );
+    assert!(
+        link.clocks_per_bit() >= 4,
+        "TIDEKV_CLOCK_HZ / TIDEKV_BAUD must be at least 4 clocks per bit"
+    );
     assert!(
         link.baud_error().abs() <= tidekv_defs::link::MAX_BAUD_ERROR,
         "a {} Hz clock makes {} baud only {:+.2} % off (at {} clocks per bit); pick a clock closer to a multiple of the baud rate",
@@ -66,13 +76,22 @@ fn main() {
         ("SET_BITS", b.set_bits()),
         ("BUCKET_BITS", b.buckets.trailing_zeros()),
         ("CLIENT_BITS", clog2(b.clients)),
-        ("SLOT_BITS", clog2(b.table_banks * b.table_ways + b.table_stash)),
+        (
+            "SLOT_BITS",
+            clog2(b.table_banks * b.table_ways + b.table_stash),
+        ),
         ("SHARD_BITS", clog2(b.shards)),
         ("REPLICA_BITS", clog2(b.replicas)),
         ("NODE_BITS", clog2(b.shards * b.replicas)),
         ("CAL_MAX", b.calendar_max),
-        ("RESP_BYTES", tidekv_defs::layout::response_layout(b).bytes() as u32),
-        ("ITEM_BYTES", tidekv_defs::regs::schedule_item_bytes(b) as u32),
+        (
+            "RESP_BYTES",
+            tidekv_defs::layout::response_layout(b).bytes() as u32,
+        ),
+        (
+            "ITEM_BYTES",
+            tidekv_defs::regs::schedule_item_bytes(b) as u32,
+        ),
         ("T", b.clocks_per_round()),
         ("LAT", b.latency() as u32),
         ("REQ_SLOT_BYTES", request_layout(b).bytes() as u32),
@@ -83,17 +102,50 @@ fn main() {
         // from where they are made (`Info` from a ROM, `LinkStats` from the
         // counters, `Cmd` from the core, `Step` from the slots it gathered):
         // `Nack`, and `Submit` and `Collect` if the build takes them.
-        ("ANS_BYTES", FrameType::ALL.iter().filter(|&&t| matches!(t, FrameType::Nack | FrameType::Submit | FrameType::Collect) && (t == FrameType::Nack || link::takes(b, t))).map(|&t| link::answer_bytes(b, t)).max().unwrap() as u32),
-        ("INFO_ADDR_BITS", (link::answer_bytes(b, FrameType::Info) as u32).next_power_of_two().trailing_zeros()),
+        (
+            "ANS_BYTES",
+            FrameType::ALL
+                .iter()
+                .filter(|&&t| {
+                    matches!(t, FrameType::Nack | FrameType::Submit | FrameType::Collect)
+                        && (t == FrameType::Nack || link::takes(b, t))
+                })
+                .map(|&t| link::answer_bytes(b, t))
+                .max()
+                .unwrap() as u32,
+        ),
+        (
+            "INFO_ADDR_BITS",
+            (link::answer_bytes(b, FrameType::Info) as u32)
+                .next_power_of_two()
+                .trailing_zeros(),
+        ),
         // (Without batches one window and one result: the logic is gated off.)
-        ("SUBMIT_MAX", if b.device.batches() { link::submit_max(b) as u32 } else { 1 }),
+        (
+            "SUBMIT_MAX",
+            if b.device.batches() {
+                link::submit_max(b) as u32
+            } else {
+                1
+            },
+        ),
         ("SUBMIT_ENTRY_BYTES", link::submit_entry_bytes(b) as u32),
-        ("COLLECT_MAX", if b.device.batches() { link::collect_max(b) as u32 } else { 1 }),
+        (
+            "COLLECT_MAX",
+            if b.device.batches() {
+                link::collect_max(b) as u32
+            } else {
+                1
+            },
+        ),
         ("COLLECT_ENTRY_BYTES", link::collect_entry_bytes(b) as u32),
         // Without batches the queues and results are gated off (and 2 deep).
         ("BATCHES", u32::from(b.device.batches())),
         ("QUEUE_BITS", b.device.batch_queue.max(2).trailing_zeros()),
-        ("RESULTS_BITS", b.device.batch_results.max(2).trailing_zeros()),
+        (
+            "RESULTS_BITS",
+            b.device.batch_results.max(2).trailing_zeros(),
+        ),
         ("GENERATOR", u32::from(b.device.generator)),
         ("COUNTER_BITS", b.device.counter_bits),
         ("CLOCK_HZ", link.clock_hz),
@@ -104,9 +156,25 @@ fn main() {
     ] {
         writeln!(o, "pub const {n}: usize = {v};").unwrap();
     }
-    writeln!(o, "pub const FE_COLUMNS: [u64; 64] = {:?};", columns(FE_HASH_SEED)).unwrap();
-    writeln!(o, "pub const TABLE_COLUMNS: [u64; 64] = {:?};", columns(TABLE_HASH_SEED)).unwrap();
-    writeln!(o, "pub const INFO: [u8; {}] = {:?};", info.encode().len(), info.encode()).unwrap();
+    writeln!(
+        o,
+        "pub const FE_COLUMNS: [u64; 64] = {:?};",
+        columns(FE_HASH_SEED)
+    )
+    .unwrap();
+    writeln!(
+        o,
+        "pub const TABLE_COLUMNS: [u64; 64] = {:?};",
+        columns(TABLE_HASH_SEED)
+    )
+    .unwrap();
+    writeln!(
+        o,
+        "pub const INFO: [u8; {}] = {:?};",
+        info.encode().len(),
+        info.encode()
+    )
+    .unwrap();
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("config.rs");
     std::fs::write(out, o).unwrap();
 }

@@ -67,9 +67,19 @@ impl StepCodec {
         StepCodec {
             clients: b.clients as usize,
             latency: b.latency(),
-            req: [rl.field("valid"), rl.field("op"), rl.field("key"), rl.field("value")],
+            req: [
+                rl.field("valid"),
+                rl.field("op"),
+                rl.field("key"),
+                rl.field("value"),
+            ],
             req_bytes: rl.bytes(),
-            resp: [sl.field("valid"), sl.field("status"), sl.field("has_value"), sl.field("value")],
+            resp: [
+                sl.field("valid"),
+                sl.field("status"),
+                sl.field("has_value"),
+                sl.field("value"),
+            ],
             resp_bytes: sl.bytes(),
         }
     }
@@ -78,7 +88,12 @@ impl StepCodec {
     pub fn encode_requests(&self, reqs: &[Option<Request>], out: &mut Vec<u8>) {
         debug_assert_eq!(reqs.len(), self.clients);
         for r in reqs {
-            push_slot(out, self.req_bytes, &self.req, r.map(|r| [1, u64::from(r.op.code()), r.key, r.value_opt().unwrap_or(0)]));
+            push_slot(
+                out,
+                self.req_bytes,
+                &self.req,
+                r.map(|r| [1, u64::from(r.op.code()), r.key, r.value_opt().unwrap_or(0)]),
+            );
         }
     }
 
@@ -86,28 +101,59 @@ impl StepCodec {
     pub fn encode_answer(&self, round: u64, resps: &[Option<Response>], out: &mut Vec<u8>) {
         out.extend_from_slice(&encode_round(round));
         for r in resps {
-            push_slot(out, self.resp_bytes, &self.resp, r.map(|r| [1, u64::from(r.status.code()), u64::from(r.value.is_some()), r.value.unwrap_or(0)]));
+            push_slot(
+                out,
+                self.resp_bytes,
+                &self.resp,
+                r.map(|r| {
+                    [
+                        1,
+                        u64::from(r.status.code()),
+                        u64::from(r.value.is_some()),
+                        r.value.unwrap_or(0),
+                    ]
+                }),
+            );
         }
     }
 
     /// Decode a one-round `Step` answer: the round that ran and, per
     /// client, the issue round (`latency` earlier) and response of what it
     /// answered.
-    pub fn decode_answer(&self, payload: &[u8], out: &mut Vec<Option<(u64, Response)>>) -> Result<u64, LinkError> {
+    pub fn decode_answer(
+        &self,
+        payload: &[u8],
+        out: &mut Vec<Option<(u64, Response)>>,
+    ) -> Result<u64, LinkError> {
         self.decode_rounds(payload, 1, out)
     }
 
     /// Decode the answer to a `Step` of `rounds` rounds: the first round
     /// that ran, and `rounds` × C entries, round by round.
-    pub fn decode_rounds(&self, payload: &[u8], rounds: usize, out: &mut Vec<Option<(u64, Response)>>) -> Result<u64, LinkError> {
+    pub fn decode_rounds(
+        &self,
+        payload: &[u8],
+        rounds: usize,
+        out: &mut Vec<Option<(u64, Response)>>,
+    ) -> Result<u64, LinkError> {
         let want = ROUND_BYTES + rounds * self.clients * self.resp_bytes;
         if payload.len() != want {
-            return Err(LinkError::PayloadSize { what: "step answer", got: payload.len(), want });
+            return Err(LinkError::PayloadSize {
+                what: "step answer",
+                got: payload.len(),
+                want,
+            });
         }
         let first = decode_round(payload);
-        let bad = |e: SlotError| LinkError::BadField { what: "response slot", detail: e.to_string() };
+        let bad = |e: SlotError| LinkError::BadField {
+            what: "response slot",
+            detail: e.to_string(),
+        };
         out.clear();
-        for (i, slot) in payload[ROUND_BYTES..].chunks_exact(self.resp_bytes).enumerate() {
+        for (i, slot) in payload[ROUND_BYTES..]
+            .chunks_exact(self.resp_bytes)
+            .enumerate()
+        {
             if get(slot, self.resp[0]) == 0 {
                 if slot.iter().any(|&b| b != 0) {
                     return Err(bad(SlotError::DirtyEmpty));
@@ -116,11 +162,19 @@ impl StepCodec {
                 continue;
             }
             let code = get(slot, self.resp[1]);
-            let status = Status::from_code(code as u8).ok_or(bad(SlotError::BadCode { field: "status", value: code }))?;
+            let status = Status::from_code(code as u8).ok_or(bad(SlotError::BadCode {
+                field: "status",
+                value: code,
+            }))?;
             let value = (get(slot, self.resp[2]) == 1).then(|| get(slot, self.resp[3]));
             let round = first + (i / self.clients) as u64;
             let Some(issued) = round.checked_sub(self.latency) else {
-                return Err(LinkError::BadField { what: "step answer", detail: format!("a response in round {round}, before any request could be answered") });
+                return Err(LinkError::BadField {
+                    what: "step answer",
+                    detail: format!(
+                        "a response in round {round}, before any request could be answered"
+                    ),
+                });
             };
             out.push(Some((issued, Response { status, value })));
         }
@@ -137,7 +191,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn builds() -> Vec<BuildConfig> {
-        let mut v: Vec<BuildConfig> = crate::config::PRESETS.iter().map(|(n, _)| Config::preset(n).unwrap().build).collect();
+        let mut v: Vec<BuildConfig> = crate::config::PRESETS
+            .iter()
+            .map(|(n, _)| Config::preset(n).unwrap().build)
+            .collect();
         let mut odd = v[0].clone();
         (odd.key_bits, odd.value_bits, odd.clients) = (61, 7, 3);
         v.push(odd);
@@ -148,14 +205,25 @@ mod tests {
     }
 
     fn request() -> impl Strategy<Value = Option<Request>> {
-        proptest::option::of((0u8..5, any::<u64>(), any::<u64>()).prop_map(|(op, key, value)| {
-            let op = Op::from_code(op).unwrap();
-            Request { op, key, value: if op.takes_value() { value } else { 0 } }
-        }))
+        proptest::option::of(
+            (0u8..5, any::<u64>(), any::<u64>()).prop_map(|(op, key, value)| {
+                let op = Op::from_code(op).unwrap();
+                Request {
+                    op,
+                    key,
+                    value: if op.takes_value() { value } else { 0 },
+                }
+            }),
+        )
     }
 
     fn response() -> impl Strategy<Value = Option<Response>> {
-        proptest::option::of((0u8..5, proptest::option::of(any::<u64>())).prop_map(|(st, value)| Response { status: Status::from_code(st).unwrap(), value }))
+        proptest::option::of((0u8..5, proptest::option::of(any::<u64>())).prop_map(
+            |(st, value)| Response {
+                status: Status::from_code(st).unwrap(),
+                value,
+            },
+        ))
     }
 
     proptest! {
@@ -215,16 +283,31 @@ mod tests {
         let b = Config::preset("single-c10").unwrap().build;
         let codec = StepCodec::new(&b);
         let mut out = Vec::new();
-        assert!(matches!(codec.decode_answer(&[0; 3], &mut out), Err(LinkError::PayloadSize { .. })));
+        assert!(matches!(
+            codec.decode_answer(&[0; 3], &mut out),
+            Err(LinkError::PayloadSize { .. })
+        ));
         let mut p = vec![0u8; ROUND_BYTES + 10 * response_layout(&b).bytes()];
         p[0] = 9;
         p[ROUND_BYTES + 1] = 0x80; // a bit set in an empty slot
-        assert!(codec.decode_answer(&p, &mut out).unwrap_err().to_string().contains("non-zero"));
+        assert!(codec
+            .decode_answer(&p, &mut out)
+            .unwrap_err()
+            .to_string()
+            .contains("non-zero"));
         p[ROUND_BYTES + 1] = 0;
         p[ROUND_BYTES] = 1 | 7 << 1; // valid, status 7
-        assert!(codec.decode_answer(&p, &mut out).unwrap_err().to_string().contains("not a valid code"));
+        assert!(codec
+            .decode_answer(&p, &mut out)
+            .unwrap_err()
+            .to_string()
+            .contains("not a valid code"));
         p[0] = 0;
         p[ROUND_BYTES] = 1;
-        assert!(codec.decode_answer(&p, &mut out).unwrap_err().to_string().contains("before any request"));
+        assert!(codec
+            .decode_answer(&p, &mut out)
+            .unwrap_err()
+            .to_string()
+            .contains("before any request"));
     }
 }

@@ -61,7 +61,9 @@ impl FromStr for Op {
             .iter()
             .copied()
             .find(|op| op.name() == s)
-            .ok_or_else(|| format!("unknown op {s:?} (expected one of get, insert, modify, put, delete)"))
+            .ok_or_else(|| {
+                format!("unknown op {s:?} (expected one of get, insert, modify, put, delete)")
+            })
     }
 }
 
@@ -129,7 +131,11 @@ pub struct Request {
 
 impl Request {
     pub fn new(op: Op, key: u64, value: Option<u64>) -> Request {
-        Request { op, key, value: value.unwrap_or(0) }
+        Request {
+            op,
+            key,
+            value: value.unwrap_or(0),
+        }
     }
     pub fn value_opt(&self) -> Option<u64> {
         self.op.takes_value().then_some(self.value)
@@ -145,10 +151,16 @@ pub struct Response {
 
 impl Response {
     pub fn ok(value: Option<u64>) -> Response {
-        Response { status: Status::Ok, value }
+        Response {
+            status: Status::Ok,
+            value,
+        }
     }
     pub fn status(status: Status) -> Response {
-        Response { status, value: None }
+        Response {
+            status,
+            value: None,
+        }
     }
 }
 

@@ -40,7 +40,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(source_name: &str, field: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { source_name: source_name.to_string(), field: field.to_string(), message: message.into() }
+        ConfigError {
+            source_name: source_name.to_string(),
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -93,7 +97,12 @@ pub struct DeviceOptions {
 
 impl Default for DeviceOptions {
     fn default() -> Self {
-        DeviceOptions { generator: true, batch_queue: 256, batch_results: 512, counter_bits: 48 }
+        DeviceOptions {
+            generator: true,
+            batch_queue: 256,
+            batch_results: 512,
+            counter_bits: 48,
+        }
     }
 }
 
@@ -102,10 +111,19 @@ impl DeviceOptions {
     /// log2 batch_queue + 1 (16..24, 0: none), log2 batch_results + 1 (24..32).
     pub fn word(&self) -> u32 {
         let lg = |d: u32| if d == 0 { 0 } else { d.trailing_zeros() + 1 };
-        u32::from(self.generator) | self.counter_bits << 8 | lg(self.batch_queue) << 16 | lg(self.batch_results) << 24
+        u32::from(self.generator)
+            | self.counter_bits << 8
+            | lg(self.batch_queue) << 16
+            | lg(self.batch_results) << 24
     }
     pub fn from_word(w: u32) -> DeviceOptions {
-        let depth = |v: u32| if v == 0 { 0 } else { 1u32.checked_shl(v - 1).unwrap_or(0) };
+        let depth = |v: u32| {
+            if v == 0 {
+                0
+            } else {
+                1u32.checked_shl(v - 1).unwrap_or(0)
+            }
+        };
         DeviceOptions {
             generator: w & 1 == 1,
             counter_bits: w >> 8 & 0xff,
@@ -153,7 +171,8 @@ impl BuildConfig {
     /// (past the serve pass's start), so a response is out within the round.
     pub fn clocks_per_round(&self) -> u32 {
         if self.replicas > 1 {
-            (2 * (self.clients + SERVE_GAP_CLOCKS)).max(self.clients + SERVE_GAP_CLOCKS + TABLE_LATENCY_CLOCKS)
+            (2 * (self.clients + SERVE_GAP_CLOCKS))
+                .max(self.clients + SERVE_GAP_CLOCKS + TABLE_LATENCY_CLOCKS)
         } else {
             self.clients.max(TABLE_LATENCY_CLOCKS)
         }
@@ -189,7 +208,11 @@ impl BuildConfig {
         let err = |field: &str, msg: String| Err(ConfigError::new(src, field, msg));
         let range = |field: &str, v: u32, lo: u32, hi: u32| {
             if v < lo || v > hi {
-                Err(ConfigError::new(src, field, format!("{v} is out of range {lo}..={hi}")))
+                Err(ConfigError::new(
+                    src,
+                    field,
+                    format!("{v} is out of range {lo}..={hi}"),
+                ))
             } else {
                 Ok(())
             }
@@ -204,12 +227,28 @@ impl BuildConfig {
         range("build.table_banks", self.table_banks, 1, MAX_TABLE_BANKS)?;
         range("build.table_ways", self.table_ways, 1, MAX_TABLE_WAYS)?;
         range("build.table_stash", self.table_stash, 0, MAX_TABLE_STASH)?;
-        range("build.calendar_max", self.calendar_max, 1, MAX_CALENDAR_PERIOD as u32)?;
+        range(
+            "build.calendar_max",
+            self.calendar_max,
+            1,
+            MAX_CALENDAR_PERIOD as u32,
+        )?;
         let d = &self.device;
-        range("build.counter_bits", d.counter_bits, MIN_COUNTER_BITS, MAX_COUNTER_BITS)?;
-        for (field, v) in [("build.batch_queue", d.batch_queue), ("build.batch_results", d.batch_results)] {
+        range(
+            "build.counter_bits",
+            d.counter_bits,
+            MIN_COUNTER_BITS,
+            MAX_COUNTER_BITS,
+        )?;
+        for (field, v) in [
+            ("build.batch_queue", d.batch_queue),
+            ("build.batch_results", d.batch_results),
+        ] {
             if v > MAX_BATCH_DEPTH || (v != 0 && (v < 2 || !v.is_power_of_two())) {
-                return err(field, format!("{v} is not 0 or a power of two in 2..={MAX_BATCH_DEPTH}"));
+                return err(
+                    field,
+                    format!("{v} is not 0 or a power of two in 2..={MAX_BATCH_DEPTH}"),
+                );
             }
         }
         if (d.batch_queue == 0) != (d.batch_results == 0) {
@@ -219,7 +258,10 @@ impl BuildConfig {
             );
         }
         if !self.calendar_max.is_power_of_two() {
-            return err("build.calendar_max", format!("{} is not a power of two", self.calendar_max));
+            return err(
+                "build.calendar_max",
+                format!("{} is not a power of two", self.calendar_max),
+            );
         }
         if self.fe_levels == 0 && (self.shards != 1 || self.replicas != 1) {
             return err(
@@ -231,16 +273,25 @@ impl BuildConfig {
             );
         }
         if !self.buckets.is_power_of_two() {
-            return err("build.buckets", format!("{} is not a power of two", self.buckets));
+            return err(
+                "build.buckets",
+                format!("{} is not a power of two", self.buckets),
+            );
         }
         if self.buckets < self.shards {
             return err(
                 "build.buckets",
-                format!("{} buckets cannot cover {} shards; use at least as many buckets as shards", self.buckets, self.shards),
+                format!(
+                    "{} buckets cannot cover {} shards; use at least as many buckets as shards",
+                    self.buckets, self.shards
+                ),
             );
         }
         let row = self.table_banks * self.table_ways;
-        if self.capacity == 0 || self.capacity % row != 0 || !(self.capacity / row).is_power_of_two() {
+        if self.capacity == 0
+            || self.capacity % row != 0
+            || !(self.capacity / row).is_power_of_two()
+        {
             return err(
                 "build.capacity",
                 format!(
@@ -252,7 +303,11 @@ impl BuildConfig {
         if self.capacity / row > MAX_SETS_PER_BANK {
             return err(
                 "build.capacity",
-                format!("{} needs {} sets per bank; at most {MAX_SETS_PER_BANK}", self.capacity, self.capacity / row),
+                format!(
+                    "{} needs {} sets per bank; at most {MAX_SETS_PER_BANK}",
+                    self.capacity,
+                    self.capacity / row
+                ),
             );
         }
         Ok(())
@@ -277,7 +332,11 @@ pub enum ReplicaPolicy {
 }
 
 impl ReplicaPolicy {
-    pub const ALL: [ReplicaPolicy; 3] = [ReplicaPolicy::Random, ReplicaPolicy::RoundRobin, ReplicaPolicy::KeyAffine];
+    pub const ALL: [ReplicaPolicy; 3] = [
+        ReplicaPolicy::Random,
+        ReplicaPolicy::RoundRobin,
+        ReplicaPolicy::KeyAffine,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             ReplicaPolicy::Random => "random",
@@ -303,7 +362,9 @@ impl std::str::FromStr for ReplicaPolicy {
             .iter()
             .copied()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown replica policy {s:?} (expected random, round_robin or key_affine)"))
+            .ok_or_else(|| {
+                format!("unknown replica policy {s:?} (expected random, round_robin or key_affine)")
+            })
     }
 }
 
@@ -326,7 +387,9 @@ impl Schedule {
     /// every client every round, nothing failed.
     pub fn default_for(build: &BuildConfig) -> Schedule {
         Schedule {
-            shard_map: (0..build.buckets).map(|b| (b % build.shards) as u16).collect(),
+            shard_map: (0..build.buckets)
+                .map(|b| (b % build.shards) as u16)
+                .collect(),
             replica_policy: ReplicaPolicy::RoundRobin,
             seed: 1,
             calendar: vec![mask(build.clients)],
@@ -373,7 +436,13 @@ pub struct ScheduleSpec {
 impl ScheduleSpec {
     /// Fill the missing fields from `base` and validate against `build`.
     /// `src` and `prefix` name the place for error messages.
-    pub fn resolve(&self, build: &BuildConfig, base: &Schedule, src: &str, prefix: &str) -> Result<Schedule, ConfigError> {
+    pub fn resolve(
+        &self,
+        build: &BuildConfig,
+        base: &Schedule,
+        src: &str,
+        prefix: &str,
+    ) -> Result<Schedule, ConfigError> {
         let field = |f: &str| format!("{prefix}{f}");
         let mut s = base.clone();
         if let Some(map) = &self.shard_map {
@@ -381,7 +450,11 @@ impl ScheduleSpec {
                 return Err(ConfigError::new(
                     src,
                     &field("shard_map"),
-                    format!("has {} entries; the build has {} buckets", map.len(), build.buckets),
+                    format!(
+                        "has {} entries; the build has {} buckets",
+                        map.len(),
+                        build.buckets
+                    ),
                 ));
             }
             s.shard_map = Vec::with_capacity(map.len());
@@ -390,14 +463,19 @@ impl ScheduleSpec {
                     return Err(ConfigError::new(
                         src,
                         &field(&format!("shard_map[{i}]")),
-                        format!("shard {sh} does not exist (the build has {} shards)", build.shards),
+                        format!(
+                            "shard {sh} does not exist (the build has {} shards)",
+                            build.shards
+                        ),
                     ));
                 }
                 s.shard_map.push(sh as u16);
             }
         }
         if let Some(p) = &self.replica_policy {
-            s.replica_policy = p.parse().map_err(|e| ConfigError::new(src, &field("replica_policy"), e))?;
+            s.replica_policy = p
+                .parse()
+                .map_err(|e| ConfigError::new(src, &field("replica_policy"), e))?;
         }
         if let Some(seed) = self.seed {
             s.seed = check_seed(seed).map_err(|e| ConfigError::new(src, &field("seed"), e))?;
@@ -407,7 +485,11 @@ impl ScheduleSpec {
                 return Err(ConfigError::new(
                     src,
                     &field("calendar"),
-                    format!("has {} rounds; the period must be 1..={} (build.calendar_max)", cal.len(), build.calendar_max),
+                    format!(
+                        "has {} rounds; the period must be 1..={} (build.calendar_max)",
+                        cal.len(),
+                        build.calendar_max
+                    ),
                 ));
             }
             s.calendar = Vec::with_capacity(cal.len());
@@ -417,7 +499,11 @@ impl ScheduleSpec {
                     return Err(ConfigError::new(
                         src,
                         &f,
-                        format!("{row:?} has {} characters; it needs one 0 or 1 per client ({})", row.chars().count(), build.clients),
+                        format!(
+                            "{row:?} has {} characters; it needs one 0 or 1 per client ({})",
+                            row.chars().count(),
+                            build.clients
+                        ),
                     ));
                 }
                 let mut bits = 0u64;
@@ -425,7 +511,13 @@ impl ScheduleSpec {
                     match ch {
                         '1' => bits |= 1 << c,
                         '0' => {}
-                        _ => return Err(ConfigError::new(src, &f, format!("character {c} is {ch:?}; only 0 and 1 are allowed"))),
+                        _ => {
+                            return Err(ConfigError::new(
+                                src,
+                                &f,
+                                format!("character {c} is {ch:?}; only 0 and 1 are allowed"),
+                            ))
+                        }
                     }
                 }
                 s.calendar.push(bits);
@@ -439,14 +531,21 @@ impl ScheduleSpec {
                     return Err(ConfigError::new(
                         src,
                         &f,
-                        format!("[{sh}, {r}] names no node (the build has {} shards of {} replicas)", build.shards, build.replicas),
+                        format!(
+                            "[{sh}, {r}] names no node (the build has {} shards of {} replicas)",
+                            build.shards, build.replicas
+                        ),
                     ));
                 }
                 s.failed[sh as usize] |= 1 << r;
             }
         }
         if build.fe_levels == 0 && s.failed[0] != 0 {
-            return Err(ConfigError::new(src, &field("failed"), "the single server cannot be marked failed (it has no FE to route around it)"));
+            return Err(ConfigError::new(
+                src,
+                &field("failed"),
+                "the single server cannot be marked failed (it has no FE to route around it)",
+            ));
         }
         Ok(s)
     }
@@ -532,9 +631,18 @@ fn default_calendar_max() -> u32 {
 /// The presets shipped in `presets/`, compiled in so every tool has them.
 pub const PRESETS: &[(&str, &str)] = &[
     ("single-c10", include_str!("../../presets/single-c10.toml")),
-    ("sharded-c10-s4", include_str!("../../presets/sharded-c10-s4.toml")),
-    ("replicated-c10-s2-r3", include_str!("../../presets/replicated-c10-s2-r3.toml")),
-    ("hier-c10-h2-s4", include_str!("../../presets/hier-c10-h2-s4.toml")),
+    (
+        "sharded-c10-s4",
+        include_str!("../../presets/sharded-c10-s4.toml"),
+    ),
+    (
+        "replicated-c10-s2-r3",
+        include_str!("../../presets/replicated-c10-s2-r3.toml"),
+    ),
+    (
+        "hier-c10-h2-s4",
+        include_str!("../../presets/hier-c10-h2-s4.toml"),
+    ),
 ];
 
 impl Config {
@@ -567,14 +675,21 @@ impl Config {
             },
         };
         build.validate(src)?;
-        let schedule = file.schedule.resolve(&build, &Schedule::default_for(&build), src, "schedule.")?;
+        let schedule =
+            file.schedule
+                .resolve(&build, &Schedule::default_for(&build), src, "schedule.")?;
         let name = file.name.unwrap_or_else(|| src.to_string());
-        Ok(Config { name, build, schedule })
+        Ok(Config {
+            name,
+            build,
+            schedule,
+        })
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let src = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&src, "(file)", format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&src, "(file)", format!("cannot read: {e}")))?;
         Config::parse(&text, &src)
     }
 
@@ -590,16 +705,25 @@ impl Config {
 
 /// A preset's TOML text.
 pub fn preset_text(name: &str) -> Result<&'static str, ConfigError> {
-    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| {
-        let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-        ConfigError::new(&format!("preset {name}"), "(name)", format!("no such preset; the presets are {}", names.join(", ")))
-    })
+    PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            ConfigError::new(
+                &format!("preset {name}"),
+                "(name)",
+                format!("no such preset; the presets are {}", names.join(", ")),
+            )
+        })
 }
 
 /// The TOML text of `spec`: a file if it ends in `.toml`, else a preset name.
 pub fn spec_text(spec: &str) -> Result<String, ConfigError> {
     if spec.ends_with(".toml") {
-        std::fs::read_to_string(spec).map_err(|e| ConfigError::new(spec, "(file)", format!("cannot read: {e}")))
+        std::fs::read_to_string(spec)
+            .map_err(|e| ConfigError::new(spec, "(file)", format!("cannot read: {e}")))
     } else {
         preset_text(spec).map(str::to_string)
     }
@@ -633,11 +757,16 @@ pub fn parse_schedule(text: &str, src: &str, build: &BuildConfig) -> Result<Sche
         return Ok(c.schedule);
     }
     if !table.contains_key("schedule") {
-        return Err(ConfigError::new(src, "schedule", "missing: a schedule file holds a [schedule] table (SPEC section 6)"));
+        return Err(ConfigError::new(
+            src,
+            "schedule",
+            "missing: a schedule file holds a [schedule] table (SPEC section 6)",
+        ));
     }
     let f: ScheduleFile = toml::from_str(text).map_err(|e| toml_error(src, &e))?;
     let _ = (f.name, f.description);
-    f.schedule.resolve(build, &Schedule::default_for(build), src, "schedule.")
+    f.schedule
+        .resolve(build, &Schedule::default_for(build), src, "schedule.")
 }
 
 fn toml_error(src: &str, e: &toml::de::Error) -> ConfigError {
@@ -648,8 +777,20 @@ fn toml_error(src: &str, e: &toml::de::Error) -> ConfigError {
     };
     // toml's Display carries "TOML parse error at line L, column C" and the source line.
     let located = e.to_string();
-    let first = located.lines().next().unwrap_or("").trim_end_matches(|c| c == ',' || c == ' ');
-    ConfigError::new(src, &field, if first.is_empty() { msg } else { format!("{first}: {msg}") })
+    let first = located
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(|c| c == ',' || c == ' ');
+    ConfigError::new(
+        src,
+        &field,
+        if first.is_empty() {
+            msg
+        } else {
+            format!("{first}: {msg}")
+        },
+    )
 }
 
 #[cfg(test)]
@@ -658,8 +799,16 @@ mod tests {
     #[test]
     fn schedule_files_are_checked_against_the_device_build() {
         let b = Config::preset("sharded-c10-s4").unwrap().build;
-        let s = parse_schedule("[schedule]\nreplica_policy = \"key_affine\"\n", "s.toml", &b).unwrap();
-        assert_eq!((s.replica_policy, s.shard_map.len()), (ReplicaPolicy::KeyAffine, b.buckets as usize));
+        let s = parse_schedule(
+            "[schedule]\nreplica_policy = \"key_affine\"\n",
+            "s.toml",
+            &b,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.replica_policy, s.shard_map.len()),
+            (ReplicaPolicy::KeyAffine, b.buckets as usize)
+        );
         let whole = parse_schedule(preset_text("sharded-c10-s4").unwrap(), "p.toml", &b).unwrap();
         assert_eq!(whole, Config::preset("sharded-c10-s4").unwrap().schedule);
         let e = parse_schedule(preset_text("single-c10").unwrap(), "other.toml", &b).unwrap_err();
@@ -684,7 +833,11 @@ mod tests {
         for (name, c, h, s, r) in want {
             let cfg = Config::preset(name).unwrap();
             let b = &cfg.build;
-            assert_eq!((b.clients, b.fe_levels, b.shards, b.replicas), (c, h, s, r), "{name}");
+            assert_eq!(
+                (b.clients, b.fe_levels, b.shards, b.replicas),
+                (c, h, s, r),
+                "{name}"
+            );
             assert_eq!((b.key_bits, b.value_bits), (32, 32), "{name}");
             assert!(b.capacity >= 1024, "{name}");
             assert_eq!(cfg.name, name);
@@ -699,13 +852,36 @@ mod tests {
 
     #[test]
     fn device_options_default_parse_check_and_pack() {
-        assert_eq!(Config::parse(&base(), "x.toml").unwrap().build.device, DeviceOptions::default());
-        let lean = Config::parse(&(base() + "generator = false\nbatch_queue = 0\nbatch_results = 0\ncounter_bits = 16\n"), "x.toml").unwrap();
+        assert_eq!(
+            Config::parse(&base(), "x.toml").unwrap().build.device,
+            DeviceOptions::default()
+        );
+        let lean = Config::parse(
+            &(base()
+                + "generator = false\nbatch_queue = 0\nbatch_results = 0\ncounter_bits = 16\n"),
+            "x.toml",
+        )
+        .unwrap();
         let d = lean.build.device;
-        assert_eq!((d.generator, d.batches(), d.counter_bits), (false, false, 16));
+        assert_eq!(
+            (d.generator, d.batches(), d.counter_bits),
+            (false, false, 16)
+        );
         let submit = crate::link::Frame::new(crate::link::FrameType::Submit, 1, vec![0; 8]);
-        assert_eq!(crate::link::check_request(&lean.build, &submit), Err(crate::link::Drop::Type), "no batches: an unknown type");
-        for o in [d, DeviceOptions::default(), DeviceOptions { batch_queue: 2, batch_results: 4096, ..d }] {
+        assert_eq!(
+            crate::link::check_request(&lean.build, &submit),
+            Err(crate::link::Drop::Type),
+            "no batches: an unknown type"
+        );
+        for o in [
+            d,
+            DeviceOptions::default(),
+            DeviceOptions {
+                batch_queue: 2,
+                batch_results: 4096,
+                ..d
+            },
+        ] {
             assert_eq!(DeviceOptions::from_word(o.word()), o);
         }
         for (extra, field, says) in [
@@ -715,7 +891,10 @@ mod tests {
             ("generator = 1\n", "", "expected a boolean"),
         ] {
             let e = Config::parse(&(base() + extra), "x.toml").unwrap_err();
-            assert!(e.field.starts_with(field) && e.to_string().contains(says), "{extra}: {e}");
+            assert!(
+                e.field.starts_with(field) && e.to_string().contains(says),
+                "{extra}: {e}"
+            );
         }
     }
 
@@ -726,16 +905,29 @@ mod tests {
         assert_eq!(e.field, "build.buckets");
         assert!(e.message.contains("power of two"), "{e}");
 
-        let e = Config::parse(&base().replace("capacity = 64", "capacity = 100"), "x.toml").unwrap_err();
+        let e = Config::parse(&base().replace("capacity = 64", "capacity = 100"), "x.toml")
+            .unwrap_err();
         assert_eq!(e.field, "build.capacity");
 
-        let e = Config::parse(&(base() + "[schedule]\nshard_map = [0,1,2,0,1,0,1,0]\n"), "x.toml").unwrap_err();
+        let e = Config::parse(
+            &(base() + "[schedule]\nshard_map = [0,1,2,0,1,0,1,0]\n"),
+            "x.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.field, "schedule.shard_map[2]");
 
-        let e = Config::parse(&(base() + "[schedule]\ncalendar = [\"1101\", \"11\"]\n"), "x.toml").unwrap_err();
+        let e = Config::parse(
+            &(base() + "[schedule]\ncalendar = [\"1101\", \"11\"]\n"),
+            "x.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.field, "schedule.calendar[1]");
 
-        let e = Config::parse(&(base() + "[schedule]\nreplica_policy = \"fastest\"\n"), "x.toml").unwrap_err();
+        let e = Config::parse(
+            &(base() + "[schedule]\nreplica_policy = \"fastest\"\n"),
+            "x.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.field, "schedule.replica_policy");
 
         let e = Config::parse(&(base() + "[schedule]\nseed = 0\n"), "x.toml").unwrap_err();
@@ -744,16 +936,28 @@ mod tests {
         let e = Config::parse(&(base() + "[schedule]\nfailed = [[2, 0]]\n"), "x.toml").unwrap_err();
         assert_eq!(e.field, "schedule.failed[0]");
 
-        let e = Config::parse(&base().replace("clients = 4", "clients = 4\nclient = 3"), "x.toml").unwrap_err();
+        let e = Config::parse(
+            &base().replace("clients = 4", "clients = 4\nclient = 3"),
+            "x.toml",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("line"), "{e}");
 
-        let e = Config::parse("[build]\nclients = 4\nfe_levels = 0\nshards = 2\ncapacity = 64\n", "y.toml").unwrap_err();
+        let e = Config::parse(
+            "[build]\nclients = 4\nfe_levels = 0\nshards = 2\ncapacity = 64\n",
+            "y.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.field, "build.fe_levels");
     }
 
     #[test]
     fn schedule_defaults_and_calendar() {
-        let cfg = Config::parse(&(base() + "[schedule]\ncalendar = [\"1010\", \"0101\"]\n"), "x.toml").unwrap();
+        let cfg = Config::parse(
+            &(base() + "[schedule]\ncalendar = [\"1010\", \"0101\"]\n"),
+            "x.toml",
+        )
+        .unwrap();
         assert_eq!(cfg.schedule.shard_map, vec![0, 1, 0, 1, 0, 1, 0, 1]);
         assert!(cfg.schedule.may_issue(0, 0));
         assert!(!cfg.schedule.may_issue(0, 1));

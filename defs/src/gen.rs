@@ -38,7 +38,11 @@ impl OpMix {
         let mut cum = 0u64;
         for i in 0..5 {
             cum += u64::from(self.0[i]);
-            t[i] = if i == 4 { 256 } else { (256 * cum / total) as u16 };
+            t[i] = if i == 4 {
+                256
+            } else {
+                (256 * cum / total) as u16
+            };
         }
         t
     }
@@ -47,9 +51,14 @@ impl OpMix {
     pub fn parse(s: &str) -> Result<OpMix, String> {
         let mut w = [0u32; 5];
         for part in s.split(',').filter(|p| !p.trim().is_empty()) {
-            let (name, val) = part.split_once('=').ok_or_else(|| format!("mix entry {part:?} is not op=weight"))?;
+            let (name, val) = part
+                .split_once('=')
+                .ok_or_else(|| format!("mix entry {part:?} is not op=weight"))?;
             let op: Op = name.trim().parse()?;
-            w[op.code() as usize] = val.trim().parse().map_err(|_| format!("mix weight {val:?} is not a whole number"))?;
+            w[op.code() as usize] = val
+                .trim()
+                .parse()
+                .map_err(|_| format!("mix weight {val:?} is not a whole number"))?;
         }
         if w.iter().all(|&x| x == 0) {
             return Err("mix has no op with a non-zero weight".into());
@@ -76,7 +85,10 @@ impl GenConfig {
         }
         let max = b.key_bits.min(56);
         if self.key_range_bits == 0 || self.key_range_bits > max {
-            return Err(format!("key range of 2^{} keys; use 1..={max} bits", self.key_range_bits));
+            return Err(format!(
+                "key range of 2^{} keys; use 1..={max} bits",
+                self.key_range_bits
+            ));
         }
         Ok(())
     }
@@ -108,7 +120,11 @@ impl Generator {
         let sel = (w1 >> 56) as u16;
         let i = self.thresholds.iter().position(|&t| sel < t).unwrap_or(4);
         let op = Op::ALL[i];
-        Request::new(op, w1 & self.key_mask, op.takes_value().then_some(w2 & self.value_mask))
+        Request::new(
+            op,
+            w1 & self.key_mask,
+            op.takes_value().then_some(w2 & self.value_mask),
+        )
     }
 }
 
@@ -132,16 +148,24 @@ pub struct DigestBuilder<'a> {
 
 impl<'a> DigestBuilder<'a> {
     pub fn new(build: &'a BuildConfig) -> DigestBuilder<'a> {
-        DigestBuilder { build, digest: DIGEST_CRC.digest(), report: GenReport::default() }
+        DigestBuilder {
+            build,
+            digest: DIGEST_CRC.digest(),
+            report: GenReport::default(),
+        }
     }
     pub fn add(&mut self, req: &Request, resp: &Response) {
-        self.digest.update(pack_response(self.build, Some(resp)).as_raw_slice());
+        self.digest
+            .update(pack_response(self.build, Some(resp)).as_raw_slice());
         self.report.requests += 1;
         self.report.op_counts[req.op.code() as usize] += 1;
         self.report.status_counts[resp.status.code() as usize] += 1;
     }
     pub fn finish(self) -> GenReport {
-        GenReport { digest: self.digest.finalize(), ..self.report }
+        GenReport {
+            digest: self.digest.finalize(),
+            ..self.report
+        }
     }
 }
 
@@ -159,8 +183,14 @@ mod tests {
     #[test]
     fn thresholds_partition_the_byte() {
         assert_eq!(OpMix::default().thresholds(), [128, 166, 192, 230, 256]);
-        assert_eq!(OpMix([1, 0, 0, 0, 0]).thresholds(), [256, 256, 256, 256, 256]);
-        assert_eq!(OpMix::parse("get=1,delete=1").unwrap().thresholds(), [128, 128, 128, 128, 256]);
+        assert_eq!(
+            OpMix([1, 0, 0, 0, 0]).thresholds(),
+            [256, 256, 256, 256, 256]
+        );
+        assert_eq!(
+            OpMix::parse("get=1,delete=1").unwrap().thresholds(),
+            [128, 128, 128, 128, 256]
+        );
         assert!(OpMix::parse("get=x").is_err());
         assert!(OpMix::parse("fetch=1").is_err());
         assert!(OpMix::parse("get=0").is_err());
@@ -169,7 +199,12 @@ mod tests {
     #[test]
     fn generator_follows_the_mix_and_range() {
         let b = Config::preset("single-c10").unwrap().build;
-        let g = GenConfig { seed: 7, rounds: 0, key_range_bits: 6, mix: OpMix([1, 0, 0, 1, 0]) };
+        let g = GenConfig {
+            seed: 7,
+            rounds: 0,
+            key_range_bits: 6,
+            mix: OpMix([1, 0, 0, 1, 0]),
+        };
         g.validate(&b).unwrap();
         let mut gen = Generator::new(&g, &b);
         let mut ops = [0; 5];
@@ -190,6 +225,9 @@ mod tests {
         let resp = Response::ok(Some(5));
         d.add(&req, &resp);
         let bytes = pack_response(&b, Some(&resp));
-        assert_eq!(d.finish().digest, crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(bytes.as_raw_slice()));
+        assert_eq!(
+            d.finish().digest,
+            crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(bytes.as_raw_slice())
+        );
     }
 }

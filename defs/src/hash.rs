@@ -57,7 +57,9 @@ pub fn columns(seed: u64) -> [u64; 64] {
 /// reference for [`H3`] and what the RTL builds.
 pub fn h3_reference(seed: u64, key: u64) -> u64 {
     let q = columns(seed);
-    (0..64).filter(|i| key >> i & 1 == 1).fold(0, |h, i| h ^ q[i])
+    (0..64)
+        .filter(|i| key >> i & 1 == 1)
+        .fold(0, |h, i| h ^ q[i])
 }
 
 /// A fast evaluator of one H3 hash: eight byte-indexed tables.
@@ -72,7 +74,9 @@ impl H3 {
         let mut tables = Box::new([[0u64; 256]; 8]);
         for (byte, table) in tables.iter_mut().enumerate() {
             for (v, entry) in table.iter_mut().enumerate() {
-                *entry = (0..8).filter(|b| v >> b & 1 == 1).fold(0, |h, b| h ^ q[byte * 8 + b]);
+                *entry = (0..8)
+                    .filter(|b| v >> b & 1 == 1)
+                    .fold(0, |h, b| h ^ q[byte * 8 + b]);
             }
         }
         H3 { tables }

@@ -42,15 +42,26 @@ impl SlotLayout {
         let fields = fields
             .iter()
             .map(|&(name, width)| {
-                let f = Field { name, offset, width };
+                let f = Field {
+                    name,
+                    offset,
+                    width,
+                };
                 offset += width;
                 f
             })
             .collect();
-        SlotLayout { fields, width: offset }
+        SlotLayout {
+            fields,
+            width: offset,
+        }
     }
     pub fn field(&self, name: &str) -> Field {
-        *self.fields.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no field {name}"))
+        *self
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
     }
     pub fn bytes(&self) -> usize {
         self.width.div_ceil(8) as usize
@@ -60,7 +71,12 @@ impl SlotLayout {
         assert_eq!(values.len(), self.fields.len());
         let mut bits: Bits = BitVec::repeat(false, self.bytes() * 8);
         for (f, &v) in self.fields.iter().zip(values) {
-            debug_assert!(f.width == 64 || v >> f.width == 0, "{} = {v} overflows {} bits", f.name, f.width);
+            debug_assert!(
+                f.width == 64 || v >> f.width == 0,
+                "{} = {v} overflows {} bits",
+                f.name,
+                f.width
+            );
             bits[f.offset as usize..(f.offset + f.width) as usize].store_le(v);
         }
         bits
@@ -68,7 +84,10 @@ impl SlotLayout {
     /// Unpack every field, in field order.
     pub fn unpack(&self, bits: &BitSlice<u8, Lsb0>) -> Result<Vec<u64>, SlotError> {
         if bits.len() < self.width as usize {
-            return Err(SlotError::Width { got: bits.len(), want: self.width });
+            return Err(SlotError::Width {
+                got: bits.len(),
+                want: self.width,
+            });
         }
         Ok(self.fields.iter().map(|&f| read(bits, f)).collect())
     }
@@ -99,12 +118,22 @@ pub fn clog2(n: u32) -> u32 {
 
 /// Request slot: `valid | op | key | value`.
 pub fn request_layout(b: &BuildConfig) -> SlotLayout {
-    SlotLayout::new(&[("valid", 1), ("op", OP_BITS), ("key", b.key_bits), ("value", b.value_bits)])
+    SlotLayout::new(&[
+        ("valid", 1),
+        ("op", OP_BITS),
+        ("key", b.key_bits),
+        ("value", b.value_bits),
+    ])
 }
 
 /// Response slot: `valid | status | has_value | value`.
 pub fn response_layout(b: &BuildConfig) -> SlotLayout {
-    SlotLayout::new(&[("valid", 1), ("status", STATUS_BITS), ("has_value", 1), ("value", b.value_bits)])
+    SlotLayout::new(&[
+        ("valid", 1),
+        ("status", STATUS_BITS),
+        ("has_value", 1),
+        ("value", b.value_bits),
+    ])
 }
 
 /// Replica update slot: `valid | delete | client | slot | key | value`.
@@ -130,26 +159,54 @@ pub fn pack_request(b: &BuildConfig, r: Option<&Request>) -> Bits {
     }
 }
 
-pub fn unpack_request(b: &BuildConfig, bits: &BitSlice<u8, Lsb0>) -> Result<Option<Request>, SlotError> {
+pub fn unpack_request(
+    b: &BuildConfig,
+    bits: &BitSlice<u8, Lsb0>,
+) -> Result<Option<Request>, SlotError> {
     let v = request_layout(b).unpack(bits)?;
-    let Some(&[op, key, value]) = occupied(&v)? else { return Ok(None) };
-    let op = Op::from_code(op as u8).ok_or(SlotError::BadCode { field: "op", value: op })?;
-    Ok(Some(Request { op, key, value: if op.takes_value() { value } else { 0 } }))
+    let Some(&[op, key, value]) = occupied(&v)? else {
+        return Ok(None);
+    };
+    let op = Op::from_code(op as u8).ok_or(SlotError::BadCode {
+        field: "op",
+        value: op,
+    })?;
+    Ok(Some(Request {
+        op,
+        key,
+        value: if op.takes_value() { value } else { 0 },
+    }))
 }
 
 pub fn pack_response(b: &BuildConfig, r: Option<&Response>) -> Bits {
     let l = response_layout(b);
     match r {
         None => l.pack(&[0, 0, 0, 0]),
-        Some(r) => l.pack(&[1, u64::from(r.status.code()), u64::from(r.value.is_some()), r.value.unwrap_or(0)]),
+        Some(r) => l.pack(&[
+            1,
+            u64::from(r.status.code()),
+            u64::from(r.value.is_some()),
+            r.value.unwrap_or(0),
+        ]),
     }
 }
 
-pub fn unpack_response(b: &BuildConfig, bits: &BitSlice<u8, Lsb0>) -> Result<Option<Response>, SlotError> {
+pub fn unpack_response(
+    b: &BuildConfig,
+    bits: &BitSlice<u8, Lsb0>,
+) -> Result<Option<Response>, SlotError> {
     let v = response_layout(b).unpack(bits)?;
-    let Some(&[status, has_value, value]) = occupied(&v)? else { return Ok(None) };
-    let status = Status::from_code(status as u8).ok_or(SlotError::BadCode { field: "status", value: status })?;
-    Ok(Some(Response { status, value: (has_value == 1).then_some(value) }))
+    let Some(&[status, has_value, value]) = occupied(&v)? else {
+        return Ok(None);
+    };
+    let status = Status::from_code(status as u8).ok_or(SlotError::BadCode {
+        field: "status",
+        value: status,
+    })?;
+    Ok(Some(Response {
+        status,
+        value: (has_value == 1).then_some(value),
+    }))
 }
 
 /// A write one replica sends to the others of its shard (SPEC section 4).
@@ -176,10 +233,23 @@ pub fn pack_update(b: &BuildConfig, u: Option<&Update>) -> Bits {
     }
 }
 
-pub fn unpack_update(b: &BuildConfig, bits: &BitSlice<u8, Lsb0>) -> Result<Option<Update>, SlotError> {
+pub fn unpack_update(
+    b: &BuildConfig,
+    bits: &BitSlice<u8, Lsb0>,
+) -> Result<Option<Update>, SlotError> {
     let v = update_layout(b).unpack(bits)?;
-    let Some(&[delete, client, slot, key, value]) = occupied(&v)? else { return Ok(None) };
-    Ok(Some(Update { client: client as u32, key, set: if delete == 1 { None } else { Some((slot as u32, value)) } }))
+    let Some(&[delete, client, slot, key, value]) = occupied(&v)? else {
+        return Ok(None);
+    };
+    Ok(Some(Update {
+        client: client as u32,
+        key,
+        set: if delete == 1 {
+            None
+        } else {
+            Some((slot as u32, value))
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -193,12 +263,18 @@ mod tests {
         let l = request_layout(&b);
         assert_eq!(l.width, 1 + 3 + 32 + 32);
         assert_eq!(l.bytes(), 9);
-        let bits = pack_request(&b, Some(&Request::new(Op::Put, 0x1234_5678, Some(0xdead_beef))));
+        let bits = pack_request(
+            &b,
+            Some(&Request::new(Op::Put, 0x1234_5678, Some(0xdead_beef))),
+        );
         // bit 0 valid, bits 1..4 op=3 -> byte 0 = 0b0111 | key low nibble (8) << 4
         let bytes = bits.as_raw_slice();
         assert_eq!(bytes[0], 0x01 | (3 << 1) | (0x8 << 4));
         assert_eq!(bytes[1], 0x67);
-        assert_eq!(unpack_request(&b, &bits).unwrap(), Some(Request::new(Op::Put, 0x1234_5678, Some(0xdead_beef))));
+        assert_eq!(
+            unpack_request(&b, &bits).unwrap(),
+            Some(Request::new(Op::Put, 0x1234_5678, Some(0xdead_beef)))
+        );
         assert!(pack_request(&b, None).not_any());
         assert_eq!(unpack_request(&b, &pack_request(&b, None)).unwrap(), None);
     }
@@ -208,7 +284,13 @@ mod tests {
         let b = Config::preset("single-c10").unwrap().build;
         let mut bits = pack_request(&b, Some(&Request::new(Op::Get, 1, None)));
         bits[1..4].store_le(7u8);
-        assert_eq!(unpack_request(&b, &bits), Err(SlotError::BadCode { field: "op", value: 7 }));
+        assert_eq!(
+            unpack_request(&b, &bits),
+            Err(SlotError::BadCode {
+                field: "op",
+                value: 7
+            })
+        );
         let mut bits = pack_response(&b, None);
         bits.set(9, true);
         assert_eq!(unpack_response(&b, &bits), Err(SlotError::DirtyEmpty));
@@ -220,15 +302,36 @@ mod tests {
         assert_eq!(update_layout(&b).field("client").width, 4);
         assert_eq!(update_layout(&b).field("slot").width, 5);
         for u in [
-            Update { client: 9, key: 77, set: Some((23, 5)) },
-            Update { client: 0, key: u32::MAX as u64, set: None },
+            Update {
+                client: 9,
+                key: 77,
+                set: Some((23, 5)),
+            },
+            Update {
+                client: 0,
+                key: u32::MAX as u64,
+                set: None,
+            },
         ] {
-            assert_eq!(unpack_update(&b, &pack_update(&b, Some(&u))).unwrap(), Some(u));
+            assert_eq!(
+                unpack_update(&b, &pack_update(&b, Some(&u))).unwrap(),
+                Some(u)
+            );
         }
     }
 
     #[test]
     fn clog2_values() {
-        assert_eq!([clog2(1), clog2(2), clog2(3), clog2(10), clog2(16), clog2(17)], [1, 1, 2, 4, 4, 5]);
+        assert_eq!(
+            [
+                clog2(1),
+                clog2(2),
+                clog2(3),
+                clog2(10),
+                clog2(16),
+                clog2(17)
+            ],
+            [1, 1, 2, 4, 4, 5]
+        );
     }
 }

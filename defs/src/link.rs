@@ -275,12 +275,20 @@ pub fn answer_bytes(b: &BuildConfig, t: FrameType) -> usize {
 
 /// The longest payload of a host frame.
 pub fn max_payload(b: &BuildConfig) -> usize {
-    FrameType::ALL.iter().filter_map(|&t| request_bytes(b, t)).max().unwrap_or(0)
+    FrameType::ALL
+        .iter()
+        .filter_map(|&t| request_bytes(b, t))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The longest answer payload.
 pub fn max_answer(b: &BuildConfig) -> usize {
-    FrameType::ALL.iter().map(|&t| answer_bytes(b, t)).max().unwrap_or(0)
+    FrameType::ALL
+        .iter()
+        .map(|&t| answer_bytes(b, t))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The device build's link parameters (the rest of what `Info` reports
@@ -300,7 +308,12 @@ pub struct LinkParams {
 impl LinkParams {
     /// Defaults: 48 MHz, 3 Mbaud, a watchdog of 1 ms.
     pub fn new(clock_hz: u32, baud: u32, build_id: u32) -> LinkParams {
-        LinkParams { clock_hz, baud, watchdog_clocks: clock_hz / 1000, build_id }
+        LinkParams {
+            clock_hz,
+            baud,
+            watchdog_clocks: clock_hz / 1000,
+            build_id,
+        }
     }
     /// Clocks per UART bit, rounded to nearest.
     pub fn clocks_per_bit(&self) -> u32 {
@@ -371,7 +384,11 @@ pub enum LinkError {
     #[error("frame dropped: {0}")]
     Dropped(Drop),
     #[error("{what} payload is {got} bytes, expected {want}")]
-    PayloadSize { what: &'static str, got: usize, want: usize },
+    PayloadSize {
+        what: &'static str,
+        got: usize,
+        want: usize,
+    },
     #[error("{what}: {detail}")]
     BadField { what: &'static str, detail: String },
 }
@@ -424,7 +441,10 @@ impl DeviceInfo {
 
     /// The hash of the build fields, as `config_hash` should hold.
     pub fn build_hash(&self) -> u32 {
-        let bytes: Vec<u8> = self.words()[..16].iter().flat_map(|w| w.to_le_bytes()).collect();
+        let bytes: Vec<u8> = self.words()[..16]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
         FRAME_CRC.checksum(&bytes)
     }
 
@@ -435,9 +455,16 @@ impl DeviceInfo {
     pub fn decode(p: &[u8]) -> Result<DeviceInfo, LinkError> {
         let want = INFO_FIELDS.len() * 4;
         if p.len() != want {
-            return Err(LinkError::PayloadSize { what: "info", got: p.len(), want });
+            return Err(LinkError::PayloadSize {
+                what: "info",
+                got: p.len(),
+                want,
+            });
         }
-        let w: Vec<u32> = p.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+        let w: Vec<u32> = p
+            .chunks(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         let i = DeviceInfo {
             protocol: w[0],
             build: BuildConfig {
@@ -457,7 +484,12 @@ impl DeviceInfo {
             },
             clocks_per_round: w[14],
             latency: w[15],
-            link: LinkParams { clock_hz: w[16], baud: w[17], watchdog_clocks: w[18], build_id: w[22] },
+            link: LinkParams {
+                clock_hz: w[16],
+                baud: w[17],
+                watchdog_clocks: w[18],
+                build_id: w[22],
+            },
             rx_fifo_bytes: w[19],
             max_payload: w[20],
             config_hash: w[21],
@@ -469,7 +501,13 @@ impl DeviceInfo {
             });
         }
         if i.config_hash != i.build_hash() {
-            return Err(LinkError::BadField { what: "info", detail: format!("config_hash {:#010x} does not match its fields", i.config_hash) });
+            return Err(LinkError::BadField {
+                what: "info",
+                detail: format!(
+                    "config_hash {:#010x} does not match its fields",
+                    i.config_hash
+                ),
+            });
         }
         Ok(i)
     }
@@ -485,7 +523,11 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(ty: FrameType, seq: u8, payload: Vec<u8>) -> Frame {
-        Frame { ty: ty.code(), seq, payload }
+        Frame {
+            ty: ty.code(),
+            seq,
+            payload,
+        }
     }
     pub fn frame_type(&self) -> Option<FrameType> {
         FrameType::from_code(self.ty)
@@ -558,7 +600,14 @@ pub struct Deframer {
 impl Deframer {
     /// `max_payload`: the longest payload accepted; longer frames are `Length` drops.
     pub fn new(max_payload: usize) -> Deframer {
-        Deframer { buf: Vec::new(), max_body: HEADER_BYTES + max_payload + CRC_BYTES, esc: false, bad_escape: false, overrun: false, hunting: false }
+        Deframer {
+            buf: Vec::new(),
+            max_body: HEADER_BYTES + max_payload + CRC_BYTES,
+            esc: false,
+            bad_escape: false,
+            overrun: false,
+            hunting: false,
+        }
     }
 
     /// Whether a frame is partly received.
@@ -583,7 +632,11 @@ impl Deframer {
     }
 
     fn dropped(&self, reason: Drop) -> Dropped {
-        Dropped { reason, ty: self.buf.first().copied().unwrap_or(0), seq: self.buf.get(1).copied().unwrap_or(0) }
+        Dropped {
+            reason,
+            ty: self.buf.first().copied().unwrap_or(0),
+            seq: self.buf.get(1).copied().unwrap_or(0),
+        }
     }
 
     fn restart(&mut self) {
@@ -636,7 +689,10 @@ impl Deframer {
     pub fn push_all(&mut self, mut bytes: &[u8], mut f: impl FnMut(Result<Frame, Dropped>)) {
         while let Some(&x) = bytes.first() {
             if !self.hunting && !self.esc && x != SLIP_END && x != SLIP_ESC {
-                let run = bytes.iter().position(|&x| x == SLIP_END || x == SLIP_ESC).unwrap_or(bytes.len());
+                let run = bytes
+                    .iter()
+                    .position(|&x| x == SLIP_END || x == SLIP_ESC)
+                    .unwrap_or(bytes.len());
                 let room = (self.max_body + 1).saturating_sub(self.buf.len());
                 self.buf.extend_from_slice(&bytes[..run.min(room)]);
                 bytes = &bytes[run..];
@@ -660,14 +716,19 @@ impl Deframer {
         if n < HEADER_BYTES + CRC_BYTES || n > self.max_body {
             return Err(self.dropped(Drop::Length));
         }
-        if FRAME_CRC.checksum(&self.buf[..n - CRC_BYTES]).to_le_bytes() != self.buf[n - CRC_BYTES..] {
+        if FRAME_CRC.checksum(&self.buf[..n - CRC_BYTES]).to_le_bytes() != self.buf[n - CRC_BYTES..]
+        {
             return Err(self.dropped(Drop::Crc));
         }
         let len = usize::from(u16::from_le_bytes([self.buf[2], self.buf[3]]));
         if len != n - HEADER_BYTES - CRC_BYTES {
             return Err(self.dropped(Drop::Length));
         }
-        Ok(Frame { ty: self.buf[0], seq: self.buf[1], payload: self.buf[HEADER_BYTES..n - CRC_BYTES].to_vec() })
+        Ok(Frame {
+            ty: self.buf[0],
+            seq: self.buf[1],
+            payload: self.buf[HEADER_BYTES..n - CRC_BYTES].to_vec(),
+        })
     }
 }
 
@@ -688,7 +749,9 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
             let l = request_layout(b);
             for slot in f.payload.chunks(l.bytes()) {
                 let bits = crate::layout::Bits::from_slice(slot);
-                if l.value(&bits, "valid") == 1 && crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none() {
+                if l.value(&bits, "valid") == 1
+                    && crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none()
+                {
                     return Err(Drop::Payload);
                 }
             }
@@ -699,7 +762,10 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
             let l = request_layout(b);
             for e in f.payload.chunks(submit_entry_bytes(b)) {
                 let bits = crate::layout::Bits::from_slice(&e[3..]);
-                if u32::from(e[0]) >= b.clients || l.value(&bits, "valid") != 1 || crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none() {
+                if u32::from(e[0]) >= b.clients
+                    || l.value(&bits, "valid") != 1
+                    || crate::codes::Op::from_code(l.value(&bits, "op") as u8).is_none()
+                {
                     return Err(Drop::Payload);
                 }
             }
@@ -731,7 +797,13 @@ pub fn expected_answers(b: &BuildConfig, bytes: &[u8]) -> Vec<Result<Frame, Drop
         .filter_map(|&x| d.push(x))
         .map(|r| {
             let f = r?;
-            check_request(b, &f).map(|_| f.clone()).map_err(|reason| Dropped { reason, ty: f.ty, seq: f.seq })
+            check_request(b, &f)
+                .map(|_| f.clone())
+                .map_err(|reason| Dropped {
+                    reason,
+                    ty: f.ty,
+                    seq: f.seq,
+                })
         })
         .collect()
 }
@@ -752,7 +824,11 @@ pub fn cmd_payload(code: u8, addr: u16, data: u64) -> Vec<u8> {
 /// A `Cmd` answer: (status code, rdata).
 pub fn decode_cmd_answer(p: &[u8]) -> Result<(u8, u64), LinkError> {
     if p.len() != CMD_ANSWER_BYTES {
-        return Err(LinkError::PayloadSize { what: "cmd answer", got: p.len(), want: CMD_ANSWER_BYTES });
+        return Err(LinkError::PayloadSize {
+            what: "cmd answer",
+            got: p.len(),
+            want: CMD_ANSWER_BYTES,
+        });
     }
     Ok((p[0], u64::from_le_bytes(p[1..9].try_into().unwrap())))
 }
@@ -775,7 +851,11 @@ mod tests {
         for &x in &body {
             reg ^= u32::from(x);
             for _ in 0..8 {
-                reg = if reg & 1 == 1 { reg >> 1 ^ 0xEDB8_8320 } else { reg >> 1 };
+                reg = if reg & 1 == 1 {
+                    reg >> 1 ^ 0xEDB8_8320
+                } else {
+                    reg >> 1
+                };
             }
         }
         assert_eq!(reg, CRC_RESIDUE);
@@ -790,7 +870,11 @@ mod tests {
         assert_eq!(max_payload(&b), MAX_STEP_ROUNDS * 90);
         assert_eq!(step_frame_bytes(&b, 2), 190);
         for n in 0..=MAX_STEP_ROUNDS + 1 {
-            assert_eq!(step_rounds(&b, 90 * n), (1..=MAX_STEP_ROUNDS).contains(&n).then_some(n), "{n} rounds");
+            assert_eq!(
+                step_rounds(&b, 90 * n),
+                (1..=MAX_STEP_ROUNDS).contains(&n).then_some(n),
+                "{n} rounds"
+            );
         }
         assert_eq!(step_rounds(&b, 91), None);
         assert_eq!(LINK_COUNTERS, Drop::ALL.len() + 1);
@@ -805,8 +889,14 @@ mod tests {
         assert_eq!(DeviceInfo::decode(&p).unwrap(), i);
         let mut bad = p.clone();
         bad[4] ^= 1; // clients
-        assert!(matches!(DeviceInfo::decode(&bad), Err(LinkError::BadField { .. })));
-        assert!(matches!(DeviceInfo::decode(&p[1..]), Err(LinkError::PayloadSize { .. })));
+        assert!(matches!(
+            DeviceInfo::decode(&bad),
+            Err(LinkError::BadField { .. })
+        ));
+        assert!(matches!(
+            DeviceInfo::decode(&p[1..]),
+            Err(LinkError::PayloadSize { .. })
+        ));
     }
 
     fn deframe(bytes: &[u8]) -> Vec<Result<Frame, Dropped>> {
@@ -834,7 +924,13 @@ mod tests {
         assert_eq!(r(&crc), Drop::Crc);
         assert_eq!(r(&len), Drop::Length);
         assert_eq!(r(&body[..5]), Drop::Length);
-        assert_eq!(deframe(&[SLIP_END, 1, 2, SLIP_ESC, 7, 4, 5, 6, 7, 8, SLIP_END]).remove(0).unwrap_err().reason, Drop::Escape);
+        assert_eq!(
+            deframe(&[SLIP_END, 1, 2, SLIP_ESC, 7, 4, 5, 6, 7, 8, SLIP_END])
+                .remove(0)
+                .unwrap_err()
+                .reason,
+            Drop::Escape
+        );
         assert_eq!(deframe(&good.encode()), vec![Ok(good.clone())]);
         // Empty frames are not frames.
         assert!(deframe(&[SLIP_END, SLIP_END, SLIP_END]).is_empty());
@@ -843,7 +939,14 @@ mod tests {
         for &x in &w[..6] {
             assert!(d.push(x).is_none());
         }
-        assert_eq!(d.timeout().unwrap(), Dropped { reason: Drop::Timeout, ty: 1, seq: 9 });
+        assert_eq!(
+            d.timeout().unwrap(),
+            Dropped {
+                reason: Drop::Timeout,
+                ty: 1,
+                seq: 9
+            }
+        );
         // The tail is skipped up to the END; the next frame is whole.
         let mut out: Vec<_> = w[6..].iter().filter_map(|&x| d.push(x)).collect();
         out.extend(w.iter().filter_map(|&x| d.push(x)));
@@ -854,23 +957,69 @@ mod tests {
     fn request_checks() {
         let b = build();
         let mut p = vec![0u8; step_bytes(&b)];
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, p.clone())), Ok(FrameType::Step));
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Step, 0, p.clone())),
+            Ok(FrameType::Step)
+        );
         p[9] = 1 | 5 << 1; // client 1: valid, op 5
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, p.clone())), Err(Drop::Payload));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, p[1..].to_vec())), Err(Drop::Length));
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Step, 0, p.clone())),
+            Err(Drop::Payload)
+        );
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Step, 0, p[1..].to_vec())),
+            Err(Drop::Length)
+        );
         // The most rounds a frame carries; the last round's slots are checked too.
         let k = MAX_STEP_ROUNDS;
         let mut most = vec![0u8; k * step_bytes(&b)];
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, most.clone())), Ok(FrameType::Step));
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Step, 0, most.clone())),
+            Ok(FrameType::Step)
+        );
         most[(k - 1) * 90 + 9] = 1 | 5 << 1;
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, most.clone())), Err(Drop::Payload));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, vec![0; (k + 1) * step_bytes(&b)])), Err(Drop::Length));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Step, 0, vec![])), Err(Drop::Length));
-        assert_eq!(check_request(&b, &Frame { ty: 9, seq: 0, payload: vec![] }), Err(Drop::Type));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Nack, 0, vec![1, 2])), Err(Drop::Type));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::LinkStats, 0, vec![2])), Err(Drop::Payload));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Cmd, 0, cmd_payload(31, 0, 0))), Ok(FrameType::Cmd));
-        assert_eq!(check_request(&b, &Frame::new(FrameType::Cmd, 0, cmd_payload(32, 0, 0))), Err(Drop::Payload));
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Step, 0, most.clone())),
+            Err(Drop::Payload)
+        );
+        assert_eq!(
+            check_request(
+                &b,
+                &Frame::new(FrameType::Step, 0, vec![0; (k + 1) * step_bytes(&b)])
+            ),
+            Err(Drop::Length)
+        );
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Step, 0, vec![])),
+            Err(Drop::Length)
+        );
+        assert_eq!(
+            check_request(
+                &b,
+                &Frame {
+                    ty: 9,
+                    seq: 0,
+                    payload: vec![]
+                }
+            ),
+            Err(Drop::Type)
+        );
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Nack, 0, vec![1, 2])),
+            Err(Drop::Type)
+        );
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::LinkStats, 0, vec![2])),
+            Err(Drop::Payload)
+        );
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Cmd, 0, cmd_payload(31, 0, 0))),
+            Ok(FrameType::Cmd)
+        );
+        assert_eq!(
+            check_request(&b, &Frame::new(FrameType::Cmd, 0, cmd_payload(32, 0, 0))),
+            Err(Drop::Payload)
+        );
     }
 
     proptest! {

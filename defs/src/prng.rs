@@ -43,7 +43,10 @@ impl ReplicaLfsr {
     /// is XORed into the state depend on the low byte alone:
     /// `state' = (state >> 8) ^ mask[low]`, `byte = out[low]`.
     pub fn byte_table() -> ByteTable {
-        let mut t = ByteTable { mask: [0; 256], out: [0; 256] };
+        let mut t = ByteTable {
+            mask: [0; 256],
+            out: [0; 256],
+        };
         for low in 0..256u32 {
             let mut l = ReplicaLfsr { state: low };
             t.out[low as usize] = l.next_byte();

@@ -40,7 +40,12 @@ pub struct SwapState {
 
 impl SwapState {
     pub fn decode(w: u64) -> SwapState {
-        SwapState { done: w >> 63 & 1 == 1, took_effect: w >> 62 & 1 == 1, armed: w >> 61 & 1 == 1, round: round_field(w) }
+        SwapState {
+            done: w >> 63 & 1 == 1,
+            took_effect: w >> 62 & 1 == 1,
+            armed: w >> 61 & 1 == 1,
+            round: round_field(w),
+        }
     }
 }
 
@@ -156,7 +161,8 @@ impl Cmd {
     pub fn idempotent(self) -> bool {
         use Cmd::*;
         match self {
-            Info | StageMap | StagePolicy | StageFailed | StageCalendar | StagePeriod | Verify | ReadMap | ReadSwap | ReadCounter | GenSeed | GenMix | GenKeys => true,
+            Info | StageMap | StagePolicy | StageFailed | StageCalendar | StagePeriod | Verify
+            | ReadMap | ReadSwap | ReadCounter | GenSeed | GenMix | GenKeys => true,
             // Swap and GenRun act at a round; Fail and Recover answer
             // `node_state` the second time; the others clear or reset.
             Swap | Fail | Recover | ClearCounters | GenRun | Reset => false,
@@ -204,7 +210,10 @@ pub fn gen_keys_mask(g: &GenConfig) -> u64 {
 /// (the fifth is always 256).
 
 pub fn gen_mix_word(g: &GenConfig) -> u64 {
-    g.mix.thresholds()[..4].iter().enumerate().fold(0, |w, (i, &t)| w | u64::from(t) << (9 * i))
+    g.mix.thresholds()[..4]
+        .iter()
+        .enumerate()
+        .fold(0, |w, (i, &t)| w | u64::from(t) << (9 * i))
 }
 
 /// Bytes per shard-map entry and calendar row in `schedule_crc`.
@@ -248,7 +257,12 @@ mod tests {
 
     #[test]
     fn mix_word_packs_thresholds() {
-        let g = GenConfig { seed: 1, rounds: 1, key_range_bits: 4, mix: OpMix::default() };
+        let g = GenConfig {
+            seed: 1,
+            rounds: 1,
+            key_range_bits: 4,
+            mix: OpMix::default(),
+        };
         let w = gen_mix_word(&g);
         assert_eq!(w & 0x1ff, 128);
         assert_eq!(w >> 27 & 0x1ff, 230);

@@ -30,7 +30,10 @@ pub struct TraceError {
 }
 
 fn terr<T>(line: usize, message: impl Into<String>) -> Result<T, TraceError> {
-    Err(TraceError { line, message: message.into() })
+    Err(TraceError {
+        line,
+        message: message.into(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +83,15 @@ impl Trace {
     /// Walk the rounds a replay runs, 0 through the last round plus `tail`:
     /// per round, its events (to apply first) and each of `clients` ports'
     /// request. Stops at the first error `f` returns.
-    pub fn for_each_round<E>(&self, clients: usize, tail: u64, mut f: impl FnMut(u64, &[TraceEvent], &[Option<Request>]) -> Result<(), E>) -> Result<(), E> {
-        let Some(last) = self.last_round() else { return Ok(()) };
+    pub fn for_each_round<E>(
+        &self,
+        clients: usize,
+        tail: u64,
+        mut f: impl FnMut(u64, &[TraceEvent], &[Option<Request>]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Some(last) = self.last_round() else {
+            return Ok(());
+        };
         let mut slots = vec![None; clients];
         let (mut ri, mut ei) = (0, 0);
         for u in 0..=last + tail {
@@ -104,14 +114,33 @@ impl Trace {
 fn get_u64(obj: &Map<String, Value>, key: &str, line: usize) -> Result<u64, TraceError> {
     match obj.get(key) {
         None => terr(line, format!("missing field \"{key}\"")),
-        Some(v) => v.as_u64().map_or_else(|| terr(line, format!("\"{key}\" must be a non-negative integer, not {v}")), Ok),
+        Some(v) => v.as_u64().map_or_else(
+            || {
+                terr(
+                    line,
+                    format!("\"{key}\" must be a non-negative integer, not {v}"),
+                )
+            },
+            Ok,
+        ),
     }
 }
 
-fn only_fields(obj: &Map<String, Value>, allowed: &[&str], line: usize, what: &str) -> Result<(), TraceError> {
+fn only_fields(
+    obj: &Map<String, Value>,
+    allowed: &[&str],
+    line: usize,
+    what: &str,
+) -> Result<(), TraceError> {
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) {
-            return terr(line, format!("unknown field \"{k}\" in a {what} (allowed: {})", allowed.join(", ")));
+            return terr(
+                line,
+                format!(
+                    "unknown field \"{k}\" in a {what} (allowed: {})",
+                    allowed.join(", ")
+                ),
+            );
         }
     }
     Ok(())
@@ -119,7 +148,10 @@ fn only_fields(obj: &Map<String, Value>, allowed: &[&str], line: usize, what: &s
 
 fn parse_node(v: &Value, line: usize, what: &str, b: &BuildConfig) -> Result<Node, TraceError> {
     let Some(obj) = v.as_object() else {
-        return terr(line, format!("\"{what}\" must be an object like {{\"shard\": 1, \"replica\": 0}}"));
+        return terr(
+            line,
+            format!("\"{what}\" must be an object like {{\"shard\": 1, \"replica\": 0}}"),
+        );
     };
     only_fields(obj, &["shard", "replica"], line, what)?;
     let shard = get_u64(obj, "shard", line)?;
@@ -130,7 +162,10 @@ fn parse_node(v: &Value, line: usize, what: &str, b: &BuildConfig) -> Result<Nod
             format!("{what}: shard {shard} replica {replica} does not exist (the build has {} shards of {} replicas)", b.shards, b.replicas),
         );
     }
-    Ok(Node { shard: shard as u32, replica: replica as u32 })
+    Ok(Node {
+        shard: shard as u32,
+        replica: replica as u32,
+    })
 }
 
 /// Parse and validate trace text against a build and its initial schedule.
@@ -146,7 +181,12 @@ pub enum LineItem {
 
 /// Parse line number `line` (1-based): `None` for a blank or `#` line, else
 /// its round (required if `round_required`, else optional) and what it holds.
-pub fn parse_line(raw: &str, line: usize, b: &BuildConfig, round_required: bool) -> Result<Option<(Option<u64>, LineItem)>, TraceError> {
+pub fn parse_line(
+    raw: &str,
+    line: usize,
+    b: &BuildConfig,
+    round_required: bool,
+) -> Result<Option<(Option<u64>, LineItem)>, TraceError> {
     let s = raw.trim();
     if s.is_empty() || s.starts_with('#') {
         return Ok(None);
@@ -158,21 +198,45 @@ pub fn parse_line(raw: &str, line: usize, b: &BuildConfig, round_required: bool)
     let Some(obj) = v.as_object() else {
         return terr(line, "each line must be a JSON object");
     };
-    let round = if round_required || obj.contains_key("round") { Some(get_u64(obj, "round", line)?) } else { None };
+    let round = if round_required || obj.contains_key("round") {
+        Some(get_u64(obj, "round", line)?)
+    } else {
+        None
+    };
     let item = if obj.contains_key("op") {
-        only_fields(obj, &["round", "client", "op", "key", "value"], line, "request")?;
+        only_fields(
+            obj,
+            &["round", "client", "op", "key", "value"],
+            line,
+            "request",
+        )?;
         let client = get_u64(obj, "client", line)?;
         if client >= u64::from(b.clients) {
-            return terr(line, format!("client {client} is out of range (the build has {} clients, 0..={})", b.clients, b.clients - 1));
+            return terr(
+                line,
+                format!(
+                    "client {client} is out of range (the build has {} clients, 0..={})",
+                    b.clients,
+                    b.clients - 1
+                ),
+            );
         }
         let client = client as u32;
         let op: Op = match obj.get("op").and_then(Value::as_str) {
-            Some(name) => name.parse().map_err(|e: String| TraceError { line, message: e })?,
+            Some(name) => name
+                .parse()
+                .map_err(|e: String| TraceError { line, message: e })?,
             None => return terr(line, "\"op\" must be a string"),
         };
         let key = get_u64(obj, "key", line)?;
         if key > b.key_mask() {
-            return terr(line, format!("key {key} is wider than the build's {} key bits", b.key_bits));
+            return terr(
+                line,
+                format!(
+                    "key {key} is wider than the build's {} key bits",
+                    b.key_bits
+                ),
+            );
         }
         let value = match (op.takes_value(), obj.get("value")) {
             (true, None) => return terr(line, format!("{op} needs a \"value\"")),
@@ -181,12 +245,21 @@ pub fn parse_line(raw: &str, line: usize, b: &BuildConfig, round_required: bool)
             (true, Some(_)) => {
                 let v = get_u64(obj, "value", line)?;
                 if v > b.value_mask() {
-                    return terr(line, format!("value {v} is wider than the build's {} value bits", b.value_bits));
+                    return terr(
+                        line,
+                        format!(
+                            "value {v} is wider than the build's {} value bits",
+                            b.value_bits
+                        ),
+                    );
                 }
                 Some(v)
             }
         };
-        LineItem::Request { client, request: Request::new(op, key, value) }
+        LineItem::Request {
+            client,
+            request: Request::new(op, key, value),
+        }
     } else if let Some(node) = obj.get("fail") {
         only_fields(obj, &["round", "fail"], line, "fail event")?;
         LineItem::Fail(parse_node(node, line, "fail", b)?)
@@ -195,9 +268,17 @@ pub fn parse_line(raw: &str, line: usize, b: &BuildConfig, round_required: bool)
         LineItem::Recover(parse_node(node, line, "recover", b)?)
     } else if let Some(spec) = obj.get("schedule") {
         only_fields(obj, &["round", "schedule"], line, "schedule event")?;
-        LineItem::Schedule(serde_json::from_value(spec.clone()).map_err(|e| TraceError { line, message: format!("schedule: {e}") })?)
+        LineItem::Schedule(
+            serde_json::from_value(spec.clone()).map_err(|e| TraceError {
+                line,
+                message: format!("schedule: {e}"),
+            })?,
+        )
     } else {
-        return terr(line, "a line needs \"op\" (a request), \"fail\", \"recover\" or \"schedule\"");
+        return terr(
+            line,
+            "a line needs \"op\" (a request), \"fail\", \"recover\" or \"schedule\"",
+        );
     };
     Ok(Some((round, item)))
 }
@@ -209,14 +290,21 @@ pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, T
     let mut seen: HashMap<(u64, u32), usize> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let Some((round, item)) = parse_line(raw, line, b, true)? else { continue };
+        let Some((round, item)) = parse_line(raw, line, b, true)? else {
+            continue;
+        };
         let round = round.expect("a round is required");
         match item {
             LineItem::Request { client, request } => {
                 if let Some(first) = seen.insert((round, client), line) {
                     return terr(line, format!("client {client} already has a request in round {round} (line {first}); one per client per round"));
                 }
-                requests.push(TraceRequest { line, round, client, request });
+                requests.push(TraceRequest {
+                    line,
+                    round,
+                    client,
+                    request,
+                });
             }
             LineItem::Fail(n) => node_events.push((line, round, true, n)),
             LineItem::Recover(n) => node_events.push((line, round, false, n)),
@@ -243,7 +331,15 @@ pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, T
                 down.remove(&k);
             }
         }
-        events.push(TraceEvent { line, round, kind: if fail { EventKind::Fail(node) } else { EventKind::Recover(node) } });
+        events.push(TraceEvent {
+            line,
+            round,
+            kind: if fail {
+                EventKind::Fail(node)
+            } else {
+                EventKind::Recover(node)
+            },
+        });
     }
 
     // Schedules resolve in round order, each on top of the one before.
@@ -262,18 +358,29 @@ pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, T
                 );
             }
         }
-        let s = spec.resolve(b, prev, &format!("line {line}"), "schedule.").map_err(|e| TraceError {
+        let s = spec
+            .resolve(b, prev, &format!("line {line}"), "schedule.")
+            .map_err(|e| TraceError {
+                line: *line,
+                message: format!("{}: {}", e.field, e.message),
+            })?;
+        events.push(TraceEvent {
             line: *line,
-            message: format!("{}: {}", e.field, e.message),
-        })?;
-        events.push(TraceEvent { line: *line, round: *round, kind: EventKind::Schedule(s.clone()) });
+            round: *round,
+            kind: EventKind::Schedule(s.clone()),
+        });
         timeline.push((*round, s));
     }
     events.sort_by_key(|e| (e.round, e.line));
 
     // Every request must be allowed by the calendar in force in its round.
     for r in &requests {
-        let sched = &timeline.iter().rev().find(|(from, _)| *from <= r.round).expect("initial at 0").1;
+        let sched = &timeline
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= r.round)
+            .expect("initial at 0")
+            .1;
         if !sched.may_issue(r.round, r.client) {
             let slot = r.round % sched.period() as u64;
             return terr(
@@ -287,7 +394,13 @@ pub fn parse(text: &str, b: &BuildConfig, initial: &Schedule) -> Result<Trace, T
 }
 
 /// One output line of SPEC section 8, byte for byte, without the newline.
-pub fn format_output(round: u64, client: u32, req: &Request, resp: &Response, done_round: u64) -> String {
+pub fn format_output(
+    round: u64,
+    client: u32,
+    req: &Request,
+    resp: &Response,
+    done_round: u64,
+) -> String {
     let mut s = String::with_capacity(112);
     let _ = write!(s, "{{\"round\": {round}, \"client\": {client}, \"op\": \"{}\", \"key\": {}, \"status\": \"{}\", \"value\": ", req.op, req.key, resp.status);
     match resp.value {
@@ -313,7 +426,12 @@ pub fn format_stream_request(client: u32, req: &Request) -> String {
 /// A `fail` (or, `fail` false, `recover`) event line; `None`: no round (stream input).
 pub fn format_node_event(round: Option<u64>, fail: bool, n: Node) -> String {
     let kind = if fail { "fail" } else { "recover" };
-    format!("{{{}\"{kind}\": {{\"shard\": {}, \"replica\": {}}}}}", round_field(round), n.shard, n.replica)
+    format!(
+        "{{{}\"{kind}\": {{\"shard\": {}, \"replica\": {}}}}}",
+        round_field(round),
+        n.shard,
+        n.replica
+    )
 }
 
 fn round_field(round: Option<u64>) -> String {
@@ -321,8 +439,15 @@ fn round_field(round: Option<u64>) -> String {
 }
 
 fn request_line(round: Option<u64>, client: u32, req: &Request) -> String {
-    let value = req.value_opt().map_or(String::new(), |v| format!(", \"value\": {v}"));
-    format!("{{{}\"client\": {client}, \"op\": \"{}\", \"key\": {}{value}}}", round_field(round), req.op, req.key)
+    let value = req
+        .value_opt()
+        .map_or(String::new(), |v| format!(", \"value\": {v}"));
+    format!(
+        "{{{}\"client\": {client}, \"op\": \"{}\", \"key\": {}{value}}}",
+        round_field(round),
+        req.op,
+        req.key
+    )
 }
 
 #[cfg(test)]
@@ -341,10 +466,12 @@ mod tests {
 
     #[test]
     fn parses_the_spec_example() {
-        let t = p(r#"{"round": 0, "client": 3, "op": "put", "key": 42, "value": 7}
+        let t = p(
+            r#"{"round": 0, "client": 3, "op": "put", "key": 42, "value": 7}
 {"round": 0, "client": 4, "op": "get", "key": 42}
 {"round": 5, "fail": {"shard": 1, "replica": 0}}
-{"round": 9, "recover": {"shard": 1, "replica": 0}}"#)
+{"round": 9, "recover": {"shard": 1, "replica": 0}}"#,
+        )
         .unwrap();
         assert_eq!(t.requests.len(), 2);
         assert_eq!(t.events.len(), 2);
@@ -353,9 +480,27 @@ mod tests {
 
     #[test]
     fn output_line_is_exact() {
-        let line = format_output(0, 3, &Request::new(Op::Put, 42, Some(7)), &Response::ok(None), 4);
-        assert_eq!(line, r#"{"round": 0, "client": 3, "op": "put", "key": 42, "status": "ok", "value": null, "done_round": 4}"#);
-        let line = format_output(1, 0, &Request::new(Op::Get, 5, None), &Response { status: Status::Ok, value: Some(9) }, 5);
+        let line = format_output(
+            0,
+            3,
+            &Request::new(Op::Put, 42, Some(7)),
+            &Response::ok(None),
+            4,
+        );
+        assert_eq!(
+            line,
+            r#"{"round": 0, "client": 3, "op": "put", "key": 42, "status": "ok", "value": null, "done_round": 4}"#
+        );
+        let line = format_output(
+            1,
+            0,
+            &Request::new(Op::Get, 5, None),
+            &Response {
+                status: Status::Ok,
+                value: Some(9),
+            },
+            5,
+        );
         assert!(line.contains(r#""value": 9, "#));
     }
 
@@ -386,10 +531,19 @@ mod tests {
     #[test]
     fn calendar_is_enforced_with_swaps() {
         let sched = r#"{"round": 4, "schedule": {"calendar": ["1000000000", "0100000000"]}}"#;
-        assert!(p(&format!("{sched}\n{{\"round\": 3, \"client\": 5, \"op\": \"get\", \"key\": 1}}")).is_ok());
-        let e = p(&format!("{sched}\n{{\"round\": 4, \"client\": 5, \"op\": \"get\", \"key\": 1}}")).unwrap_err();
+        assert!(p(&format!(
+            "{sched}\n{{\"round\": 3, \"client\": 5, \"op\": \"get\", \"key\": 1}}"
+        ))
+        .is_ok());
+        let e = p(&format!(
+            "{sched}\n{{\"round\": 4, \"client\": 5, \"op\": \"get\", \"key\": 1}}"
+        ))
+        .unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.message.contains("calendar"));
-        assert!(p(&format!("{sched}\n{{\"round\": 5, \"client\": 1, \"op\": \"get\", \"key\": 1}}")).is_ok());
+        assert!(p(&format!(
+            "{sched}\n{{\"round\": 5, \"client\": 1, \"op\": \"get\", \"key\": 1}}"
+        ))
+        .is_ok());
     }
 }

@@ -12,8 +12,15 @@ use tidekv_defs::{Config, Op, Request};
 
 /// `n` cases (PROPTEST_CASES overrides it), no regression files in the tree.
 fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n);
-    ProptestConfig { cases: n, failure_persistence: None, ..ProptestConfig::default() }
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n);
+    ProptestConfig {
+        cases: n,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 // ------------------------------------------------------------------ helpers
@@ -61,9 +68,16 @@ fn fragment() -> impl Strategy<Value = String> {
 #[derive(Debug, Clone)]
 enum Mutation {
     /// Replace the characters `[at, at + len)` (positions scaled to the text) with a fragment.
-    Splice { at: usize, len: usize, with: String },
+    Splice {
+        at: usize,
+        len: usize,
+        with: String,
+    },
     /// Replace the `n`-th number in the text with a fragment.
-    Number { n: usize, with: String },
+    Number {
+        n: usize,
+        with: String,
+    },
     /// Duplicate, delete or swap lines.
     DupLine(usize),
     DelLine(usize),
@@ -72,7 +86,11 @@ enum Mutation {
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
-        (any::<usize>(), 0usize..8, fragment()).prop_map(|(at, len, with)| Mutation::Splice { at, len, with }),
+        (any::<usize>(), 0usize..8, fragment()).prop_map(|(at, len, with)| Mutation::Splice {
+            at,
+            len,
+            with
+        }),
         (any::<usize>(), fragment()).prop_map(|(n, with)| Mutation::Number { n, with }),
         any::<usize>().prop_map(Mutation::DupLine),
         any::<usize>().prop_map(Mutation::DelLine),
@@ -85,7 +103,11 @@ fn apply(text: &str, m: &Mutation) -> String {
     let lines: Vec<&str> = text.split('\n').collect();
     match m {
         Mutation::Splice { at, len, with } => {
-            let at = if chars.is_empty() { 0 } else { at % (chars.len() + 1) };
+            let at = if chars.is_empty() {
+                0
+            } else {
+                at % (chars.len() + 1)
+            };
             let end = (at + len).min(chars.len());
             let mut out: String = chars[..at].iter().collect();
             out.push_str(with);
@@ -174,7 +196,9 @@ fn config_invariants(c: &Config) -> Result<(), TestCaseError> {
     prop_assert!(b.buckets.is_power_of_two() && b.buckets >= b.shards);
     prop_assert!(b.fe_levels > 0 || (b.shards == 1 && b.replicas == 1));
     let row = b.table_banks * b.table_ways;
-    prop_assert!((1..=4).contains(&b.table_banks) && (1..=16).contains(&b.table_ways) && b.table_stash <= 64);
+    prop_assert!(
+        (1..=4).contains(&b.table_banks) && (1..=16).contains(&b.table_ways) && b.table_stash <= 64
+    );
     prop_assert!(b.capacity > 0 && b.capacity % row == 0 && (b.capacity / row).is_power_of_two());
     prop_assert_eq!(b.capacity, row * b.sets_per_bank());
     let s = &c.schedule;
@@ -182,7 +206,11 @@ fn config_invariants(c: &Config) -> Result<(), TestCaseError> {
     prop_assert!(s.shard_map.iter().all(|&x| u32::from(x) < b.shards));
     prop_assert!(s.seed != 0);
     prop_assert!(!s.calendar.is_empty() && s.calendar.len() <= b.calendar_max as usize);
-    let clients_mask = if b.clients == 64 { u64::MAX } else { (1u64 << b.clients) - 1 };
+    let clients_mask = if b.clients == 64 {
+        u64::MAX
+    } else {
+        (1u64 << b.clients) - 1
+    };
     prop_assert!(s.calendar.iter().all(|&row| row & !clients_mask == 0));
     prop_assert_eq!(s.failed.len(), b.shards as usize);
     let replicas_mask = ((1u32 << b.replicas) - 1) as u8;
@@ -196,11 +224,19 @@ fn check_config(text: &str) -> Result<(), TestCaseError> {
         Err(e) => {
             prop_assert_eq!(&e.source_name, "fuzz.toml");
             prop_assert!(!e.message.is_empty());
-            let known = CONFIG_FIELDS.iter().any(|f| e.field == *f || e.field.starts_with(&format!("{f}[")));
+            let known = CONFIG_FIELDS
+                .iter()
+                .any(|f| e.field == *f || e.field.starts_with(&format!("{f}[")));
             prop_assert!(known, "unexpected field name {:?} in {}", e.field, e);
             if e.field == "(syntax)" {
                 // toml's message names the line: "TOML parse error at line L, column C".
-                if let Some(l) = e.message.split("at line ").nth(1).and_then(|r| r.split(',').next()).and_then(|n| n.trim().parse::<usize>().ok()) {
+                if let Some(l) = e
+                    .message
+                    .split("at line ")
+                    .nth(1)
+                    .and_then(|r| r.split(',').next())
+                    .and_then(|n| n.trim().parse::<usize>().ok())
+                {
                     let lines = text.split('\n').count();
                     prop_assert!(l >= 1 && l <= lines, "line {} of {}: {}", l, lines, e);
                 }
@@ -214,57 +250,119 @@ fn check_config(text: &str) -> Result<(), TestCaseError> {
 /// legal ranges, optional ones sometimes left out) with, in about half the
 /// cases, one field replaced by a value near or past a limit.
 fn config_text() -> impl Strategy<Value = String> {
-    let edge = prop::sample::select(vec![0u64, 1, 2, 3, 6, 8, 16, 17, 63, 64, 65, 255, 256, 257, 1024, 4096, 65536, 131072, u64::from(u32::MAX), u64::from(u32::MAX) + 1]);
+    let edge = prop::sample::select(vec![
+        0u64,
+        1,
+        2,
+        3,
+        6,
+        8,
+        16,
+        17,
+        63,
+        64,
+        65,
+        255,
+        256,
+        257,
+        1024,
+        4096,
+        65536,
+        131072,
+        u64::from(u32::MAX),
+        u64::from(u32::MAX) + 1,
+    ]);
     (
         (1u64..=64, 0u64..=3, 0u32..3, 1u64..=4, 1u64..=64, 1u64..=64),
         (1u64..=4, 1u64..=16, 0u32..=6, 0u64..=64, 0u32..=4),
         prop::option::weighted(0.5, (0usize..11, edge)),
         prop::option::weighted(0.1, 0usize..11),
-        (any::<u64>(), 0usize..4, prop::option::of(any::<u32>()), prop::option::of(0usize..4), prop::option::of(prop::collection::vec(any::<u64>(), 0..3))),
+        (
+            any::<u64>(),
+            0usize..4,
+            prop::option::of(any::<u32>()),
+            prop::option::of(0usize..4),
+            prop::option::of(prop::collection::vec(any::<u64>(), 0..3)),
+        ),
     )
-        .prop_map(|((clients, fe, shard_bits, replicas, kb, vb), (banks, ways, set_bits, stash, extra_bucket_bits), edit, drop, (seed, policy, sched_seed, cal, failed))| {
-            let shards = if fe == 0 { 1 } else { 1u64 << shard_bits } + u64::from(fe > 0 && shard_bits == 2);
-            let replicas = if fe == 0 { 1 } else { replicas };
-            let buckets = shards.next_power_of_two() << extra_bucket_bits;
-            let capacity = banks * ways << set_bits;
-            let mut v = [clients, fe, shards, replicas, kb, vb, capacity, buckets, banks, ways, stash];
-            if let Some((i, x)) = edit {
-                v[i] = x;
-            }
-            let names = ["clients", "fe_levels", "shards", "replicas", "key_bits", "value_bits", "capacity", "buckets", "table_banks", "table_ways", "table_stash"];
-            let mut t = String::from("name = \"fuzz\"\n[build]\n");
-            for (i, (n, x)) in names.iter().zip(v).enumerate() {
-                if drop != Some(i) {
-                    t.push_str(&format!("{n} = {x}\n"));
+        .prop_map(
+            |(
+                (clients, fe, shard_bits, replicas, kb, vb),
+                (banks, ways, set_bits, stash, extra_bucket_bits),
+                edit,
+                drop,
+                (seed, policy, sched_seed, cal, failed),
+            )| {
+                let shards = if fe == 0 { 1 } else { 1u64 << shard_bits }
+                    + u64::from(fe > 0 && shard_bits == 2);
+                let replicas = if fe == 0 { 1 } else { replicas };
+                let buckets = shards.next_power_of_two() << extra_bucket_bits;
+                let capacity = banks * ways << set_bits;
+                let mut v = [
+                    clients, fe, shards, replicas, kb, vb, capacity, buckets, banks, ways, stash,
+                ];
+                if let Some((i, x)) = edit {
+                    v[i] = x;
                 }
-            }
-            // Schedule fields, drawn from the unedited build so they are
-            // mostly legal (the edit may make them illegal).
-            let mut s = seed;
-            let mut next = || tidekv_defs::hash::splitmix64(&mut s);
-            t.push_str("[schedule]\n");
-            if next() % 2 == 0 {
-                let map: Vec<u64> = (0..buckets).map(|_| next() % shards).collect();
-                t.push_str(&format!("shard_map = {map:?}\n"));
-            }
-            if policy < 3 {
-                t.push_str(&format!("replica_policy = \"{}\"\n", ["random", "round_robin", "key_affine"][policy]));
-            }
-            if let Some(sd) = sched_seed {
-                t.push_str(&format!("seed = {sd}\n"));
-            }
-            if let Some(p) = cal {
-                let rows: Vec<String> = (0..=p).map(|_| (0..clients).map(|_| if next() % 3 == 0 { '0' } else { '1' }).collect()).collect();
-                t.push_str(&format!("calendar = {rows:?}\n"));
-            }
-            if let Some(f) = failed {
-                if fe > 0 {
-                    let pairs: Vec<[u64; 2]> = f.into_iter().map(|x| [x % shards, (x >> 8) % replicas]).collect();
-                    t.push_str(&format!("failed = {pairs:?}\n"));
+                let names = [
+                    "clients",
+                    "fe_levels",
+                    "shards",
+                    "replicas",
+                    "key_bits",
+                    "value_bits",
+                    "capacity",
+                    "buckets",
+                    "table_banks",
+                    "table_ways",
+                    "table_stash",
+                ];
+                let mut t = String::from("name = \"fuzz\"\n[build]\n");
+                for (i, (n, x)) in names.iter().zip(v).enumerate() {
+                    if drop != Some(i) {
+                        t.push_str(&format!("{n} = {x}\n"));
+                    }
                 }
-            }
-            t
-        })
+                // Schedule fields, drawn from the unedited build so they are
+                // mostly legal (the edit may make them illegal).
+                let mut s = seed;
+                let mut next = || tidekv_defs::hash::splitmix64(&mut s);
+                t.push_str("[schedule]\n");
+                if next() % 2 == 0 {
+                    let map: Vec<u64> = (0..buckets).map(|_| next() % shards).collect();
+                    t.push_str(&format!("shard_map = {map:?}\n"));
+                }
+                if policy < 3 {
+                    t.push_str(&format!(
+                        "replica_policy = \"{}\"\n",
+                        ["random", "round_robin", "key_affine"][policy]
+                    ));
+                }
+                if let Some(sd) = sched_seed {
+                    t.push_str(&format!("seed = {sd}\n"));
+                }
+                if let Some(p) = cal {
+                    let rows: Vec<String> = (0..=p)
+                        .map(|_| {
+                            (0..clients)
+                                .map(|_| if next() % 3 == 0 { '0' } else { '1' })
+                                .collect()
+                        })
+                        .collect();
+                    t.push_str(&format!("calendar = {rows:?}\n"));
+                }
+                if let Some(f) = failed {
+                    if fe > 0 {
+                        let pairs: Vec<[u64; 2]> = f
+                            .into_iter()
+                            .map(|x| [x % shards, (x >> 8) % replicas])
+                            .collect();
+                        t.push_str(&format!("failed = {pairs:?}\n"));
+                    }
+                }
+                t
+            },
+        )
 }
 
 proptest! {
@@ -312,7 +410,13 @@ fn check_trace(text: &str, cfg: &Config) -> Result<Option<TraceError>, TestCaseE
     let lines = text.lines().count();
     match trace::parse(text, &cfg.build, &cfg.schedule) {
         Err(e) => {
-            prop_assert!(e.line >= 1 && e.line <= lines, "error on line {} of {}: {}", e.line, lines, e);
+            prop_assert!(
+                e.line >= 1 && e.line <= lines,
+                "error on line {} of {}: {}",
+                e.line,
+                lines,
+                e
+            );
             prop_assert!(!e.message.is_empty());
             Ok(Some(e))
         }
@@ -320,7 +424,10 @@ fn check_trace(text: &str, cfg: &Config) -> Result<Option<TraceError>, TestCaseE
             let b = &cfg.build;
             let mut seen = BTreeSet::new();
             for w in t.requests.windows(2) {
-                prop_assert!((w[0].round, w[0].client) < (w[1].round, w[1].client), "sorted, unique");
+                prop_assert!(
+                    (w[0].round, w[0].client) < (w[1].round, w[1].client),
+                    "sorted, unique"
+                );
             }
             for r in &t.requests {
                 prop_assert!(seen.insert((r.round, r.client)));
@@ -348,33 +455,47 @@ fn valid_trace(cfg: &Config) -> impl Strategy<Value = Vec<String>> {
     let (c, s, r, buckets) = (b.clients, b.shards, b.replicas, b.buckets as usize);
     let gap = b.schedule_gap();
     (
-        prop::collection::vec((0u64..30, 0..c, 0usize..5, any::<u32>(), any::<u32>()), 0..40),
+        prop::collection::vec(
+            (0u64..30, 0..c, 0usize..5, any::<u32>(), any::<u32>()),
+            0..40,
+        ),
         prop::collection::vec((0..s, 0..r, 0u64..30, prop::option::of(1u64..10)), 0..3),
         prop::collection::vec(
             (
                 0u64..30,
                 prop::option::of(prop::collection::vec(0..s, buckets)),
-                prop::option::of(prop::sample::select(vec!["random", "round_robin", "key_affine"])),
+                prop::option::of(prop::sample::select(vec![
+                    "random",
+                    "round_robin",
+                    "key_affine",
+                ])),
                 prop::option::of(1u32..=u32::MAX),
                 prop::option::of(1usize..4),
             ),
             0..3,
         ),
     )
-        .prop_map(move |(reqs, nodes, scheds, )| {
+        .prop_map(move |(reqs, nodes, scheds)| {
             let mut lines = Vec::new();
             let mut seen = BTreeSet::new();
             for (round, client, op, key, value) in reqs {
                 if seen.insert((round, client)) {
                     let op = Op::ALL[op];
-                    let rq = Request::new(op, u64::from(key), op.takes_value().then_some(u64::from(value)));
+                    let rq = Request::new(
+                        op,
+                        u64::from(key),
+                        op.takes_value().then_some(u64::from(value)),
+                    );
                     lines.push(format_request(round, client, &rq));
                 }
             }
             let mut used = BTreeSet::new();
             for (sh, rep, f, rec) in nodes {
                 if used.insert((sh, rep)) {
-                    let n = Node { shard: sh, replica: rep };
+                    let n = Node {
+                        shard: sh,
+                        replica: rep,
+                    };
                     lines.push(format_node_event(Some(f), true, n));
                     if let Some(d) = rec {
                         lines.push(format_node_event(Some(f + d), false, n));
@@ -405,7 +526,10 @@ fn valid_trace(cfg: &Config) -> impl Strategy<Value = Vec<String>> {
                     let rows: Vec<String> = (0..p).map(|_| format!("\"{row}\"")).collect();
                     fields.push(format!("\"calendar\": [{}]", rows.join(", ")));
                 }
-                lines.push(format!("{{\"round\": {round}, \"schedule\": {{{}}}}}", fields.join(", ")));
+                lines.push(format!(
+                    "{{\"round\": {round}, \"schedule\": {{{}}}}}",
+                    fields.join(", ")
+                ));
             }
             if lines.len() > 2 {
                 lines.insert(1, "# a comment".to_string());

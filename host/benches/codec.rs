@@ -14,8 +14,23 @@ fn codec(c: &mut Criterion) {
         let b = Config::preset(preset).unwrap().build;
         let n = b.clients as usize;
         let codec = StepCodec::new(&b);
-        let reqs: Vec<Option<Request>> = (0..n as u64).map(|k| Some(Request { op: Op::Put, key: k * 7919 + 1, value: k * 104_729 })).collect();
-        let resps: Vec<Option<Response>> = (0..n as u64).map(|k| Some(Response { status: Status::Ok, value: Some(k * 31 + 0xC0) })).collect();
+        let reqs: Vec<Option<Request>> = (0..n as u64)
+            .map(|k| {
+                Some(Request {
+                    op: Op::Put,
+                    key: k * 7919 + 1,
+                    value: k * 104_729,
+                })
+            })
+            .collect();
+        let resps: Vec<Option<Response>> = (0..n as u64)
+            .map(|k| {
+                Some(Response {
+                    status: Status::Ok,
+                    value: Some(k * 31 + 0xC0),
+                })
+            })
+            .collect();
         let mut payload = Vec::new();
         codec.encode_answer(1000, &resps, &mut payload);
         let answer = Frame::new(FrameType::Step, 7, payload).encode();
@@ -49,7 +64,11 @@ fn codec(c: &mut Criterion) {
                 Frame::new(FrameType::Step, 3, p).encode_into(&mut frame);
                 let mut got = None;
                 de.push_all(black_box(&answer), |f| got = Some(f.expect("a good frame")));
-                black_box(codec.decode_answer(&got.expect("one frame").payload, &mut out).unwrap())
+                black_box(
+                    codec
+                        .decode_answer(&got.expect("one frame").payload, &mut out)
+                        .unwrap(),
+                )
             })
         });
         g.finish();

@@ -17,14 +17,29 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let rounds: u64 = std::env::var("GOODPUT_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    let rounds: u64 = std::env::var("GOODPUT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
     let presets = std::env::var("GOODPUT_PRESETS").unwrap_or_else(|_| "single-c10".into());
-    println!("{:<22} {:<14} {:>9} {:>12} {:>9} {:>9} {:>10} {:>10}", "preset", "client", "window B", "requests/s", "p50 us", "p99 us", "goodput", "link");
+    println!(
+        "{:<22} {:<14} {:>9} {:>12} {:>9} {:>9} {:>10} {:>10}",
+        "preset", "client", "window B", "requests/s", "p50 us", "p99 us", "goodput", "link"
+    );
     for preset in presets.split(',') {
         for (name, window) in [("pipelined", None), ("stop-and-wait", Some(0))] {
             let dev = open_sim(preset, true).unwrap_or_else(|e| panic!("{preset}: {e}"));
-            let mut d = Device::on(Box::new(dev), DEFAULT_TIMEOUT).unwrap_or_else(|e| panic!("{preset}: {e}"));
-            let p = BenchParams { mix: Mix::A, dist: KeyDist::Zipf(0.99), records: 100, rounds, window_frames: window, seed: 1, load: true };
+            let mut d = Device::on(Box::new(dev), DEFAULT_TIMEOUT)
+                .unwrap_or_else(|e| panic!("{preset}: {e}"));
+            let p = BenchParams {
+                mix: Mix::A,
+                dist: KeyDist::Zipf(0.99),
+                records: 100,
+                rounds,
+                window_frames: window,
+                seed: 1,
+                load: true,
+            };
             let r = run(&mut d, &p, |_| {}).unwrap_or_else(|e| panic!("{preset} {name}: {e}"));
             println!(
                 "{:<22} {:<14} {:>9} {:>12.0} {:>9.1} {:>9.1} {:>10.3} {:>10.3}",

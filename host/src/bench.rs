@@ -72,8 +72,17 @@ pub struct BenchReport {
 
 impl BenchReport {
     pub fn to_text(&self) -> String {
-        let ratio = |r: Option<f64>| r.map_or_else(|| "n/a (not a serial link)".to_string(), |r| format!("{r:.3}"));
-        let st: Vec<String> = self.statuses.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let ratio = |r: Option<f64>| {
+            r.map_or_else(
+                || "n/a (not a serial link)".to_string(),
+                |r| format!("{r:.3}"),
+            )
+        };
+        let st: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         format!(
             "{} ({}, {} records), {} clients x {} rounds, window {} bytes\n\
              {} requests in {:.4} s ({} clock): {:.0} requests/s\n\
@@ -110,7 +119,8 @@ impl BenchReport {
 pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Result<BenchReport> {
     let b = d.info.build.clone();
     let c = d.clients() as usize;
-    let mut w = Workload::new(&b, p.mix, p.dist, p.records, p.seed).map_err(|e| Error::Usage(format!("--records: {e}")))?;
+    let mut w = Workload::new(&b, p.mix, p.dist, p.records, p.seed)
+        .map_err(|e| Error::Usage(format!("--records: {e}")))?;
     let window = d.window_bytes(p.window_frames);
     let mut loaded = 0u64;
     if p.load {
@@ -127,7 +137,9 @@ pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Re
     }
 
     let (out0, in0, resent0) = (d.core.bytes_out, d.core.bytes_in, d.core.resent);
-    let rounds = (0..p.rounds).map(|_| (0..c).map(|_| Some(w.next_request())).collect::<Vec<_>>()).collect::<Vec<_>>();
+    let rounds = (0..p.rounds)
+        .map(|_| (0..c).map(|_| Some(w.next_request())).collect::<Vec<_>>())
+        .collect::<Vec<_>>();
     let mut st = RunStats::default();
     d.run_rounds(rounds, window, |t| {
         st.note(t)?;
@@ -139,7 +151,8 @@ pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Re
     progress(st.ops);
     let ops = st.ops;
     let wire = d.core.link.wire_rate();
-    let good = (ops * request_layout(&b).bytes() as u64).max(ops * response_layout(&b).bytes() as u64) as f64;
+    let good = (ops * request_layout(&b).bytes() as u64)
+        .max(ops * response_layout(&b).bytes() as u64) as f64;
     let on_link = (d.core.bytes_out - out0).max(d.core.bytes_in - in0) as f64;
     Ok(BenchReport {
         workload: p.mix.name().into(),
@@ -150,7 +163,11 @@ pub fn run(d: &mut Device, p: &BenchParams, mut progress: impl FnMut(u64)) -> Re
         window_bytes: window,
         ops,
         seconds: st.seconds(),
-        clock: if d.core.link.elapsed().is_some() { "simulated" } else { "wall" },
+        clock: if d.core.link.elapsed().is_some() {
+            "simulated"
+        } else {
+            "wall"
+        },
         ops_per_s: st.per_s(ops as f64),
         p50_us: st.us(0.5),
         p99_us: st.us(0.99),

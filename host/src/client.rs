@@ -53,7 +53,8 @@ impl Default for RunStats {
     fn default() -> RunStats {
         RunStats {
             ops: 0,
-            latency_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds"),
+            latency_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+                .expect("histogram bounds"),
             latency_rounds: Histogram::new(3).expect("histogram"),
             statuses: Status::ALL.iter().map(|s| (s.to_string(), 0)).collect(),
             span: None,
@@ -68,10 +69,17 @@ impl RunStats {
         *first = (*first).min(t.sent);
         *last = (*last).max(t.at);
         let ns = t.at.saturating_sub(t.sent).as_nanos().max(1) as u64;
-        self.latency_ns.record(ns).map_err(|e| Error::Device(format!("latency {ns} ns out of range: {e}")))?;
+        self.latency_ns
+            .record(ns)
+            .map_err(|e| Error::Device(format!("latency {ns} ns out of range: {e}")))?;
         let rounds = t.done_round - t.answered.round;
-        self.latency_rounds.record(rounds).map_err(|e| Error::Device(format!("latency {rounds} rounds out of range: {e}")))?;
-        *self.statuses.entry(t.answered.response.status.to_string()).or_default() += 1;
+        self.latency_rounds
+            .record(rounds)
+            .map_err(|e| Error::Device(format!("latency {rounds} rounds out of range: {e}")))?;
+        *self
+            .statuses
+            .entry(t.answered.response.status.to_string())
+            .or_default() += 1;
         self.ops += 1;
         Ok(())
     }
@@ -86,7 +94,10 @@ impl RunStats {
     /// Link-clock seconds of the spans: from the first request's frame
     /// sent to the last answer taken.
     pub fn seconds(&self) -> f64 {
-        self.closed + self.span.map_or(0.0, |(first, last)| last.saturating_sub(first).as_secs_f64())
+        self.closed
+            + self.span.map_or(0.0, |(first, last)| {
+                last.saturating_sub(first).as_secs_f64()
+            })
     }
 
     /// `n` per second of `seconds` (0 for no time).
@@ -141,7 +152,9 @@ impl Device {
     pub fn request(&mut self, client: u32, request: Request) -> Result<Answered> {
         let c = self.clients();
         if client >= c {
-            return Err(Error::Usage(format!("client {client}: the device has clients 0..{c}")));
+            return Err(Error::Usage(format!(
+                "client {client}: the device has clients 0..{c}"
+            )));
         }
         let b = &self.info.build;
         if request.key > b.key_mask() || request.value > b.value_mask() {
@@ -157,7 +170,12 @@ impl Device {
             got = Some(t.answered);
             Ok(())
         })?;
-        got.ok_or_else(|| Error::Device(format!("no response to {} key {} within {} rounds of its issue", request.op, request.key, self.info.latency)))
+        got.ok_or_else(|| {
+            Error::Device(format!(
+                "no response to {} key {} within {} rounds of its issue",
+                request.op, request.key, self.info.latency
+            ))
+        })
     }
 
     /// Run `rounds` (client k issues `round[k]`) pipelined within `window`
@@ -165,7 +183,12 @@ impl Device {
     /// the empty rounds that bring in the last answers. `on` gets every
     /// answer in (issue round, client) order with its link times. A
     /// request with no response is an error.
-    pub fn run_rounds(&mut self, rounds: impl IntoIterator<Item = Vec<Option<Request>>>, window: usize, mut on: impl FnMut(&Timed) -> Result<()>) -> Result<()> {
+    pub fn run_rounds(
+        &mut self,
+        rounds: impl IntoIterator<Item = Vec<Option<Request>>>,
+        window: usize,
+        mut on: impl FnMut(&Timed) -> Result<()>,
+    ) -> Result<()> {
         let c = self.clients() as usize;
         let lat = u64::from(self.info.latency);
         let drain = (0..lat).map(|_| vec![None; c]);
@@ -199,7 +222,9 @@ impl Device {
         match frames {
             None => fifo,
             // (frames with escaped bytes are longer: then fewer fit)
-            Some(n) => (n * link::step_frame_bytes(&self.info.build, link::MAX_STEP_ROUNDS)).min(fifo),
+            Some(n) => {
+                (n * link::step_frame_bytes(&self.info.build, link::MAX_STEP_ROUNDS)).min(fifo)
+            }
         }
     }
 
@@ -228,8 +253,16 @@ impl Device {
     /// `stats --json`'s object: `{"core": {name: n}, "link": {name: n}}`
     /// (`clear`: clear the link counters after reading them).
     pub fn stats_json(&mut self, clear: bool) -> Result<serde_json::Value> {
-        let core: serde_json::Map<_, _> = self.counters()?.into_iter().map(|(n, v)| (n.to_string(), v.into())).collect();
-        let link: serde_json::Map<_, _> = self.link_counters(clear)?.into_iter().map(|(n, v)| (n.to_string(), v.into())).collect();
+        let core: serde_json::Map<_, _> = self
+            .counters()?
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.into()))
+            .collect();
+        let link: serde_json::Map<_, _> = self
+            .link_counters(clear)?
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.into()))
+            .collect();
         Ok(serde_json::json!({"core": core, "link": link}))
     }
 
@@ -245,14 +278,20 @@ impl Device {
     /// The link counters, by name.
     pub fn link_counters(&mut self, clear: bool) -> Result<Vec<(&'static str, u32)>> {
         let v = self.core.link_stats(clear)?;
-        Ok(v.into_iter().enumerate().map(|(i, n)| (link::link_counter_name(i), n)).collect())
+        Ok(v.into_iter()
+            .enumerate()
+            .map(|(i, n)| (link::link_counter_name(i), n))
+            .collect())
     }
 
     /// Crash-stop (`fail`) or bring back (`recover`) replica `replica` of `shard`.
     pub fn set_failed(&mut self, shard: u32, replica: u32, failed: bool) -> Result<()> {
         let b = &self.info.build;
         if shard >= b.shards || replica >= b.replicas {
-            return Err(Error::Usage(format!("node {shard}/{replica}: the device has shards 0..{} with replicas 0..{}", b.shards, b.replicas)));
+            return Err(Error::Usage(format!(
+                "node {shard}/{replica}: the device has shards 0..{} with replicas 0..{}",
+                b.shards, b.replicas
+            )));
         }
         let node = shard * b.replicas + replica;
         let cmd = if failed { Cmd::Fail } else { Cmd::Recover };
@@ -267,15 +306,28 @@ impl Device {
 
     /// `set_failed`, then `fail|recover --json`'s object: the node, its
     /// new state and the round it takes effect before.
-    pub fn set_failed_json(&mut self, shard: u32, replica: u32, failed: bool) -> Result<serde_json::Value> {
+    pub fn set_failed_json(
+        &mut self,
+        shard: u32,
+        replica: u32,
+        failed: bool,
+    ) -> Result<serde_json::Value> {
         self.set_failed(shard, replica, failed)?;
         let round = self.round()?;
-        Ok(serde_json::json!({"shard": shard, "replica": replica, "state": if failed { "failed" } else { "recovered" }, "round": round}))
+        Ok(
+            serde_json::json!({"shard": shard, "replica": replica, "state": if failed { "failed" } else { "recovered" }, "round": round}),
+        )
     }
 }
 
 /// The JSON line of an answer (the trace output format of SPEC section 8,
 /// without `done_round`'s wait: it is `round + latency`).
 pub fn answer_json(a: &Answered, latency: u64) -> String {
-    tidekv_defs::trace::format_output(a.round, a.client, &a.request, &a.response, a.round + latency)
+    tidekv_defs::trace::format_output(
+        a.round,
+        a.client,
+        &a.request,
+        &a.response,
+        a.round + latency,
+    )
 }

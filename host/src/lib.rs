@@ -23,7 +23,10 @@ pub enum Error {
     #[error("{path}: {source}; fix that line and run again (nothing was run)")]
     Trace { path: String, source: TraceError },
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("writing the output: {0}")]
@@ -88,7 +91,11 @@ impl ConfigSource {
 }
 
 /// Load a configuration and apply command-line schedule overrides.
-pub fn load_config(src: &ConfigSource, policy: Option<ReplicaPolicy>, seed: Option<u64>) -> Result<Config> {
+pub fn load_config(
+    src: &ConfigSource,
+    policy: Option<ReplicaPolicy>,
+    seed: Option<u64>,
+) -> Result<Config> {
     let mut cfg = match src {
         ConfigSource::Preset(name) => Config::preset(name)?,
         ConfigSource::File(path) => Config::load(path)?,
@@ -105,12 +112,18 @@ pub fn load_config(src: &ConfigSource, policy: Option<ReplicaPolicy>, seed: Opti
 /// A text file and how errors name it.
 pub fn read_text(path: &Path) -> Result<(String, String)> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: shown.clone(),
+        source,
+    })?;
     Ok((shown, text))
 }
 
 /// Read and validate a trace file against a configuration.
 pub fn load_trace(path: &Path, cfg: &Config) -> Result<Trace> {
     let (shown, text) = read_text(path)?;
-    trace::parse(&text, &cfg.build, &cfg.schedule).map_err(|source| Error::Trace { path: shown, source })
+    trace::parse(&text, &cfg.build, &cfg.schedule).map_err(|source| Error::Trace {
+        path: shown,
+        source,
+    })
 }

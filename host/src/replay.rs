@@ -1,14 +1,14 @@
 //! Replay a trace on a backend and write SPEC section 8's output.
 
-use crate::{Error, Result};
-use std::io::Write;
-use tidekv_defs::trace::{format_output, Trace};
-use tidekv_defs::{Config, Status};
-use crate::ConfigSource;
 use crate::client::Device;
 use crate::transport::DeviceSpec;
-use tidekv_sim::drive::Core;
+use crate::ConfigSource;
+use crate::{Error, Result};
+use std::io::Write;
 use std::path::PathBuf;
+use tidekv_defs::trace::{format_output, Trace};
+use tidekv_defs::{Config, Status};
+use tidekv_sim::drive::Core;
 use tidekv_sim::verilator::{self, VCore};
 use tidekv_sim::{drive, Counters, SwapRecord};
 
@@ -19,10 +19,16 @@ pub enum Backend {
     Model,
     /// The generated core in Verilator (verilated and cached on first use,
     /// `build/verilator/`), optionally writing a VCD waveform.
-    Verilator { source: ConfigSource, vcd: Option<PathBuf> },
+    Verilator {
+        source: ConfigSource,
+        vcd: Option<PathBuf>,
+    },
     /// A device (a board or a virtual device) over its link, stepped one
     /// round per `Step` frame after a `Reset`.
-    Device { spec: DeviceSpec, timeout: std::time::Duration },
+    Device {
+        spec: DeviceSpec,
+        timeout: std::time::Duration,
+    },
 }
 
 /// What a replay saw, beside its output lines.
@@ -41,8 +47,14 @@ pub struct Summary {
 impl Summary {
     pub fn to_text(&self) -> String {
         let c = &self.counters;
-        let mut s = format!("{} requests over {} rounds, each answered at +{} rounds\n", self.requests, self.rounds, self.latency);
-        let statuses: Vec<String> = Status::ALL.iter().map(|st| format!("{} {}", st, c.status[st.code() as usize])).collect();
+        let mut s = format!(
+            "{} requests over {} rounds, each answered at +{} rounds\n",
+            self.requests, self.rounds, self.latency
+        );
+        let statuses: Vec<String> = Status::ALL
+            .iter()
+            .map(|st| format!("{} {}", st, c.status[st.code() as usize]))
+            .collect();
         s += &format!("statuses: {}\n", statuses.join(", "));
         if self.anomalies {
             s += &format!(
@@ -63,11 +75,23 @@ impl Summary {
 }
 
 /// Replay `trace` on `backend`, writing one output line per request to `out`.
-pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write) -> Result<Summary> {
+pub fn replay(
+    backend: Backend,
+    cfg: &Config,
+    trace: &Trace,
+    out: &mut dyn Write,
+) -> Result<Summary> {
     match backend {
         Backend::Model => writing(out, |emit| {
             let m = tidekv_sim::replay(cfg, trace, emit);
-            Ok(Summary { requests: 0, rounds: m.round(), latency: m.latency(), counters: m.counters().clone(), anomalies: true, swaps: m.swaps().to_vec() })
+            Ok(Summary {
+                requests: 0,
+                rounds: m.round(),
+                latency: m.latency(),
+                counters: m.counters().clone(),
+                anomalies: true,
+                swaps: m.swaps().to_vec(),
+            })
         }),
         Backend::Verilator { source, vcd } => writing(out, |emit| {
             let (so, built) = verilator::build(&source.spec(), vcd.is_some())?;
@@ -78,16 +102,30 @@ pub fn replay(backend: Backend, cfg: &Config, trace: &Trace, out: &mut dyn Write
                 drive::load_schedule(&mut core, &cfg.build, &cfg.schedule, 0)?;
             }
             let r = drive::replay(&mut core, &cfg.build, trace, emit)?;
-            Ok(Summary { requests: 0, rounds: r.rounds, latency: core.latency, counters: r.counters, anomalies: false, swaps: r.swaps })
+            Ok(Summary {
+                requests: 0,
+                rounds: r.rounds,
+                latency: core.latency,
+                counters: r.counters,
+                anomalies: false,
+                swaps: r.swaps,
+            })
         }),
-        Backend::Device { spec, timeout } => replay_device(&mut Device::open(&spec, timeout)?, cfg, trace, out),
+        Backend::Device { spec, timeout } => {
+            replay_device(&mut Device::open(&spec, timeout)?, cfg, trace, out)
+        }
     }
 }
 
 /// Replay `trace` on a connected device, stepped one round per `Step`
 /// frame after a `Reset` (its tables emptied, its round back to 0, `cfg`'s
 /// schedule in force), as `replay` does with `Backend::Device`.
-pub fn replay_device(dev: &mut Device, cfg: &Config, trace: &Trace, out: &mut dyn Write) -> Result<Summary> {
+pub fn replay_device(
+    dev: &mut Device,
+    cfg: &Config,
+    trace: &Trace,
+    out: &mut dyn Write,
+) -> Result<Summary> {
     if dev.info.build != cfg.build {
         return Err(Error::Usage(format!(
             "the device at {} is built for {}; the configuration is for {}: give the configuration the device was built with",
@@ -99,19 +137,33 @@ pub fn replay_device(dev: &mut Device, cfg: &Config, trace: &Trace, out: &mut dy
     writing(out, |emit| {
         dev.reset(&cfg.schedule)?;
         let r = drive::replay(&mut dev.core, &cfg.build, trace, emit)?;
-        Ok(Summary { requests: 0, rounds: r.rounds, latency: dev.core.latency(), counters: r.counters, anomalies: false, swaps: r.swaps })
+        Ok(Summary {
+            requests: 0,
+            rounds: r.rounds,
+            latency: dev.core.latency(),
+            counters: r.counters,
+            anomalies: false,
+            swaps: r.swaps,
+        })
     })
 }
 
 /// Run `f` with an emitter that writes each answer's output line to `out`;
 /// the summary it returns, with the requests counted.
-fn writing(out: &mut dyn Write, f: impl FnOnce(&mut dyn FnMut(&tidekv_sim::Answer)) -> Result<Summary>) -> Result<Summary> {
+fn writing(
+    out: &mut dyn Write,
+    f: impl FnOnce(&mut dyn FnMut(&tidekv_sim::Answer)) -> Result<Summary>,
+) -> Result<Summary> {
     let mut err = None;
     let mut n = 0u64;
     let mut emit = |a: &tidekv_sim::Answer| {
         n += 1;
         if err.is_none() {
-            if let Err(e) = writeln!(out, "{}", format_output(a.round, a.client, &a.request, &a.response, a.done_round)) {
+            if let Err(e) = writeln!(
+                out,
+                "{}",
+                format_output(a.round, a.client, &a.request, &a.response, a.done_round)
+            ) {
                 err = Some(e);
             }
         }
@@ -121,5 +173,8 @@ fn writing(out: &mut dyn Write, f: impl FnOnce(&mut dyn FnMut(&tidekv_sim::Answe
         return Err(Error::Output(e));
     }
     out.flush().map_err(Error::Output)?;
-    Ok(Summary { requests: n, ..summary })
+    Ok(Summary {
+        requests: n,
+        ..summary
+    })
 }

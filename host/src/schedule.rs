@@ -51,7 +51,9 @@ pub fn load(d: &mut Device, s: &Schedule, at: Option<u64>, wait: bool) -> Result
     let now = d.round()?;
     let at = at.unwrap_or(now);
     if at < now {
-        return Err(Error::Usage(format!("--round {at}: the device is already in round {now}; give a round >= {now}")));
+        return Err(Error::Usage(format!(
+            "--round {at}: the device is already in round {now}; give a round >= {now}"
+        )));
     }
     drive::stage_schedule(&mut d.core, s)?;
     // Read back what can be read; the CRC covers the rest.
@@ -63,14 +65,22 @@ pub fn load(d: &mut Device, s: &Schedule, at: Option<u64>, wait: bool) -> Result
     }
     let crc = drive::verify_schedule(&mut d.core, &d.info.build.clone(), s)?;
     d.core.ok(Cmd::Swap, 0, at)?;
-    let mut loaded = Loaded { round: at, crc, confirmed: None, device_round: now };
+    let mut loaded = Loaded {
+        round: at,
+        crc,
+        confirmed: None,
+        device_round: now,
+    };
     if wait && at - now < MAX_WAIT_ROUNDS {
         let c = d.clients() as usize;
         let empty = (now..=at).map(|_| vec![None; c]);
-        d.core.steps(empty, usize::MAX, |_, _, _| Ok::<(), Error>(()))?;
+        d.core
+            .steps(empty, usize::MAX, |_, _, _| Ok::<(), Error>(()))?;
         let rec = drive::read_swap(&mut d.core, at)?;
         if let Err(e) = rec.result {
-            return Err(Error::Device(format!("the swap at round {at} did not take effect: {e}")));
+            return Err(Error::Device(format!(
+                "the swap at round {at} did not take effect: {e}"
+            )));
         }
         loaded.confirmed = Some(true);
         loaded.device_round = d.round()?;
@@ -109,7 +119,12 @@ pub fn show(d: &mut Device, active: bool) -> Result<Shown> {
         shard_map.push(d.core.ok(Cmd::ReadMap, bucket, u64::from(active))? as u16);
     }
     let swap = SwapState::decode(d.core.ok(Cmd::ReadSwap, 0, 0)?);
-    Ok(Shown { round, active, shard_map, swap })
+    Ok(Shown {
+        round,
+        active,
+        shard_map,
+        swap,
+    })
 }
 
 /// A swap's state in words.
@@ -119,7 +134,10 @@ pub fn swap_words(s: &SwapState) -> String {
     } else if s.done && s.took_effect {
         format!("the last swap took effect in round {}", s.round)
     } else if s.done {
-        format!("the last swap, at round {}, was refused: {SWAP_REFUSED}", s.round)
+        format!(
+            "the last swap, at round {}, was refused: {SWAP_REFUSED}",
+            s.round
+        )
     } else {
         "no swap since reset (the build's schedule)".into()
     }

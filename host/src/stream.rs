@@ -98,7 +98,11 @@ pub fn parse_all(text: &str, d: &Device, name: &str) -> Result<Vec<Item>> {
 
 /// The items of `input` (named `name` in errors), parsed line by line as
 /// they are read; a bad line is an error item, after the ones before it.
-pub fn read_items<'a>(input: &'a mut dyn BufRead, d: &Device, name: &'a str) -> impl Iterator<Item = Result<Item>> + 'a {
+pub fn read_items<'a>(
+    input: &'a mut dyn BufRead,
+    d: &Device,
+    name: &'a str,
+) -> impl Iterator<Item = Result<Item>> + 'a {
     let build = d.info.build.clone();
     let mut consumed = 0u64;
     let mut line_no = 0usize;
@@ -111,7 +115,10 @@ pub fn read_items<'a>(input: &'a mut dyn BufRead, d: &Device, name: &'a str) -> 
                 Ok(n) => n,
                 Err(source) => {
                     done = true;
-                    return Some(Err(Error::Read { path: name.into(), source }));
+                    return Some(Err(Error::Read {
+                        path: name.into(),
+                        source,
+                    }));
                 }
             };
             if n == 0 {
@@ -122,10 +129,19 @@ pub fn read_items<'a>(input: &'a mut dyn BufRead, d: &Device, name: &'a str) -> 
             line_no += 1;
             match parse_line(&raw, line_no, &build, false) {
                 Ok(None) => continue,
-                Ok(Some((_, item))) => return Some(Ok(Item { line: line_no, consumed, item })),
+                Ok(Some((_, item))) => {
+                    return Some(Ok(Item {
+                        line: line_no,
+                        consumed,
+                        item,
+                    }))
+                }
                 Err(source) => {
                     done = true;
-                    return Some(Err(Error::Trace { path: name.into(), source }));
+                    return Some(Err(Error::Trace {
+                        path: name.into(),
+                        source,
+                    }));
                 }
             }
         }
@@ -187,7 +203,15 @@ pub fn stream_items(
         }
         // Run what is queued: at a batch's end, before an event, at the end.
         if queued > 0 {
-            run_queues(d, &mut queues, window, &mut st, &mut ledger, out, |answered| progress(consumed, answered))?;
+            run_queues(
+                d,
+                &mut queues,
+                window,
+                &mut st,
+                &mut ledger,
+                out,
+                |answered| progress(consumed, answered),
+            )?;
             queued = 0;
         }
         match item {
@@ -203,7 +227,14 @@ pub fn stream_items(
             }
             Some(LineItem::Schedule(spec)) => {
                 let b = d.info.build.clone();
-                let s = spec.resolve(&b, &Schedule::default_for(&b), &format!("{name} line {line}"), "schedule.").map_err(Error::Config)?;
+                let s = spec
+                    .resolve(
+                        &b,
+                        &Schedule::default_for(&b),
+                        &format!("{name} line {line}"),
+                        "schedule.",
+                    )
+                    .map_err(Error::Config)?;
                 crate::schedule::load(d, &s, None, true)?;
                 sum.events += 1;
             }
@@ -233,10 +264,17 @@ fn run_queues(
     mut progress: impl FnMut(u64),
 ) -> Result<()> {
     let depth = queues.iter().map(VecDeque::len).max().unwrap_or(0);
-    let rounds: Vec<Vec<Option<Request>>> = (0..depth).map(|_| queues.iter_mut().map(VecDeque::pop_front).collect()).collect();
+    let rounds: Vec<Vec<Option<Request>>> = (0..depth)
+        .map(|_| queues.iter_mut().map(VecDeque::pop_front).collect())
+        .collect();
     d.run_rounds(rounds, window, |t: &Timed| {
         let a = &t.answered;
-        writeln!(out, "{}", format_output(a.round, a.client, &a.request, &a.response, t.done_round)).map_err(Error::Output)?;
+        writeln!(
+            out,
+            "{}",
+            format_output(a.round, a.client, &a.request, &a.response, t.done_round)
+        )
+        .map_err(Error::Output)?;
         st.note(t)?;
         ledger.note(&a.request, a.response.status);
         if st.ops % 256 == 0 {
@@ -253,15 +291,36 @@ fn run_queues(
 /// retried (a failed replica the front-end has not yet detected).
 fn read_back(d: &mut Device, ledger: &Ledger, window: usize) -> Result<Checked> {
     let c = d.clients() as usize;
-    let mut todo: Vec<u64> = ledger.value.keys().filter(|k| !ledger.uncertain.contains(k)).copied().collect();
+    let mut todo: Vec<u64> = ledger
+        .value
+        .keys()
+        .filter(|k| !ledger.uncertain.contains(k))
+        .copied()
+        .collect();
     todo.sort_unstable();
-    let mut checked = Checked { keys: todo.len() as u64, uncertain: ledger.uncertain.len() as u64, lost: vec![] };
+    let mut checked = Checked {
+        keys: todo.len() as u64,
+        uncertain: ledger.uncertain.len() as u64,
+        lost: vec![],
+    };
     for _attempt in 0..4 {
         if todo.is_empty() {
             break;
         }
-        let rounds: Vec<Vec<Option<Request>>> =
-            todo.chunks(c).map(|ks| (0..c).map(|i| ks.get(i).map(|&key| Request { op: Op::Get, key, value: 0 })).collect()).collect();
+        let rounds: Vec<Vec<Option<Request>>> = todo
+            .chunks(c)
+            .map(|ks| {
+                (0..c)
+                    .map(|i| {
+                        ks.get(i).map(|&key| Request {
+                            op: Op::Get,
+                            key,
+                            value: 0,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         let mut again = Vec::new();
         d.run_rounds(rounds, window, |t| {
             let key = t.answered.request.key;
@@ -273,7 +332,11 @@ fn read_back(d: &mut Device, ledger: &Ledger, window: usize) -> Result<Checked> 
                     again.push(key);
                     return Ok(());
                 }
-                st => return Err(Error::Device(format!("reading back key {key} answered {st}"))),
+                st => {
+                    return Err(Error::Device(format!(
+                        "reading back key {key} answered {st}"
+                    )))
+                }
             };
             if got != want {
                 checked.lost.push((key, want, got));
@@ -283,7 +346,11 @@ fn read_back(d: &mut Device, ledger: &Ledger, window: usize) -> Result<Checked> 
         todo = again;
     }
     if !todo.is_empty() {
-        return Err(Error::Device(format!("{} key(s) still answered unavailable after 4 read-backs (first: key {})", todo.len(), todo[0])));
+        return Err(Error::Device(format!(
+            "{} key(s) still answered unavailable after 4 read-backs (first: key {})",
+            todo.len(),
+            todo[0]
+        )));
     }
     Ok(checked)
 }

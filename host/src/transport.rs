@@ -22,18 +22,33 @@ pub const DEFAULT_BAUD: u32 = 3_000_000;
 /// Where a device is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceSpec {
-    Serial { path: String, baud: u32 },
+    Serial {
+        path: String,
+        baud: u32,
+    },
     /// A serial port through tokio-serial (`serial-async:`).
-    AsyncSerial { path: String, baud: u32 },
-    Tcp { addr: String },
+    AsyncSerial {
+        path: String,
+        baud: u32,
+    },
+    Tcp {
+        addr: String,
+    },
     /// A configuration (preset name or TOML file) to simulate in process.
-    Sim { config: String, uart: bool },
+    Sim {
+        config: String,
+        uart: bool,
+    },
 }
 
 impl std::str::FromStr for DeviceSpec {
     type Err = Error;
     fn from_str(s: &str) -> Result<DeviceSpec> {
-        let bad = |why: &str| Error::Usage(format!("--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET"));
+        let bad = |why: &str| {
+            Error::Usage(format!(
+                "--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET"
+            ))
+        };
         let (kind, rest) = s.split_once(':').ok_or_else(|| bad("no kind before ':'"))?;
         if rest.is_empty() {
             return Err(bad("nothing after the ':'"));
@@ -41,21 +56,40 @@ impl std::str::FromStr for DeviceSpec {
         match kind {
             "serial" | "serial-async" => {
                 let (path, baud) = match rest.rsplit_once('@') {
-                    Some((p, b)) => (p, b.parse::<u32>().ok().filter(|&b| b > 0).ok_or_else(|| bad(&format!("baud rate {b:?} is not a positive number")))?),
+                    Some((p, b)) => (
+                        p,
+                        b.parse::<u32>().ok().filter(|&b| b > 0).ok_or_else(|| {
+                            bad(&format!("baud rate {b:?} is not a positive number"))
+                        })?,
+                    ),
                     None => (rest, DEFAULT_BAUD),
                 };
                 let path = path.to_string();
-                Ok(if kind == "serial" { DeviceSpec::Serial { path, baud } } else { DeviceSpec::AsyncSerial { path, baud } })
+                Ok(if kind == "serial" {
+                    DeviceSpec::Serial { path, baud }
+                } else {
+                    DeviceSpec::AsyncSerial { path, baud }
+                })
             }
             "tcp" => {
-                let (host, port) = rest.rsplit_once(':').ok_or_else(|| bad("no port after the host"))?;
+                let (host, port) = rest
+                    .rsplit_once(':')
+                    .ok_or_else(|| bad("no port after the host"))?;
                 if host.is_empty() || port.parse::<u16>().is_err() {
-                    return Err(bad(&format!("{port:?} is not a port number, or the host is empty")));
+                    return Err(bad(&format!(
+                        "{port:?} is not a port number, or the host is empty"
+                    )));
                 }
                 Ok(DeviceSpec::Tcp { addr: rest.into() })
             }
-            "sim" => Ok(DeviceSpec::Sim { config: rest.into(), uart: false }),
-            "sim-uart" => Ok(DeviceSpec::Sim { config: rest.into(), uart: true }),
+            "sim" => Ok(DeviceSpec::Sim {
+                config: rest.into(),
+                uart: false,
+            }),
+            "sim-uart" => Ok(DeviceSpec::Sim {
+                config: rest.into(),
+                uart: true,
+            }),
             k => Err(bad(&format!("unknown kind {k:?}"))),
         }
     }
@@ -67,7 +101,9 @@ impl DeviceSpec {
     pub fn open(&self) -> Result<Box<dyn Transport>> {
         Ok(match self {
             DeviceSpec::Serial { path, baud } => Box::new(SerialTransport::open(path, *baud)?),
-            DeviceSpec::AsyncSerial { path, baud } => Box::new(BlockingAsyncSerial::open(path, *baud)?),
+            DeviceSpec::AsyncSerial { path, baud } => {
+                Box::new(BlockingAsyncSerial::open(path, *baud)?)
+            }
             DeviceSpec::Tcp { addr } => Box::new(TcpTransport::connect(addr)?),
             DeviceSpec::Sim { config, uart } => Box::new(open_sim(config, *uart)?),
         })
@@ -86,7 +122,10 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> TransportError {
 
 /// Whether a read error is only its timeout running out.
 pub fn timed_out(e: &std::io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted)
+    matches!(
+        e.kind(),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted
+    )
 }
 
 /// What one read (its timeout already set) brings: empty on timeout, an
@@ -117,17 +156,28 @@ impl SerialTransport {
             what: format!("cannot open serial port {path} (is the board plugged in, the path right, and the port yours?)"),
             source: e.into(),
         })?;
-        Ok(SerialTransport { port, path: path.into(), baud })
+        Ok(SerialTransport {
+            port,
+            path: path.into(),
+            baud,
+        })
     }
 }
 
 impl Transport for SerialTransport {
     fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
-        self.port.write_all(bytes).map_err(io(format!("writing to {}", self.path)))
+        self.port
+            .write_all(bytes)
+            .map_err(io(format!("writing to {}", self.path)))
     }
 
     fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
-        self.port.set_timeout(timeout.max(Duration::from_millis(1))).map_err(|e| TransportError::Io { what: format!("setting the timeout of {}", self.path), source: e.into() })?;
+        self.port
+            .set_timeout(timeout.max(Duration::from_millis(1)))
+            .map_err(|e| TransportError::Io {
+                what: format!("setting the timeout of {}", self.path),
+                source: e.into(),
+            })?;
         read_some(&mut self.port, &self.path)
     }
 
@@ -148,19 +198,29 @@ pub struct TcpTransport {
 
 impl TcpTransport {
     pub fn connect(addr: &str) -> std::result::Result<TcpTransport, TransportError> {
-        let s = TcpStream::connect(addr).map_err(io(format!("cannot connect to {addr} (is `tidekv sim --tcp {addr}` running?)")))?;
-        s.set_nodelay(true).map_err(io(format!("setting TCP_NODELAY on {addr}")))?;
-        Ok(TcpTransport { s, addr: addr.into() })
+        let s = TcpStream::connect(addr).map_err(io(format!(
+            "cannot connect to {addr} (is `tidekv sim --tcp {addr}` running?)"
+        )))?;
+        s.set_nodelay(true)
+            .map_err(io(format!("setting TCP_NODELAY on {addr}")))?;
+        Ok(TcpTransport {
+            s,
+            addr: addr.into(),
+        })
     }
 }
 
 impl Transport for TcpTransport {
     fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
-        self.s.write_all(bytes).map_err(io(format!("writing to {}", self.addr)))
+        self.s
+            .write_all(bytes)
+            .map_err(io(format!("writing to {}", self.addr)))
     }
 
     fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
-        self.s.set_read_timeout(Some(timeout.max(Duration::from_millis(1)))).map_err(io(format!("setting the timeout of {}", self.addr)))?;
+        self.s
+            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
+            .map_err(io(format!("setting the timeout of {}", self.addr)))?;
         read_some(&mut self.s, &format!("tcp:{}", self.addr))
     }
 
@@ -184,16 +244,25 @@ impl AsyncSerial {
             what: format!("cannot open serial port {path} (is the board plugged in, the path right, and the port yours?)"),
             source: e.into(),
         })?;
-        Ok(AsyncSerial { port, path: path.into(), baud })
+        Ok(AsyncSerial {
+            port,
+            path: path.into(),
+            baud,
+        })
     }
 
     pub async fn send(&mut self, bytes: &[u8]) -> std::result::Result<(), TransportError> {
         use tokio::io::AsyncWriteExt;
-        AsyncWriteExt::write_all(&mut self.port, bytes).await.map_err(io(format!("writing to {}", self.path)))
+        AsyncWriteExt::write_all(&mut self.port, bytes)
+            .await
+            .map_err(io(format!("writing to {}", self.path)))
     }
 
     /// What comes within `timeout` (empty if nothing).
-    pub async fn recv(&mut self, timeout: Duration) -> std::result::Result<Vec<u8>, TransportError> {
+    pub async fn recv(
+        &mut self,
+        timeout: Duration,
+    ) -> std::result::Result<Vec<u8>, TransportError> {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 4096];
         match tokio::time::timeout(timeout, AsyncReadExt::read(&mut self.port, &mut buf)).await {
@@ -218,7 +287,10 @@ pub struct BlockingAsyncSerial {
 
 impl BlockingAsyncSerial {
     pub fn open(path: &str, baud: u32) -> std::result::Result<BlockingAsyncSerial, TransportError> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("starting a tokio runtime".into()))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(io("starting a tokio runtime".into()))?;
         let port = rt.block_on(async { AsyncSerial::open(path, baud) })?;
         Ok(BlockingAsyncSerial { rt, port })
     }
@@ -245,11 +317,42 @@ mod tests {
 
     #[test]
     fn device_strings_parse_or_say_what_is_wrong() {
-        assert_eq!("serial:/dev/ttyUSB1@115200".parse::<DeviceSpec>().unwrap(), DeviceSpec::Serial { path: "/dev/ttyUSB1".into(), baud: 115_200 });
-        assert_eq!("serial:/dev/pts/3".parse::<DeviceSpec>().unwrap(), DeviceSpec::Serial { path: "/dev/pts/3".into(), baud: DEFAULT_BAUD });
-        assert_eq!("serial-async:/dev/pts/3@9600".parse::<DeviceSpec>().unwrap(), DeviceSpec::AsyncSerial { path: "/dev/pts/3".into(), baud: 9600 });
-        assert_eq!("tcp:127.0.0.1:7000".parse::<DeviceSpec>().unwrap(), DeviceSpec::Tcp { addr: "127.0.0.1:7000".into() });
-        assert_eq!("sim:single-c10".parse::<DeviceSpec>().unwrap(), DeviceSpec::Sim { config: "single-c10".into(), uart: false });
+        assert_eq!(
+            "serial:/dev/ttyUSB1@115200".parse::<DeviceSpec>().unwrap(),
+            DeviceSpec::Serial {
+                path: "/dev/ttyUSB1".into(),
+                baud: 115_200
+            }
+        );
+        assert_eq!(
+            "serial:/dev/pts/3".parse::<DeviceSpec>().unwrap(),
+            DeviceSpec::Serial {
+                path: "/dev/pts/3".into(),
+                baud: DEFAULT_BAUD
+            }
+        );
+        assert_eq!(
+            "serial-async:/dev/pts/3@9600"
+                .parse::<DeviceSpec>()
+                .unwrap(),
+            DeviceSpec::AsyncSerial {
+                path: "/dev/pts/3".into(),
+                baud: 9600
+            }
+        );
+        assert_eq!(
+            "tcp:127.0.0.1:7000".parse::<DeviceSpec>().unwrap(),
+            DeviceSpec::Tcp {
+                addr: "127.0.0.1:7000".into()
+            }
+        );
+        assert_eq!(
+            "sim:single-c10".parse::<DeviceSpec>().unwrap(),
+            DeviceSpec::Sim {
+                config: "single-c10".into(),
+                uart: false
+            }
+        );
         for (bad, says) in [
             ("usb:/dev/x", "unknown kind"),
             ("serial:/dev/x@fast", "baud rate"),

@@ -8,8 +8,8 @@
 //! still to drop. Bytes pass each way no faster than the baud rate given (a
 //! pty has none of its own), so timings over it are a serial line's.
 
-use crate::{Error, Result};
 use crate::transport::timed_out;
+use crate::{Error, Result};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -103,7 +103,8 @@ impl Line {
     }
     /// Bytes the line can carry by `now`.
     fn room(&self, now: Instant) -> usize {
-        now.checked_duration_since(self.start(now)).map_or(0, |d| (d.as_secs_f64() * self.rate) as usize)
+        now.checked_duration_since(self.start(now))
+            .map_or(0, |d| (d.as_secs_f64() * self.rate) as usize)
     }
     /// Put `n` bytes on the line; when their last byte is through.
     fn put(&mut self, n: usize, now: Instant) -> Instant {
@@ -115,10 +116,21 @@ impl Line {
 /// Serve one connection until it closes (pty: forever). Bytes go through
 /// each direction no faster than the baud rate.
 fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64) -> Result<()> {
-    let io = |what: &'static str| move |e: std::io::Error| Error::Device(format!("virtual device: {what}: {e}"));
+    let io = |what: &'static str| {
+        move |e: std::io::Error| Error::Device(format!("virtual device: {what}: {e}"))
+    };
     let mut buf = vec![0u8; 4096];
     let now = Instant::now();
-    let (mut rx, mut tx) = (Line { rate: bytes_per_s, free_at: now }, Line { rate: bytes_per_s, free_at: now });
+    let (mut rx, mut tx) = (
+        Line {
+            rate: bytes_per_s,
+            free_at: now,
+        },
+        Line {
+            rate: bytes_per_s,
+            free_at: now,
+        },
+    );
     loop {
         let room = rx.room(Instant::now()).min(buf.len());
         if room == 0 {
@@ -127,7 +139,12 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
                 continue;
             }
         } else {
-            s.set_wait(if work.busy() { Duration::from_micros(200) } else { Duration::from_millis(50) }).map_err(io("setting a read timeout"))?;
+            s.set_wait(if work.busy() {
+                Duration::from_micros(200)
+            } else {
+                Duration::from_millis(50)
+            })
+            .map_err(io("setting a read timeout"))?;
             match s.read(&mut buf[..room]) {
                 Ok(0) => return Ok(()),
                 Ok(n) => {
@@ -137,18 +154,27 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
                 }
                 Err(e) if timed_out(&e) => {}
                 // A pty whose client closed reads EIO until another opens it.
-                Err(e) if e.raw_os_error() == Some(5) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) if e.raw_os_error() == Some(5) => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 Err(e) => return Err(io("reading")(e)),
             }
         }
         if !work.busy() {
             continue;
         }
-        let out = dev.recv(Duration::from_secs_f64(SLICE_CLOCKS as f64 / f64::from(dev.clock_hz))).map_err(Error::Transport)?;
+        let out = dev
+            .recv(Duration::from_secs_f64(
+                SLICE_CLOCKS as f64 / f64::from(dev.clock_hz),
+            ))
+            .map_err(Error::Transport)?;
         if out.is_empty() {
             work.quiet += SLICE_CLOCKS;
             if work.owed > 0 && work.quiet > 1 << 26 {
-                eprintln!("virtual device: {} frame(s) unanswered after {} clocks; giving up on them", work.owed, work.quiet);
+                eprintln!(
+                    "virtual device: {} frame(s) unanswered after {} clocks; giving up on them",
+                    work.owed, work.quiet
+                );
                 work.owed = 0;
             }
             continue;
@@ -167,12 +193,24 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
 /// `--device` string to connect with once it listens.
 pub fn serve(mut dev: VDevice, listen: &Listen, baud: u32, ready: impl FnOnce(&str)) -> Result<()> {
     let watchdog = u64::from(dev.clock_hz) / 1000;
-    let mut work = Work { owed: 0, partial: false, quiet: 0, answers: Deframer::new(1 << 16), watchdog };
+    let mut work = Work {
+        owed: 0,
+        partial: false,
+        quiet: 0,
+        answers: Deframer::new(1 << 16),
+        watchdog,
+    };
     let bytes_per_s = f64::from(baud) / 10.0;
     match listen {
         Listen::Pty => {
-            let (mut master, slave) = serialport::TTYPort::pair().map_err(|e| Error::Device(format!("virtual device: cannot make a pseudo-terminal: {e}")))?;
-            let name = serialport::SerialPort::name(&slave).ok_or_else(|| Error::Device("virtual device: the pseudo-terminal has no name".into()))?;
+            let (mut master, slave) = serialport::TTYPort::pair().map_err(|e| {
+                Error::Device(format!(
+                    "virtual device: cannot make a pseudo-terminal: {e}"
+                ))
+            })?;
+            let name = serialport::SerialPort::name(&slave).ok_or_else(|| {
+                Error::Device("virtual device: the pseudo-terminal has no name".into())
+            })?;
             ready(&format!("serial:{name}@{baud}"));
             // (`slave` stays open so that the master reads no EOF between clients)
             let r = pump(&mut dev, &mut master, &mut work, bytes_per_s);
@@ -180,11 +218,17 @@ pub fn serve(mut dev: VDevice, listen: &Listen, baud: u32, ready: impl FnOnce(&s
             r
         }
         Listen::Tcp(addr) => {
-            let l = TcpListener::bind(addr).map_err(|e| Error::Device(format!("virtual device: cannot listen on {addr}: {e}")))?;
-            let at = l.local_addr().map_err(|e| Error::Device(format!("virtual device: {e}")))?;
+            let l = TcpListener::bind(addr).map_err(|e| {
+                Error::Device(format!("virtual device: cannot listen on {addr}: {e}"))
+            })?;
+            let at = l
+                .local_addr()
+                .map_err(|e| Error::Device(format!("virtual device: {e}")))?;
             ready(&format!("tcp:{at}"));
             loop {
-                let (mut s, _) = l.accept().map_err(|e| Error::Device(format!("virtual device: accepting on {at}: {e}")))?;
+                let (mut s, _) = l.accept().map_err(|e| {
+                    Error::Device(format!("virtual device: accepting on {at}: {e}"))
+                })?;
                 let _ = s.set_nodelay(true);
                 if let Err(e) = pump(&mut dev, &mut s, &mut work, bytes_per_s) {
                     eprintln!("{e}; waiting for the next connection");

@@ -65,10 +65,16 @@ impl std::str::FromStr for KeyDist {
         if s == "uniform" {
             return Ok(KeyDist::Uniform);
         }
-        let theta = s.strip_prefix("zipf").ok_or_else(|| format!("{s:?}: give uniform, zipf (0.99) or zipf:THETA"))?;
+        let theta = s
+            .strip_prefix("zipf")
+            .ok_or_else(|| format!("{s:?}: give uniform, zipf (0.99) or zipf:THETA"))?;
         let theta = match theta.strip_prefix(':') {
             None if theta.is_empty() => 0.99,
-            Some(t) => t.parse::<f64>().ok().filter(|t| *t > 0.0 && t.is_finite()).ok_or_else(|| format!("{s:?}: THETA must be a positive number"))?,
+            Some(t) => t
+                .parse::<f64>()
+                .ok()
+                .filter(|t| *t > 0.0 && t.is_finite())
+                .ok_or_else(|| format!("{s:?}: THETA must be a positive number"))?,
             None => return Err(format!("{s:?}: give uniform, zipf (0.99) or zipf:THETA")),
         };
         Ok(KeyDist::Zipf(theta))
@@ -97,15 +103,32 @@ pub struct Workload {
 
 impl Workload {
     /// `records` must be at least 1 and fit the build's keys.
-    pub fn new(b: &BuildConfig, mix: Mix, dist: KeyDist, records: u64, seed: u64) -> Result<Workload, String> {
+    pub fn new(
+        b: &BuildConfig,
+        mix: Mix,
+        dist: KeyDist,
+        records: u64,
+        seed: u64,
+    ) -> Result<Workload, String> {
         if records == 0 || records - 1 > b.key_mask() {
-            return Err(format!("{records} records: give 1 to 2^{} for {}-bit keys", b.key_bits, b.key_bits));
+            return Err(format!(
+                "{records} records: give 1 to 2^{} for {}-bit keys",
+                b.key_bits, b.key_bits
+            ));
         }
         let zipf = match dist {
             KeyDist::Uniform => None,
             KeyDist::Zipf(t) => Some(Zipf::new(records, t).map_err(|e| format!("zipf:{t}: {e}"))?),
         };
-        Ok(Workload { mix, dist, records, rng: StdRng::seed_from_u64(seed), zipf, key_mask: b.key_mask(), value_mask: b.value_mask() })
+        Ok(Workload {
+            mix,
+            dist,
+            records,
+            rng: StdRng::seed_from_u64(seed),
+            zipf,
+            key_mask: b.key_mask(),
+            value_mask: b.value_mask(),
+        })
     }
 
     /// The key of record `i` (0-based rank: record 0 is the hottest under Zipf).
@@ -120,7 +143,11 @@ impl Workload {
     /// The request that loads record `i` (a `put` of a random value).
     pub fn load(&mut self, i: u64) -> Request {
         let value = self.value();
-        Request { op: Op::Put, key: self.key(i), value }
+        Request {
+            op: Op::Put,
+            key: self.key(i),
+            value,
+        }
     }
 
     /// The next request of the mix.
@@ -132,10 +159,22 @@ impl Workload {
         let key = self.key(rank);
         let (r, w) = self.mix.weights();
         if self.rng.gen_range(0..r + w) < r {
-            Request { op: Op::Get, key, value: 0 }
+            Request {
+                op: Op::Get,
+                key,
+                value: 0,
+            }
         } else {
             let value = self.value();
-            Request { op: if self.mix == Mix::F { Op::Modify } else { Op::Put }, key, value }
+            Request {
+                op: if self.mix == Mix::F {
+                    Op::Modify
+                } else {
+                    Op::Put
+                },
+                key,
+                value,
+            }
         }
     }
 }
@@ -151,7 +190,13 @@ mod tests {
 
     #[test]
     fn mixes_have_their_read_fraction() {
-        for (mix, reads, write_op) in [(Mix::A, 0.5, Op::Put), (Mix::B, 0.95, Op::Put), (Mix::C, 1.0, Op::Put), (Mix::F, 0.5, Op::Modify), (Mix::Etc, 30.0 / 31.0, Op::Put)] {
+        for (mix, reads, write_op) in [
+            (Mix::A, 0.5, Op::Put),
+            (Mix::B, 0.95, Op::Put),
+            (Mix::C, 1.0, Op::Put),
+            (Mix::F, 0.5, Op::Modify),
+            (Mix::Etc, 30.0 / 31.0, Op::Put),
+        ] {
             let mut w = Workload::new(&build(), mix, KeyDist::Uniform, 100, 7).unwrap();
             let n = 20_000;
             let mut gets = 0;
@@ -164,7 +209,10 @@ mod tests {
                 }
             }
             let f = gets as f64 / n as f64;
-            assert!((f - reads).abs() < 0.015, "{mix:?}: {f} reads, expected {reads}");
+            assert!(
+                (f - reads).abs() < 0.015,
+                "{mix:?}: {f} reads, expected {reads}"
+            );
         }
     }
 
@@ -194,7 +242,10 @@ mod tests {
     fn bad_distributions_and_record_counts_say_why() {
         assert_eq!("zipf".parse::<KeyDist>().unwrap(), KeyDist::Zipf(0.99));
         assert_eq!("zipf:1.2".parse::<KeyDist>().unwrap(), KeyDist::Zipf(1.2));
-        assert!("zipf:-1".parse::<KeyDist>().unwrap_err().contains("positive"));
+        assert!("zipf:-1"
+            .parse::<KeyDist>()
+            .unwrap_err()
+            .contains("positive"));
         assert!("pareto".parse::<KeyDist>().unwrap_err().contains("uniform"));
         assert!(Workload::new(&build(), Mix::A, KeyDist::Uniform, 0, 1).is_err());
     }

@@ -17,7 +17,8 @@ use tidekv_sim::drive;
 use tidekv_sim::verilator::{build, VCore};
 
 fn main() {
-    let spec = std::env::var("TIDEKV_RTL_CONFIG").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/test.toml").into());
+    let spec = std::env::var("TIDEKV_RTL_CONFIG")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/test.toml").into());
     let (so, cfg) = build(&spec, false).expect("verilate the configuration");
     let name = &cfg.name;
 
@@ -51,7 +52,12 @@ fn main() {
     let dt = t0.elapsed().as_secs_f64();
     let vl = (v.clocks() - k0) as f64 / dt;
     let rounds = (idle_rounds as f64 / dt * 3.0) as u64 + 100;
-    let g = GenConfig { seed: 5, rounds, key_range_bits: 12, mix: OpMix::default() };
+    let g = GenConfig {
+        seed: 5,
+        rounds,
+        key_range_bits: 12,
+        mix: OpMix::default(),
+    };
     let (k0, t0) = (v.clocks(), Instant::now());
     drive::run_generator(&mut v, &g).expect("a generator run");
     let dt_gen = t0.elapsed().as_secs_f64();
@@ -70,7 +76,8 @@ fn main() {
         "verilator_load_rounds_per_s": rounds as f64 / dt_gen,
         "verilator_load_requests_per_s": (rounds * u64::from(cfg.build.clients)) as f64 / dt_gen,
     });
-    std::fs::write(root.join(format!("{name}.json")), format!("{json}\n")).expect("write build/bench-sim/NAME.json");
+    std::fs::write(root.join(format!("{name}.json")), format!("{json}\n"))
+        .expect("write build/bench-sim/NAME.json");
     println!(
         "{name}: T = {T} clocks/round | rust-hdl {rh:.0} clocks/s | Verilator idle {:.2} M clocks/s ({:.0} rounds/s), ratio {:.0}x | Verilator generator load {:.2} M clocks/s ({:.0} rounds/s, {:.2} M requests/s)",
         vl / 1e6,

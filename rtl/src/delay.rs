@@ -66,14 +66,19 @@ impl<T: Synth, const A: usize> Delay<T, A> {
     /// A delay of `clocks` run clocks (0: a wire).
     pub fn new(clocks: usize) -> Self {
         let use_ring = is_ring(clocks, T::BITS);
-        assert!(!use_ring || (clocks <= 1 << A && clocks < 512), "a ring of 2^{A} entries cannot delay {clocks} clocks");
+        assert!(
+            !use_ring || (clocks <= 1 << A && clocks < 512),
+            "a ring of 2^{A} entries cannot delay {clocks} clocks"
+        );
         Delay {
             clock: Default::default(),
             run: Default::default(),
             clear: Default::default(),
             d: Default::default(),
             q: Default::default(),
-            line: (0..if use_ring { 1 } else { clocks.max(1) }).map(|_| DFF::default()).collect(),
+            line: (0..if use_ring { 1 } else { clocks.max(1) })
+                .map(|_| DFF::default())
+                .collect(),
             ring: Default::default(),
             ptr: Default::default(),
             fill: Default::default(),
@@ -210,13 +215,25 @@ mod tests {
             script.push((run, clear, (i * 7 + 3) & 0xff));
         }
         for l in [0, 1, 2, 3] {
-            assert_eq!(run_line::<1>(l, &script), reference(l, &script), "flip-flops, {l} clocks");
+            assert_eq!(
+                run_line::<1>(l, &script),
+                reference(l, &script),
+                "flip-flops, {l} clocks"
+            );
         }
         for l in [4, 5, 7, 8] {
-            assert_eq!(run_line::<3>(l, &script), reference(l, &script), "ring of 8, {l} clocks");
+            assert_eq!(
+                run_line::<3>(l, &script),
+                reference(l, &script),
+                "ring of 8, {l} clocks"
+            );
         }
         for l in [9, 16, 19] {
-            assert_eq!(run_line::<5>(l, &script), reference(l, &script), "ring of 32, {l} clocks");
+            assert_eq!(
+                run_line::<5>(l, &script),
+                reference(l, &script),
+                "ring of 32, {l} clocks"
+            );
         }
     }
 }

@@ -12,14 +12,20 @@
 //! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is handled at a
 //! time; the FIFO holds what arrives meanwhile.
 
-use crate::core::{links::{OUTSTANDING, OUTSTANDING_A}, Core};
+use crate::core::{
+    links::{OUTSTANDING, OUTSTANDING_A},
+    Core,
+};
 use crate::delay::Delay;
 use crate::params::*;
 use crate::uart::{UartRx, UartTx};
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
 use tidekv_defs::layout::request_layout;
-use tidekv_defs::link::{self, Drop, FrameType, LINK_COUNTERS, CRC_BYTES, CRC_RESIDUE, HEADER_BYTES, SLIP_END, SLIP_ESC, SLIP_ESC_END, SLIP_ESC_ESC};
+use tidekv_defs::link::{
+    self, Drop, FrameType, CRC_BYTES, CRC_RESIDUE, HEADER_BYTES, LINK_COUNTERS, SLIP_END, SLIP_ESC,
+    SLIP_ESC_END, SLIP_ESC_ESC,
+};
 
 type B16 = Bits<16>;
 
@@ -287,13 +293,34 @@ impl Device {
         let off = |t: FrameType| b16(8 * (MAX_PAYLOAD - link::request_bytes(&b, t).unwrap()));
         assert_eq!(ROUND_BITS, 8 * link::ROUND_BYTES);
         assert_eq!(INFO.len(), link::answer_bytes(&b, FrameType::Info));
-        assert!(INFO.len() <= 1 << INFO_ADDR_BITS && INFO_ADDR_BITS <= 8 && STATS_BITS < 8 * 256 && STEP_ANS_BITS < 8 * 256, "answers the framer reads by byte index are shorter than 256 bytes");
-        assert_eq!((CMD_ANS_BITS, STEP_ANS_BITS), (8 * link::answer_bytes(&b, FrameType::Cmd), 8 * link::step_answer_bytes(&b, STEP_ROUNDS)));
+        assert!(
+            INFO.len() <= 1 << INFO_ADDR_BITS
+                && INFO_ADDR_BITS <= 8
+                && STATS_BITS < 8 * 256
+                && STEP_ANS_BITS < 8 * 256,
+            "answers the framer reads by byte index are shorter than 256 bytes"
+        );
+        assert_eq!(
+            (CMD_ANS_BITS, STEP_ANS_BITS),
+            (
+                8 * link::answer_bytes(&b, FrameType::Cmd),
+                8 * link::step_answer_bytes(&b, STEP_ROUNDS)
+            )
+        );
         assert_eq!(link::max_payload(&b), MAX_PAYLOAD);
-        let step_n = |f: &dyn Fn(usize) -> usize| (1..=STEP_ROUNDS).map(|n| b16(f(n))).collect::<Vec<_>>();
+        let step_n =
+            |f: &dyn Fn(usize) -> usize| (1..=STEP_ROUNDS).map(|n| b16(f(n))).collect::<Vec<_>>();
         assert!(MAX_PAYLOAD + HEADER_BYTES + CRC_BYTES < 1 << 15 && T < 1 << 15);
-        assert!(SUBMIT_MAX < 256 && COLLECT_MAX < 256 && C <= 256 && (1 << RESULTS_BITS) + C * LAT < 1 << 15);
-        assert!((BATCHES == 0 || ANS_BITS >= 8 + COLLECT_MAX * 8 * COLLECT_ENTRY_BYTES) && RES_BITS >= 120 + RESP_PAD_BITS);
+        assert!(
+            SUBMIT_MAX < 256
+                && COLLECT_MAX < 256
+                && C <= 256
+                && (1 << RESULTS_BITS) + C * LAT < 1 << 15
+        );
+        assert!(
+            (BATCHES == 0 || ANS_BITS >= 8 + COLLECT_MAX * 8 * COLLECT_ENTRY_BYTES)
+                && RES_BITS >= 120 + RESP_PAD_BITS
+        );
         Device {
             clock: Default::default(),
             reset: Default::default(),
@@ -458,9 +485,13 @@ impl Device {
             c_d_busy: d(Drop::Busy),
             c_cmd_gen_run: k(u64::from(tidekv_defs::regs::Cmd::GenRun.code())),
             c_cmd_reset: k(u64::from(tidekv_defs::regs::Cmd::Reset.code())),
-            c_sub_bytes: (1..=SUBMIT_MAX).map(|n| b16(n * SUBMIT_ENTRY_BYTES)).collect(),
+            c_sub_bytes: (1..=SUBMIT_MAX)
+                .map(|n| b16(n * SUBMIT_ENTRY_BYTES))
+                .collect(),
             c_sub_n: (1..=SUBMIT_MAX as u64).map(k).collect(),
-            c_sub_need: (0..SUBMIT_MAX).map(|i| k((SUBMIT_MAX - i) as u64)).collect(),
+            c_sub_need: (0..SUBMIT_MAX)
+                .map(|i| k((SUBMIT_MAX - i) as u64))
+                .collect(),
             c_sub_max: k(SUBMIT_MAX as u64),
             c_sub_last: k(SUBMIT_MAX as u64 - 1),
             c_sub_off: b16(8 * MAX_PAYLOAD.saturating_sub(SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
@@ -484,8 +515,53 @@ impl Logic for Device {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, lost, state, hunting, esc, bad_esc, overrun, n, crc, ty, seq, len, rx, wd, cnt, resp, step_round, step_n, step_left, ans, a_ty, a_src, a_clear, a_seq, a_len,
-            t_pos, a_idx, t_esc, t_esc_byte, t_valid, t_data, w_present, w_tag, w_client, dec, infl_n, res_n, r_want_len, r_len_rounds, r_sub_n, r_bad_payload, a_pay_end, a_end, b_cnt, b_acc, b_stop
+            self,
+            clock,
+            lost,
+            state,
+            hunting,
+            esc,
+            bad_esc,
+            overrun,
+            n,
+            crc,
+            ty,
+            seq,
+            len,
+            rx,
+            wd,
+            cnt,
+            resp,
+            step_round,
+            step_n,
+            step_left,
+            ans,
+            a_ty,
+            a_src,
+            a_clear,
+            a_seq,
+            a_len,
+            t_pos,
+            a_idx,
+            t_esc,
+            t_esc_byte,
+            t_valid,
+            t_data,
+            w_present,
+            w_tag,
+            w_client,
+            dec,
+            infl_n,
+            res_n,
+            r_want_len,
+            r_len_rounds,
+            r_sub_n,
+            r_bad_payload,
+            a_pay_end,
+            a_end,
+            b_cnt,
+            b_acc,
+            b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
         for c in 0..C {
@@ -505,7 +581,8 @@ impl Logic for Device {
                 self.queued_any.next = true;
             }
         }
-        self.pending.next = self.c_batches.val() & (self.queued_any.val() | self.infl_n.q.val().any());
+        self.pending.next =
+            self.c_batches.val() & (self.queued_any.val() | self.infl_n.q.val().any());
         // (`run` starts a round at the next boundary and the core runs it to
         // its end. While a frame waits to be checked or a command runs, no
         // round starts: the core stops at the boundary.)
@@ -515,7 +592,8 @@ impl Logic for Device {
             & (self.state.q.val() != self.c_state[3].val());
         // A frame is checked once the core is paused at a boundary (a `Cmd`
         // or `Step` then never meets a free-running round half done).
-        self.checking.next = (self.state.q.val() == self.c_state[1].val()) & self.core.is_paused.val();
+        self.checking.next =
+            (self.state.q.val() == self.c_state[1].val()) & self.core.is_paused.val();
         for i in 0..LINK_COUNTERS {
             self.counters[i].clock.next = self.clock.val();
             self.counters[i].d.next = self.counters[i].q.val();
@@ -529,7 +607,9 @@ impl Logic for Device {
         for i in 0..LINK_COUNTERS {
             // (bit_cast's argument is evaluated in Rust too: no loop index in it)
             self.cword.next = self.counters[i].q.val();
-            self.stats.next = (self.stats.val() >> 32) | (bit_cast::<STATS_BITS, LINK_CTR_BITS>(self.cword.val()) << self.c_stats_top.val());
+            self.stats.next = (self.stats.val() >> 32)
+                | (bit_cast::<STATS_BITS, LINK_CTR_BITS>(self.cword.val())
+                    << self.c_stats_top.val());
         }
         self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
         self.t_i.next = self.t_pos.q.val() - 1;
@@ -545,12 +625,18 @@ impl Logic for Device {
         if self.a_src.q.val() == self.c_src_stats.val() {
             self.tb.next = self.stats_at.val();
         }
-        self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>((bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val()) | (bit_cast::<CMD_ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8)) >> self.a_sh.val());
+        self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>(
+            (bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val())
+                | (bit_cast::<CMD_ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8))
+                >> self.a_sh.val(),
+        );
         if self.a_src.q.val() == self.c_src_cmd.val() {
             self.tb.next = self.cmd_at.val();
         }
         self.step_at.next = bit_cast::<8, STEP_ANS_BITS>(
-            (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val()) | (bit_cast::<STEP_ANS_BITS, RESP_BUF_BITS>(self.resp.q.val()) << self.c_round_bits.val()))
+            (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val())
+                | (bit_cast::<STEP_ANS_BITS, RESP_BUF_BITS>(self.resp.q.val())
+                    << self.c_round_bits.val()))
                 >> self.a_sh.val(),
         );
         if self.a_src.q.val() == self.c_src_step.val() {
@@ -587,7 +673,8 @@ impl Logic for Device {
         self.pop.next = (self.state.q.val() == self.c_state[0].val()) & !self.fifo.empty.val();
         self.fifo.read.next = self.pop.val();
         self.rbyte.next = self.fifo.data_out.val().get_bits::<8>(0);
-        self.in_frame.next = self.n.q.val().any() | self.esc.q.val() | self.bad_esc.q.val() | self.overrun.q.val();
+        self.in_frame.next =
+            self.n.q.val().any() | self.esc.q.val() | self.bad_esc.q.val() | self.overrun.q.val();
         self.store.next = false;
         self.sbyte.next = self.rbyte.val();
         self.nack.next = false;
@@ -664,7 +751,8 @@ impl Logic for Device {
                 self.len.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
             }
             if self.n.q.val() >= self.c_header.val() {
-                self.rx.d.next = (self.rx.q.val() >> 8) | (bit_cast::<RX_BITS, 8>(self.sbyte.val()) << self.c_rx_top.val());
+                self.rx.d.next = (self.rx.q.val() >> 8)
+                    | (bit_cast::<RX_BITS, 8>(self.sbyte.val()) << self.c_rx_top.val());
             }
         }
 
@@ -714,7 +802,8 @@ impl Logic for Device {
         if self.ty.q.val() == self.c_t_step.val() {
             self.chk.next = self.step_payload.val();
             for _i in 0..STEP_SLOTS {
-                self.chk_op.next = bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val());
+                self.chk_op.next =
+                    bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val());
                 if self.chk.val().get_bit(0) & (self.chk_op.val() > self.c_last_op.val()) {
                     self.bad_payload.next = true;
                 }
@@ -725,7 +814,8 @@ impl Logic for Device {
             // client of the build, valid, a known op.
             self.chk.next = self.rx.q.val() >> self.c_sub_off.val();
             for i in 0..SUBMIT_MAX {
-                self.chk_op.next = bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_sub_slot_op.val());
+                self.chk_op.next =
+                    bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_sub_slot_op.val());
                 if self.r_win[i].q.val()
                     & ((self.chk.val().get_bits::<8>(0) >= self.c_clients8.val())
                         | !self.chk.val().get_bit(24)
@@ -761,7 +851,9 @@ impl Logic for Device {
                 self.reason.next = self.c_d_overrun.val();
             } else if self.esc.q.val() | self.bad_esc.q.val() {
                 self.reason.next = self.c_d_escape.val();
-            } else if (self.n.q.val() < self.c_overhead.val()) | (self.n.q.val() > self.c_max_body.val()) {
+            } else if (self.n.q.val() < self.c_overhead.val())
+                | (self.n.q.val() > self.c_max_body.val())
+            {
                 self.reason.next = self.c_d_length.val();
             } else if self.crc.q.val() != self.c_residue.val() {
                 self.reason.next = self.c_d_crc.val();
@@ -771,7 +863,9 @@ impl Logic for Device {
                 & (self.ty.q.val() != self.c_t_cmd.val())
                 & (self.ty.q.val() != self.c_t_step.val())
                 & (self.ty.q.val() != self.c_t_stats.val())
-                & (!self.c_batches.val() | ((self.ty.q.val() != self.c_t_submit.val()) & (self.ty.q.val() != self.c_t_collect.val())))
+                & (!self.c_batches.val()
+                    | ((self.ty.q.val() != self.c_t_submit.val())
+                        & (self.ty.q.val() != self.c_t_collect.val())))
             {
                 self.reason.next = self.c_d_type.val();
             } else if self.len.q.val() != self.r_want_len.q.val() {
@@ -781,7 +875,8 @@ impl Logic for Device {
             } else if self.pending.val()
                 & ((self.ty.q.val() == self.c_t_step.val())
                     | ((self.ty.q.val() == self.c_t_cmd.val())
-                        & ((self.chk.val().get_bits::<8>(0) == self.c_cmd_gen_run.val()) | (self.chk.val().get_bits::<8>(0) == self.c_cmd_reset.val()))))
+                        & ((self.chk.val().get_bits::<8>(0) == self.c_cmd_gen_run.val())
+                            | (self.chk.val().get_bits::<8>(0) == self.c_cmd_reset.val()))))
             {
                 self.reason.next = self.c_d_busy.val();
             }
@@ -828,16 +923,20 @@ impl Logic for Device {
             self.a_ty.d.next = self.c_nack.val();
             self.a_src.d.next = 0.into();
             self.a_seq.d.next = self.seq.q.val();
-            self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val()) | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
+            self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.reason.val())
+                | (bit_cast::<ANS_BITS, 8>(self.ty.q.val()) << 8);
             self.a_len.d.next = self.c_nack_bytes.val();
             self.state.d.next = self.c_state[6].val();
         }
 
         // A command on the core's command port.
         self.core.cmd_valid.next = self.state.q.val() == self.c_state[2].val();
-        self.core.cmd_code.next = bit_cast::<CMD_BITS, RX_BITS>(self.rx.q.val() >> self.c_cmd_off.val());
-        self.core.cmd_addr.next = bit_cast::<CMD_ADDR_BITS, RX_BITS>(self.rx.q.val() >> (self.c_cmd_off.val() + 8));
-        self.core.cmd_data.next = bit_cast::<64, RX_BITS>(self.rx.q.val() >> (self.c_cmd_off.val() + 24));
+        self.core.cmd_code.next =
+            bit_cast::<CMD_BITS, RX_BITS>(self.rx.q.val() >> self.c_cmd_off.val());
+        self.core.cmd_addr.next =
+            bit_cast::<CMD_ADDR_BITS, RX_BITS>(self.rx.q.val() >> (self.c_cmd_off.val() + 8));
+        self.core.cmd_data.next =
+            bit_cast::<64, RX_BITS>(self.rx.q.val() >> (self.c_cmd_off.val() + 24));
         if (self.state.q.val() == self.c_state[2].val()) & !self.core.busy.val() {
             self.state.d.next = self.c_state[3].val();
         }
@@ -850,9 +949,12 @@ impl Logic for Device {
         // One round: client k's slot is the lowest of `rx` at phase k.
         self.core.run.next = self.frun.val();
         self.core.issue_valid.next = self.rx.q.val().get_bit(0);
-        self.core.issue_op.next = bit_cast::<OP_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_op.val());
-        self.core.issue_key.next = bit_cast::<KEY_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_key.val());
-        self.core.issue_value.next = bit_cast::<VALUE_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_value.val());
+        self.core.issue_op.next =
+            bit_cast::<OP_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_op.val());
+        self.core.issue_key.next =
+            bit_cast::<KEY_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_key.val());
+        self.core.issue_value.next =
+            bit_cast::<VALUE_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_value.val());
         if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
             // A round starts next clock; state 5 is its T clocks.
             self.core.run.next = true;
@@ -870,7 +972,8 @@ impl Logic for Device {
             }
             if self.core.resp_strobe.val() {
                 self.resp.d.next = (self.resp.q.val() >> self.c_resp_pad.val())
-                    | (bit_cast::<RESP_BUF_BITS, RESP_PAD_BITS>(self.core.resp_slot.val()) << self.c_resp_top.val());
+                    | (bit_cast::<RESP_BUF_BITS, RESP_PAD_BITS>(self.core.resp_slot.val())
+                        << self.c_resp_top.val());
             }
             if self.cnt.q.val() == self.c_t_last.val() {
                 self.state.d.next = self.c_state[7].val();
@@ -896,9 +999,12 @@ impl Logic for Device {
         if self.state.q.val() != self.c_state[5].val() {
             // (Not a `Step`'s round: a free-running one, if any.)
             self.core.issue_valid.next = self.present.val();
-            self.core.issue_op.next = bit_cast::<OP_BITS, QE_BITS>(self.head.val() >> self.c_q_op.val());
-            self.core.issue_key.next = bit_cast::<KEY_BITS, QE_BITS>(self.head.val() >> self.c_q_key.val());
-            self.core.issue_value.next = bit_cast::<VALUE_BITS, QE_BITS>(self.head.val() >> self.c_q_value.val());
+            self.core.issue_op.next =
+                bit_cast::<OP_BITS, QE_BITS>(self.head.val() >> self.c_q_op.val());
+            self.core.issue_key.next =
+                bit_cast::<KEY_BITS, QE_BITS>(self.head.val() >> self.c_q_key.val());
+            self.core.issue_value.next =
+                bit_cast::<VALUE_BITS, QE_BITS>(self.head.val() >> self.c_q_value.val());
         }
         if self.core.going.val() {
             self.w_present.d.next = self.present.val();
@@ -925,7 +1031,8 @@ impl Logic for Device {
         }
         // An attempt's answer comes back `latency` rounds on: a taken one's
         // is a result (client, tag, issue and done rounds, response slot).
-        self.infl_done.next = self.c_batches.val() & self.core.resp_strobe.val() & self.flight.q.val().get_bit(17);
+        self.infl_done.next =
+            self.c_batches.val() & self.core.resp_strobe.val() & self.flight.q.val().get_bit(17);
         self.res_push.next = self.infl_done.val() & self.flight.q.val().get_bit(16);
         self.results.write.next = self.c_batches.val() & self.res_push.val();
         self.results.data_in.next = bit_cast::<RES_BITS, CLIENT_BITS>(self.core.resp_client.val())
@@ -964,7 +1071,8 @@ impl Logic for Device {
             if self.b_cnt.q.val() == self.c_sub_last.val() {
                 self.state.d.next = self.c_state[6].val();
                 self.a_len.d.next = self.c_submit_answer_bytes.val();
-                self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.b_next.val()) | (bit_cast::<ANS_BITS, 16>(self.res_n.q.val()) << 8);
+                self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.b_next.val())
+                    | (bit_cast::<ANS_BITS, 16>(self.res_n.q.val()) << 8);
             }
         }
         // `Collect`: up to COLLECT_MAX results shift in from the top, one a
@@ -973,13 +1081,16 @@ impl Logic for Device {
         if self.c_batches.val() & (self.state.q.val() == self.c_state[9].val()) {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
             if self.b_cnt.q.val() == self.c_coll_max.val() {
-                self.ans.d.next = (self.ans.q.val() << 8) | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
+                self.ans.d.next =
+                    (self.ans.q.val() << 8) | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
                 self.state.d.next = self.c_state[6].val();
             } else if !self.results.empty.val() {
                 self.res_pop.next = self.c_batches.val();
                 self.b_acc.d.next = self.b_acc.q.val() + 1;
                 self.a_len.d.next = self.a_len.q.val() + self.c_coll_bytes.val();
-                self.ans.d.next = (self.ans.q.val() >> self.c_coll_bits.val()) | (bit_cast::<ANS_BITS, RES_BITS>(self.results.data_out.val()) << self.c_coll_top.val());
+                self.ans.d.next = (self.ans.q.val() >> self.c_coll_bits.val())
+                    | (bit_cast::<ANS_BITS, RES_BITS>(self.results.data_out.val())
+                        << self.c_coll_top.val());
             } else {
                 self.ans.d.next = self.ans.q.val() >> self.c_coll_bits.val();
             }
@@ -1069,7 +1180,8 @@ impl Logic for Device {
         self.tx_valid.next = self.t_valid.q.val();
         // One count per frame: served (counter 0: `reason` is 0) or
         // dropped; a served `LinkStats` once its answer is out.
-        self.count_en.next = (self.checking.val() & !self.stats_go.val()) | self.nack.val() | self.stats_done.val();
+        self.count_en.next =
+            (self.checking.val() & !self.stats_go.val()) | self.nack.val() | self.stats_done.val();
         for i in 0..LINK_COUNTERS {
             if self.count_en.val() & (self.reason.val().index() == i) {
                 self.counters[i].d.next = self.counters[i].q.val() + 1;
@@ -1188,7 +1300,16 @@ impl Logic for UartDevice {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, dev, urx, utx);
-        dff_setup!(self, clock, i_reset, i_uart_rx_n, i_bypass, i_rx_valid, i_rx_data, i_tx_ready);
+        dff_setup!(
+            self,
+            clock,
+            i_reset,
+            i_uart_rx_n,
+            i_bypass,
+            i_rx_valid,
+            i_rx_data,
+            i_tx_ready
+        );
         self.i_reset.d.next = self.reset.val();
         self.i_uart_rx_n.d.next = !self.uart_rx.val();
         self.i_bypass.d.next = self.bypass.val();
@@ -1245,14 +1366,22 @@ mod tests {
             d.reset.next = true;
             clocks(&mut *d, 2, |d| &mut d.clock);
             d.reset.next = false;
-            Bench { d, out: Deframer::new(link::max_answer(&config().build)) }
+            Bench {
+                d,
+                out: Deframer::new(link::max_answer(&config().build)),
+            }
         }
         /// Send bytes (one per clock), then clock until an answer comes out.
         fn exchange(&mut self, bytes: &[u8], limit: usize) -> Result<Frame, Dropped> {
             self.exchange_n(bytes, 1, limit).pop().unwrap()
         }
         /// Send bytes (one per clock), then clock until `n` answers came out.
-        fn exchange_n(&mut self, bytes: &[u8], n: usize, limit: usize) -> Vec<Result<Frame, Dropped>> {
+        fn exchange_n(
+            &mut self,
+            bytes: &[u8],
+            n: usize,
+            limit: usize,
+        ) -> Vec<Result<Frame, Dropped>> {
             let mut got = vec![];
             let mut i = 0;
             for _ in 0..limit {
@@ -1278,27 +1407,68 @@ mod tests {
     fn device_answers_info_commands_and_nacks() {
         let b = config().build;
         let mut t = Bench::new();
-        let a = t.exchange(&Frame::new(FrameType::Info, 5, vec![]).encode(), 3000).unwrap();
+        let a = t
+            .exchange(&Frame::new(FrameType::Info, 5, vec![]).encode(), 3000)
+            .unwrap();
         assert_eq!((a.ty, a.seq), (FrameType::Info.code(), 5));
         let info = DeviceInfo::decode(&a.payload).unwrap();
         assert_eq!(info.build, b);
         assert_eq!(info.link, link_params());
         // A command: the round in progress (0) and phase.
-        let a = t.exchange(&Frame::new(FrameType::Cmd, 6, cmd_payload(Cmd::Info.code(), 0, 0)).encode(), 3000).unwrap();
+        let a = t
+            .exchange(
+                &Frame::new(FrameType::Cmd, 6, cmd_payload(Cmd::Info.code(), 0, 0)).encode(),
+                3000,
+            )
+            .unwrap();
         assert_eq!((a.ty, a.seq), (FrameType::Cmd.code(), 6));
-        assert_eq!(link::decode_cmd_answer(&a.payload).unwrap(), (CmdStatus::Ok.code(), 0));
+        assert_eq!(
+            link::decode_cmd_answer(&a.payload).unwrap(),
+            (CmdStatus::Ok.code(), 0)
+        );
         // A corrupted CRC is answered with a NACK naming it; so is an unknown type.
         let mut w = Frame::new(FrameType::Cmd, 7, cmd_payload(Cmd::Info.code(), 0, 0)).encode();
         w[5] ^= 0x01;
         let a = t.exchange(&w, 3000).unwrap();
-        assert_eq!((a.ty, a.seq, a.payload.clone()), (FrameType::Nack.code(), 7, vec![Drop::Crc.code(), FrameType::Cmd.code()]));
-        let a = t.exchange(&Frame { ty: 9, seq: 8, payload: vec![] }.encode(), 3000).unwrap();
+        assert_eq!(
+            (a.ty, a.seq, a.payload.clone()),
+            (
+                FrameType::Nack.code(),
+                7,
+                vec![Drop::Crc.code(), FrameType::Cmd.code()]
+            )
+        );
+        let a = t
+            .exchange(
+                &Frame {
+                    ty: 9,
+                    seq: 8,
+                    payload: vec![],
+                }
+                .encode(),
+                3000,
+            )
+            .unwrap();
         assert_eq!(a.payload, vec![Drop::Type.code(), 9]);
         // The counters: 2 good frames, one CRC and one type drop.
-        let a = t.exchange(&Frame::new(FrameType::LinkStats, 9, vec![link::STATS_CLEAR]).encode(), 3000).unwrap();
-        let c: Vec<u32> = a.payload.chunks(4).map(|x| u32::from_le_bytes(x.try_into().unwrap())).collect();
+        let a = t
+            .exchange(
+                &Frame::new(FrameType::LinkStats, 9, vec![link::STATS_CLEAR]).encode(),
+                3000,
+            )
+            .unwrap();
+        let c: Vec<u32> = a
+            .payload
+            .chunks(4)
+            .map(|x| u32::from_le_bytes(x.try_into().unwrap()))
+            .collect();
         assert_eq!(c, vec![2, 0, 0, 0, 1, 1, 0, 0, 0]);
-        let a = t.exchange(&Frame::new(FrameType::LinkStats, 10, vec![0]).encode(), 3000).unwrap();
+        let a = t
+            .exchange(
+                &Frame::new(FrameType::LinkStats, 10, vec![0]).encode(),
+                3000,
+            )
+            .unwrap();
         assert_eq!(a.payload[..4], [0, 0, 0, 0], "cleared");
     }
 
@@ -1311,22 +1481,68 @@ mod tests {
         use tidekv_defs::{Op, Request};
         let b = config().build;
         let mut t = Bench::new();
-        let a = t.exchange(&Frame::new(FrameType::Info, 1, vec![]).encode(), 3000).unwrap();
-        assert_eq!(DeviceInfo::decode(&a.payload).unwrap().build.device, b.device, "Info reports the options");
-        let one = [Queued { client: 0, tag: 7, req: Request::new(Op::Get, 1, None) }];
-        let a = t.exchange(&Frame::new(FrameType::Submit, 2, submit_payload(&b, &one)).encode(), 3000).unwrap();
+        let a = t
+            .exchange(&Frame::new(FrameType::Info, 1, vec![]).encode(), 3000)
+            .unwrap();
+        assert_eq!(
+            DeviceInfo::decode(&a.payload).unwrap().build.device,
+            b.device,
+            "Info reports the options"
+        );
+        let one = [Queued {
+            client: 0,
+            tag: 7,
+            req: Request::new(Op::Get, 1, None),
+        }];
+        let a = t
+            .exchange(
+                &Frame::new(FrameType::Submit, 2, submit_payload(&b, &one)).encode(),
+                3000,
+            )
+            .unwrap();
         if b.device.batches() {
-            assert_eq!(a.ty, FrameType::Submit.code(), "a build with batches queues a Submit");
+            assert_eq!(
+                a.ty,
+                FrameType::Submit.code(),
+                "a build with batches queues a Submit"
+            );
         } else {
-            assert_eq!((a.ty, a.payload), (FrameType::Nack.code(), vec![Drop::Type.code(), FrameType::Submit.code()]));
-            let a = t.exchange(&Frame::new(FrameType::Collect, 3, vec![]).encode(), 3000).unwrap();
-            assert_eq!((a.ty, a.payload), (FrameType::Nack.code(), vec![Drop::Type.code(), FrameType::Collect.code()]));
+            assert_eq!(
+                (a.ty, a.payload),
+                (
+                    FrameType::Nack.code(),
+                    vec![Drop::Type.code(), FrameType::Submit.code()]
+                )
+            );
+            let a = t
+                .exchange(&Frame::new(FrameType::Collect, 3, vec![]).encode(), 3000)
+                .unwrap();
+            assert_eq!(
+                (a.ty, a.payload),
+                (
+                    FrameType::Nack.code(),
+                    vec![Drop::Type.code(), FrameType::Collect.code()]
+                )
+            );
         }
         // A zero seed is a bad argument to a generator, and no generator's business without one.
         for (seq, cmd) in [(4, Cmd::GenSeed), (5, Cmd::GenRun)] {
-            let a = t.exchange(&Frame::new(FrameType::Cmd, seq, cmd_payload(cmd.code(), 0, 0)).encode(), 3000).unwrap();
-            let want = if b.device.generator { CmdStatus::BadArgument } else { CmdStatus::Unsupported };
-            assert_eq!(link::decode_cmd_answer(&a.payload).unwrap().0, want.code(), "{cmd:?}");
+            let a = t
+                .exchange(
+                    &Frame::new(FrameType::Cmd, seq, cmd_payload(cmd.code(), 0, 0)).encode(),
+                    3000,
+                )
+                .unwrap();
+            let want = if b.device.generator {
+                CmdStatus::BadArgument
+            } else {
+                CmdStatus::Unsupported
+            };
+            assert_eq!(
+                link::decode_cmd_answer(&a.payload).unwrap().0,
+                want.code(),
+                "{cmd:?}"
+            );
         }
     }
 
@@ -1341,8 +1557,17 @@ mod tests {
         }
         let lat = b.latency();
         let mut t = Bench::new();
-        let q = |client, tag, op, key| Queued { client, tag, req: Request::new(op, key, Some(40 + key)) };
-        let batch = [q(0, 100, Op::Insert, 5), q(1, 101, Op::Insert, 6), q(0, 102, Op::Get, 6), q(2, 103, Op::Get, 5)];
+        let q = |client, tag, op, key| Queued {
+            client,
+            tag,
+            req: Request::new(op, key, Some(40 + key)),
+        };
+        let batch = [
+            q(0, 100, Op::Insert, 5),
+            q(1, 101, Op::Insert, 6),
+            q(0, 102, Op::Get, 6),
+            q(2, 103, Op::Get, 5),
+        ];
         // Four gets for client 0 (four rounds), and right behind them in the
         // receive FIFO a `Step`: refused while requests are queued or in
         // flight, changing nothing.
@@ -1353,19 +1578,38 @@ mod tests {
         let a = t.exchange_n(&bytes, 2, 3000);
         let (a, busy) = (a[0].clone().unwrap(), a[1].clone().unwrap());
         assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4);
-        assert_eq!(busy.payload, vec![Drop::Busy.code(), FrameType::Step.code()]);
-        let a = t.exchange(&Frame::new(FrameType::Submit, 1, submit_payload(&b, &batch)).encode(), 3000).unwrap();
+        assert_eq!(
+            busy.payload,
+            vec![Drop::Busy.code(), FrameType::Step.code()]
+        );
+        let a = t
+            .exchange(
+                &Frame::new(FrameType::Submit, 1, submit_payload(&b, &batch)).encode(),
+                3000,
+            )
+            .unwrap();
         assert_eq!(a.ty, FrameType::Submit.code());
-        assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4, "all four queued");
+        assert_eq!(
+            decode_submit_answer(&a.payload).unwrap().0,
+            4,
+            "all four queued"
+        );
         // 16 more gets for client 0: they take 16 more rounds.
         for i in 0..4 {
             let more: Vec<Queued> = (0..4).map(|j| q(0, 200 + 4 * i + j, Op::Get, 5)).collect();
-            let a = t.exchange(&Frame::new(FrameType::Submit, 1, submit_payload(&b, &more)).encode(), 3000).unwrap();
+            let a = t
+                .exchange(
+                    &Frame::new(FrameType::Submit, 1, submit_payload(&b, &more)).encode(),
+                    3000,
+                )
+                .unwrap();
             assert_eq!(decode_submit_answer(&a.payload).unwrap().0, 4);
         }
         let mut got = vec![];
         for seq in 3..40 {
-            let a = t.exchange(&Frame::new(FrameType::Collect, seq, vec![]).encode(), 3000).unwrap();
+            let a = t
+                .exchange(&Frame::new(FrameType::Collect, seq, vec![]).encode(), 3000)
+                .unwrap();
             assert_eq!(a.ty, FrameType::Collect.code());
             got.extend(decode_collect(&b, &a.payload).unwrap());
             if got.len() == 24 {
@@ -1375,10 +1619,17 @@ mod tests {
         assert_eq!(got.len(), 24, "{got:?}");
         got.sort_by_key(|r| r.tag);
         for r in got.drain(20..) {
-            assert_eq!((r.client, r.resp.status, r.done - r.issued), (0, Status::NotFound, lat), "{r:?}");
+            assert_eq!(
+                (r.client, r.resp.status, r.done - r.issued),
+                (0, Status::NotFound, lat),
+                "{r:?}"
+            );
         }
         for (i, r) in got[4..].iter().enumerate() {
-            assert_eq!((r.client, r.tag, r.resp.value), (0, 200 + i as u16, Some(45)));
+            assert_eq!(
+                (r.client, r.tag, r.resp.value),
+                (0, 200 + i as u16, Some(45))
+            );
             // Client 0's queue: one a round, in order (a frame's four back to back).
             let prev = if i == 0 { &got[2] } else { &got[3 + i] };
             assert!(r.issued > prev.issued, "{r:?} after {prev:?}");
@@ -1394,7 +1645,17 @@ mod tests {
         // get of key 6 runs after its insert (one round earlier, client 1).
         assert_eq!(got[2].issued, got[0].issued + 1);
         assert_eq!(got[1].issued, got[0].issued);
-        assert_eq!(got.iter().map(|r| (r.client, r.tag, r.resp.status)).collect::<Vec<_>>(), vec![(0, 100, Status::Ok), (1, 101, Status::Ok), (0, 102, Status::Ok), (2, 103, Status::Ok)]);
+        assert_eq!(
+            got.iter()
+                .map(|r| (r.client, r.tag, r.resp.status))
+                .collect::<Vec<_>>(),
+            vec![
+                (0, 100, Status::Ok),
+                (1, 101, Status::Ok),
+                (0, 102, Status::Ok),
+                (2, 103, Status::Ok)
+            ]
+        );
         assert_eq!(got[2].resp.value, Some(46));
         assert_eq!(got[3].resp.value, Some(45));
         // Idle again: a `Step` runs.

@@ -120,7 +120,12 @@ mod tests {
     #[test]
     fn load_gen_equals_the_model_generator() {
         let b = config().build;
-        let cfg = GenConfig { seed: 0x1234_5678_9abc, rounds: 0, key_range_bits: 5, mix: OpMix([3, 1, 1, 2, 1]) };
+        let cfg = GenConfig {
+            seed: 0x1234_5678_9abc,
+            rounds: 0,
+            key_range_bits: 5,
+            mix: OpMix([3, 1, 1, 2, 1]),
+        };
         let mut model = Generator::new(&cfg, &b);
         let mut g = LoadGen::default();
         g.connect_all();
@@ -146,7 +151,11 @@ mod tests {
             settle(&mut g);
             let want = model.next_request();
             let op = Op::from_code(g.op.val().to_u64() as u8).unwrap();
-            assert_eq!((op, g.key.val().to_u64()), (want.op, want.key), "request {i}");
+            assert_eq!(
+                (op, g.key.val().to_u64()),
+                (want.op, want.key),
+                "request {i}"
+            );
             if op.takes_value() {
                 assert_eq!(g.value.val().to_u64(), want.value, "request {i}");
             }

@@ -20,11 +20,17 @@ impl<const K: usize, const O: usize> H3Hash<K, O> {
         let masks = bits
             .iter()
             .map(|&j| {
-                let m = (0..K).filter(|&i| j < 64 && columns[i] >> j & 1 == 1).fold(0u64, |m, i| m | 1 << i);
+                let m = (0..K)
+                    .filter(|&i| j < 64 && columns[i] >> j & 1 == 1)
+                    .fold(0u64, |m, i| m | 1 << i);
                 Constant::new(Bits::<K>::from(m))
             })
             .collect();
-        H3Hash { key: Default::default(), hash: Default::default(), masks }
+        H3Hash {
+            key: Default::default(),
+            hash: Default::default(),
+            masks,
+        }
     }
 }
 
@@ -33,7 +39,10 @@ impl<const K: usize, const O: usize> Logic for H3Hash<K, O> {
     fn update(&mut self) {
         self.hash.next = 0.into();
         for j in 0..O {
-            self.hash.next = self.hash.val().replace_bit(j, (self.key.val() & self.masks[j].val()).xor());
+            self.hash.next = self
+                .hash
+                .val()
+                .replace_bit(j, (self.key.val() & self.masks[j].val()).xor());
         }
     }
 }

@@ -102,11 +102,14 @@ pub const CNT_BITS: usize = {
 
 /// The tag a request carries on a link beside its slot: the schedule copy
 /// (client to FE), or the shard and replica (FE to replicas).
-pub const LINK_X_BITS: usize = if COPY_BITS > SHARD_BITS + REPLICA_BITS { COPY_BITS } else { SHARD_BITS + REPLICA_BITS };
+pub const LINK_X_BITS: usize = if COPY_BITS > SHARD_BITS + REPLICA_BITS {
+    COPY_BITS
+} else {
+    SHARD_BITS + REPLICA_BITS
+};
 /// The leaf FE's note of a routed slot, for its collect two rounds on:
 /// forwarded, answered (no live replica), shard, replica.
 pub const PEND_BITS: usize = 2 + SHARD_BITS + REPLICA_BITS;
-
 
 pub type LinkX = Bits<LINK_X_BITS>;
 
@@ -182,7 +185,8 @@ pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
 /// Request slots of the longest `Step` (a loop bound in the logic).
 pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
 /// The link counters, counter 0 lowest, as `LinkStats` carries them.
-pub const STATS_BITS: usize = tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
+pub const STATS_BITS: usize =
+    tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
 /// A link counter's width in the logic: `counter_bits`, at most the
 /// answer's 32 (`tidekv_defs::link::link_counter_bits`).
 pub const LINK_CTR_BITS: usize = if COUNTER_BITS < 32 { COUNTER_BITS } else { 32 };
@@ -206,5 +210,10 @@ pub const RX_FIFO_BITS: usize = tidekv_defs::link::RX_FIFO_BYTES.trailing_zeros(
 
 /// The link parameters this crate was built with.
 pub fn link_params() -> tidekv_defs::link::LinkParams {
-    tidekv_defs::link::LinkParams { clock_hz: CLOCK_HZ as u32, baud: BAUD as u32, watchdog_clocks: WATCHDOG_CLOCKS as u32, build_id: BUILD_ID as u32 }
+    tidekv_defs::link::LinkParams {
+        clock_hz: CLOCK_HZ as u32,
+        baud: BAUD as u32,
+        watchdog_clocks: WATCHDOG_CLOCKS as u32,
+        build_id: BUILD_ID as u32,
+    }
 }

@@ -2,8 +2,8 @@
 //! (the other replicas' updates of last round, R > 1) and a serve pass (the
 //! requests the leaf FE sent it), as `replicas_fire` in the model.
 
-use crate::params::*;
 use crate::delay::Delay;
+use crate::params::*;
 use crate::table::{SlotOut, TableEngine};
 use crate::util::k;
 use rust_hdl::prelude::*;
@@ -149,11 +149,17 @@ impl Logic for ReplicaNode {
         self.upd_out_value.next = self.engine.upd.value.val();
         self.ow.next = 0.into();
         for w in 0..WAYS {
-            self.ow.next = self.ow.val().replace_bit(w, self.rot.val() == self.own_way[w].val());
+            self.ow.next = self
+                .ow
+                .val()
+                .replace_bit(w, self.rot.val() == self.own_way[w].val());
         }
         self.os.next = 0.into();
         for i in 0..STASH_W {
-            self.os.next = self.os.val().replace_bit(i, self.rot.val() == self.own_stash[i].val());
+            self.os.next = self
+                .os
+                .val()
+                .replace_bit(i, self.rot.val() == self.own_stash[i].val());
         }
         self.engine.op.owned_ways.next = self.ow.val();
         self.engine.op.owned_stash.next = self.os.val();
@@ -165,7 +171,9 @@ impl Logic for ReplicaNode {
         self.engine.op.delete.next = self.upd_delete.val();
         self.engine.op.uslot.next = self.upd_slot.val();
         if self.apply_slot.val() {
-            self.engine.op.valid.next = self.upd_valid.val() & (self.upd_origin.val() != self.my_rep.val()) & !self.failed.val();
+            self.engine.op.valid.next = self.upd_valid.val()
+                & (self.upd_origin.val() != self.my_rep.val())
+                & !self.failed.val();
             self.engine.op.op.next = 0.into();
             self.engine.op.key.next = self.upd_key.val();
             self.engine.op.value.next = self.upd_value.val();
@@ -301,7 +309,8 @@ impl Logic for ShardGroup {
         for r in 0..R {
             self.nodes[r].clear.next = self.clear.val();
             self.nodes[r].wipe.next = self.wipe.val().get_bit(r);
-            self.nodes[r].sw_read.next = self.sw_read.val() & (self.cp_src.val() == self.rep_no[r].val());
+            self.nodes[r].sw_read.next =
+                self.sw_read.val() & (self.cp_src.val() == self.rep_no[r].val());
             self.nodes[r].sw_set.next = self.sw_set.val();
             self.nodes[r].sw_slot.next = self.sw_slot.val();
             self.nodes[r].cp_dst.next = self.cp_dst.val().get_bit(r);

@@ -23,7 +23,10 @@ pub fn clocks<B: Block>(u: &mut B, n: usize, clk: impl Fn(&mut B) -> &mut Signal
 /// A response as the RTL's status, has-value and value signals carry it.
 pub fn response_of(status: StatusCode, has_value: bool, value: Value) -> tidekv_defs::Response {
     let status = tidekv_defs::Status::from_code(status.to_u64() as u8).expect("a status code");
-    tidekv_defs::Response { status, value: has_value.then(|| value.to_u64()) }
+    tidekv_defs::Response {
+        status,
+        value: has_value.then(|| value.to_u64()),
+    }
 }
 
 /// rust-hdl's yosys check (read, hierarchy, proc: undriven nets, latches),

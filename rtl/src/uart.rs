@@ -31,7 +31,10 @@ pub struct UartRx {
 
 impl UartRx {
     pub fn new(clocks_per_bit: u32) -> UartRx {
-        assert!((4..1 << DIV_BITS).contains(&clocks_per_bit), "clocks per bit {clocks_per_bit} out of range");
+        assert!(
+            (4..1 << DIV_BITS).contains(&clocks_per_bit),
+            "clocks per bit {clocks_per_bit} out of range"
+        );
         UartRx {
             clock: Default::default(),
             rx: Default::default(),
@@ -120,7 +123,10 @@ pub struct UartTx {
 
 impl UartTx {
     pub fn new(clocks_per_bit: u32) -> UartTx {
-        assert!((4..1 << DIV_BITS).contains(&clocks_per_bit), "clocks per bit {clocks_per_bit} out of range");
+        assert!(
+            (4..1 << DIV_BITS).contains(&clocks_per_bit),
+            "clocks per bit {clocks_per_bit} out of range"
+        );
         UartTx {
             clock: Default::default(),
             valid: Default::default(),
@@ -203,7 +209,13 @@ mod tests {
     #[test]
     fn uart_loops_back() {
         let div = 7;
-        let mut l = Loop { clock: Default::default(), valid: Default::default(), data: Default::default(), tx: UartTx::new(div), rx: UartRx::new(div) };
+        let mut l = Loop {
+            clock: Default::default(),
+            valid: Default::default(),
+            data: Default::default(),
+            tx: UartTx::new(div),
+            rx: UartRx::new(div),
+        };
         l.connect_all();
         clocks(&mut l, 30, |l| &mut l.clock);
         let send = [0x55u8, 0x00, 0xff, 0xc0, 0x3a];

@@ -9,19 +9,31 @@ use tidekv_sim::verilator::{build, VCore};
 fn main() {
     let mut args = std::env::args().skip(1);
     let spec = args.next().unwrap_or_else(|| "single-c10".into());
-    let secs: f64 = args.next().map_or(3.0, |s| s.parse().expect("SECONDS is a number"));
+    let secs: f64 = args
+        .next()
+        .map_or(3.0, |s| s.parse().expect("SECONDS is a number"));
     let load = args.next().is_some_and(|a| a == "load");
     let (so, cfg) = build(&spec, false).unwrap_or_else(|e| panic!("{e}"));
     let mut v = VCore::open(&so, None).unwrap_or_else(|e| panic!("{e}"));
     let (k0, t0) = (v.clocks(), std::time::Instant::now());
     while t0.elapsed().as_secs_f64() < secs {
         if load {
-            let g = GenConfig { seed: 5, rounds: 1000, key_range_bits: 12, mix: OpMix::default() };
+            let g = GenConfig {
+                seed: 5,
+                rounds: 1000,
+                key_range_bits: 12,
+                mix: OpMix::default(),
+            };
             drive::run_generator(&mut v, &g).unwrap_or_else(|e| panic!("{e}"));
         } else {
             v.idle(1000);
         }
     }
     let rate = (v.clocks() - k0) as f64 / t0.elapsed().as_secs_f64();
-    println!("{}: {:.3} M clocks/s {}", cfg.name, rate / 1e6, if load { "under the generator" } else { "idle" });
+    println!(
+        "{}: {:.3} M clocks/s {}",
+        cfg.name,
+        rate / 1e6,
+        if load { "under the generator" } else { "idle" }
+    );
 }

@@ -8,7 +8,9 @@ use crate::{Answer, Counters, SwapRecord};
 use std::collections::VecDeque;
 use tidekv_defs::config::{BuildConfig, Schedule};
 use tidekv_defs::gen::{GenConfig, GenReport};
-use tidekv_defs::regs::{gen_keys_mask, gen_mix_word, policy_word, schedule_crc, Cmd, CmdStatus, Counter, SwapState};
+use tidekv_defs::regs::{
+    gen_keys_mask, gen_mix_word, policy_word, schedule_crc, Cmd, CmdStatus, Counter, SwapState,
+};
 use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{Op, Request, Response, Status};
 
@@ -22,7 +24,9 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn cmd(cmd: Cmd, addr: u32, data: u64, what: impl std::fmt::Display) -> Refusal {
-        Refusal { what: format!("command {cmd} (addr {addr}, data {data:#x}): {what}") }
+        Refusal {
+            what: format!("command {cmd} (addr {addr}, data {data:#x}): {what}"),
+        }
     }
 }
 
@@ -37,13 +41,22 @@ pub trait Core {
     fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), Self::Error>;
     /// One round: client `k` issues `reqs[k]`; per client, the issue round
     /// of the request answered now and its response.
-    fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, Self::Error>;
+    fn round(
+        &mut self,
+        reqs: &[Option<Request>],
+    ) -> Result<Vec<Option<(u64, Response)>>, Self::Error>;
 
     /// A command that must answer `ok`; its rdata.
     fn ok(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<u64, Self::Error> {
         match self.cmd(cmd, addr, data)? {
             (CmdStatus::Ok, rdata) => Ok(rdata),
-            (st, _) => Err(Refusal::cmd(cmd, addr, data, format_args!("answered {st}: {}", st.advice())).into()),
+            (st, _) => Err(Refusal::cmd(
+                cmd,
+                addr,
+                data,
+                format_args!("answered {st}: {}", st.advice()),
+            )
+            .into()),
         }
     }
     fn counter(&mut self, c: Counter) -> Result<u64, Self::Error> {
@@ -70,18 +83,33 @@ pub fn stage_schedule<C: Core>(core: &mut C, s: &Schedule) -> Result<(), C::Erro
 
 /// `Verify` the staged shadow: the device's CRC must equal `schedule_crc`
 /// of `s`. Returns the CRC.
-pub fn verify_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule) -> Result<u32, C::Error> {
+pub fn verify_schedule<C: Core>(
+    core: &mut C,
+    b: &BuildConfig,
+    s: &Schedule,
+) -> Result<u32, C::Error> {
     let want = schedule_crc(b, s);
     let got = core.ok(Cmd::Verify, 0, 0)?;
     if got != u64::from(want) {
-        return Err(Refusal::cmd(Cmd::Verify, 0, 0, format_args!("the device's schedule CRC is {got:#010x}, the host's {want:#010x}")).into());
+        return Err(Refusal::cmd(
+            Cmd::Verify,
+            0,
+            0,
+            format_args!("the device's schedule CRC is {got:#010x}, the host's {want:#010x}"),
+        )
+        .into());
     }
     Ok(want)
 }
 
 /// Stage `s` in the shadow copy, verify it (the device's CRC must equal
 /// `schedule_crc`) and arm its swap for `round`.
-pub fn load_schedule<C: Core>(core: &mut C, b: &BuildConfig, s: &Schedule, round: u64) -> Result<(), C::Error> {
+pub fn load_schedule<C: Core>(
+    core: &mut C,
+    b: &BuildConfig,
+    s: &Schedule,
+    round: u64,
+) -> Result<(), C::Error> {
     stage_schedule(core, s)?;
     verify_schedule(core, b, s)?;
     core.ok(Cmd::Swap, 0, round)?;
@@ -109,12 +137,18 @@ pub struct CoreReplay {
 }
 
 /// The reason the core gives for a swap that did not take effect.
-pub const SWAP_REFUSED: &str = "the device's check refused it (a bucket maps to a shard whose replicas have all failed)";
+pub const SWAP_REFUSED: &str =
+    "the device's check refused it (a bucket maps to a shard whose replicas have all failed)";
 
 /// Replay a validated trace on a core fresh out of reset, calling `emit` for
 /// every request in (issue round, client) order, as `crate::replay` does on
 /// the model.
-pub fn replay<C: Core>(core: &mut C, b: &BuildConfig, trace: &Trace, mut emit: impl FnMut(&Answer)) -> Result<CoreReplay, C::Error> {
+pub fn replay<C: Core>(
+    core: &mut C,
+    b: &BuildConfig,
+    trace: &Trace,
+    mut emit: impl FnMut(&Answer),
+) -> Result<CoreReplay, C::Error> {
     let c = core.clients();
     let lat = core.latency();
     let mut swaps = Vec::new();
@@ -151,21 +185,50 @@ pub fn replay<C: Core>(core: &mut C, b: &BuildConfig, trace: &Trace, mut emit: i
         swaps.push(read_swap(core, at)?);
     }
     let rounds = trace.last_round().map_or(0, |last| last + lat + 1);
-    let mut counters = Counters { issued: core.counter(Counter::Issued)?, calendar_blocked: core.counter(Counter::CalendarBlocked)?, detections: core.counter(Counter::Detections)?, ..Counters::default() };
+    let mut counters = Counters {
+        issued: core.counter(Counter::Issued)?,
+        calendar_blocked: core.counter(Counter::CalendarBlocked)?,
+        detections: core.counter(Counter::Detections)?,
+        ..Counters::default()
+    };
     for st in Status::ALL {
         counters.status[st.code() as usize] = core.counter(Counter::status(st.code()))?;
     }
-    Ok(CoreReplay { rounds, counters, swaps })
+    Ok(CoreReplay {
+        rounds,
+        counters,
+        swaps,
+    })
 }
 
 /// The record of the swap armed for round `at`, which must be done.
 pub fn read_swap<C: Core>(core: &mut C, at: u64) -> Result<SwapRecord, C::Error> {
     let w = core.ok(Cmd::ReadSwap, 0, 0)?;
-    let SwapState { done, took_effect: took, round, .. } = SwapState::decode(w);
+    let SwapState {
+        done,
+        took_effect: took,
+        round,
+        ..
+    } = SwapState::decode(w);
     if !done || round != at {
-        return Err(Refusal::cmd(Cmd::ReadSwap, 0, 0, format_args!("the swap armed for round {at} reads back as {w:#x} (done {done}, round {round})")).into());
+        return Err(Refusal::cmd(
+            Cmd::ReadSwap,
+            0,
+            0,
+            format_args!(
+                "the swap armed for round {at} reads back as {w:#x} (done {done}, round {round})"
+            ),
+        )
+        .into());
     }
-    Ok(SwapRecord { round: at, result: if took { Ok(()) } else { Err(SWAP_REFUSED.into()) } })
+    Ok(SwapRecord {
+        round: at,
+        result: if took {
+            Ok(())
+        } else {
+            Err(SWAP_REFUSED.into())
+        },
+    })
 }
 
 /// Generator mode (SPEC section 7) on a core: configure, run `g.rounds`
@@ -180,7 +243,12 @@ pub fn run_generator<C: Core>(core: &mut C, g: &GenConfig) -> Result<GenReport, 
         Ok(d) if counted == digest => d,
         _ => return Err(Refusal::cmd(Cmd::GenRun, 0, g.rounds, format_args!("digest {digest:#x} is not a CRC-32 or differs from the gen_digest counter {counted:#x}")).into()),
     };
-    let mut r = GenReport { requests: core.counter(Counter::GenRequests)?, digest, status_counts: [0; 5], op_counts: [0; 5] };
+    let mut r = GenReport {
+        requests: core.counter(Counter::GenRequests)?,
+        digest,
+        status_counts: [0; 5],
+        op_counts: [0; 5],
+    };
     for st in Status::ALL {
         r.status_counts[st.code() as usize] = core.counter(Counter::status(st.code()))?;
     }

@@ -14,9 +14,11 @@
 use crate::drive::{Core, Refusal};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-use tidekv_defs::codec::StepCodec;
 use tidekv_defs::batch::{decode_collect, decode_submit_answer, submit_payload, Collected, Queued};
-use tidekv_defs::link::{self, cmd_payload, decode_cmd_answer, Deframer, DeviceInfo, Drop, Frame, FrameType};
+use tidekv_defs::codec::StepCodec;
+use tidekv_defs::link::{
+    self, cmd_payload, decode_cmd_answer, Deframer, DeviceInfo, Drop, Frame, FrameType,
+};
 use tidekv_defs::regs::{Cmd, CmdStatus};
 use tidekv_defs::{BuildConfig, Request, Response};
 
@@ -24,7 +26,10 @@ use tidekv_defs::{BuildConfig, Request, Response};
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     #[error("{what}: {source}")]
-    Io { what: String, source: std::io::Error },
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("{0}: the other end closed the link")]
     Closed(String),
 }
@@ -76,9 +81,19 @@ pub enum LinkCoreError {
         "no answer to the {ty} frame (sequence {seq}) from {link} within {waited:?}{}: the device is hung, unpowered or on another baud rate; check the port and reset the device",
         if *.maybe_ran { " (it may have run: not resent)" } else { "" }
     )]
-    NoAnswer { ty: String, seq: u8, link: String, waited: Duration, maybe_ran: bool },
+    NoAnswer {
+        ty: String,
+        seq: u8,
+        link: String,
+        waited: Duration,
+        maybe_ran: bool,
+    },
     #[error("the device dropped the {ty} frame {tries} time(s), last as {reason}: the link is corrupting bytes (check the cable and baud rate)")]
-    Nack { ty: String, reason: String, tries: u32 },
+    Nack {
+        ty: String,
+        reason: String,
+        tries: u32,
+    },
     #[error("bad answer from the device: {0}")]
     BadAnswer(String),
     #[error("the device refused the {ty} frame: free-running requests are queued or in flight (a step, a generator run or a reset must wait); collect their results first")]
@@ -156,7 +171,9 @@ impl<T: Transport> LinkCore<T> {
     pub fn connect(link: T, timeout: Duration) -> Result<(LinkCore<T>, DeviceInfo), LinkCoreError> {
         // `Info`'s answer is the same size for every build: any build will
         // do to ask it.
-        let any = tidekv_defs::Config::preset("single-c10").expect("a shipped preset").build;
+        let any = tidekv_defs::Config::preset("single-c10")
+            .expect("a shipped preset")
+            .build;
         let mut c = LinkCore::new(link, any);
         c.timeout = timeout;
         let info = c.info()?;
@@ -249,25 +266,46 @@ impl<T: Transport> LinkCore<T> {
 
     /// Check an answer to a frame of type `ty` with a payload of
     /// `request_len` bytes; `Err(reason)` for a Nack.
-    fn check_answer(&self, ty: FrameType, request_len: usize, a: Frame) -> Result<Result<Frame, String>, LinkCoreError> {
+    fn check_answer(
+        &self,
+        ty: FrameType,
+        request_len: usize,
+        a: Frame,
+    ) -> Result<Result<Frame, String>, LinkCoreError> {
         if a.ty == FrameType::Nack.code() {
-            let reason = a.payload.first().and_then(|&r| Drop::from_code(r)).map_or_else(|| format!("{:?}", a.payload), |r| r.to_string());
+            let reason = a
+                .payload
+                .first()
+                .and_then(|&r| Drop::from_code(r))
+                .map_or_else(|| format!("{:?}", a.payload), |r| r.to_string());
             return Ok(Err(reason));
         }
         let len_ok = match ty {
             // (as long as its count says: `decode_collect` checks)
-            FrameType::Collect => !a.payload.is_empty() && a.payload.len() <= link::answer_len(&self.build, ty, request_len),
+            FrameType::Collect => {
+                !a.payload.is_empty()
+                    && a.payload.len() <= link::answer_len(&self.build, ty, request_len)
+            }
             _ => a.payload.len() == link::answer_len(&self.build, ty, request_len),
         };
         if a.ty != ty.code() || !len_ok {
-            return Err(LinkCoreError::BadAnswer(format!("a {ty} frame was answered by type {} with {} bytes", a.ty, a.payload.len())));
+            return Err(LinkCoreError::BadAnswer(format!(
+                "a {ty} frame was answered by type {} with {} bytes",
+                a.ty,
+                a.payload.len()
+            )));
         }
         Ok(Ok(a))
     }
 
     /// Send one frame and return its answer, resending after a `Nack`, and
     /// after a lost answer if `idempotent`.
-    pub fn frame_retry(&mut self, ty: FrameType, payload: Vec<u8>, idempotent: bool) -> Result<Frame, LinkCoreError> {
+    pub fn frame_retry(
+        &mut self,
+        ty: FrameType,
+        payload: Vec<u8>,
+        idempotent: bool,
+    ) -> Result<Frame, LinkCoreError> {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -277,11 +315,27 @@ impl<T: Transport> LinkCore<T> {
             self.send(&f)?;
             match self.answer_to(seq)? {
                 None if idempotent && tries <= self.retries => {}
-                None => return Err(LinkCoreError::NoAnswer { ty: ty.to_string(), seq, link: self.link.describe(), waited: self.timeout, maybe_ran: !idempotent }),
+                None => {
+                    return Err(LinkCoreError::NoAnswer {
+                        ty: ty.to_string(),
+                        seq,
+                        link: self.link.describe(),
+                        waited: self.timeout,
+                        maybe_ran: !idempotent,
+                    })
+                }
                 Some(a) => match self.check_answer(ty, payload.len(), a)? {
                     Ok(a) => return Ok(a),
-                    Err(reason) if reason == Drop::Busy.name() => return Err(LinkCoreError::Busy { ty: ty.to_string() }),
-                    Err(reason) if tries > self.retries => return Err(LinkCoreError::Nack { ty: ty.to_string(), reason, tries }),
+                    Err(reason) if reason == Drop::Busy.name() => {
+                        return Err(LinkCoreError::Busy { ty: ty.to_string() })
+                    }
+                    Err(reason) if tries > self.retries => {
+                        return Err(LinkCoreError::Nack {
+                            ty: ty.to_string(),
+                            reason,
+                            tries,
+                        })
+                    }
                     Err(_) => {}
                 },
             }
@@ -295,7 +349,10 @@ impl<T: Transport> LinkCore<T> {
         let idempotent = match ty {
             FrameType::Info => true,
             FrameType::LinkStats => payload.first().is_some_and(|&f| f & link::STATS_CLEAR == 0),
-            FrameType::Cmd => payload.first().and_then(|&c| Cmd::from_code(c)).is_some_and(Cmd::idempotent),
+            FrameType::Cmd => payload
+                .first()
+                .and_then(|&c| Cmd::from_code(c))
+                .is_some_and(Cmd::idempotent),
             _ => false,
         };
         self.frame_retry(ty, payload, idempotent)
@@ -311,15 +368,25 @@ impl<T: Transport> LinkCore<T> {
     pub fn check_info(&mut self) -> Result<DeviceInfo, LinkCoreError> {
         let i = self.info()?;
         if i.build != self.build {
-            return Err(LinkCoreError::BadAnswer(format!("the device is built for {}, not {}", i.build.summary(), self.build.summary())));
+            return Err(LinkCoreError::BadAnswer(format!(
+                "the device is built for {}, not {}",
+                i.build.summary(),
+                self.build.summary()
+            )));
         }
         Ok(i)
     }
 
     /// The link counters (`link::link_counter_name`), cleared after reading if `clear`.
     pub fn link_stats(&mut self, clear: bool) -> Result<Vec<u32>, LinkCoreError> {
-        let a = self.frame(FrameType::LinkStats, vec![if clear { link::STATS_CLEAR } else { 0 }])?;
-        Ok(a.payload.chunks(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+        let a = self.frame(
+            FrameType::LinkStats,
+            vec![if clear { link::STATS_CLEAR } else { 0 }],
+        )?;
+        Ok(a.payload
+            .chunks(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
     }
 
     /// Queue requests on the device (at most `link::submit_max`): how many
@@ -328,9 +395,13 @@ impl<T: Transport> LinkCore<T> {
     /// answer (the requests may be queued).
     pub fn submit(&mut self, qs: &[Queued]) -> Result<(usize, usize), LinkCoreError> {
         let a = self.frame(FrameType::Submit, submit_payload(&self.build, qs))?;
-        let (n, waiting) = decode_submit_answer(&a.payload).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
+        let (n, waiting) = decode_submit_answer(&a.payload)
+            .map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
         if n > qs.len() {
-            return Err(LinkCoreError::BadAnswer(format!("{n} requests accepted of {}", qs.len())));
+            return Err(LinkCoreError::BadAnswer(format!(
+                "{n} requests accepted of {}",
+                qs.len()
+            )));
         }
         Ok((n, waiting))
     }
@@ -347,7 +418,12 @@ impl<T: Transport> LinkCore<T> {
     /// and hand each result to `on_result` with its index in `qs` (the tag
     /// is the index modulo 2^16). Fails if neither a request is accepted nor
     /// a result comes back for `stall`.
-    pub fn run_batch(&mut self, qs: &[Queued], stall: Duration, mut on_result: impl FnMut(usize, &Collected)) -> Result<(), LinkCoreError> {
+    pub fn run_batch(
+        &mut self,
+        qs: &[Queued],
+        stall: Duration,
+        mut on_result: impl FnMut(usize, &Collected),
+    ) -> Result<(), LinkCoreError> {
         let max = link::submit_max(&self.build);
         let (mut sent, mut done) = (0usize, 0usize);
         // Results come back in order per client: each client's tags in flight.
@@ -359,7 +435,10 @@ impl<T: Transport> LinkCore<T> {
                 let chunk: Vec<Queued> = qs[sent..(sent + max).min(qs.len())]
                     .iter()
                     .enumerate()
-                    .map(|(i, q)| Queued { tag: (sent + i) as u16, ..*q })
+                    .map(|(i, q)| Queued {
+                        tag: (sent + i) as u16,
+                        ..*q
+                    })
                     .collect();
                 let (n, _) = self.submit(&chunk)?;
                 for (i, q) in chunk[..n].iter().enumerate() {
@@ -370,9 +449,15 @@ impl<T: Transport> LinkCore<T> {
             }
             if sent == qs.len() || !progress || done + 4 * max < sent {
                 for r in self.collect()? {
-                    let i = open[r.client as usize].pop_front().filter(|&i| i as u16 == r.tag).ok_or_else(|| {
-                        LinkCoreError::BadAnswer(format!("a result for client {} with tag {} that no request in flight has", r.client, r.tag))
-                    })?;
+                    let i = open[r.client as usize]
+                        .pop_front()
+                        .filter(|&i| i as u16 == r.tag)
+                        .ok_or_else(|| {
+                            LinkCoreError::BadAnswer(format!(
+                                "a result for client {} with tag {} that no request in flight has",
+                                r.client, r.tag
+                            ))
+                        })?;
                     on_result(i, &r);
                     done += 1;
                     progress = true;
@@ -381,7 +466,10 @@ impl<T: Transport> LinkCore<T> {
             if progress {
                 last = self.now();
             } else if self.now() - last > stall {
-                return Err(LinkCoreError::Stalled { left: qs.len() - done, waited: stall });
+                return Err(LinkCoreError::Stalled {
+                    left: qs.len() - done,
+                    waited: stall,
+                });
             }
         }
         Ok(())
@@ -399,8 +487,16 @@ impl<T: Transport> LinkCore<T> {
     /// Decode a `Step` answer.
     pub fn decode_step(&self, payload: &[u8]) -> Result<StepAnswer, LinkCoreError> {
         let mut responses = Vec::with_capacity(self.build.clients as usize);
-        let round = self.codec.decode_answer(payload, &mut responses).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
-        Ok(StepAnswer { round, responses, sent: Duration::ZERO, answered: Duration::ZERO })
+        let round = self
+            .codec
+            .decode_answer(payload, &mut responses)
+            .map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
+        Ok(StepAnswer {
+            round,
+            responses,
+            sent: Duration::ZERO,
+            answered: Duration::ZERO,
+        })
     }
 
     /// Run rounds pipelined: `Step` frames of up to `MAX_STEP_ROUNDS`
@@ -427,7 +523,11 @@ impl<T: Transport> LinkCore<T> {
             tries: u32,
             sent: Duration,
         }
-        let group = if window == 0 { 1 } else { link::MAX_STEP_ROUNDS };
+        let group = if window == 0 {
+            1
+        } else {
+            link::MAX_STEP_ROUNDS
+        };
         let window = window.min(self.fifo_bytes);
         let mut input = rounds.into_iter().enumerate().peekable();
         let mut flight: VecDeque<InFlight> = VecDeque::new();
@@ -442,7 +542,14 @@ impl<T: Transport> LinkCore<T> {
                     Some(r) => Some(r),
                     None => input.peek().map(|&(index, _)| index).map(|index| {
                         let rounds: Vec<_> = input.by_ref().take(group).map(|(_, r)| r).collect();
-                        InFlight { index, seq: 0, bytes: 0, rounds, tries: 0, sent: Duration::ZERO }
+                        InFlight {
+                            index,
+                            seq: 0,
+                            bytes: 0,
+                            rounds,
+                            tries: 0,
+                            sent: Duration::ZERO,
+                        }
                     }),
                 };
                 let Some(mut f) = next else { break };
@@ -465,27 +572,51 @@ impl<T: Transport> LinkCore<T> {
                 f.sent = self.now();
                 flight.push_back(f);
             }
-            let Some(oldest) = flight.pop_front() else { return Ok(()) };
+            let Some(oldest) = flight.pop_front() else {
+                return Ok(());
+            };
             in_bytes -= oldest.bytes;
             let a = match self.answer_to(oldest.seq)? {
                 Some(a) => a,
                 None => {
-                    return Err(LinkCoreError::NoAnswer { ty: FrameType::Step.to_string(), seq: oldest.seq, link: self.link.describe(), waited: self.timeout, maybe_ran: true }.into())
+                    return Err(LinkCoreError::NoAnswer {
+                        ty: FrameType::Step.to_string(),
+                        seq: oldest.seq,
+                        link: self.link.describe(),
+                        waited: self.timeout,
+                        maybe_ran: true,
+                    }
+                    .into())
                 }
             };
             let n = oldest.rounds.len();
             match self.check_answer(FrameType::Step, n * link::step_bytes(&self.build), a)? {
                 Ok(a) => {
-                    let first = self.codec.decode_rounds(&a.payload, n, &mut responses).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
+                    let first = self
+                        .codec
+                        .decode_rounds(&a.payload, n, &mut responses)
+                        .map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
                     let answered = self.now();
                     let c = self.build.clients as usize;
-                    for (i, (reqs, resps)) in oldest.rounds.iter().zip(responses.chunks(c)).enumerate() {
-                        let ans = StepAnswer { round: first + i as u64, responses: resps.to_vec(), sent: oldest.sent, answered };
+                    for (i, (reqs, resps)) in
+                        oldest.rounds.iter().zip(responses.chunks(c)).enumerate()
+                    {
+                        let ans = StepAnswer {
+                            round: first + i as u64,
+                            responses: resps.to_vec(),
+                            sent: oldest.sent,
+                            answered,
+                        };
                         on_answer(oldest.index + i, reqs, ans)?;
                     }
                 }
                 Err(reason) if oldest.tries > self.retries => {
-                    return Err(LinkCoreError::Nack { ty: FrameType::Step.to_string(), reason, tries: oldest.tries }.into());
+                    return Err(LinkCoreError::Nack {
+                        ty: FrameType::Step.to_string(),
+                        reason,
+                        tries: oldest.tries,
+                    }
+                    .into());
                 }
                 Err(_) => {
                     self.resent += 1;
@@ -508,14 +639,27 @@ impl<T: Transport> Core for LinkCore<T> {
     }
 
     fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), Self::Error> {
-        let addr = u16::try_from(addr).map_err(|_| Refusal::cmd(cmd, addr, data, "the address does not fit the command's 16 bits"))?;
+        let addr = u16::try_from(addr).map_err(|_| {
+            Refusal::cmd(
+                cmd,
+                addr,
+                data,
+                "the address does not fit the command's 16 bits",
+            )
+        })?;
         let a = self.frame(FrameType::Cmd, cmd_payload(cmd.code(), addr, data))?;
-        let (st, rdata) = decode_cmd_answer(&a.payload).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
-        let st = CmdStatus::from_code(st).ok_or_else(|| LinkCoreError::BadAnswer(format!("command {cmd} answered status code {st}")))?;
+        let (st, rdata) =
+            decode_cmd_answer(&a.payload).map_err(|e| LinkCoreError::BadAnswer(e.to_string()))?;
+        let st = CmdStatus::from_code(st).ok_or_else(|| {
+            LinkCoreError::BadAnswer(format!("command {cmd} answered status code {st}"))
+        })?;
         Ok((st, rdata))
     }
 
-    fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, Self::Error> {
+    fn round(
+        &mut self,
+        reqs: &[Option<Request>],
+    ) -> Result<Vec<Option<(u64, Response)>>, Self::Error> {
         let a = self.frame(FrameType::Step, self.step_payload(&[reqs]))?;
         Ok(self.decode_step(&a.payload)?.responses)
     }
@@ -546,7 +690,12 @@ mod tests {
                 if *ignore > 0 {
                     *ignore -= 1;
                 } else {
-                    Frame::new(FrameType::Info, f.seq, DeviceInfo::new(build, LinkParams::default()).encode()).encode_into(out);
+                    Frame::new(
+                        FrameType::Info,
+                        f.seq,
+                        DeviceInfo::new(build, LinkParams::default()).encode(),
+                    )
+                    .encode_into(out);
                 }
             });
             Ok(())
@@ -564,7 +713,13 @@ mod tests {
     #[test]
     fn opening_end_only_when_the_line_may_be_out_of_step() {
         let build = Config::preset("single-c10").unwrap().build;
-        let echo = Echo { build: build.clone(), deframer: Deframer::new(64), sends: vec![], out: vec![], ignore: 0 };
+        let echo = Echo {
+            build: build.clone(),
+            deframer: Deframer::new(64),
+            sends: vec![],
+            out: vec![],
+            ignore: 0,
+        };
         let mut c = LinkCore::new(echo, build);
         c.timeout = Duration::from_millis(1);
         c.info().unwrap();
@@ -574,7 +729,12 @@ mod tests {
         c.info().unwrap();
         let opens: Vec<bool> = c.link.sends.iter().map(|s| s[0] == SLIP_END).collect();
         assert_eq!(opens, [true, false, false, true, false]);
-        assert!(c.link.sends.iter().all(|s| s.last() == Some(&SLIP_END) && s[1..s.len() - 1].iter().all(|&x| x != SLIP_END)));
-        assert_eq!(c.bytes_out, c.link.sends.iter().map(|s| s.len() as u64).sum::<u64>());
+        assert!(c.link.sends.iter().all(
+            |s| s.last() == Some(&SLIP_END) && s[1..s.len() - 1].iter().all(|&x| x != SLIP_END)
+        ));
+        assert_eq!(
+            c.bytes_out,
+            c.link.sends.iter().map(|s| s.len() as u64).sum::<u64>()
+        );
     }
 }

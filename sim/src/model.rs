@@ -65,7 +65,11 @@ struct Links<T: Copy> {
 
 impl<T: Copy> Links<T> {
     fn new(nodes: usize, c: usize, fill: T) -> Links<T> {
-        Links { c, slots: vec![fill; nodes * c], valid: vec![0; nodes] }
+        Links {
+            c,
+            slots: vec![fill; nodes * c],
+            valid: vec![0; nodes],
+        }
     }
     #[inline]
     fn get(&self, node: usize, client: usize) -> Option<T> {
@@ -180,9 +184,20 @@ struct Served {
     ok: bool,
 }
 
-const NO_REQUEST: Request = Request { op: Op::Get, key: 0, value: 0 };
-const NO_RESPONSE: Response = Response { status: Status::Ok, value: None };
-const NO_UPDATE: Update = Update { client: 0, key: 0, set: None };
+const NO_REQUEST: Request = Request {
+    op: Op::Get,
+    key: 0,
+    value: 0,
+};
+const NO_RESPONSE: Response = Response {
+    status: Status::Ok,
+    value: None,
+};
+const NO_UPDATE: Update = Update {
+    client: 0,
+    key: 0,
+    set: None,
+};
 
 pub struct Model {
     b: BuildConfig,
@@ -244,9 +259,19 @@ pub struct Completed<'a> {
 impl Model {
     pub fn new(cfg: &Config) -> Model {
         let b = cfg.build.clone();
-        let (c, h, s, r) = (b.clients as usize, b.fe_levels as usize, b.shards as usize, b.replicas as usize);
+        let (c, h, s, r) = (
+            b.clients as usize,
+            b.fe_levels as usize,
+            b.shards as usize,
+            b.replicas as usize,
+        );
         let schedule = Rc::new(cfg.schedule.clone());
-        let empty_batch = Batch { round: None, slots: vec![None; c], schedule: schedule.clone(), epoch: 0 };
+        let empty_batch = Batch {
+            round: None,
+            slots: vec![None; c],
+            schedule: schedule.clone(),
+            epoch: 0,
+        };
         Model {
             c,
             h,
@@ -258,7 +283,13 @@ impl Model {
             epoch: 0,
             staged: Vec::new(),
             swaps: Vec::new(),
-            replicas: vec![Replica { table: Table::new(&b), alive: true }; s * r],
+            replicas: vec![
+                Replica {
+                    table: Table::new(&b),
+                    alive: true
+                };
+                s * r
+            ],
             recovering: Vec::new(),
             fwd_prev: Links::new(s * r, c, NO_REQUEST),
             fwd_cur: Links::new(s * r, c, NO_REQUEST),
@@ -266,12 +297,31 @@ impl Model {
             resp_cur: Links::new(s * r, c, NO_RESPONSE),
             upd_prev: Links::new(s, c, (0, NO_UPDATE)),
             upd_cur: Links::new(s, c, (0, NO_UPDATE)),
-            served: Links::new(s, c, Served { replica: 0, op: Op::Get, key: 0, ok: false }),
+            served: Links::new(
+                s,
+                c,
+                Served {
+                    replica: 0,
+                    op: Op::Get,
+                    key: 0,
+                    ok: false,
+                },
+            ),
             ring_out: Ring::new(b.latency() as usize + 1),
             ring_h: Ring::new(h + 1),
             ring_pend: Ring::new(3),
-            owned: (0..r as u32).flat_map(|rot| (0..r as u32).map(move |rep| (rot, rep))).map(|(rot, rep)| Owned::new(&b, rep, rot)).collect(),
-            fe: LeafFe { detected: vec![0; s], lfsr: ReplicaLfsr::new(schedule.seed), lfsr_table: ReplicaLfsr::byte_table(), rr: vec![0; s], rejoined: vec![0; s * r], epoch: 0 },
+            owned: (0..r as u32)
+                .flat_map(|rot| (0..r as u32).map(move |rep| (rot, rep)))
+                .map(|(rot, rep)| Owned::new(&b, rep, rot))
+                .collect(),
+            fe: LeafFe {
+                detected: vec![0; s],
+                lfsr: ReplicaLfsr::new(schedule.seed),
+                lfsr_table: ReplicaLfsr::byte_table(),
+                rr: vec![0; s],
+                rejoined: vec![0; s * r],
+                epoch: 0,
+            },
             down: vec![empty_batch; h + 1],
             pending: vec![vec![Pending::Empty; c]; 3],
             up: vec![vec![None; c]; h + 1],
@@ -362,7 +412,9 @@ impl Model {
         for (bucket, &shard) in s.shard_map.iter().enumerate() {
             let down = s.failed[shard as usize] | self.fe.detected[shard as usize];
             if down & all == all {
-                return Err(format!("bucket {bucket} maps to shard {shard}, whose replicas have all failed"));
+                return Err(format!(
+                    "bucket {bucket} maps to shard {shard}, whose replicas have all failed"
+                ));
             }
         }
         Ok(())
@@ -376,7 +428,9 @@ impl Model {
 
         // 1. Round boundary: staged schedules take effect for requests issued now.
         if !self.staged.is_empty() {
-            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.staged).into_iter().partition(|(r, _)| *r <= u);
+            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.staged)
+                .into_iter()
+                .partition(|(r, _)| *r <= u);
             self.staged = later;
             for (_, s) in due {
                 let result = self.verify(&s);
@@ -443,7 +497,8 @@ impl Model {
         if got_any {
             for c in 0..self.c {
                 self.out[c] = self.outstanding[ri].1[c].map(|req| {
-                    let resp = self.up[client_in][c].unwrap_or(Response::status(Status::Unavailable));
+                    let resp =
+                        self.up[client_in][c].unwrap_or(Response::status(Status::Unavailable));
                     self.counters.status[resp.status.code() as usize] += 1;
                     (req, resp)
                 });
@@ -460,12 +515,19 @@ impl Model {
         self.ring_out.advance();
         self.ring_h.advance();
         self.ring_pend.advance();
-        got_any.then(|| Completed { issue_round: done.unwrap_or(0), slots: &self.out })
+        got_any.then(|| Completed {
+            issue_round: done.unwrap_or(0),
+            slots: &self.out,
+        })
     }
 
     fn replicas_fire(&mut self, u: u64) {
         let r = self.r;
-        let rotation = if r > 1 { owner_rotation(&self.fe_hash, u, r as u32) as usize } else { 0 };
+        let rotation = if r > 1 {
+            owner_rotation(&self.fe_hash, u, r as u32) as usize
+        } else {
+            0
+        };
         for shard in 0..self.b.shards as usize {
             // a. apply the other replicas' updates of round u-1, client order.
             let upd = &self.upd_prev;
@@ -498,7 +560,8 @@ impl Model {
                         continue;
                     }
                     self.recovering.swap_remove(i);
-                    let source = (shard * r..(shard + 1) * r).find(|&m| m != n && self.replicas[m].alive);
+                    let source =
+                        (shard * r..(shard + 1) * r).find(|&m| m != n && self.replicas[m].alive);
                     self.replicas[n].table = match source {
                         Some(m) => self.replicas[m].table.clone(),
                         None => Table::new(&self.b),
@@ -524,14 +587,30 @@ impl Model {
                     let ci = pending.trailing_zeros() as usize;
                     pending &= pending - 1;
                     let req = self.fwd_prev.slots[n * self.c + ci];
-                    let (resp, update) = serve(&mut self.replicas[n].table, &self.table_hash, owned, r > 1, ci as u32, &req);
+                    let (resp, update) = serve(
+                        &mut self.replicas[n].table,
+                        &self.table_hash,
+                        owned,
+                        r > 1,
+                        ci as u32,
+                        &req,
+                    );
                     self.resp_cur.set(n, ci, resp);
                     if let Some(up) = update {
                         self.upd_cur.set(shard, ci, (rep as u32, up));
                     }
                     if r > 1 {
                         let ok = resp.status == Status::Ok;
-                        self.served.set(shard, ci, Served { replica: rep as u32, op: req.op, key: req.key, ok });
+                        self.served.set(
+                            shard,
+                            ci,
+                            Served {
+                                replica: rep as u32,
+                                op: req.op,
+                                key: req.key,
+                                ok,
+                            },
+                        );
                     }
                 }
             }
@@ -544,12 +623,20 @@ impl Model {
     fn count_anomalies(&mut self, shard: usize) {
         let (served, upd) = (&self.served, &self.upd_cur);
         for (i, s) in served.iter(shard) {
-            if s.op == Op::Get && upd.iter(shard).any(|(_, (o, up))| o != s.replica && up.key == s.key) {
+            if s.op == Op::Get
+                && upd
+                    .iter(shard)
+                    .any(|(_, (o, up))| o != s.replica && up.key == s.key)
+            {
                 self.counters.stale_reads += 1;
             }
             if s.ok && matches!(s.op, Op::Insert | Op::Modify) {
                 for (_, t) in served.iter(shard).filter(|&(j, _)| j > i) {
-                    if t.ok && t.key == s.key && t.replica != s.replica && matches!(t.op, Op::Insert | Op::Modify) {
+                    if t.ok
+                        && t.key == s.key
+                        && t.replica != s.replica
+                        && matches!(t.op, Op::Insert | Op::Modify)
+                    {
                         self.counters.conditional_conflicts += 1;
                     }
                 }
@@ -588,12 +675,19 @@ impl Model {
             }
             let rep = match sched.replica_policy {
                 ReplicaPolicy::Random => nth_set_bit(live, scale_byte(x, live.count_ones())),
-                ReplicaPolicy::KeyAffine => nth_set_bit(live, scale_byte((fh >> AFFINE_SHIFT) as u8, live.count_ones())),
+                ReplicaPolicy::KeyAffine => nth_set_bit(
+                    live,
+                    scale_byte((fh >> AFFINE_SHIFT) as u8, live.count_ones()),
+                ),
                 ReplicaPolicy::RoundRobin => {
                     // The first live replica at or after the pointer, cyclically.
                     let at_or_after = live & !((1u8 << self.fe.rr[shard]) - 1);
                     let rep = if at_or_after != 0 { at_or_after } else { live }.trailing_zeros();
-                    self.fe.rr[shard] = if rep + 1 == self.r as u32 { 0 } else { rep as u8 + 1 };
+                    self.fe.rr[shard] = if rep + 1 == self.r as u32 {
+                        0
+                    } else {
+                        rep as u8 + 1
+                    };
                     rep
                 }
             };
@@ -694,19 +788,26 @@ pub struct Answer {
 pub fn replay(cfg: &Config, trace: &Trace, mut emit: impl FnMut(&Answer)) -> Model {
     let mut m = Model::new(cfg);
     let (c, lat) = (m.c, m.lat);
-    let done: Result<(), std::convert::Infallible> = trace.for_each_round(c, lat, |_, events, slots| {
-        for e in events {
-            m.apply_event(e);
-        }
-        if let Some(d) = m.step(slots) {
-            for (client, s) in d.slots.iter().enumerate() {
-                if let Some((request, response)) = s {
-                    emit(&Answer { round: d.issue_round, client: client as u32, request: *request, response: *response, done_round: d.issue_round + lat });
+    let done: Result<(), std::convert::Infallible> =
+        trace.for_each_round(c, lat, |_, events, slots| {
+            for e in events {
+                m.apply_event(e);
+            }
+            if let Some(d) = m.step(slots) {
+                for (client, s) in d.slots.iter().enumerate() {
+                    if let Some((request, response)) = s {
+                        emit(&Answer {
+                            round: d.issue_round,
+                            client: client as u32,
+                            request: *request,
+                            response: *response,
+                            done_round: d.issue_round + lat,
+                        });
+                    }
                 }
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        });
     let Ok(()) = done;
     m
 }

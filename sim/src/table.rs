@@ -39,12 +39,23 @@ pub struct Owned {
 impl Owned {
     pub fn new(b: &BuildConfig, replica: u32, rotation: u32) -> Owned {
         let mine = |i: u32| (i + rotation) % b.replicas == replica;
-        let ways = (0..b.table_ways).filter(|&j| mine(j)).fold(0u16, |m, j| m | 1 << j);
-        let stash = (0..b.table_stash).filter(|&i| mine(i)).fold(0u64, |m, i| m | 1 << i);
+        let ways = (0..b.table_ways)
+            .filter(|&j| mine(j))
+            .fold(0u16, |m, j| m | 1 << j);
+        let stash = (0..b.table_stash)
+            .filter(|&i| mine(i))
+            .fold(0u64, |m, i| m | 1 << i);
         Owned { ways, stash }
     }
     pub fn all(b: &BuildConfig) -> Owned {
-        Owned::new(&BuildConfig { replicas: 1, ..b.clone() }, 0, 0)
+        Owned::new(
+            &BuildConfig {
+                replicas: 1,
+                ..b.clone()
+            },
+            0,
+            0,
+        )
     }
 }
 
@@ -97,7 +108,9 @@ impl Table {
         let m = (1u64 << self.set_bits) - 1;
         let stride = tidekv_defs::hash::TABLE_BANK_STRIDE;
         // Unused banks' entries are never read.
-        Probe { sets: [0, 1, 2, 3].map(|b| ((table_hash >> (stride * b)) & m) as u32) }
+        Probe {
+            sets: [0, 1, 2, 3].map(|b| ((table_hash >> (stride * b)) & m) as u32),
+        }
     }
 
     #[inline]
@@ -173,7 +186,11 @@ impl Table {
         if let Some((_, bank, way)) = best {
             return Some(bank * self.ways + way);
         }
-        let smask = if self.stash == 64 { u64::MAX } else { (1u64 << self.stash) - 1 };
+        let smask = if self.stash == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.stash) - 1
+        };
         let mut free = !self.stash_used & smask & owned.stash;
         for &(r, bits) in &self.barred {
             if r == usize::MAX {
@@ -189,7 +206,10 @@ impl Table {
             Ok(i) => {
                 let row = i / self.ways as usize;
                 let bit = 1u16 << (i % self.ways as usize);
-                debug_assert!(self.used[row] & bit == 0 || self.keys[i] == key, "slot {slot} holds another key");
+                debug_assert!(
+                    self.used[row] & bit == 0 || self.keys[i] == key,
+                    "slot {slot} holds another key"
+                );
                 if self.used[row] & bit == 0 {
                     self.len += 1;
                 }
@@ -288,7 +308,11 @@ impl Table {
         }
         for i in 0..self.stash {
             if self.stash_used >> i & 1 == 1 {
-                out.push((self.stash_keys[i as usize], self.stash_vals[i as usize], self.banks * self.ways + i));
+                out.push((
+                    self.stash_keys[i as usize],
+                    self.stash_vals[i as usize],
+                    self.banks * self.ways + i,
+                ));
             }
         }
         out.sort_unstable();
@@ -319,14 +343,29 @@ pub fn apply(t: &mut Table, th: &H3, up: &Update) {
 /// Serve one request on one replica's table (SPEC section 2); returns the
 /// response and the update to send to the other replicas.
 /// `replicated`: a slot this delete frees stays barred until the next round.
-pub fn serve(t: &mut Table, th: &H3, owned: Owned, replicated: bool, client: u32, req: &Request) -> (Response, Option<Update>) {
+pub fn serve(
+    t: &mut Table,
+    th: &H3,
+    owned: Owned,
+    replicated: bool,
+    client: u32,
+    req: &Request,
+) -> (Response, Option<Update>) {
     let p = t.probe(th.hash(req.key));
     let at = t.find(&p, req.key);
     let key = req.key;
-    let set = |slot: Slot, value: u64| Some(Update { client, key, set: Some((slot, value)) });
+    let set = |slot: Slot, value: u64| {
+        Some(Update {
+            client,
+            key,
+            set: Some((slot, value)),
+        })
+    };
     match (req.op, at) {
         (Op::Get, Some(s)) => (Response::ok(Some(t.value(&p, s))), None),
-        (Op::Get, None) | (Op::Modify, None) | (Op::Delete, None) => (Response::status(Status::NotFound), None),
+        (Op::Get, None) | (Op::Modify, None) | (Op::Delete, None) => {
+            (Response::status(Status::NotFound), None)
+        }
         (Op::Insert, Some(_)) => (Response::status(Status::Exists), None),
         (Op::Insert, None) | (Op::Put, None) => match t.choose_free(&p, owned) {
             Some(s) => {
@@ -348,7 +387,14 @@ pub fn serve(t: &mut Table, th: &H3, owned: Owned, replicated: bool, client: u32
             } else {
                 t.clear(&p, s);
             }
-            (Response::ok(Some(old)), Some(Update { client, key, set: None }))
+            (
+                Response::ok(Some(old)),
+                Some(Update {
+                    client,
+                    key,
+                    set: None,
+                }),
+            )
         }
     }
 }
@@ -381,7 +427,9 @@ mod tests {
     #[test]
     fn random_fill_reaches_ninety_percent() {
         let b = Config::preset("sharded-c10-s4").unwrap().build;
-        let worst = (0..20u64).map(|seed| Table::first_full_occupancy(&b, seed)).fold(1.0f64, f64::min);
+        let worst = (0..20u64)
+            .map(|seed| Table::first_full_occupancy(&b, seed))
+            .fold(1.0f64, f64::min);
         assert!(worst >= 0.88, "worst first-full occupancy {worst}");
     }
 
@@ -395,6 +443,10 @@ mod tests {
             assert_eq!(o[1].ways & o[2].ways, 0);
             assert_eq!(o[0].stash | o[1].stash | o[2].stash, 0xff);
         }
-        assert_ne!(Owned::new(&b, 0, 0).ways, Owned::new(&b, 0, 1).ways, "ownership rotates by round");
+        assert_ne!(
+            Owned::new(&b, 0, 0).ways,
+            Owned::new(&b, 0, 1).ways,
+            "ownership rotates by round"
+        );
     }
 }

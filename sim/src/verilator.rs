@@ -31,16 +31,25 @@ pub enum VerilatorError {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn run(step: &str, cmd: &mut Command) -> Result<String, VerilatorError> {
-    let out = cmd.output().map_err(|e| VerilatorError::Tool { step: step.into(), detail: format!("cannot start: {e}") })?;
+    let out = cmd.output().map_err(|e| VerilatorError::Tool {
+        step: step.into(),
+        detail: format!("cannot start: {e}"),
+    })?;
     if !out.status.success() {
         let mut detail = String::from_utf8_lossy(&out.stderr).into_owned();
         detail.push_str(&String::from_utf8_lossy(&out.stdout));
         let tail: Vec<&str> = detail.lines().rev().take(30).collect();
-        return Err(VerilatorError::Tool { step: step.into(), detail: tail.into_iter().rev().collect::<Vec<_>>().join("\n") });
+        return Err(VerilatorError::Tool {
+            step: step.into(),
+            detail: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -82,51 +91,104 @@ impl Top {
 /// the path): its `--version` line.
 pub fn version() -> Result<String, VerilatorError> {
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
-    Ok(run("verilator --version", Command::new(verilator).arg("--version"))?.trim().to_string())
+    Ok(run(
+        "verilator --version",
+        Command::new(verilator).arg("--version"),
+    )?
+    .trim()
+    .to_string())
 }
 
 /// `build` for either top.
 pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config), VerilatorError> {
     let module = top.module();
-    let cfg = Config::from_spec(spec).map_err(|e| VerilatorError::Tool { step: "configuration".into(), detail: e.to_string() })?;
+    let cfg = Config::from_spec(spec).map_err(|e| VerilatorError::Tool {
+        step: "configuration".into(),
+        detail: e.to_string(),
+    })?;
     let root = root();
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
     let gen_dir = root.join("build/verilator/src").join(&cfg.name);
     run(
         "scripts/rtl.sh verilog",
-        Command::new(root.join("scripts/rtl.sh")).arg("verilog").arg(spec).arg(&gen_dir).current_dir(&root),
+        Command::new(root.join("scripts/rtl.sh"))
+            .arg("verilog")
+            .arg(spec)
+            .arg(&gen_dir)
+            .current_dir(&root),
     )?;
-    let verilog = std::fs::read(gen_dir.join(format!("{module}.v")))
-        .map_err(|e| VerilatorError::Tool { step: "read Verilog".into(), detail: e.to_string() })?;
+    let verilog =
+        std::fs::read(gen_dir.join(format!("{module}.v"))).map_err(|e| VerilatorError::Tool {
+            step: "read Verilog".into(),
+            detail: e.to_string(),
+        })?;
     let shim = root.join(top.shim());
-    let read_shim = |p: &Path| std::fs::read(p).map_err(|e| VerilatorError::Tool { step: "read shim".into(), detail: format!("{}: {e}", p.display()) });
+    let read_shim = |p: &Path| {
+        std::fs::read(p).map_err(|e| VerilatorError::Tool {
+            step: "read shim".into(),
+            detail: format!("{}: {e}", p.display()),
+        })
+    };
     let shim_text = read_shim(&shim)?;
     // The shims' shared part, included from beside them.
     let common_text = read_shim(&root.join(SHIM_COMMON))?;
-    let version = run("verilator --version", Command::new(&verilator).arg("--version"))?;
+    let version = run(
+        "verilator --version",
+        Command::new(&verilator).arg("--version"),
+    )?;
     let mut d = DIGEST_CRC.digest();
     d.update(&verilog);
     d.update(&shim_text);
     d.update(&common_text);
     d.update(version.as_bytes());
     d.update(CFLAGS.as_bytes());
-    let flavour = format!("{}{}", if top == Top::Device { "-dev" } else { "" }, if traced { "-vcd" } else { "" });
-    let dir = root.join("build/verilator").join(format!("{}{flavour}-{:08x}", cfg.name, d.finalize()));
+    let flavour = format!(
+        "{}{}",
+        if top == Top::Device { "-dev" } else { "" },
+        if traced { "-vcd" } else { "" }
+    );
+    let dir =
+        root.join("build/verilator")
+            .join(format!("{}{flavour}-{:08x}", cfg.name, d.finalize()));
     let so = dir.join(format!("lib{module}.so"));
     if so.exists() {
         return Ok((so, cfg));
     }
     let obj = dir.join("obj");
-    std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool { step: "mkdir".into(), detail: e.to_string() })?;
+    std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool {
+        step: "mkdir".into(),
+        detail: e.to_string(),
+    })?;
     let b = &cfg.build;
     let cpb = read_build_json(&gen_dir, "clocks_per_bit")?;
     let hz = read_build_json(&gen_dir, "clock_hz")?;
-    let defs = format!("-DTK_C={} -DTK_T={} -DTK_LAT={} -DTK_CPB={cpb} -DTK_CLOCK_HZ={hz}", b.clients, b.clocks_per_round(), b.latency());
+    let defs = format!(
+        "-DTK_C={} -DTK_T={} -DTK_LAT={} -DTK_CPB={cpb} -DTK_CLOCK_HZ={hz}",
+        b.clients,
+        b.clocks_per_round(),
+        b.latency()
+    );
     let mut v = Command::new(&verilator);
     // Split the big evaluation functions: one C++ function per combinational
     // block compiles for minutes (5 min for replicated-c10-s2-r3), split it
     // takes 30 s.
-    v.args(["--cc", "-O3", "--top-module", module, "--build", "-j", "2", "-Wno-fatal", "--output-split", "20000", "--output-split-cfuncs", "500", "--Mdir"]).arg(&obj).args(["-CFLAGS", CFLAGS]);
+    v.args([
+        "--cc",
+        "-O3",
+        "--top-module",
+        module,
+        "--build",
+        "-j",
+        "2",
+        "-Wno-fatal",
+        "--output-split",
+        "20000",
+        "--output-split-cfuncs",
+        "500",
+        "--Mdir",
+    ])
+    .arg(&obj)
+    .args(["-CFLAGS", CFLAGS]);
     // (The PyPI wheel's verilated.mk leaves the precompiled-header include
     // flag empty, which makes `--build` fail; older Verilators ignore it.)
     v.args(["-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]);
@@ -135,17 +197,29 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     }
     run(
         "verilator",
-        v
-            .arg(root.join("rtl/lint.vlt"))
+        v.arg(root.join("rtl/lint.vlt"))
             .arg(gen_dir.join(format!("{module}.v"))),
     )?;
-    let vroot = run("verilator --getenv VERILATOR_ROOT", Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]))?;
+    let vroot = run(
+        "verilator --getenv VERILATOR_ROOT",
+        Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]),
+    )?;
     let inc = PathBuf::from(vroot.trim()).join("include");
     let tmp = dir.join(format!("lib{module}.so.tmp"));
     run(
         "c++ shim",
         Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
-            .args(["-shared", "-fPIC", "-O2", "-std=c++17", if traced { "-DVM_TRACE=1" } else { "-DVM_TRACE=0" }])
+            .args([
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-std=c++17",
+                if traced {
+                    "-DVM_TRACE=1"
+                } else {
+                    "-DVM_TRACE=0"
+                },
+            ])
             .args(defs.split(' '))
             .arg("-I")
             .arg(&obj)
@@ -161,7 +235,10 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
             .args(["-pthread", "-o"])
             .arg(&tmp),
     )?;
-    std::fs::rename(&tmp, &so).map_err(|e| VerilatorError::Tool { step: "install".into(), detail: e.to_string() })?;
+    std::fs::rename(&tmp, &so).map_err(|e| VerilatorError::Tool {
+        step: "install".into(),
+        detail: e.to_string(),
+    })?;
     // Older builds of this configuration and flavour are stale now.
     let stem = format!("{}{flavour}-", cfg.name);
     if let Ok(entries) = std::fs::read_dir(root.join("build/verilator")) {
@@ -177,10 +254,16 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
 
 /// A number from the generator's `build.json`.
 fn read_build_json(gen_dir: &Path, key: &str) -> Result<u64, VerilatorError> {
-    let bad = |detail: String| VerilatorError::Tool { step: "read build.json".into(), detail };
-    let text = std::fs::read_to_string(gen_dir.join("build.json")).map_err(|e| bad(e.to_string()))?;
+    let bad = |detail: String| VerilatorError::Tool {
+        step: "read build.json".into(),
+        detail,
+    };
+    let text =
+        std::fs::read_to_string(gen_dir.join("build.json")).map_err(|e| bad(e.to_string()))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    v[key].as_u64().ok_or_else(|| bad(format!("no number {key}")))
+    v[key]
+        .as_u64()
+        .ok_or_else(|| bad(format!("no number {key}")))
 }
 
 /// The header both shims include.
@@ -217,22 +300,35 @@ type FnRound = unsafe extern "C" fn(*mut c_void, *const TkReq, *mut TkResp) -> i
 type FnIdle = unsafe extern "C" fn(*mut c_void, u64);
 
 fn load_error(so: &Path) -> impl Fn(libloading::Error) -> VerilatorError + Copy + '_ {
-    move |e| VerilatorError::Load { path: so.display().to_string(), detail: e.to_string() }
+    move |e| VerilatorError::Load {
+        path: so.display().to_string(),
+        detail: e.to_string(),
+    }
 }
 
 /// Load a shim library; refuse a waveform from a library built without
 /// (`traced` names its `uint32_t f()` that tells). Returns the library and
 /// the VCD path as the shim's `new` takes it.
-fn load_library(so: &Path, vcd: Option<&Path>, traced: &[u8]) -> Result<(libloading::Library, Option<CString>), VerilatorError> {
+fn load_library(
+    so: &Path,
+    vcd: Option<&Path>,
+    traced: &[u8],
+) -> Result<(libloading::Library, Option<CString>), VerilatorError> {
     let load = load_error(so);
     // SAFETY: a library `build_top` compiled; `traced` is a `uint32_t f()` in it.
     unsafe {
         let lib = libloading::Library::new(so).map_err(&load)?;
         let traced: FnU32 = *lib.get::<FnU32>(traced).map_err(&load)?;
         if vcd.is_some() && traced() == 0 {
-            return Err(VerilatorError::Load { path: so.display().to_string(), detail: "built without waveform support: build it with `traced`".into() });
+            return Err(VerilatorError::Load {
+                path: so.display().to_string(),
+                detail: "built without waveform support: build it with `traced`".into(),
+            });
         }
-        Ok((lib, vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path"))))
+        Ok((
+            lib,
+            vcd.map(|v| CString::new(v.display().to_string()).expect("no NUL in a path")),
+        ))
     }
 }
 
@@ -300,23 +396,51 @@ impl VCore {
     }
 
     /// One command: its status and rdata.
-    pub fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), VerilatorError> {
+    pub fn cmd(
+        &mut self,
+        cmd: Cmd,
+        addr: u32,
+        data: u64,
+    ) -> Result<(CmdStatus, u64), VerilatorError> {
         let mut rdata = 0;
         // SAFETY: as above; `rdata` outlives the call.
-        let st = unsafe { (self.cmd)(self.p, u32::from(cmd.code()), addr, data, &mut rdata, CMD_LIMIT) };
+        let st = unsafe {
+            (self.cmd)(
+                self.p,
+                u32::from(cmd.code()),
+                addr,
+                data,
+                &mut rdata,
+                CMD_LIMIT,
+            )
+        };
         if st < 0 {
-            return Err(VerilatorError::Timeout { cmd: cmd.to_string(), limit: CMD_LIMIT });
+            return Err(VerilatorError::Timeout {
+                cmd: cmd.to_string(),
+                limit: CMD_LIMIT,
+            });
         }
-        let status = CmdStatus::from_code(st as u8).ok_or_else(|| VerilatorError::BadStatus { cmd: cmd.to_string(), code: st })?;
+        let status = CmdStatus::from_code(st as u8).ok_or_else(|| VerilatorError::BadStatus {
+            cmd: cmd.to_string(),
+            code: st,
+        })?;
         Ok((status, rdata))
     }
 
     /// Run one round: client `k` issues `reqs[k]`. Returns, per client, the
     /// round of the request answered now and its response.
-    pub fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, VerilatorError> {
+    pub fn round(
+        &mut self,
+        reqs: &[Option<Request>],
+    ) -> Result<Vec<Option<(u64, Response)>>, VerilatorError> {
         for (slot, r) in self.reqs.iter_mut().zip(reqs) {
             *slot = match r {
-                Some(r) => TkReq { valid: 1, op: r.op.code(), key: r.key, value: r.value },
+                Some(r) => TkReq {
+                    valid: 1,
+                    op: r.op.code(),
+                    key: r.key,
+                    value: r.value,
+                },
                 None => TkReq::default(),
             };
         }
@@ -331,7 +455,13 @@ impl VCore {
             .map(|r| {
                 (r.issued == 1).then(|| {
                     let status = Status::from_code(r.status).unwrap_or(Status::Unavailable);
-                    (r.round, Response { status, value: (r.has_value == 1).then_some(r.value) })
+                    (
+                        r.round,
+                        Response {
+                            status,
+                            value: (r.has_value == 1).then_some(r.value),
+                        },
+                    )
                 })
             })
             .collect())
@@ -355,7 +485,10 @@ impl crate::drive::Core for VCore {
     fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), VerilatorError> {
         VCore::cmd(self, cmd, addr, data)
     }
-    fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, VerilatorError> {
+    fn round(
+        &mut self,
+        reqs: &[Option<Request>],
+    ) -> Result<Vec<Option<(u64, Response)>>, VerilatorError> {
         VCore::round(self, reqs)
     }
 }
@@ -368,7 +501,8 @@ impl Drop for VCore {
 }
 
 type FnDevNew = unsafe extern "C" fn(*const c_char, u32) -> *mut c_void;
-type FnExchange = unsafe extern "C" fn(*mut c_void, *const u8, u64, *mut u8, u64, u64, u64, *mut u64, u32) -> u64;
+type FnExchange =
+    unsafe extern "C" fn(*mut c_void, *const u8, u64, *mut u8, u64, u64, u64, *mut u64, u32) -> u64;
 
 /// A Verilated device top (`Top::Device`): bytes in, bytes out, either at
 /// the byte-stream ports (fast) or through its UART pins. As a `Transport`
@@ -407,11 +541,25 @@ impl VDevice {
             let exchange: FnExchange = *lib.get::<FnExchange>(b"tkd_exchange\0").map_err(load)?;
             let cpb: FnU32 = *lib.get::<FnU32>(b"tkd_clocks_per_bit\0").map_err(load)?;
             let hz: FnU32 = *lib.get::<FnU32>(b"tkd_clock_hz\0").map_err(load)?;
-            let p = new(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), u32::from(uart));
+            let p = new(
+                path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+                u32::from(uart),
+            );
             if p.is_null() {
                 return Err(VerilatorError::Reset);
             }
-            Ok(VDevice { _lib: lib, p, free, clocks, exchange, clocks_per_bit: cpb(), clock_hz: hz(), uart, out: vec![0; 1 << 16], pending: Vec::new() })
+            Ok(VDevice {
+                _lib: lib,
+                p,
+                free,
+                clocks,
+                exchange,
+                clocks_per_bit: cpb(),
+                clock_hz: hz(),
+                uart,
+                out: vec![0; 1 << 16],
+                pending: Vec::new(),
+            })
         }
     }
 
@@ -428,9 +576,22 @@ impl VDevice {
         let mut taken = 0u64;
         // SAFETY: `p` is live; `bytes`, `out` and `taken` are valid for the lengths given.
         let n = unsafe {
-            (self.exchange)(self.p, bytes.as_ptr(), bytes.len() as u64, self.out.as_mut_ptr(), self.out.len() as u64, ends, limit, &mut taken, u32::from(early))
+            (self.exchange)(
+                self.p,
+                bytes.as_ptr(),
+                bytes.len() as u64,
+                self.out.as_mut_ptr(),
+                self.out.len() as u64,
+                ends,
+                limit,
+                &mut taken,
+                u32::from(early),
+            )
         };
-        (self.out[..(n as usize).min(self.out.len())].to_vec(), taken as usize)
+        (
+            self.out[..(n as usize).min(self.out.len())].to_vec(),
+            taken as usize,
+        )
     }
 
     /// Send `bytes`, then clock until `ends` END bytes have come out (0:
@@ -463,9 +624,13 @@ impl crate::link::Transport for VDevice {
         Ok(())
     }
 
-    fn recv(&mut self, timeout: std::time::Duration) -> Result<Vec<u8>, crate::link::TransportError> {
+    fn recv(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<u8>, crate::link::TransportError> {
         // The wait starts once the bytes pending are on the wire.
-        let limit = (timeout.as_secs_f64() * f64::from(self.clock_hz)) as u64 + self.clocks_per_byte() * self.pending.len() as u64;
+        let limit = (timeout.as_secs_f64() * f64::from(self.clock_hz)) as u64
+            + self.clocks_per_byte() * self.pending.len() as u64;
         let pending = std::mem::take(&mut self.pending);
         let (out, taken) = self.run(&pending, 1, limit, true);
         self.pending = pending[taken..].to_vec();
@@ -473,11 +638,19 @@ impl crate::link::Transport for VDevice {
     }
 
     fn describe(&self) -> String {
-        format!("the Verilated device ({})", if self.uart { "UART pins" } else { "byte-stream bypass" })
+        format!(
+            "the Verilated device ({})",
+            if self.uart {
+                "UART pins"
+            } else {
+                "byte-stream bypass"
+            }
+        )
     }
 
     fn wire_rate(&self) -> Option<f64> {
-        self.uart.then(|| f64::from(self.clock_hz) / self.clocks_per_byte() as f64)
+        self.uart
+            .then(|| f64::from(self.clock_hz) / self.clocks_per_byte() as f64)
     }
 
     fn elapsed(&self) -> Option<f64> {

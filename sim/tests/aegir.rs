@@ -21,7 +21,12 @@ fn check(name: &str, latency: u64) {
     for a in &out {
         assert_eq!(a.done_round, a.round + latency, "{name}: {a:?}");
     }
-    let at = |round: u64, client: u32| out.iter().find(|a| a.round == round && a.client == client).unwrap().response;
+    let at = |round: u64, client: u32| {
+        out.iter()
+            .find(|a| a.round == round && a.client == client)
+            .unwrap()
+            .response
+    };
     // Round 0: ten inserts of key 7; client 0 wins.
     assert_eq!(at(0, 0), ok(Some(100)), "{name}");
     for c in 1..10 {
@@ -30,7 +35,11 @@ fn check(name: &str, latency: u64) {
     // Round 1: a chain of modifies in client order.
     assert_eq!(at(1, 0), ok(Some(100)), "{name}");
     for c in 1..10u32 {
-        assert_eq!(at(1, c), ok(Some(200 + u64::from(c) - 1)), "{name} client {c}");
+        assert_eq!(
+            at(1, c),
+            ok(Some(200 + u64::from(c) - 1)),
+            "{name} client {c}"
+        );
     }
     // Round 2: everyone agrees.
     for c in 0..10 {
@@ -39,7 +48,11 @@ fn check(name: &str, latency: u64) {
     assert_eq!(at(3, 0), st(Status::Exists));
     assert_eq!(at(3, 1), st(Status::NotFound));
     assert_eq!(at(3, 2), st(Status::NotFound));
-    assert_eq!(at(4, 3), ok(None), "put of a new key answers ok with no value");
+    assert_eq!(
+        at(4, 3),
+        ok(None),
+        "put of a new key answers ok with no value"
+    );
     assert_eq!(at(4, 4), ok(Some(209)), "delete answers the old value");
     assert_eq!(at(5, 5), st(Status::NotFound));
     assert_eq!(at(5, 6), ok(Some(80)));
@@ -74,8 +87,14 @@ fn hierarchical_answers_at_plus_6() {
 fn random_replicas_show_the_stated_anomaly_and_still_converge() {
     let cfg = preset("replicated-c10-s2-r3");
     let (out, m) = run(&cfg, TRACE);
-    let winners = out.iter().filter(|a| a.round == 0 && a.response.status == Status::Ok).count();
-    assert!(winners >= 2, "ten same-round inserts over three replicas: several succeed, got {winners}");
+    let winners = out
+        .iter()
+        .filter(|a| a.round == 0 && a.response.status == Status::Ok)
+        .count();
+    assert!(
+        winners >= 2,
+        "ten same-round inserts over three replicas: several succeed, got {winners}"
+    );
     assert!(m.counters().conditional_conflicts >= 1);
     assert_converged(&m);
 }

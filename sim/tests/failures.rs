@@ -51,7 +51,14 @@ struct Drive {
 impl Drive {
     fn new(cfg: &Config, seed: u64) -> Drive {
         let m = Model::new(cfg);
-        Drive { c: cfg.build.clients as usize, m, oracle: BTreeMap::new(), answers: Vec::new(), resets: Vec::new(), rng: seed }
+        Drive {
+            c: cfg.build.clients as usize,
+            m,
+            oracle: BTreeMap::new(),
+            answers: Vec::new(),
+            resets: Vec::new(),
+            rng: seed,
+        }
     }
 
     fn step(&mut self, slots: &[Option<Request>]) {
@@ -64,7 +71,15 @@ impl Drive {
                 d.slots
                     .iter()
                     .enumerate()
-                    .filter_map(|(c, s)| s.map(|(request, response)| Answer { round: d.issue_round, client: c as u32, request, response, done_round: u }))
+                    .filter_map(|(c, s)| {
+                        s.map(|(request, response)| Answer {
+                            round: d.issue_round,
+                            client: c as u32,
+                            request,
+                            response,
+                            done_round: u,
+                        })
+                    })
                     .collect()
             }
         };
@@ -128,23 +143,38 @@ impl Drive {
         let before = self.answers.len();
         let most = keys.iter().map(Vec::len).max().unwrap_or(0);
         for j in 0..most {
-            let slots: Vec<Option<Request>> = keys.iter().map(|own| own.get(j).map(|&k| req(Op::Get, k, None))).collect();
+            let slots: Vec<Option<Request>> = keys
+                .iter()
+                .map(|own| own.get(j).map(|&k| req(Op::Get, k, None)))
+                .collect();
             self.step(&slots);
         }
         self.idle(lat);
         let reads = &self.answers[before..];
         assert!(reads.iter().all(|a| a.request.op == Op::Get));
-        reads.iter().filter(|a| a.response.status == Status::Unavailable).count()
+        reads
+            .iter()
+            .filter(|a| a.response.status == Status::Unavailable)
+            .count()
     }
 
     fn unavailable(&self) -> Vec<&Answer> {
-        self.answers.iter().filter(|a| a.response.status == Status::Unavailable).collect()
+        self.answers
+            .iter()
+            .filter(|a| a.response.status == Status::Unavailable)
+            .collect()
     }
 }
 
 /// `per_client` keys of its own for each client, spread over the shards.
 fn own_keys(c: u32, per_client: u64) -> Vec<Vec<u64>> {
-    (0..u64::from(c)).map(|cl| (0..per_client).map(|j| 1 + cl * 100_003 + j * 7_919).collect()).collect()
+    (0..u64::from(c))
+        .map(|cl| {
+            (0..per_client)
+                .map(|j| 1 + cl * 100_003 + j * 7_919)
+                .collect()
+        })
+        .collect()
 }
 
 fn with_policy(name: &str, policy: ReplicaPolicy) -> Config {
@@ -171,7 +201,11 @@ fn kill_replicas(policy: ReplicaPolicy, kills: &[(u64, u32)]) {
         }
         d.traffic(&keys);
     }
-    assert_eq!(d.read_back(&keys), 0, "{policy}: with a live replica left, every key reads back");
+    assert_eq!(
+        d.read_back(&keys),
+        0,
+        "{policy}: with a live replica left, every key reads back"
+    );
     // The failures were seen, and only on shard 0, and only for requests
     // that could have reached a dead replica (issued at most H+1 rounds
     // before its failure, and before its detection took effect).
@@ -180,7 +214,10 @@ fn kill_replicas(policy: ReplicaPolicy, kills: &[(u64, u32)]) {
     let first_fail = kills.iter().map(|k| k.0).min().unwrap();
     for a in &un {
         assert_eq!(d.m.shard_of(a.request.key), 0, "{policy}: {a:?}");
-        assert!(a.round + 2 >= first_fail, "{policy}: answered unavailable before any failure could reach it: {a:?}");
+        assert!(
+            a.round + 2 >= first_fail,
+            "{policy}: answered unavailable before any failure could reach it: {a:?}"
+        );
     }
     for &(_, rep) in kills {
         assert!(d.m.is_detected(0, rep), "{policy}: replica {rep} detected");
@@ -188,12 +225,24 @@ fn kill_replicas(policy: ReplicaPolicy, kills: &[(u64, u32)]) {
     }
     let last_unavailable = un.iter().map(|a| a.round).max().unwrap();
     let last_fail = kills.iter().map(|k| k.0).max().unwrap();
-    assert!(last_unavailable <= last_fail + 10, "{policy}: unavailable answers stop once the failures are detected");
+    assert!(
+        last_unavailable <= last_fail + 10,
+        "{policy}: unavailable answers stop once the failures are detected"
+    );
     assert_converged(&d.m);
     // The survivor holds exactly the oracle's view of shard 0.
     let survivor = (0..3).find(|&r| d.m.is_alive(0, r)).unwrap();
-    let held: BTreeMap<u64, u64> = d.m.contents(0, survivor).into_iter().map(|(k, v, _)| (k, v)).collect();
-    let want: BTreeMap<u64, u64> = d.oracle.iter().filter(|(&k, _)| d.m.shard_of(k) == 0).filter_map(|(&k, v)| v.map(|v| (k, v))).collect();
+    let held: BTreeMap<u64, u64> =
+        d.m.contents(0, survivor)
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect();
+    let want: BTreeMap<u64, u64> = d
+        .oracle
+        .iter()
+        .filter(|(&k, _)| d.m.shard_of(k) == 0)
+        .filter_map(|(&k, v)| v.map(|v| (k, v)))
+        .collect();
     assert_eq!(held, want, "{policy}");
 }
 
@@ -236,8 +285,16 @@ fn kill_unreplicated_shard(name: &str) {
     let (dead, f, remap) = (2u32, 12u64, 30u64);
     let keys = own_keys(cfg.build.clients, 8);
     let mut d = Drive::new(&cfg, 0xdead);
-    let on_dead: Vec<u64> = keys.iter().flatten().copied().filter(|&k| d.m.shard_of(k) == dead).collect();
-    assert!(on_dead.len() >= 8, "{name}: enough test keys on shard {dead}");
+    let on_dead: Vec<u64> = keys
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&k| d.m.shard_of(k) == dead)
+        .collect();
+    assert!(
+        on_dead.len() >= 8,
+        "{name}: enough test keys on shard {dead}"
+    );
     // Requests issued from `remap` on see the moved keys empty.
     d.resets.push((remap, on_dead.clone()));
     for u in 0..50u64 {
@@ -253,7 +310,11 @@ fn kill_unreplicated_shard(name: &str) {
     assert_eq!(d.read_back(&keys), 0, "{name}");
     assert_eq!(d.m.swaps().len(), 1);
     assert_eq!(d.m.swaps()[0].round, remap);
-    assert_eq!(d.m.swaps()[0].result, Ok(()), "{name}: a remap away from the dead shard is accepted");
+    assert_eq!(
+        d.m.swaps()[0].result,
+        Ok(()),
+        "{name}: a remap away from the dead shard is accepted"
+    );
     assert!(d.m.is_detected(dead, 0), "{name}");
     for &k in &on_dead {
         assert_ne!(d.m.shard_of(k), dead, "{name}: key {k} moved");
@@ -264,13 +325,25 @@ fn kill_unreplicated_shard(name: &str) {
     let dead_keys: BTreeSet<u64> = on_dead.iter().copied().collect();
     let mut seen_before_detection = false;
     for a in &d.answers {
-        let expect_unavailable = dead_keys.contains(&a.request.key) && a.round + h + 1 >= f && a.round < remap;
-        assert_eq!(a.response.status == Status::Unavailable, expect_unavailable, "{name}: {a:?}");
+        let expect_unavailable =
+            dead_keys.contains(&a.request.key) && a.round + h + 1 >= f && a.round < remap;
+        assert_eq!(
+            a.response.status == Status::Unavailable,
+            expect_unavailable,
+            "{name}: {a:?}"
+        );
         seen_before_detection |= expect_unavailable && a.round + h + 1 <= f + 1;
     }
-    assert!(seen_before_detection, "{name}: requests in flight at the failure answered unavailable too");
+    assert!(
+        seen_before_detection,
+        "{name}: requests in flight at the failure answered unavailable too"
+    );
     // The moved keys were written after the remap and live on the new shards.
-    let moved_written = d.oracle.iter().filter(|(k, v)| dead_keys.contains(k) && v.is_some()).count();
+    let moved_written = d
+        .oracle
+        .iter()
+        .filter(|(k, v)| dead_keys.contains(k) && v.is_some())
+        .count();
     assert!(moved_written > 0, "{name}: moved keys were written again");
 }
 
@@ -294,7 +367,12 @@ fn a_recovered_unreplicated_shard_serves_again_empty() {
     let (dead, f, g) = (1u32, 10u64, 25u64);
     let keys = own_keys(cfg.build.clients, 8);
     let mut d = Drive::new(&cfg, 0xbeef);
-    let on_dead: BTreeSet<u64> = keys.iter().flatten().copied().filter(|&k| d.m.shard_of(k) == dead).collect();
+    let on_dead: BTreeSet<u64> = keys
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&k| d.m.shard_of(k) == dead)
+        .collect();
     d.resets.push((g - h, on_dead.iter().copied().collect()));
     for u in 0..45u64 {
         if u == f {
@@ -307,8 +385,13 @@ fn a_recovered_unreplicated_shard_serves_again_empty() {
     }
     assert_eq!(d.read_back(&keys), 0);
     for a in &d.answers {
-        let expect_unavailable = on_dead.contains(&a.request.key) && a.round + h + 1 >= f && a.round + h < g;
-        assert_eq!(a.response.status == Status::Unavailable, expect_unavailable, "{a:?}");
+        let expect_unavailable =
+            on_dead.contains(&a.request.key) && a.round + h + 1 >= f && a.round + h < g;
+        assert_eq!(
+            a.response.status == Status::Unavailable,
+            expect_unavailable,
+            "{a:?}"
+        );
     }
     assert!(!d.m.is_detected(dead, 0));
 }
@@ -333,12 +416,19 @@ fn recover_then_lose_the_others(policy: ReplicaPolicy, f: u64, g: u64) {
         d.traffic(&keys);
         if u == g {
             assert!(d.m.is_alive(0, 1));
-            assert!(!d.m.is_detected(0, 1), "{policy}: the FE forgets the detection at recovery");
+            assert!(
+                !d.m.is_detected(0, 1),
+                "{policy}: the FE forgets the detection at recovery"
+            );
         }
     }
     d.idle(d.m.latency());
     assert_converged(&d.m);
-    assert_eq!(d.m.contents(0, 1), d.m.contents(0, 0), "{policy}: the rejoined replica holds the shard's contents");
+    assert_eq!(
+        d.m.contents(0, 1),
+        d.m.contents(0, 0),
+        "{policy}: the rejoined replica holds the shard's contents"
+    );
     // Lose the two others: replica 1 must serve alone, with every write.
     let kill = d.m.round();
     d.m.fail(0, 0);
@@ -346,15 +436,32 @@ fn recover_then_lose_the_others(policy: ReplicaPolicy, f: u64, g: u64) {
     for _ in 0..20 {
         d.traffic(&keys);
     }
-    assert_eq!(d.read_back(&keys), 0, "{policy}: the recovered replica serves shard 0 alone");
-    let held: BTreeMap<u64, u64> = d.m.contents(0, 1).into_iter().map(|(k, v, _)| (k, v)).collect();
-    let want: BTreeMap<u64, u64> = d.oracle.iter().filter(|(&k, _)| d.m.shard_of(k) == 0).filter_map(|(&k, v)| v.map(|v| (k, v))).collect();
+    assert_eq!(
+        d.read_back(&keys),
+        0,
+        "{policy}: the recovered replica serves shard 0 alone"
+    );
+    let held: BTreeMap<u64, u64> =
+        d.m.contents(0, 1)
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect();
+    let want: BTreeMap<u64, u64> = d
+        .oracle
+        .iter()
+        .filter(|(&k, _)| d.m.shard_of(k) == 0)
+        .filter_map(|(&k, v)| v.map(|v| (k, v)))
+        .collect();
     assert_eq!(held, want, "{policy}");
     // Once the others' failure was detected (the first requests reach them
     // in kill + 2, are missed in kill + 3 and avoided from kill + 4 on; a
     // few rounds of margin for the policy to pick them), nothing more was
     // unavailable.
-    let late: Vec<&Answer> = d.answers.iter().filter(|a| a.round >= kill + 6 && a.response.status == Status::Unavailable).collect();
+    let late: Vec<&Answer> = d
+        .answers
+        .iter()
+        .filter(|a| a.round >= kill + 6 && a.response.status == Status::Unavailable)
+        .collect();
     assert!(late.is_empty(), "{policy}: {late:?}");
 }
 
@@ -388,9 +495,18 @@ fn round_robin_routes_to_a_recovered_replica() {
     // it; requests issued after the recovery and in flight at the second
     // failure do.
     let un: Vec<u64> = d.unavailable().iter().map(|a| a.round).collect();
-    assert!(un.iter().any(|&t| t + 2 >= f && t < g), "first failure seen: {un:?}");
-    assert!(un.iter().any(|&t| t + 2 >= f2), "the FE routed to the recovered replica: {un:?}");
-    assert!(!un.iter().any(|&t| t > f + 4 && t + 2 < f2), "no unavailable between detection and the second failure: {un:?}");
+    assert!(
+        un.iter().any(|&t| t + 2 >= f && t < g),
+        "first failure seen: {un:?}"
+    );
+    assert!(
+        un.iter().any(|&t| t + 2 >= f2),
+        "the FE routed to the recovered replica: {un:?}"
+    );
+    assert!(
+        !un.iter().any(|&t| t > f + 4 && t + 2 < f2),
+        "no unavailable between detection and the second failure: {un:?}"
+    );
     assert_converged(&d.m);
 }
 
@@ -422,13 +538,20 @@ fn a_replica_recovered_right_after_failing_is_used_again() {
         d.traffic(&keys);
     }
     assert!(d.m.is_alive(0, 1));
-    assert!(!d.m.is_detected(0, 1), "replica 1 was recovered at round 6 and has not failed since");
+    assert!(
+        !d.m.is_detected(0, 1),
+        "replica 1 was recovered at round 6 and has not failed since"
+    );
     d.m.fail(0, 0);
     d.m.fail(0, 2);
     for _ in 0..20 {
         d.traffic(&keys);
     }
-    assert_eq!(d.read_back(&keys), 0, "replica 1 is alive and holds shard 0's contents");
+    assert_eq!(
+        d.read_back(&keys),
+        0,
+        "replica 1 is alive and holds shard 0's contents"
+    );
 }
 
 // ---------------------------------------------------- (d) refused swaps
@@ -439,7 +562,12 @@ fn a_schedule_mapping_buckets_to_a_dead_shard_is_refused_and_the_old_one_stays()
     let keys = own_keys(cfg.build.clients, 8);
     let mut d = Drive::new(&cfg, 4);
     let original = d.m.schedule().clone();
-    let on3: Vec<u64> = keys.iter().flatten().copied().filter(|&k| d.m.shard_of(k) == 3).collect();
+    let on3: Vec<u64> = keys
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&k| d.m.shard_of(k) == 3)
+        .collect();
     // Refused: moves shard 3's buckets to shard 0 and switches the policy,
     // but still maps buckets to the dead (detected) shard 1.
     let mut bad = original.clone();
@@ -456,7 +584,12 @@ fn a_schedule_mapping_buckets_to_a_dead_shard_is_refused_and_the_old_one_stays()
     masked.failed[2] = 1;
     // Accepted: shard 1's buckets moved away; its keys are empty from then on.
     let good = remap_away(&original, 4, 1);
-    let on1: BTreeSet<u64> = keys.iter().flatten().copied().filter(|&k| d.m.shard_of(k) == 1).collect();
+    let on1: BTreeSet<u64> = keys
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&k| d.m.shard_of(k) == 1)
+        .collect();
     d.resets.push((35, on1.iter().copied().collect()));
     for u in 0..60u64 {
         match u {
@@ -464,7 +597,11 @@ fn a_schedule_mapping_buckets_to_a_dead_shard_is_refused_and_the_old_one_stays()
             15 => d.m.stage_schedule(20, bad.clone()),
             22 => d.m.stage_schedule(25, masked.clone()),
             30 => {
-                assert_eq!(d.m.schedule(), &original, "refused schedules leave the old one in force");
+                assert_eq!(
+                    d.m.schedule(),
+                    &original,
+                    "refused schedules leave the old one in force"
+                );
                 for &k in &on3 {
                     assert_eq!(d.m.shard_of(k), 3);
                 }
@@ -477,17 +614,35 @@ fn a_schedule_mapping_buckets_to_a_dead_shard_is_refused_and_the_old_one_stays()
     let swaps = d.m.swaps();
     assert_eq!(swaps.len(), 3, "{swaps:?}");
     assert_eq!(swaps[0].round, 20);
-    assert!(swaps[0].result.as_ref().is_err_and(|e| e.contains("shard 1")), "{swaps:?}");
+    assert!(
+        swaps[0]
+            .result
+            .as_ref()
+            .is_err_and(|e| e.contains("shard 1")),
+        "{swaps:?}"
+    );
     assert_eq!(swaps[1].round, 25);
-    assert!(swaps[1].result.as_ref().is_err_and(|e| e.contains("shard 2")), "{swaps:?}");
+    assert!(
+        swaps[1]
+            .result
+            .as_ref()
+            .is_err_and(|e| e.contains("shard 2")),
+        "{swaps:?}"
+    );
     assert_eq!((swaps[2].round, &swaps[2].result), (35, &Ok(())));
     assert_eq!(d.m.schedule(), &good);
     // Shard 3's keys never moved and never lost data: the oracle checked
     // every answer; shard 2 was never treated as failed.
     for a in d.unavailable() {
-        assert!(on1.contains(&a.request.key), "only the dead shard's keys: {a:?}");
+        assert!(
+            on1.contains(&a.request.key),
+            "only the dead shard's keys: {a:?}"
+        );
     }
-    assert!(!d.answers.iter().any(|a| a.response.status == Status::Unavailable && a.round >= 35));
+    assert!(!d
+        .answers
+        .iter()
+        .any(|a| a.response.status == Status::Unavailable && a.round >= 35));
 }
 
 #[test]
@@ -525,7 +680,10 @@ fn replicated_swaps_are_refused_only_when_every_replica_of_a_mapped_shard_is_dow
     let un: Vec<&Answer> = d.unavailable();
     assert!(un.iter().all(|a| a.round + 2 >= 20), "{un:?}");
     assert!(un.iter().any(|a| d.m.shard_of(a.request.key) == 0));
-    assert!(un.iter().all(|a| d.m.shard_of(a.request.key) == 0), "shard 1 unaffected");
+    assert!(
+        un.iter().all(|a| d.m.shard_of(a.request.key) == 0),
+        "shard 1 unaffected"
+    );
 }
 
 // ---------------------------------------------------- (e) single server
@@ -542,10 +700,18 @@ fn the_single_servers_failure_is_fatal() {
         }
         d.traffic(&keys);
     }
-    assert_eq!(d.read_back(&keys), keys.iter().map(Vec::len).sum::<usize>(), "every read after the failure is unavailable");
+    assert_eq!(
+        d.read_back(&keys),
+        keys.iter().map(Vec::len).sum::<usize>(),
+        "every read after the failure is unavailable"
+    );
     // H = 0: a request issued in t reaches the server in t + 1.
     for a in &d.answers {
-        assert_eq!(a.response.status == Status::Unavailable, a.round + 1 >= f, "{a:?}");
+        assert_eq!(
+            a.response.status == Status::Unavailable,
+            a.round + 1 >= f,
+            "{a:?}"
+        );
         assert_eq!(a.done_round, a.round + 2);
     }
 }

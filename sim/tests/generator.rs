@@ -8,7 +8,12 @@ use tidekv_defs::Status;
 use tidekv_sim::Model;
 
 fn gen(seed: u64, rounds: u64) -> GenConfig {
-    GenConfig { seed, rounds, key_range_bits: 8, mix: OpMix::default() }
+    GenConfig {
+        seed,
+        rounds,
+        key_range_bits: 8,
+        mix: OpMix::default(),
+    }
 }
 
 #[test]
@@ -20,10 +25,17 @@ fn digest_is_reproducible_and_seed_dependent() {
         let c = Model::new(&cfg).run_generator(&gen(6, 300));
         assert_eq!(a, b, "{name}");
         assert_ne!(a.digest, c.digest, "{name}");
-        assert_eq!(a.requests, 300 * u64::from(cfg.build.clients), "{name}: every client every round");
+        assert_eq!(
+            a.requests,
+            300 * u64::from(cfg.build.clients),
+            "{name}: every client every round"
+        );
         assert_eq!(a.status_counts.iter().sum::<u64>(), a.requests);
         assert_eq!(a.count(Status::Unavailable), 0, "{name}");
-        assert!(a.count(Status::Ok) > 0 && a.count(Status::NotFound) > 0, "{name}: {a:?}");
+        assert!(
+            a.count(Status::Ok) > 0 && a.count(Status::NotFound) > 0,
+            "{name}: {a:?}"
+        );
     }
 }
 
@@ -38,7 +50,9 @@ fn digest_covers_responses_in_issue_order() {
     let mut d = DigestBuilder::new(&cfg.build);
     let mut issued = Vec::new();
     for round in 0..g.rounds + m.latency() {
-        let slots: Vec<_> = (0..10).map(|_| (round < g.rounds).then(|| stream.next_request())).collect();
+        let slots: Vec<_> = (0..10)
+            .map(|_| (round < g.rounds).then(|| stream.next_request()))
+            .collect();
         issued.extend(slots.iter().flatten().copied());
         if let Some(done) = m.step(&slots) {
             for (req, resp) in done.slots.iter().flatten() {
@@ -50,7 +64,11 @@ fn digest_covers_responses_in_issue_order() {
     assert_eq!(issued.len() as u64, report.requests);
     // The op counters follow the mix.
     assert_eq!(report.op_counts.iter().sum::<u64>(), report.requests);
-    assert!(report.op_counts.iter().all(|&n| n > 0), "{:?}", report.op_counts);
+    assert!(
+        report.op_counts.iter().all(|&n| n > 0),
+        "{:?}",
+        report.op_counts
+    );
 }
 
 #[test]

@@ -30,10 +30,21 @@ struct Plan {
 }
 
 impl Plan {
-    fn push(&mut self, round: u64, client: u32, op: Op, key: u64, value: Option<u64>, want: Response) {
+    fn push(
+        &mut self,
+        round: u64,
+        client: u32,
+        op: Op,
+        key: u64,
+        value: Option<u64>,
+        want: Response,
+    ) {
         let r = req(op, key, value);
         self.lines.push(format_request(round, client, &r));
-        assert!(self.expect.insert((round, client), (r, want)).is_none(), "two requests of client {client} in round {round}");
+        assert!(
+            self.expect.insert((round, client), (r, want)).is_none(),
+            "two requests of client {client} in round {round}"
+        );
     }
     fn text(&self) -> String {
         self.lines.join("\n")
@@ -42,12 +53,31 @@ impl Plan {
     fn check(&self, cfg: &Config) -> Model {
         let (out, m) = run(cfg, &self.text());
         let lat = cfg.build.latency();
-        assert_eq!(out.len(), self.expect.len(), "{}: one answer per request", cfg.name);
+        assert_eq!(
+            out.len(),
+            self.expect.len(),
+            "{}: one answer per request",
+            cfg.name
+        );
         for (a, (&(round, client), (r, want))) in out.iter().zip(&self.expect) {
-            assert_eq!((a.round, a.client), (round, client), "{}: answers in (round, client) order", cfg.name);
+            assert_eq!(
+                (a.round, a.client),
+                (round, client),
+                "{}: answers in (round, client) order",
+                cfg.name
+            );
             assert_eq!(a.request, *r, "{}: round {round} client {client}", cfg.name);
-            assert_eq!(a.done_round, round + lat, "{}: round {round} client {client}", cfg.name);
-            assert_eq!(a.response, *want, "{}: round {round} client {client}: {:?} key {}", cfg.name, r.op, r.key);
+            assert_eq!(
+                a.done_round,
+                round + lat,
+                "{}: round {round} client {client}",
+                cfg.name
+            );
+            assert_eq!(
+                a.response, *want,
+                "{}: round {round} client {client}: {:?} key {}",
+                cfg.name, r.op, r.key
+            );
         }
         m
     }
@@ -62,11 +92,17 @@ fn client_keys(cfg: &Config) -> Vec<u64> {
         .map(|c| match c {
             0 => 0,
             1 => u64::from(u32::MAX),
-            _ => (1000 * u64::from(c)..).find(|&k| m.shard_of(k) == c % s).unwrap(),
+            _ => (1000 * u64::from(c)..)
+                .find(|&k| m.shard_of(k) == c % s)
+                .unwrap(),
         })
         .collect();
     for shard in 0..s {
-        assert!(keys.iter().any(|&k| m.shard_of(k) == shard), "{}: no test key on shard {shard}", cfg.name);
+        assert!(
+            keys.iter().any(|&k| m.shard_of(k) == shard),
+            "{}: no test key on shard {shard}",
+            cfg.name
+        );
     }
     keys
 }
@@ -82,10 +118,11 @@ fn matrix(cfg: &Config) {
     for c in 0..cfg.build.clients {
         let key = keys[c as usize];
         let base = 1000 * u64::from(c) + 1;
-        let [a, mut b, c3, mut d, mut e, f] = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
+        let [a, mut b, c3, mut d, mut e, f] =
+            [base, base + 1, base + 2, base + 3, base + 4, base + 5];
         match c {
-            0 => b = 0,                     // insert of value 0 answers ok + 0
-            1 => e = 0,                     // put of a new key with value 0 answers ok, no value
+            0 => b = 0,                   // insert of value 0 answers ok + 0
+            1 => e = 0,                   // put of a new key with value 0 answers ok, no value
             2 => d = u64::from(u32::MAX), // widest value
             _ => {}
         }
@@ -123,14 +160,21 @@ fn matrix(cfg: &Config) {
         let shard = m.shard_of(key);
         for r in 0..cfg.build.replicas {
             assert!(
-                m.contents(shard, r).iter().any(|&(k, v, _)| (k, v) == (key, value)),
+                m.contents(shard, r)
+                    .iter()
+                    .any(|&(k, v, _)| (k, v) == (key, value)),
                 "{}: shard {shard} replica {r} lacks key {key} = {value}",
                 cfg.name
             );
         }
     }
     let c = m.counters();
-    assert_eq!(c.status[Status::Unavailable.code() as usize] + c.status[Status::Full.code() as usize], 0, "{}", cfg.name);
+    assert_eq!(
+        c.status[Status::Unavailable.code() as usize] + c.status[Status::Full.code() as usize],
+        0,
+        "{}",
+        cfg.name
+    );
 }
 
 #[test]
@@ -162,7 +206,8 @@ fn response_matrix_replicated_every_policy() {
 
 #[test]
 fn response_matrix_hierarchical_replicated_every_policy() {
-    let build = "clients = 10\nfe_levels = 2\nshards = 2\nreplicas = 2\ncapacity = 256\nbuckets = 64";
+    let build =
+        "clients = 10\nfe_levels = 2\nshards = 2\nreplicas = 2\ncapacity = 256\nbuckets = 64";
     for policy in ReplicaPolicy::ALL {
         matrix(&custom(build, policy));
     }
@@ -214,7 +259,10 @@ impl Seq {
 /// `n` distinct keys on `shard`.
 fn keys_on(cfg: &Config, shard: u32, n: usize) -> Vec<u64> {
     let m = Model::new(cfg);
-    (1u64..).filter(|&k| m.shard_of(k) == shard).take(n).collect()
+    (1u64..)
+        .filter(|&k| m.shard_of(k) == shard)
+        .take(n)
+        .collect()
 }
 
 /// A table of `total_slots` keys, filled exactly: every new key up to the
@@ -222,33 +270,69 @@ fn keys_on(cfg: &Config, shard: u32, n: usize) -> Vec<u64> {
 /// conditional writes of absent keys still answer `not_found`, existing keys
 /// are still written, and a delete makes room for exactly one new key.
 fn full_exact(s: &mut Seq, shard: u32) {
-    let cfg = Config { name: format!("{} shard {shard}", s.m.build().topology()), build: s.m.build().clone(), schedule: s.m.schedule().clone() };
+    let cfg = Config {
+        name: format!("{} shard {shard}", s.m.build().topology()),
+        build: s.m.build().clone(),
+        schedule: s.m.schedule().clone(),
+    };
     let n = cfg.build.total_slots() as usize;
     let k = keys_on(&cfg, shard, n + 2);
     let (new, newer) = (k[n], k[n + 1]);
     let name = cfg.name.clone();
     for (i, &key) in k[..n].iter().enumerate() {
-        assert_eq!(s.call(Op::Insert, key, Some(10 + i as u64)), ok(Some(10 + i as u64)), "{name}: key {i} of {n}");
+        assert_eq!(
+            s.call(Op::Insert, key, Some(10 + i as u64)),
+            ok(Some(10 + i as u64)),
+            "{name}: key {i} of {n}"
+        );
     }
     assert_eq!(s.call(Op::Insert, new, Some(1)), st(Status::Full), "{name}");
     assert_eq!(s.call(Op::Put, new, Some(1)), st(Status::Full), "{name}");
     assert_eq!(s.call(Op::Get, new, None), st(Status::NotFound), "{name}");
-    assert_eq!(s.call(Op::Modify, new, Some(1)), st(Status::NotFound), "{name}");
-    assert_eq!(s.call(Op::Delete, new, None), st(Status::NotFound), "{name}");
-    assert_eq!(s.call(Op::Insert, k[0], Some(1)), st(Status::Exists), "{name}: exists, not full, for a present key");
-    assert_eq!(s.call(Op::Put, k[0], Some(99)), ok(Some(10)), "{name}: put of a present key in a full table");
+    assert_eq!(
+        s.call(Op::Modify, new, Some(1)),
+        st(Status::NotFound),
+        "{name}"
+    );
+    assert_eq!(
+        s.call(Op::Delete, new, None),
+        st(Status::NotFound),
+        "{name}"
+    );
+    assert_eq!(
+        s.call(Op::Insert, k[0], Some(1)),
+        st(Status::Exists),
+        "{name}: exists, not full, for a present key"
+    );
+    assert_eq!(
+        s.call(Op::Put, k[0], Some(99)),
+        ok(Some(10)),
+        "{name}: put of a present key in a full table"
+    );
     assert_eq!(s.call(Op::Modify, k[1], Some(98)), ok(Some(11)), "{name}");
     assert_eq!(s.call(Op::Get, k[0], None), ok(Some(99)), "{name}");
     assert_eq!(s.call(Op::Get, k[1], None), ok(Some(98)), "{name}");
     assert_eq!(s.call(Op::Delete, k[2], None), ok(Some(12)), "{name}");
-    assert_eq!(s.call(Op::Put, new, Some(50)), ok(None), "{name}: room again after a delete");
-    assert_eq!(s.call(Op::Insert, newer, Some(51)), st(Status::Full), "{name}: the freed slot is taken again");
+    assert_eq!(
+        s.call(Op::Put, new, Some(50)),
+        ok(None),
+        "{name}: room again after a delete"
+    );
+    assert_eq!(
+        s.call(Op::Insert, newer, Some(51)),
+        st(Status::Full),
+        "{name}: the freed slot is taken again"
+    );
     assert_eq!(s.call(Op::Delete, new, None), ok(Some(50)), "{name}");
     assert_eq!(s.call(Op::Insert, newer, Some(51)), ok(Some(51)), "{name}");
     assert_eq!(s.call(Op::Get, newer, None), ok(Some(51)), "{name}");
     assert_eq!(s.call(Op::Get, k[2], None), st(Status::NotFound), "{name}");
     for (i, &key) in k[3..n].iter().enumerate() {
-        assert_eq!(s.call(Op::Get, key, None), ok(Some(13 + i as u64)), "{name}");
+        assert_eq!(
+            s.call(Op::Get, key, None),
+            ok(Some(13 + i as u64)),
+            "{name}"
+        );
     }
     s.idle(4);
     assert_converged(&s.m);
@@ -263,21 +347,30 @@ const TINY: &str = "capacity = 4\ntable_banks = 1\ntable_ways = 4";
 
 #[test]
 fn full_on_a_tiny_single_server() {
-    let cfg = custom(&format!("clients = 4\nfe_levels = 0\n{TINY}\ntable_stash = 0"), ReplicaPolicy::RoundRobin);
+    let cfg = custom(
+        &format!("clients = 4\nfe_levels = 0\n{TINY}\ntable_stash = 0"),
+        ReplicaPolicy::RoundRobin,
+    );
     assert_eq!(cfg.build.total_slots(), 4);
     full_fresh(&cfg, 0);
 }
 
 #[test]
 fn full_on_a_tiny_single_server_with_a_stash() {
-    let cfg = custom(&format!("clients = 4\nfe_levels = 0\n{TINY}\ntable_stash = 2"), ReplicaPolicy::RoundRobin);
+    let cfg = custom(
+        &format!("clients = 4\nfe_levels = 0\n{TINY}\ntable_stash = 2"),
+        ReplicaPolicy::RoundRobin,
+    );
     assert_eq!(cfg.build.total_slots(), 6);
     full_fresh(&cfg, 0);
 }
 
 #[test]
 fn full_on_a_tiny_sharded_table_leaves_the_other_shard_alone() {
-    let cfg = custom(&format!("clients = 4\nfe_levels = 1\nshards = 2\nbuckets = 8\n{TINY}\ntable_stash = 1"), ReplicaPolicy::RoundRobin);
+    let cfg = custom(
+        &format!("clients = 4\nfe_levels = 1\nshards = 2\nbuckets = 8\n{TINY}\ntable_stash = 1"),
+        ReplicaPolicy::RoundRobin,
+    );
     let mut s = Seq::new(&cfg);
     full_exact(&mut s, 1);
     let shard1 = s.m.contents(1, 0);
@@ -289,7 +382,10 @@ fn full_on_a_tiny_sharded_table_leaves_the_other_shard_alone() {
 
 #[test]
 fn full_on_a_tiny_hierarchical_table() {
-    let cfg = custom(&format!("clients = 4\nfe_levels = 2\nshards = 2\nbuckets = 2\n{TINY}\ntable_stash = 0"), ReplicaPolicy::RoundRobin);
+    let cfg = custom(
+        &format!("clients = 4\nfe_levels = 2\nshards = 2\nbuckets = 2\n{TINY}\ntable_stash = 0"),
+        ReplicaPolicy::RoundRobin,
+    );
     full_fresh(&cfg, 0);
 }
 
@@ -324,20 +420,42 @@ fn full_on_tiny_replicated_tables_every_policy() {
                 panic!("{name}: {op} of key {key} never succeeded while a slot was free");
             };
             for (i, &key) in k[..n].iter().enumerate() {
-                write_new(&mut s, Op::Insert, key, 10 + i as u64, ok(Some(10 + i as u64)));
+                write_new(
+                    &mut s,
+                    Op::Insert,
+                    key,
+                    10 + i as u64,
+                    ok(Some(10 + i as u64)),
+                );
             }
             assert_eq!(s.m.contents(0, 0).len(), n, "{name}");
             for attempt in 0..(2 * replicas) {
-                assert_eq!(s.call(Op::Insert, k[n], Some(1)), st(Status::Full), "{name}: attempt {attempt}");
-                assert_eq!(s.call(Op::Put, k[n], Some(1)), st(Status::Full), "{name}: attempt {attempt}");
+                assert_eq!(
+                    s.call(Op::Insert, k[n], Some(1)),
+                    st(Status::Full),
+                    "{name}: attempt {attempt}"
+                );
+                assert_eq!(
+                    s.call(Op::Put, k[n], Some(1)),
+                    st(Status::Full),
+                    "{name}: attempt {attempt}"
+                );
                 s.idle(1);
             }
             assert_eq!(s.call(Op::Get, k[n], None), st(Status::NotFound), "{name}");
-            assert_eq!(s.call(Op::Insert, k[0], Some(1)), st(Status::Exists), "{name}");
+            assert_eq!(
+                s.call(Op::Insert, k[0], Some(1)),
+                st(Status::Exists),
+                "{name}"
+            );
             assert_eq!(s.call(Op::Put, k[0], Some(99)), ok(Some(10)), "{name}");
             assert_eq!(s.call(Op::Delete, k[1], None), ok(Some(11)), "{name}");
             write_new(&mut s, Op::Put, k[n], 50, ok(None));
-            assert_eq!(s.call(Op::Insert, k[n + 1], Some(1)), st(Status::Full), "{name}");
+            assert_eq!(
+                s.call(Op::Insert, k[n + 1], Some(1)),
+                st(Status::Full),
+                "{name}"
+            );
             assert_eq!(s.call(Op::Get, k[n], None), ok(Some(50)), "{name}");
             s.idle(4);
             assert_converged(&s.m);
@@ -359,19 +477,66 @@ fn same_round(cfg: &Config) {
     for c in 0..10u32 {
         let c64 = u64::from(c);
         // Round 0: ten inserts of one absent key.
-        p.push(0, c, Op::Insert, key, Some(100 + c64), if c == 0 { ok(Some(100)) } else { st(Status::Exists) });
+        p.push(
+            0,
+            c,
+            Op::Insert,
+            key,
+            Some(100 + c64),
+            if c == 0 {
+                ok(Some(100))
+            } else {
+                st(Status::Exists)
+            },
+        );
         // Round 1: a chain of modifies.
-        p.push(1, c, Op::Modify, key, Some(200 + c64), ok(Some(if c == 0 { 100 } else { 200 + c64 - 1 })));
+        p.push(
+            1,
+            c,
+            Op::Modify,
+            key,
+            Some(200 + c64),
+            ok(Some(if c == 0 { 100 } else { 200 + c64 - 1 })),
+        );
         // Round 2: a chain of puts.
-        p.push(2, c, Op::Put, key, Some(300 + c64), ok(Some(if c == 0 { 209 } else { 300 + c64 - 1 })));
+        p.push(
+            2,
+            c,
+            Op::Put,
+            key,
+            Some(300 + c64),
+            ok(Some(if c == 0 { 209 } else { 300 + c64 - 1 })),
+        );
         // Round 4: everyone reads the round-3 result.
         p.push(4, c, Op::Get, key, None, ok(Some(403)));
         // Round 5: distinct keys in one round do not interfere.
         p.push(5, c, Op::Insert, 1000 + c64, Some(c64), ok(Some(c64)));
         // Round 6: ten deletes of one key: only the first finds it.
-        p.push(6, c, Op::Delete, key, None, if c == 0 { ok(Some(403)) } else { st(Status::NotFound) });
+        p.push(
+            6,
+            c,
+            Op::Delete,
+            key,
+            None,
+            if c == 0 {
+                ok(Some(403))
+            } else {
+                st(Status::NotFound)
+            },
+        );
         // Round 7: ten puts of an absent key: the first creates it.
-        p.push(7, c, Op::Put, key, Some(700 + c64), if c == 0 { ok(None) } else { ok(Some(700 + c64 - 1)) });
+        p.push(
+            7,
+            c,
+            Op::Put,
+            key,
+            Some(700 + c64),
+            if c == 0 {
+                ok(None)
+            } else {
+                ok(Some(700 + c64 - 1))
+            },
+        );
         p.push(8, c, Op::Get, 1000 + c64, None, ok(Some(c64)));
     }
     // Round 3: one of every op, each after the previous client's.
@@ -409,7 +574,10 @@ fn same_round_client_order_on_one_shard_server() {
 /// rules hold on a replicated shard too.
 #[test]
 fn same_round_client_order_on_a_key_affine_replicated_shard() {
-    same_round(&with_policy("replicated-c10-s2-r3", ReplicaPolicy::KeyAffine));
+    same_round(&with_policy(
+        "replicated-c10-s2-r3",
+        ReplicaPolicy::KeyAffine,
+    ));
 }
 
 /// `full` means "no room for a new key" (SPEC 2). A stream of distinct new

@@ -19,12 +19,20 @@ use tidekv_sim::{replay, Answer, Model};
 /// `n` cases (PROPTEST_CASES overrides it for a longer soak), no
 /// regression files written into the tree.
 fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n);
-    ProptestConfig { cases: n, failure_persistence: None, ..ProptestConfig::default() }
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n);
+    ProptestConfig {
+        cases: n,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 fn custom(build: &str, policy: ReplicaPolicy, seed: u32) -> Config {
-    let text = format!("[build]\n{build}\n[schedule]\nreplica_policy = \"{policy}\"\nseed = {seed}\n");
+    let text =
+        format!("[build]\n{build}\n[schedule]\nreplica_policy = \"{policy}\"\nseed = {seed}\n");
     Config::parse(&text, "custom").unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -38,7 +46,11 @@ fn recover_line(round: u64, shard: u32, replica: u32) -> String {
 
 /// A random request: op index, key, value. Keys below 32 are a hot range.
 fn request() -> impl Strategy<Value = (u8, u64, u64)> {
-    (0u8..5, prop_oneof![3 => 0u64..32, 1 => any::<u32>().prop_map(u64::from)], any::<u32>().prop_map(u64::from))
+    (
+        0u8..5,
+        prop_oneof![3 => 0u64..32, 1 => any::<u32>().prop_map(u64::from)],
+        any::<u32>().prop_map(u64::from),
+    )
 }
 
 fn make_request(op: u8, key: u64, value: u64) -> Request {
@@ -78,21 +90,44 @@ fn drive_and_check_latency(cfg: &Config, trace: &Trace) -> Vec<Answer> {
             assert!(u < lat, "no completion in round {u}");
             continue;
         };
-        assert_eq!(d.issue_round + lat, u, "completion of round {} arrives in round {u}", d.issue_round);
+        assert_eq!(
+            d.issue_round + lat,
+            u,
+            "completion of round {} arrives in round {u}",
+            d.issue_round
+        );
         let want = issued.get(&d.issue_round).unwrap_or(&none);
         assert_eq!(d.slots.len(), c);
         for (client, (got, want)) in d.slots.iter().zip(want).enumerate() {
-            assert_eq!(got.map(|(r, _)| r), *want, "round {} client {client}: answered iff issued, to the issuer", d.issue_round);
+            assert_eq!(
+                got.map(|(r, _)| r),
+                *want,
+                "round {} client {client}: answered iff issued, to the issuer",
+                d.issue_round
+            );
             if let Some((request, response)) = got {
-                assert!(answered.insert((d.issue_round, client as u32)), "answered twice");
+                assert!(
+                    answered.insert((d.issue_round, client as u32)),
+                    "answered twice"
+                );
                 if response.value.is_some() {
                     assert_eq!(response.status, Status::Ok, "only ok carries a value");
                 }
-                out.push(Answer { round: d.issue_round, client: client as u32, request: *request, response: *response, done_round: u });
+                out.push(Answer {
+                    round: d.issue_round,
+                    client: client as u32,
+                    request: *request,
+                    response: *response,
+                    done_round: u,
+                });
             }
         }
     }
-    assert_eq!(answered.len(), trace.requests.len(), "every request answered");
+    assert_eq!(
+        answered.len(),
+        trace.requests.len(),
+        "every request answered"
+    );
     out
 }
 
@@ -110,7 +145,11 @@ fn latency_case() -> impl Strategy<Value = LatencyCase> {
         prop::collection::vec((0u64..24, 0u32..10, request()), 0..120),
         prop::collection::vec((0u32..8, 0u64..30, prop::option::of(1u64..12)), 0..3),
     )
-        .prop_map(|(preset, requests, failures)| LatencyCase { preset, requests, failures })
+        .prop_map(|(preset, requests, failures)| LatencyCase {
+            preset,
+            requests,
+            failures,
+        })
 }
 
 /// Trace lines for a latency case, or None if it is not a valid trace.
@@ -186,13 +225,20 @@ struct Traffic {
 
 fn traffic(clients: usize) -> impl Strategy<Value = Traffic> {
     let slot = prop::option::weighted(0.8, (0u8..5, 0u64..12, 0u64..1000));
-    let round = (prop::option::weighted(0.35, 0u64..12), prop::collection::vec(slot, clients));
+    let round = (
+        prop::option::weighted(0.35, 0u64..12),
+        prop::collection::vec(slot, clients),
+    );
     (
         prop::collection::vec(round, 6..28),
         1u32..=u32::MAX,
         prop::option::of((0u32..8, 0u32..8, 2u64..20, 1u64..20)),
     )
-        .prop_map(|(rounds, seed, failure)| Traffic { rounds, seed, failure })
+        .prop_map(|(rounds, seed, failure)| Traffic {
+            rounds,
+            seed,
+            failure,
+        })
 }
 
 /// The ops a mix draws from (op index modulo its length).
@@ -203,7 +249,13 @@ const NO_DELETE_MIX: &[Op] = &[Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Ins
 /// pipeline drain, and check (1) no request is answered `unavailable`
 /// without a failure, (2) all live replicas of each shard are identical, (3)
 /// each key holds what its last acknowledged write left.
-fn converges(build: &str, policy: ReplicaPolicy, mix: &[Op], t: &Traffic, fail: bool) -> Result<(), TestCaseError> {
+fn converges(
+    build: &str,
+    policy: ReplicaPolicy,
+    mix: &[Op],
+    t: &Traffic,
+    fail: bool,
+) -> Result<(), TestCaseError> {
     let cfg = custom(build, policy, t.seed);
     let (c, s, r) = (cfg.build.clients, cfg.build.shards, cfg.build.replicas);
     let mut lines = Vec::new();
@@ -212,18 +264,28 @@ fn converges(build: &str, policy: ReplicaPolicy, mix: &[Op], t: &Traffic, fail: 
             if let Some((op, key, value)) = *slot {
                 let op = mix[op as usize % mix.len()];
                 let key = hot.unwrap_or(key);
-                lines.push(format_request(round as u64, client as u32, &req(op, key, op.takes_value().then_some(value))));
+                lines.push(format_request(
+                    round as u64,
+                    client as u32,
+                    &req(op, key, op.takes_value().then_some(value)),
+                ));
             }
         }
     }
-    let failure = t.failure.filter(|_| fail).map(|(sh, rep, f, d)| (sh % s, rep % r, f, f + d));
+    let failure = t
+        .failure
+        .filter(|_| fail)
+        .map(|(sh, rep, f, d)| (sh % s, rep % r, f, f + d));
     if let Some((sh, rep, f, g)) = failure {
         lines.push(fail_line(f, sh, rep));
         lines.push(recover_line(g, sh, rep));
     }
     let (out, mut m) = run(&cfg, &lines.join("\n"));
     m.idle(cfg.build.latency() + 2, |_| {});
-    let unavailable = out.iter().filter(|a| a.response.status == Status::Unavailable).count();
+    let unavailable = out
+        .iter()
+        .filter(|a| a.response.status == Status::Unavailable)
+        .count();
     if failure.is_none() {
         prop_assert_eq!(unavailable, 0);
     }
@@ -241,10 +303,22 @@ fn converges(build: &str, policy: ReplicaPolicy, mix: &[Op], t: &Traffic, fail: 
         }
     }
     for sh in 0..s {
-        let have: BTreeMap<u64, u64> = m.contents(sh, 0).into_iter().map(|(k, v, _)| (k, v)).collect();
-        let expect: BTreeMap<u64, u64> =
-            want.iter().filter(|(&k, _)| m.shard_of(k) == sh).filter_map(|(&k, v)| v.map(|v| (k, v))).collect();
-        prop_assert_eq!(have, expect, "shard {}: contents are not the last acknowledged writes", sh);
+        let have: BTreeMap<u64, u64> = m
+            .contents(sh, 0)
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect();
+        let expect: BTreeMap<u64, u64> = want
+            .iter()
+            .filter(|(&k, _)| m.shard_of(k) == sh)
+            .filter_map(|(&k, v)| v.map(|v| (k, v)))
+            .collect();
+        prop_assert_eq!(
+            have,
+            expect,
+            "shard {}: contents are not the last acknowledged writes",
+            sh
+        );
     }
     Ok(())
 }
@@ -345,19 +419,35 @@ fn delete_then_refill_races_a_remote_write() {
             owned_slot_0 += 1;
         }
         let (out, m) = run(&cfg, &text);
-        let at = |round: u64, client: u32| out.iter().find(|a| (a.round, a.client) == (round, client)).unwrap().response;
+        let at = |round: u64, client: u32| {
+            out.iter()
+                .find(|a| (a.round, a.client) == (round, client))
+                .unwrap()
+                .response
+        };
         assert_eq!(at(t, 0), ok(Some(30)), "shift {shift}");
-        assert_eq!(at(t, 1), ok(Some(30)), "shift {shift}: replica 0 had not seen the same-round delete: the stated anomaly");
+        assert_eq!(
+            at(t, 1),
+            ok(Some(30)),
+            "shift {shift}: replica 0 had not seen the same-round delete: the stated anomaly"
+        );
         assert_eq!(at(t, 2), ok(Some(40)), "shift {shift}");
         assert_converged(&m);
         for rep in 0..2 {
-            let kv: Vec<(u64, u64)> = m.contents(0, rep).into_iter().map(|(k, v, _)| (k, v)).collect();
+            let kv: Vec<(u64, u64)> = m
+                .contents(0, rep)
+                .into_iter()
+                .map(|(k, v, _)| (k, v))
+                .collect();
             assert_eq!(kv, vec![(3, 31), (4, 40)], "shift {shift}: replica {rep}");
         }
         assert_eq!(at(t + 6, 0), ok(Some(31)), "shift {shift}");
         assert_eq!(at(t + 6, 1), ok(Some(40)), "shift {shift}");
     }
-    assert!(owned_slot_0 > 0, "no shift had replica 1 owning slot 0; the regression was not exercised");
+    assert!(
+        owned_slot_0 > 0,
+        "no shift had replica 1 owning slot 0; the regression was not exercised"
+    );
 }
 
 /// Heavy contention, deterministic: every client writes one key every round
@@ -371,7 +461,8 @@ fn all_clients_on_one_key_every_round_converge() {
             let mut lines = Vec::new();
             for round in 0..20u64 {
                 for client in 0..c {
-                    let op = [Op::Insert, Op::Put, Op::Modify, Op::Get][((round + u64::from(client)) % 4) as usize];
+                    let op = [Op::Insert, Op::Put, Op::Modify, Op::Get]
+                        [((round + u64::from(client)) % 4) as usize];
                     let v = op.takes_value().then_some(round * 100 + u64::from(client));
                     lines.push(format_request(round, client, &req(op, 5, v)));
                 }
@@ -379,11 +470,23 @@ fn all_clients_on_one_key_every_round_converge() {
             let (out, mut m) = run(&cfg, &lines.join("\n"));
             m.idle(4, |_| {});
             assert_converged(&m);
-            let last = out.iter().filter(|a| a.request.op.is_write() && a.response.status == Status::Ok).last().unwrap();
+            let last = out
+                .iter()
+                .filter(|a| a.request.op.is_write() && a.response.status == Status::Ok)
+                .last()
+                .unwrap();
             let shard = m.shard_of(5);
             for rep in 0..cfg.build.replicas {
-                let kv: Vec<(u64, u64)> = m.contents(shard, rep).into_iter().map(|(k, v, _)| (k, v)).collect();
-                assert_eq!(kv, vec![(5, last.request.value)], "{policy} {build:?} replica {rep}");
+                let kv: Vec<(u64, u64)> = m
+                    .contents(shard, rep)
+                    .into_iter()
+                    .map(|(k, v, _)| (k, v))
+                    .collect();
+                assert_eq!(
+                    kv,
+                    vec![(5, last.request.value)],
+                    "{policy} {build:?} replica {rep}"
+                );
             }
         }
     }
@@ -393,7 +496,15 @@ fn all_clients_on_one_key_every_round_converge() {
 
 fn output(cfg: &Config, trace: &Trace) -> (Vec<String>, Model) {
     let mut lines = Vec::new();
-    let m = replay(cfg, trace, |a| lines.push(format_output(a.round, a.client, &a.request, &a.response, a.done_round)));
+    let m = replay(cfg, trace, |a| {
+        lines.push(format_output(
+            a.round,
+            a.client,
+            &a.request,
+            &a.response,
+            a.done_round,
+        ))
+    });
     (lines, m)
 }
 

@@ -21,20 +21,35 @@ fn verilated_core_answers_like_the_model() {
     assert_eq!(c, cfg.build.clients as usize);
     let mut rng = 3u64;
     let mut compared = 0;
-    for u in 0..std::env::var("TK_ROUNDS").ok().and_then(|k| k.parse().ok()).unwrap_or(400u64) {
+    for u in 0..std::env::var("TK_ROUNDS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(400u64)
+    {
         let reqs: Vec<Option<Request>> = (0..c)
             .map(|_| {
                 let r = splitmix64(&mut rng);
                 (u < 390 && r % 4 != 0).then(|| {
                     let op = Op::ALL[(r % 5) as usize];
-                    Request { op, key: r >> 8 & std::env::var("TK_KEYS").ok().and_then(|k| k.parse().ok()).unwrap_or(63u64), value: if op.takes_value() { r >> 32 & 0xff } else { 0 } }
+                    Request {
+                        op,
+                        key: r >> 8
+                            & std::env::var("TK_KEYS")
+                                .ok()
+                                .and_then(|k| k.parse().ok())
+                                .unwrap_or(63u64),
+                        value: if op.takes_value() { r >> 32 & 0xff } else { 0 },
+                    }
                 })
             })
             .collect();
         let want: Vec<_> = match m.step(&reqs) {
             Some(d) => {
                 let r = d.issue_round;
-                d.slots.iter().map(|s| s.map(|(_, resp)| (r, resp))).collect()
+                d.slots
+                    .iter()
+                    .map(|s| s.map(|(_, resp)| (r, resp)))
+                    .collect()
             }
             None => vec![None; c],
         };

@@ -24,7 +24,8 @@ pub fn build(spec: &str) -> (std::path::PathBuf, Config) {
 /// `build` for either top.
 pub fn build_top(spec: &str, top: verilator::Top) -> (std::path::PathBuf, Config) {
     let _g = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    verilator::build_top(spec, top, false).unwrap_or_else(|e| panic!("verilating {spec} ({top:?}): {e}"))
+    verilator::build_top(spec, top, false)
+        .unwrap_or_else(|e| panic!("verilating {spec} ({top:?}): {e}"))
 }
 
 /// Replay `trace` on the model and on a fresh core from `so`; panic at the
@@ -44,18 +45,36 @@ where
     let mut want = Vec::new();
     let m = tidekv_sim::replay(cfg, trace, |a| want.push(*a));
     let mut got: Vec<Answer> = Vec::with_capacity(want.len());
-    let r = drive::replay(core, &cfg.build, trace, |a| got.push(*a)).unwrap_or_else(|e| panic!("{name}: the core: {e}"));
+    let r = drive::replay(core, &cfg.build, trace, |a| got.push(*a))
+        .unwrap_or_else(|e| panic!("{name}: the core: {e}"));
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
         assert_eq!(g, w, "{name}: answer {i} (round {}, client {}): the core (left) differs from the model (right)", w.round, w.client);
     }
-    assert_eq!(got.len(), want.len(), "{name}: the core gave {} answers, the model {}", got.len(), want.len());
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{name}: the core gave {} answers, the model {}",
+        got.len(),
+        want.len()
+    );
     let mc = m.counters();
     assert_eq!(r.counters.status, mc.status, "{name}: responses per status");
     assert_eq!(r.counters.issued, mc.issued, "{name}: issued");
-    assert_eq!(r.counters.calendar_blocked, mc.calendar_blocked, "{name}: calendar_blocked");
+    assert_eq!(
+        r.counters.calendar_blocked, mc.calendar_blocked,
+        "{name}: calendar_blocked"
+    );
     assert_eq!(r.counters.detections, mc.detections, "{name}: detections");
-    let outcome = |s: &[tidekv_sim::SwapRecord]| s.iter().map(|s| (s.round, s.result.is_ok())).collect::<Vec<_>>();
-    assert_eq!(outcome(&r.swaps), outcome(m.swaps()), "{name}: schedule swaps (round, took effect)");
+    let outcome = |s: &[tidekv_sim::SwapRecord]| {
+        s.iter()
+            .map(|s| (s.round, s.result.is_ok()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        outcome(&r.swaps),
+        outcome(m.swaps()),
+        "{name}: schedule swaps (round, took effect)"
+    );
     assert_eq!(r.rounds, m.round(), "{name}: rounds run");
     want.len()
 }
@@ -68,12 +87,20 @@ pub fn compare_generator(name: &str, so: &std::path::Path, cfg: &Config, g: &Gen
 }
 
 /// `compare_generator` on any core.
-pub fn compare_generator_on<C: drive::Core>(name: &str, core: &mut C, cfg: &Config, g: &GenConfig) -> u64
+pub fn compare_generator_on<C: drive::Core>(
+    name: &str,
+    core: &mut C,
+    cfg: &Config,
+    g: &GenConfig,
+) -> u64
 where
     C::Error: std::fmt::Display,
 {
     let want = Model::new(cfg).run_generator(g);
     let got = drive::run_generator(core, g).unwrap_or_else(|e| panic!("{name}: the core: {e}"));
-    assert_eq!(got, want, "{name}: generator report of the core (left) and the model (right)");
+    assert_eq!(
+        got, want,
+        "{name}: generator report of the core (left) and the model (right)"
+    );
     want.requests
 }

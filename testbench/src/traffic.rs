@@ -23,7 +23,13 @@ pub struct Traffic {
 
 impl Traffic {
     pub fn new(cfg: &Config, seed: u64) -> Traffic {
-        Traffic { cfg: cfg.clone(), rng: StdRng::seed_from_u64(seed), lines: Vec::new(), requests: 0, router: Model::new(cfg) }
+        Traffic {
+            cfg: cfg.clone(),
+            rng: StdRng::seed_from_u64(seed),
+            lines: Vec::new(),
+            requests: 0,
+            router: Model::new(cfg),
+        }
     }
     pub fn clients(&self) -> u32 {
         self.cfg.build.clients
@@ -55,25 +61,37 @@ impl Traffic {
     }
     pub fn req(&mut self, round: u64, client: u32, op: Op, key: u64) {
         let value = op.takes_value().then(|| self.value());
-        self.lines.push(format_request(round, client, &Request::new(op, key, value)));
+        self.lines
+            .push(format_request(round, client, &Request::new(op, key, value)));
         self.requests += 1;
     }
     pub fn fail(&mut self, round: u64, shard: u32, replica: u32) {
-        self.lines.push(format_node_event(Some(round), true, Node { shard, replica }));
+        self.lines.push(format_node_event(
+            Some(round),
+            true,
+            Node { shard, replica },
+        ));
     }
     pub fn recover(&mut self, round: u64, shard: u32, replica: u32) {
-        self.lines.push(format_node_event(Some(round), false, Node { shard, replica }));
+        self.lines.push(format_node_event(
+            Some(round),
+            false,
+            Node { shard, replica },
+        ));
     }
     /// A schedule line; `fields` is the JSON object's inside.
     pub fn schedule(&mut self, round: u64, fields: &str) {
-        self.lines.push(format!("{{\"round\": {round}, \"schedule\": {{{fields}}}}}"));
+        self.lines.push(format!(
+            "{{\"round\": {round}, \"schedule\": {{{fields}}}}}"
+        ));
     }
     /// The trace as JSON Lines.
     pub fn text(&self) -> String {
         self.lines.join("\n") + "\n"
     }
     pub fn trace(&self) -> Trace {
-        trace::parse(&self.text(), &self.cfg.build, &self.cfg.schedule).unwrap_or_else(|e| panic!("a generated trace is invalid: {e}"))
+        trace::parse(&self.text(), &self.cfg.build, &self.cfg.schedule)
+            .unwrap_or_else(|e| panic!("a generated trace is invalid: {e}"))
     }
 }
 
@@ -112,7 +130,11 @@ pub fn hot_keys(t: &mut Traffic, start: u64, rounds: u64, hot: usize) {
     let keys: Vec<u64> = (0..hot).map(|_| t.key(64)).collect();
     for u in start..start + rounds {
         for c in 0..t.clients() {
-            let key = if t.rng.gen_bool(0.9) { keys[t.rng.gen_range(0..hot)] } else { t.key(16) };
+            let key = if t.rng.gen_bool(0.9) {
+                keys[t.rng.gen_range(0..hot)]
+            } else {
+                t.key(16)
+            };
             let op = t.op(MIX);
             t.req(u, c, op, key);
         }
@@ -167,7 +189,11 @@ pub fn fill(t: &mut Traffic, start: u64) -> u64 {
     for _ in 0..(slots / u64::from(t.clients()) / 4).max(20) {
         for c in 0..t.clients() {
             let k = keys[t.rng.gen_range(0..keys.len())];
-            let op = if t.rng.gen_bool(0.5) { Op::Get } else { Op::Delete };
+            let op = if t.rng.gen_bool(0.5) {
+                Op::Get
+            } else {
+                Op::Delete
+            };
             t.req(u, c, op, k);
         }
         u += 1;
@@ -222,14 +248,35 @@ pub fn swaps(t: &mut Traffic, start: u64, rounds: u64, every: u64) {
         if u > start && (u - start) % every == 0 {
             let mut f = Vec::new();
             if b.shards > 1 {
-                let map: Vec<String> = (0..b.buckets).map(|_| t.rng.gen_range(0..b.shards).to_string()).collect();
+                let map: Vec<String> = (0..b.buckets)
+                    .map(|_| t.rng.gen_range(0..b.shards).to_string())
+                    .collect();
                 f.push(format!("\"shard_map\": [{}]", map.join(", ")));
             }
             let policy = ["random", "round_robin", "key_affine"][t.rng.gen_range(0..3)];
-            f.push(format!("\"replica_policy\": \"{policy}\", \"seed\": {}", t.rng.gen_range(1..=u32::MAX)));
+            f.push(format!(
+                "\"replica_policy\": \"{policy}\", \"seed\": {}",
+                t.rng.gen_range(1..=u32::MAX)
+            ));
             let period = t.rng.gen_range(1..=b.calendar_max);
-            calendar = (0..period).map(|_| (0..b.clients).filter(|_| t.rng.gen_bool(0.8)).fold(0, |m, c| m | 1 << c)).collect();
-            let rows: Vec<String> = calendar.iter().map(|m| format!("\"{}\"", (0..b.clients).map(|c| if m >> c & 1 == 1 { '1' } else { '0' }).collect::<String>())).collect();
+            calendar = (0..period)
+                .map(|_| {
+                    (0..b.clients)
+                        .filter(|_| t.rng.gen_bool(0.8))
+                        .fold(0, |m, c| m | 1 << c)
+                })
+                .collect();
+            let rows: Vec<String> = calendar
+                .iter()
+                .map(|m| {
+                    format!(
+                        "\"{}\"",
+                        (0..b.clients)
+                            .map(|c| if m >> c & 1 == 1 { '1' } else { '0' })
+                            .collect::<String>()
+                    )
+                })
+                .collect();
             f.push(format!("\"calendar\": [{}]", rows.join(", ")));
             if b.fe_levels > 0 && t.rng.gen_bool(0.5) {
                 let mut pairs = Vec::new();

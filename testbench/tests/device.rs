@@ -7,7 +7,10 @@
 
 use rand::{Rng, SeedableRng};
 use tidekv_defs::gen::{GenConfig, OpMix};
-use tidekv_defs::link::{self, cmd_payload, expected_answers, Deframer, Drop, Frame, FrameType, LinkParams, SLIP_END, SLIP_ESC};
+use tidekv_defs::link::{
+    self, cmd_payload, expected_answers, Deframer, Drop, Frame, FrameType, LinkParams, SLIP_END,
+    SLIP_ESC,
+};
 use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
 use tidekv_defs::Config;
 use tidekv_sim::drive::Core;
@@ -29,7 +32,10 @@ fn device(uart: bool) -> (LinkCore<VDevice>, Config) {
 fn raw_frames(c: &mut LinkCore<VDevice>, bytes: &[u8], ends: u64, limit: u64) -> Vec<Frame> {
     let out = c.link.run_bytes(bytes, ends, limit);
     let mut d = Deframer::new(link::max_answer(c.build()));
-    out.iter().filter_map(|&x| d.push(x)).map(|r| r.expect("the device's frames are well formed")).collect()
+    out.iter()
+        .filter_map(|&x| d.push(x))
+        .map(|r| r.expect("the device's frames are well formed"))
+        .collect()
 }
 
 /// The round the device is in.
@@ -39,7 +45,12 @@ fn device_round(c: &mut LinkCore<VDevice>) -> u64 {
 
 /// Send raw bytes; the `answers` frames that come back.
 fn raw(c: &mut LinkCore<VDevice>, bytes: &[u8], answers: usize) -> Vec<Frame> {
-    let got = raw_frames(c, bytes, 2 * answers as u64, 200_000 + 4 * bytes.len() as u64);
+    let got = raw_frames(
+        c,
+        bytes,
+        2 * answers as u64,
+        200_000 + 4 * bytes.len() as u64,
+    );
     assert_eq!(got.len(), answers, "answers to {} bytes", bytes.len());
     got
 }
@@ -55,10 +66,18 @@ fn device_answers_info_and_replays_like_the_model() {
     traffic::one_key_rounds(&mut t, 400, 20);
     let n = compare_on("device (bypass)", &mut c, &cfg, &t.trace());
     assert!(n > 3000, "{n} requests compared");
-    let g = GenConfig { seed: 77, rounds: 200, key_range_bits: 6, mix: OpMix::default() };
+    let g = GenConfig {
+        seed: 77,
+        rounds: 200,
+        key_range_bits: 6,
+        mix: OpMix::default(),
+    };
     let (mut fresh, _) = device(false);
     assert!(compare_generator_on("device generator", &mut fresh, &cfg, &g) > 0);
-    println!("device over the byte stream: {n} requests equal to the model, {} clocks", c.link.clocks());
+    println!(
+        "device over the byte stream: {n} requests equal to the model, {} clocks",
+        c.link.clocks()
+    );
 }
 
 /// Pipelined `Step` frames of `MAX_STEP_ROUNDS` rounds each, as
@@ -76,19 +95,35 @@ fn device_pipelined_steps_equal_the_model() {
                 .map(|_| {
                     rng.gen_bool(0.8).then(|| {
                         let op = tidekv_defs::Op::ALL[rng.gen_range(0..tidekv_defs::Op::ALL.len())];
-                        tidekv_defs::Request { op, key: rng.gen_range(0..24), value: if op.takes_value() { rng.gen_range(0..1 << 20) } else { 0 } }
+                        tidekv_defs::Request {
+                            op,
+                            key: rng.gen_range(0..24),
+                            value: if op.takes_value() {
+                                rng.gen_range(0..1 << 20)
+                            } else {
+                                0
+                            },
+                        }
                     })
                 })
                 .collect()
         })
         .collect();
     let lat = b.latency() as usize;
-    let all: Vec<_> = rounds.iter().cloned().chain((0..lat).map(|_| vec![None; cl])).collect();
+    let all: Vec<_> = rounds
+        .iter()
+        .cloned()
+        .chain((0..lat).map(|_| vec![None; cl]))
+        .collect();
     let mut model = tidekv_sim::Model::new(&cfg);
     let mut want: Vec<Vec<Option<(u64, tidekv_defs::Response)>>> = Vec::new();
     for r in &all {
         let row = match model.step(r) {
-            Some(done) => done.slots.iter().map(|s| s.map(|(_, resp)| (done.issue_round, resp))).collect(),
+            Some(done) => done
+                .slots
+                .iter()
+                .map(|s| s.map(|(_, resp)| (done.issue_round, resp)))
+                .collect(),
             None => vec![None; cl],
         };
         want.push(row);
@@ -96,19 +131,34 @@ fn device_pipelined_steps_equal_the_model() {
     let mut got = Vec::new();
     let window = link::RX_FIFO_BYTES as usize;
     c.link_stats(true).unwrap();
-    c.steps(all.clone(), window, |i, _, a| -> Result<(), tidekv_sim::link::LinkCoreError> {
-        assert_eq!(a.round, i as u64, "round {i}: the answer names round {}", a.round);
-        got.push(a.responses);
-        Ok(())
-    })
+    c.steps(
+        all.clone(),
+        window,
+        |i, _, a| -> Result<(), tidekv_sim::link::LinkCoreError> {
+            assert_eq!(
+                a.round, i as u64,
+                "round {i}: the answer names round {}",
+                a.round
+            );
+            got.push(a.responses);
+            Ok(())
+        },
+    )
     .unwrap();
     let frames = c.link_stats(false).unwrap()[0] as usize;
     assert_eq!(got.len(), all.len());
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(g, w, "round {i}: the device (left) differs from the model (right)");
+        assert_eq!(
+            g, w,
+            "round {i}: the device (left) differs from the model (right)"
+        );
     }
     let n = all.len();
-    assert_eq!(frames, n.div_ceil(link::MAX_STEP_ROUNDS), "Step frames for {n} rounds");
+    assert_eq!(
+        frames,
+        n.div_ceil(link::MAX_STEP_ROUNDS),
+        "Step frames for {n} rounds"
+    );
     assert_eq!(device_round(&mut c), n as u64);
     println!("{n} rounds in {frames} pipelined Step frames equal to the model");
 }
@@ -123,12 +173,21 @@ fn device_takes_frames_without_an_opening_end() {
         Frame::new(FrameType::Info, seq, vec![]).encode_following(&mut w);
     }
     let got = raw(&mut c, &w, 4);
-    assert_eq!(got.iter().map(|f| (f.ty, f.seq)).collect::<Vec<_>>(), (1..5).map(|s| (FrameType::Info.code(), s)).collect::<Vec<_>>());
+    assert_eq!(
+        got.iter().map(|f| (f.ty, f.seq)).collect::<Vec<_>>(),
+        (1..5)
+            .map(|s| (FrameType::Info.code(), s))
+            .collect::<Vec<_>>()
+    );
 }
 
 /// Corrupt one frame in a way the test names; returns the wire bytes.
 fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: u8) -> Vec<u8> {
-    let good = Frame::new(FrameType::Cmd, seq, cmd_payload(Cmd::ReadCounter.code(), Counter::Issued.code().into(), 0));
+    let good = Frame::new(
+        FrameType::Cmd,
+        seq,
+        cmd_payload(Cmd::ReadCounter.code(), Counter::Issued.code().into(), 0),
+    );
     let step = Frame::new(FrameType::Step, seq, vec![0; link::step_bytes(build)]);
     let wire = |body: &[u8]| {
         let mut w = vec![SLIP_END];
@@ -166,28 +225,58 @@ fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: 
         // An unknown type, a NACK from the host, a wrong length field, a
         // short or long payload, a bad op code, a command code too wide,
         // a bad flags byte: each with a good CRC.
-        4 => Frame { ty: rng.gen_range(4..=255), seq, payload: vec![] }.encode(),
+        4 => Frame {
+            ty: rng.gen_range(4..=255),
+            seq,
+            payload: vec![],
+        }
+        .encode(),
         5 => {
             let mut n = rng.gen_range(0..30);
             if n == link::CMD_BYTES {
                 n += 1;
             }
-            Frame { ty: FrameType::Cmd.code(), seq, payload: vec![1; n] }.encode()
+            Frame {
+                ty: FrameType::Cmd.code(),
+                seq,
+                payload: vec![1; n],
+            }
+            .encode()
         }
         6 => {
             // (in any round of a multi-round Step)
             let rounds = rng.gen_range(1..=link::MAX_STEP_ROUNDS);
             let mut p = vec![0; rounds * link::step_bytes(build)];
             let slot = link::step_bytes(build) / build.clients as usize;
-            p[slot * rng.gen_range(0..rounds * build.clients as usize)] = 1 | (rng.gen_range(5..8) << 1);
-            Frame { ty: FrameType::Step.code(), seq, payload: p }.encode()
+            p[slot * rng.gen_range(0..rounds * build.clients as usize)] =
+                1 | (rng.gen_range(5..8) << 1);
+            Frame {
+                ty: FrameType::Step.code(),
+                seq,
+                payload: p,
+            }
+            .encode()
         }
         // A Step of more rounds than a frame may carry, or a part of a round.
         8 => {
-            let n = if rng.gen_bool(0.5) { (link::MAX_STEP_ROUNDS + 1) * link::step_bytes(build) } else { link::step_bytes(build) + rng.gen_range(1..link::step_bytes(build)) };
-            Frame { ty: FrameType::Step.code(), seq, payload: vec![0; n] }.encode()
+            let n = if rng.gen_bool(0.5) {
+                (link::MAX_STEP_ROUNDS + 1) * link::step_bytes(build)
+            } else {
+                link::step_bytes(build) + rng.gen_range(1..link::step_bytes(build))
+            };
+            Frame {
+                ty: FrameType::Step.code(),
+                seq,
+                payload: vec![0; n],
+            }
+            .encode()
         }
-        7 => Frame { ty: FrameType::Cmd.code(), seq, payload: cmd_payload(rng.gen_range(32..=255), 0, 0) }.encode(),
+        7 => Frame {
+            ty: FrameType::Cmd.code(),
+            seq,
+            payload: cmd_payload(rng.gen_range(32..=255), 0, 0),
+        }
+        .encode(),
         _ => {
             let mut b = good.body();
             b[2] = b[2].wrapping_add(rng.gen_range(1..5));
@@ -208,7 +297,10 @@ fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
     traffic::mixed(&mut t, 0, 40, 0.9, 6);
     compare_on("before", &mut c, &cfg, &t.trace());
     let state = |c: &mut LinkCore<VDevice>| {
-        let mut s: Vec<u64> = Counter::ALL.iter().map(|&k| c.counter(k).unwrap()).collect();
+        let mut s: Vec<u64> = Counter::ALL
+            .iter()
+            .map(|&k| c.counter(k).unwrap())
+            .collect();
         s.push(c.ok(Cmd::Info, 0, 0).unwrap());
         s
     };
@@ -225,8 +317,17 @@ fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
         for (w, g) in want.iter().zip(&got) {
             match w {
                 Err(d) => {
-                    assert_eq!(g.ty, FrameType::Nack.code(), "case {i}: {bytes:02x?} should be dropped ({}), got {g:?}", d.reason);
-                    assert_eq!((g.seq, g.payload.clone()), (d.seq, link::nack_payload(d)), "case {i}: {bytes:02x?}");
+                    assert_eq!(
+                        g.ty,
+                        FrameType::Nack.code(),
+                        "case {i}: {bytes:02x?} should be dropped ({}), got {g:?}",
+                        d.reason
+                    );
+                    assert_eq!(
+                        (g.seq, g.payload.clone()),
+                        (d.seq, link::nack_payload(d)),
+                        "case {i}: {bytes:02x?}"
+                    );
                     drops[d.reason.code() as usize] += 1;
                 }
                 Ok(f) => {
@@ -242,12 +343,36 @@ fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
     assert_eq!(served, 0, "no corrupted frame was served");
     let stats = c.link_stats(false).unwrap();
     assert_eq!(stats[0], 0, "no frame counted as good");
-    assert_eq!(&stats[1..], &drops[1..], "drops per reason (overrun, escape, length, crc, type, payload, timeout)");
-    for d in [Drop::Escape, Drop::Length, Drop::Crc, Drop::Type, Drop::Payload] {
-        assert!(drops[d.code() as usize] > 0, "the campaign produced {d} drops");
+    assert_eq!(
+        &stats[1..],
+        &drops[1..],
+        "drops per reason (overrun, escape, length, crc, type, payload, timeout)"
+    );
+    for d in [
+        Drop::Escape,
+        Drop::Length,
+        Drop::Crc,
+        Drop::Type,
+        Drop::Payload,
+    ] {
+        assert!(
+            drops[d.code() as usize] > 0,
+            "the campaign produced {d} drops"
+        );
     }
-    assert_eq!(state(&mut c), before, "counters and round unchanged by the bad frames");
-    println!("bad frames: {:?} dropped per reason ({})", &drops[1..], (1..link::LINK_COUNTERS).map(link::link_counter_name).collect::<Vec<_>>().join(", "));
+    assert_eq!(
+        state(&mut c),
+        before,
+        "counters and round unchanged by the bad frames"
+    );
+    println!(
+        "bad frames: {:?} dropped per reason ({})",
+        &drops[1..],
+        (1..link::LINK_COUNTERS)
+            .map(link::link_counter_name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 #[test]
@@ -258,7 +383,10 @@ fn device_watchdog_drops_a_half_frame_and_a_full_fifo_is_named() {
     // Half a frame, then silence past the watchdog: a timeout NACK.
     let got = raw(&mut c, &f[..6], 1);
     assert_eq!(got[0].ty, FrameType::Nack.code());
-    assert_eq!(got[0].payload, vec![Drop::Timeout.code(), FrameType::Cmd.code()]);
+    assert_eq!(
+        got[0].payload,
+        vec![Drop::Timeout.code(), FrameType::Cmd.code()]
+    );
     assert!(c.link.clocks() > u64::from(info.link.watchdog_clocks));
     // Its tail is skipped up to the END; the next frame is served.
     let mut tail_then_good = f[6..].to_vec();
@@ -268,24 +396,53 @@ fn device_watchdog_drops_a_half_frame_and_a_full_fifo_is_named() {
     // Info frames back to back: each answer is longer than its request, so
     // the receive FIFO fills, bytes are lost and the frames they belonged
     // to are dropped as overruns; every frame is still answered.
-    let burst: Vec<u8> = (0..100).flat_map(|i| Frame::new(FrameType::Info, i, vec![]).encode()).collect();
+    let burst: Vec<u8> = (0..100)
+        .flat_map(|i| Frame::new(FrameType::Info, i, vec![]).encode())
+        .collect();
     let got = raw_frames(&mut c, &burst, 0, 400_000);
-    let overruns = got.iter().filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] == Drop::Overrun.code()).count();
-    let infos = got.iter().filter(|g| g.ty == FrameType::Info.code()).count();
-    assert!(overruns > 0 && infos > 0, "{infos} answered, {overruns} overruns");
+    let overruns = got
+        .iter()
+        .filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] == Drop::Overrun.code())
+        .count();
+    let infos = got
+        .iter()
+        .filter(|g| g.ty == FrameType::Info.code())
+        .count();
+    assert!(
+        overruns > 0 && infos > 0,
+        "{infos} answered, {overruns} overruns"
+    );
     // (If the burst's last END was among the lost bytes, its frame never
     // ends: the watchdog drops it once the line is quiet.)
-    let timeouts = got.iter().filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] == Drop::Timeout.code()).count();
-    let others: Vec<_> = got.iter().filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] != Drop::Overrun.code()).map(|g| g.payload.clone()).collect();
-    assert!(timeouts <= 1, "at most the last frame times out: {others:?}");
-    assert_eq!(overruns + infos + timeouts, got.len(), "only answers, overrun NACKs and the last frame's timeout; others: {others:?}");
+    let timeouts = got
+        .iter()
+        .filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] == Drop::Timeout.code())
+        .count();
+    let others: Vec<_> = got
+        .iter()
+        .filter(|g| g.ty == FrameType::Nack.code() && g.payload[0] != Drop::Overrun.code())
+        .map(|g| g.payload.clone())
+        .collect();
+    assert!(
+        timeouts <= 1,
+        "at most the last frame times out: {others:?}"
+    );
+    assert_eq!(
+        overruns + infos + timeouts,
+        got.len(),
+        "only answers, overrun NACKs and the last frame's timeout; others: {others:?}"
+    );
     let stats = c.link_stats(false).unwrap();
     assert_eq!(stats[Drop::Overrun.code() as usize] as usize, overruns);
     // Open (docs/DESIGN.md, "Device link"): since `Info`'s answer grew to
     // 92 bytes this burst counts one timeout more than it answers with a
     // NACK (3 counted, 2 seen); until that is explained, at most one.
     let counted = stats[Drop::Timeout.code() as usize] as usize;
-    assert!((1 + timeouts..=2 + timeouts).contains(&counted), "{counted} timeouts counted, {} answered", 1 + timeouts);
+    assert!(
+        (1 + timeouts..=2 + timeouts).contains(&counted),
+        "{counted} timeouts counted, {} answered",
+        1 + timeouts
+    );
 }
 
 #[test]
@@ -300,7 +457,11 @@ fn device_over_uart_pins() {
     assert!(n > 50);
     let (st, _) = c.cmd(Cmd::Info, 0, 0).unwrap();
     assert_eq!(st, CmdStatus::Ok);
-    println!("device over UART at {} clocks per bit: {n} requests equal to the model, {} clocks", c.link.clocks_per_bit, c.link.clocks());
+    println!(
+        "device over UART at {} clocks per bit: {n} requests equal to the model, {} clocks",
+        c.link.clocks_per_bit,
+        c.link.clocks()
+    );
 }
 
 /// Free-running batches on the device: a calendar that closes half the
@@ -319,9 +480,20 @@ fn device_free_running_batches_equal_the_model() {
     let (mut c, cfg) = device(false);
     let b = cfg.build.clone();
     // The prefix: the half-closing calendar from round 3, a few writes.
-    let mut text = String::from("{\"round\": 3, \"schedule\": {\"calendar\": [\"1111111111\", \"1010101010\"]}}\n");
+    let mut text = String::from(
+        "{\"round\": 3, \"schedule\": {\"calendar\": [\"1111111111\", \"1010101010\"]}}\n",
+    );
     for k in 0..8u64 {
-        writeln!(text, "{}", format_request(k / 5, (k % 5) as u32, &Request::new(Op::Put, k, Some(1000 + k)))).unwrap();
+        writeln!(
+            text,
+            "{}",
+            format_request(
+                k / 5,
+                (k % 5) as u32,
+                &Request::new(Op::Put, k, Some(1000 + k))
+            )
+        )
+        .unwrap();
     }
     let prefix = tidekv_defs::trace::parse(&text, &b, &cfg.schedule).unwrap();
     tidekv_sim::drive::replay(&mut c, &b, &prefix, |_| {}).unwrap();
@@ -330,9 +502,21 @@ fn device_free_running_batches_equal_the_model() {
     let qs: Vec<Queued> = (0..800)
         .map(|_| {
             // Clients 1 and 2 get most: their queues run deep.
-            let client = if rng.gen_bool(0.5) { rng.gen_range(1..3) } else { rng.gen_range(0..10) };
+            let client = if rng.gen_bool(0.5) {
+                rng.gen_range(1..3)
+            } else {
+                rng.gen_range(0..10)
+            };
             let op = Op::ALL[rng.gen_range(0..Op::ALL.len())];
-            Queued { client, tag: 0, req: Request::new(op, rng.gen_range(0..16), op.takes_value().then(|| rng.gen_range(0..1 << 20))) }
+            Queued {
+                client,
+                tag: 0,
+                req: Request::new(
+                    op,
+                    rng.gen_range(0..16),
+                    op.takes_value().then(|| rng.gen_range(0..1 << 20)),
+                ),
+            }
         })
         .collect();
     let mut got = vec![None; qs.len()];
@@ -341,27 +525,50 @@ fn device_free_running_batches_equal_the_model() {
         got[i] = Some(*r);
     })
     .unwrap();
-    let got: Vec<_> = got.into_iter().map(|r| r.expect("every request answered")).collect();
+    let got: Vec<_> = got
+        .into_iter()
+        .map(|r| r.expect("every request answered"))
+        .collect();
     let lat = b.latency();
     for (i, (q, r)) in qs.iter().zip(&got).enumerate() {
-        assert_eq!((r.client, r.done), (q.client, r.issued + lat), "request {i}: {r:?}");
-        assert!(r.issued >= start, "request {i} entered in round {} before the batch began ({start})", r.issued);
+        assert_eq!(
+            (r.client, r.done),
+            (q.client, r.issued + lat),
+            "request {i}: {r:?}"
+        );
+        assert!(
+            r.issued >= start,
+            "request {i} entered in round {} before the batch began ({start})",
+            r.issued
+        );
     }
     for cl in 0..10 {
-        let rounds: Vec<u64> = got.iter().filter(|r| r.client == cl).map(|r| r.issued).collect();
-        assert!(rounds.windows(2).all(|w| w[0] < w[1]), "client {cl}'s requests enter in order, one a round: {rounds:?}");
+        let rounds: Vec<u64> = got
+            .iter()
+            .filter(|r| r.client == cl)
+            .map(|r| r.issued)
+            .collect();
+        assert!(
+            rounds.windows(2).all(|w| w[0] < w[1]),
+            "client {cl}'s requests enter in order, one a round: {rounds:?}"
+        );
     }
     // The same requests in the rounds they entered, on the model.
     for (q, r) in qs.iter().zip(&got) {
         writeln!(text, "{}", format_request(r.issued, q.client, &q.req)).unwrap();
     }
-    let full = tidekv_defs::trace::parse(&text, &b, &cfg.schedule).unwrap_or_else(|e| panic!("the rounds the device chose: {e}"));
+    let full = tidekv_defs::trace::parse(&text, &b, &cfg.schedule)
+        .unwrap_or_else(|e| panic!("the rounds the device chose: {e}"));
     let mut want = std::collections::HashMap::new();
     tidekv_sim::replay(&cfg, &full, |a| {
         want.insert((a.round, a.client), (a.response, a.done_round));
     });
     for (i, r) in got.iter().enumerate() {
-        assert_eq!(Some(&(r.resp, r.done)), want.get(&(r.issued, r.client)), "request {i}: the device (left) and the model (right)");
+        assert_eq!(
+            Some(&(r.resp, r.done)),
+            want.get(&(r.issued, r.client)),
+            "request {i}: the device (left) and the model (right)"
+        );
     }
     let blocked = c.counter(Counter::CalendarBlocked).unwrap();
     let end = device_round(&mut c);

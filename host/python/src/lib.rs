@@ -18,19 +18,46 @@ use tidekv_host::replay::{self as replaying, Backend};
 use tidekv_host::transport::DeviceSpec;
 use tidekv_host::{stream, ConfigSource, Error as HostError};
 
-pyo3::create_exception!(tidekv, Error, PyException, "Anything tidekv fails with; the message says what to do.");
+pyo3::create_exception!(
+    tidekv,
+    Error,
+    PyException,
+    "Anything tidekv fails with; the message says what to do."
+);
 pyo3::create_exception!(tidekv, InputError, Error, "Bad input (a configuration, trace, request, schedule or argument): nothing was run (CLI exit 3).");
-pyo3::create_exception!(tidekv, ReadError, Error, "A file could not be read (CLI exit 4).");
-pyo3::create_exception!(tidekv, OutputError, Error, "The output could not be written (CLI exit 5).");
-pyo3::create_exception!(tidekv, VerilatorError, Error, "The Verilator backend failed to build or run (CLI exit 6).");
+pyo3::create_exception!(
+    tidekv,
+    ReadError,
+    Error,
+    "A file could not be read (CLI exit 4)."
+);
+pyo3::create_exception!(
+    tidekv,
+    OutputError,
+    Error,
+    "The output could not be written (CLI exit 5)."
+);
+pyo3::create_exception!(
+    tidekv,
+    VerilatorError,
+    Error,
+    "The Verilator backend failed to build or run (CLI exit 6)."
+);
 pyo3::create_exception!(tidekv, LinkError, Error, "The link failed: no answer in time, corrupted frames, a port that cannot be opened (CLI exit 7).");
-pyo3::create_exception!(tidekv, DeviceError, Error, "The device refused a command or answered wrongly (CLI exit 8).");
+pyo3::create_exception!(
+    tidekv,
+    DeviceError,
+    Error,
+    "The device refused a command or answered wrongly (CLI exit 8)."
+);
 
 /// The exception for a driver error, by its kind.
 fn py_err(e: HostError) -> PyErr {
     let msg = e.to_string();
     match e {
-        HostError::Config(_) | HostError::Trace { .. } | HostError::Usage(_) => InputError::new_err(msg),
+        HostError::Config(_) | HostError::Trace { .. } | HostError::Usage(_) => {
+            InputError::new_err(msg)
+        }
         HostError::Read { .. } => ReadError::new_err(msg),
         HostError::Output(_) => OutputError::new_err(msg),
         HostError::Verilator(_) => VerilatorError::new_err(msg),
@@ -53,7 +80,10 @@ fn line_of(item: &Bound<'_, PyAny>) -> PyResult<String> {
     if item.is_instance_of::<PyString>() {
         return item.extract();
     }
-    item.py().import("json")?.call_method1("dumps", (item,))?.extract()
+    item.py()
+        .import("json")?
+        .call_method1("dumps", (item,))?
+        .extract()
 }
 
 /// Every item of `items` as one JSON-lines text.
@@ -76,7 +106,12 @@ struct Answers<'py, F: FnMut(Bound<'py, PyAny>) -> PyResult<()>> {
 
 impl<'py, F: FnMut(Bound<'py, PyAny>) -> PyResult<()>> Answers<'py, F> {
     fn new(py: Python<'py>, sink: F) -> Self {
-        Answers { py, pending: Vec::new(), sink, failed: None }
+        Answers {
+            py,
+            pending: Vec::new(),
+            sink,
+            failed: None,
+        }
     }
 
     /// The error to raise for a failed run: a Python exception raised
@@ -95,7 +130,9 @@ impl<'py, F: FnMut(Bound<'py, PyAny>) -> PyResult<()>> Write for Answers<'py, F>
             let taken = loads(self.py, &text).and_then(|d| (self.sink)(d));
             if let Err(e) = taken {
                 self.failed = Some(e);
-                return Err(std::io::Error::other("a Python exception while taking an answer"));
+                return Err(std::io::Error::other(
+                    "a Python exception while taking an answer",
+                ));
             }
         }
         Ok(buf.len())
@@ -141,7 +178,9 @@ impl BufRead for Items<'_> {
                     }
                     Err(e) => {
                         self.failed = Some(e);
-                        return Err(std::io::Error::other("a Python exception while reading the requests"));
+                        return Err(std::io::Error::other(
+                            "a Python exception while reading the requests",
+                        ));
                     }
                 },
             }
@@ -155,7 +194,10 @@ impl BufRead for Items<'_> {
 }
 
 /// Where a configuration for `replay` comes from.
-fn config_source(preset: Option<String>, config: Option<PathBuf>) -> PyResult<Option<ConfigSource>> {
+fn config_source(
+    preset: Option<String>,
+    config: Option<PathBuf>,
+) -> PyResult<Option<ConfigSource>> {
     match (preset, config) {
         (Some(_), Some(_)) => Err(InputError::new_err("give preset= or config=, not both")),
         (Some(p), None) => Ok(Some(ConfigSource::Preset(p))),
@@ -172,11 +214,19 @@ fn read_trace(trace: &Bound<'_, PyAny>, cfg: &Config) -> PyResult<Trace> {
         return tidekv_host::load_trace(&path, cfg).map_err(py_err);
     }
     let text = lines_text(trace)?;
-    trace::parse(&text, &cfg.build, &cfg.schedule).map_err(|source| py_err(HostError::Trace { path: "the trace".into(), source }))
+    trace::parse(&text, &cfg.build, &cfg.schedule).map_err(|source| {
+        py_err(HostError::Trace {
+            path: "the trace".into(),
+            source,
+        })
+    })
 }
 
 /// Run a replay and return its output lines as dicts.
-fn replay_into<'py>(py: Python<'py>, run: impl FnOnce(&mut dyn Write) -> tidekv_host::Result<replaying::Summary>) -> PyResult<Bound<'py, PyList>> {
+fn replay_into<'py>(
+    py: Python<'py>,
+    run: impl FnOnce(&mut dyn Write) -> tidekv_host::Result<replaying::Summary>,
+) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
     let mut out = Answers::new(py, |d| list.append(d));
     match run(&mut out) {
@@ -199,17 +249,30 @@ fn replay<'py>(
     seed: Option<u64>,
     vcd: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let src = config_source(preset, config)?.ok_or_else(|| InputError::new_err("replay needs preset= or config= (the configuration the trace runs on)"))?;
+    let src = config_source(preset, config)?.ok_or_else(|| {
+        InputError::new_err("replay needs preset= or config= (the configuration the trace runs on)")
+    })?;
     let policy = replica_policy
-        .map(|p| p.parse::<ReplicaPolicy>().map_err(|e| InputError::new_err(format!("replica_policy={p:?}: {e}"))))
+        .map(|p| {
+            p.parse::<ReplicaPolicy>()
+                .map_err(|e| InputError::new_err(format!("replica_policy={p:?}: {e}")))
+        })
         .transpose()?;
     let cfg = tidekv_host::load_config(&src, policy, seed).map_err(py_err)?;
     let trace = read_trace(trace, &cfg)?;
     let backend = match (backend, vcd) {
         ("model", None) => Backend::Model,
-        ("model", Some(_)) => return Err(InputError::new_err("vcd= needs backend=\"verilator\" (the model has no waveform)")),
+        ("model", Some(_)) => {
+            return Err(InputError::new_err(
+                "vcd= needs backend=\"verilator\" (the model has no waveform)",
+            ))
+        }
         ("verilator", vcd) => Backend::Verilator { source: src, vcd },
-        (b, _) => return Err(InputError::new_err(format!("backend={b:?}: give \"model\" or \"verilator\" (a device replays with Device.replay)"))),
+        (b, _) => {
+            return Err(InputError::new_err(format!(
+            "backend={b:?}: give \"model\" or \"verilator\" (a device replays with Device.replay)"
+        )))
+        }
     };
     replay_into(py, |out| replaying::replay(backend, &cfg, &trace, out))
 }
@@ -225,11 +288,22 @@ struct Device {
 
 impl Device {
     fn dev(&mut self) -> PyResult<&mut client::Device> {
-        self.dev.as_mut().ok_or_else(|| InputError::new_err(format!("the device {} is closed", self.spec)))
+        self.dev
+            .as_mut()
+            .ok_or_else(|| InputError::new_err(format!("the device {} is closed", self.spec)))
     }
 
-    fn ask(&mut self, op: Op, key: u64, value: u64, client: u32) -> PyResult<(String, Option<u64>)> {
-        let a = self.dev()?.request(client, Request { op, key, value }).map_err(py_err)?;
+    fn ask(
+        &mut self,
+        op: Op,
+        key: u64,
+        value: u64,
+        client: u32,
+    ) -> PyResult<(String, Option<u64>)> {
+        let a = self
+            .dev()?
+            .request(client, Request { op, key, value })
+            .map_err(py_err)?;
         Ok((a.response.status.to_string(), a.response.value))
     }
 
@@ -261,8 +335,12 @@ impl Device {
     #[pyo3(signature = (spec, timeout_ms=DEFAULT_TIMEOUT.as_millis() as u64))]
     fn new(spec: &str, timeout_ms: u64) -> PyResult<Device> {
         let parsed: DeviceSpec = spec.parse().map_err(py_err)?;
-        let dev = client::Device::open(&parsed, Duration::from_millis(timeout_ms.max(1))).map_err(py_err)?;
-        Ok(Device { dev: Some(dev), spec: spec.to_string() })
+        let dev = client::Device::open(&parsed, Duration::from_millis(timeout_ms.max(1)))
+            .map_err(py_err)?;
+        Ok(Device {
+            dev: Some(dev),
+            spec: spec.to_string(),
+        })
     }
 
     /// The device string this was opened with.
@@ -326,8 +404,16 @@ impl Device {
 
     /// One request by op name (`get`, `put`, `insert`, `modify`, `delete`).
     #[pyo3(signature = (op, key, value=0, client=0))]
-    fn request(&mut self, op: &str, key: u64, value: u64, client: u32) -> PyResult<(String, Option<u64>)> {
-        let op: Op = op.parse().map_err(|e| InputError::new_err(format!("op {op:?}: {e}")))?;
+    fn request(
+        &mut self,
+        op: &str,
+        key: u64,
+        value: u64,
+        client: u32,
+    ) -> PyResult<(String, Option<u64>)> {
+        let op: Op = op
+            .parse()
+            .map_err(|e| InputError::new_err(format!("op {op:?}: {e}")))?;
         self.ask(op, key, value, client)
     }
 
@@ -339,12 +425,24 @@ impl Device {
     /// {...}}`, `{"schedule": {...}}`. The whole batch is checked before
     /// anything runs.
     #[pyo3(signature = (requests, window=None))]
-    fn batch<'py>(&mut self, py: Python<'py>, requests: &Bound<'py, PyAny>, window: Option<usize>) -> PyResult<Bound<'py, PyList>> {
+    fn batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        requests: &Bound<'py, PyAny>,
+        window: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let text = lines_text(requests)?;
         let name = "the batch";
         let items = stream::parse_all(&text, self.dev()?, name).map_err(py_err)?;
         let list = PyList::empty(py);
-        self.run_stream(py, name, &mut items.into_iter().map(Ok), window, false, |d| list.append(d))?;
+        self.run_stream(
+            py,
+            name,
+            &mut items.into_iter().map(Ok),
+            window,
+            false,
+            |d| list.append(d),
+        )?;
         Ok(list)
     }
 
@@ -364,7 +462,12 @@ impl Device {
         window: Option<usize>,
         check: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut items = Items { it: requests.try_iter()?, buf: Vec::new(), pos: 0, failed: None };
+        let mut items = Items {
+            it: requests.try_iter()?,
+            buf: Vec::new(),
+            pos: 0,
+            failed: None,
+        };
         let sink = |d: Bound<'py, PyAny>| match &on_answer {
             Some(f) => f.call1((d,)).map(|_| ()),
             None => Ok(()),
@@ -377,7 +480,10 @@ impl Device {
             return Err(e);
         }
         let sum = r?;
-        json(py, &serde_json::to_value(&sum).expect("a summary serialises"))
+        json(
+            py,
+            &serde_json::to_value(&sum).expect("a summary serialises"),
+        )
     }
 
     /// Load a schedule (a TOML file with a `[schedule]` table): validate it
@@ -385,7 +491,13 @@ impl Device {
     /// `round` (default: the next round), and with `wait` run up to that
     /// round and confirm. Returns what `tidekv load-schedule --json` prints.
     #[pyo3(signature = (path, round=None, wait=true))]
-    fn load_schedule<'py>(&mut self, py: Python<'py>, path: PathBuf, round: Option<u64>, wait: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn load_schedule<'py>(
+        &mut self,
+        py: Python<'py>,
+        path: PathBuf,
+        round: Option<u64>,
+        wait: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let d = self.dev()?;
         let s = tidekv_host::schedule::read_schedule_file(&path, d).map_err(py_err)?;
         let l = tidekv_host::schedule::load(d, &s, round, wait).map_err(py_err)?;
@@ -402,15 +514,31 @@ impl Device {
 
     /// Crash-stop replica `replica` of `shard`.
     #[pyo3(signature = (replica, shard=0))]
-    fn fail<'py>(&mut self, py: Python<'py>, replica: u32, shard: u32) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.dev()?.set_failed_json(shard, replica, true).map_err(py_err)?;
+    fn fail<'py>(
+        &mut self,
+        py: Python<'py>,
+        replica: u32,
+        shard: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let v = self
+            .dev()?
+            .set_failed_json(shard, replica, true)
+            .map_err(py_err)?;
         json(py, &v)
     }
 
     /// Bring replica `replica` of `shard` back (its table copied from a live replica).
     #[pyo3(signature = (replica, shard=0))]
-    fn recover<'py>(&mut self, py: Python<'py>, replica: u32, shard: u32) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.dev()?.set_failed_json(shard, replica, false).map_err(py_err)?;
+    fn recover<'py>(
+        &mut self,
+        py: Python<'py>,
+        replica: u32,
+        shard: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let v = self
+            .dev()?
+            .set_failed_json(shard, replica, false)
+            .map_err(py_err)?;
         json(py, &v)
     }
 
@@ -430,12 +558,22 @@ impl Device {
     /// default schedule. Returns SPEC section 8's output lines as dicts,
     /// identical to `replay` on the model for the same trace and configuration.
     #[pyo3(signature = (trace, preset=None, config=None))]
-    fn replay<'py>(&mut self, py: Python<'py>, trace: &Bound<'py, PyAny>, preset: Option<String>, config: Option<PathBuf>) -> PyResult<Bound<'py, PyList>> {
+    fn replay<'py>(
+        &mut self,
+        py: Python<'py>,
+        trace: &Bound<'py, PyAny>,
+        preset: Option<String>,
+        config: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let cfg = match config_source(preset, config)? {
             Some(src) => tidekv_host::load_config(&src, None, None).map_err(py_err)?,
             None => {
                 let build = self.dev()?.info.build.clone();
-                Config { name: self.spec.clone(), schedule: Schedule::default_for(&build), build }
+                Config {
+                    name: self.spec.clone(),
+                    schedule: Schedule::default_for(&build),
+                    build,
+                }
             }
         };
         let trace = read_trace(trace, &cfg)?;
@@ -468,7 +606,10 @@ impl Device {
 
 /// The statuses a response can carry, in code order (SPEC's names).
 fn statuses() -> Vec<String> {
-    tidekv_defs::Status::ALL.iter().map(|s| s.to_string()).collect()
+    tidekv_defs::Status::ALL
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// The ops, in code order.
@@ -490,7 +631,10 @@ fn _tidekv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DeviceError", py.get_type::<DeviceError>())?;
     m.add("STATUSES", statuses())?;
     m.add("OPS", ops())?;
-    let presets: Vec<&str> = tidekv_defs::config::PRESETS.iter().map(|(n, _)| *n).collect();
+    let presets: Vec<&str> = tidekv_defs::config::PRESETS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
     m.add("PRESETS", presets)?;
     Ok(())
 }

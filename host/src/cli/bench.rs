@@ -36,7 +36,9 @@ pub struct Args {
 pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
     let b = &d.info.build;
-    let records = a.records.unwrap_or((u64::from(b.capacity) * u64::from(b.shards) / 2).max(1));
+    let records = a
+        .records
+        .unwrap_or((u64::from(b.capacity) * u64::from(b.shards) / 2).max(1));
     let p = BenchParams {
         mix: a.workload,
         dist: a.keys,
@@ -47,11 +49,16 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         load: !a.no_load,
     };
     let total = a.rounds * u64::from(d.clients());
-    let bar = ProgressBar::new(total).with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} requests {per_sec}").expect("template"));
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} requests {per_sec}").expect("template"),
+    );
     let r = bench::run(&mut d, &p, |n| bar.set_position(n))?;
     bar.finish_and_clear();
     if g.json {
-        println!("{}", serde_json::to_string(&r).expect("a report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string(&r).expect("a report serialises")
+        );
     } else {
         println!("{}", r.to_text());
     }

@@ -36,8 +36,14 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         Some(m) => OpMix::parse(m).map_err(|e| Error::Usage(format!("--mix: {e}")))?,
         None => OpMix::default(),
     };
-    let gc = GenConfig { seed: a.seed, rounds: a.rounds, key_range_bits: a.key_bits, mix };
-    gc.validate(&b).map_err(|e| Error::Usage(format!("hwbench: {e}")))?;
+    let gc = GenConfig {
+        seed: a.seed,
+        rounds: a.rounds,
+        key_range_bits: a.key_bits,
+        mix,
+    };
+    gc.validate(&b)
+        .map_err(|e| Error::Usage(format!("hwbench: {e}")))?;
     let schedule = match &a.schedule {
         Some(f) => tidekv_host::schedule::read_schedule_file(f, &d)?,
         None => Schedule::default_for(&b),
@@ -46,11 +52,19 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     d.reset(&schedule)?;
     let (wall, link) = (Instant::now(), d.core.now());
     let got = drive::run_generator(&mut d.core, &gc)?;
-    let (wall, link) = (wall.elapsed().as_secs_f64(), (d.core.now() - link).as_secs_f64());
-    let cfg = Config { name: "device".into(), build: b.clone(), schedule };
+    let (wall, link) = (
+        wall.elapsed().as_secs_f64(),
+        (d.core.now() - link).as_secs_f64(),
+    );
+    let cfg = Config {
+        name: "device".into(),
+        build: b.clone(),
+        schedule,
+    };
     let want = tidekv_sim::Model::new(&cfg).run_generator(&gc);
     // The device's own rate: rounds of T clocks at its clock.
-    let device_s = (a.rounds + d.core.latency()) as f64 * f64::from(d.info.clocks_per_round) / f64::from(d.info.link.clock_hz);
+    let device_s = (a.rounds + d.core.latency()) as f64 * f64::from(d.info.clocks_per_round)
+        / f64::from(d.info.link.clock_hz);
     let rate = got.requests as f64 / device_s;
     let same = got == want;
     print(
@@ -80,7 +94,9 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         },
     );
     if !same {
-        return Err(Error::Device(format!("the device's generator report {got:?} differs from the model's {want:?}")));
+        return Err(Error::Device(format!(
+            "the device's generator report {got:?} differs from the model's {want:?}"
+        )));
     }
     Ok(())
 }

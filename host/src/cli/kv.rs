@@ -23,13 +23,24 @@ pub struct KeyValue {
 
 impl From<Key> for KeyValue {
     fn from(k: Key) -> KeyValue {
-        KeyValue { key: k.key, value: 0, client: k.client }
+        KeyValue {
+            key: k.key,
+            value: 0,
+            client: k.client,
+        }
     }
 }
 
 pub fn run(op: Op, a: KeyValue, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
-    let ans = d.request(a.client, Request { op, key: a.key, value: a.value })?;
+    let ans = d.request(
+        a.client,
+        Request {
+            op,
+            key: a.key,
+            value: a.value,
+        },
+    )?;
     if g.json {
         // The line `replay` prints for a request (SPEC section 8).
         println!("{}", answer_json(&ans, u64::from(d.info.latency)));

@@ -58,7 +58,12 @@ impl Global {
     pub fn device_spec(&self) -> tidekv_host::Result<DeviceSpec> {
         self.device
             .as_deref()
-            .ok_or_else(|| tidekv_host::Error::Usage("this command needs --device (serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET)".into()))?
+            .ok_or_else(|| {
+                tidekv_host::Error::Usage(
+                    "this command needs --device (serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET)"
+                        .into(),
+                )
+            })?
             .parse()
     }
 

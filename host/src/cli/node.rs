@@ -15,6 +15,18 @@ pub struct Args {
 pub fn run(a: Args, failed: bool, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
     let v = d.set_failed_json(a.shard, a.replica, failed)?;
-    print(g, || format!("node {}/{} {} before round {}", a.shard, a.replica, v["state"].as_str().unwrap_or_default(), v["round"]), || v.clone());
+    print(
+        g,
+        || {
+            format!(
+                "node {}/{} {} before round {}",
+                a.shard,
+                a.replica,
+                v["state"].as_str().unwrap_or_default(),
+                v["round"]
+            )
+        },
+        || v.clone(),
+    );
     Ok(())
 }

@@ -73,19 +73,30 @@ pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
     let trace = load_trace(&a.trace, &cfg)?;
     let backend = match a.backend {
         BackendArg::Model if a.vcd.is_some() => {
-            return Err(tidekv_host::Error::Usage("--vcd needs --backend verilator (the model has no waveform)".into()))
+            return Err(tidekv_host::Error::Usage(
+                "--vcd needs --backend verilator (the model has no waveform)".into(),
+            ))
         }
         BackendArg::Model if g.device.is_some() => {
             if a.vcd.is_some() {
-                return Err(tidekv_host::Error::Usage("--vcd needs --backend verilator (a device has no waveform)".into()));
+                return Err(tidekv_host::Error::Usage(
+                    "--vcd needs --backend verilator (a device has no waveform)".into(),
+                ));
             }
-            Backend::Device { spec: g.device_spec()?, timeout: g.timeout() }
+            Backend::Device {
+                spec: g.device_spec()?,
+                timeout: g.timeout(),
+            }
         }
         BackendArg::Model => Backend::Model,
-        BackendArg::Verilator if g.device.is_some() => {
-            return Err(tidekv_host::Error::Usage("--device and --backend verilator: pick one (sim:PRESET runs the Verilated device top)".into()))
-        }
-        BackendArg::Verilator => Backend::Verilator { source: src, vcd: a.vcd },
+        BackendArg::Verilator if g.device.is_some() => return Err(tidekv_host::Error::Usage(
+            "--device and --backend verilator: pick one (sim:PRESET runs the Verilated device top)"
+                .into(),
+        )),
+        BackendArg::Verilator => Backend::Verilator {
+            source: src,
+            vcd: a.vcd,
+        },
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -24,9 +24,11 @@ pub fn load(a: LoadArgs, g: &Global) -> tidekv_host::Result<()> {
     let l = schedule::load(&mut d, &s, a.round, !a.no_wait)?;
     print(
         g,
-        || match l.confirmed {
+        || {
+            match l.confirmed {
             Some(_) => format!("schedule {} (crc {:08x}) took effect in round {}; the device is in round {}", a.file.display(), l.crc, l.round, l.device_round),
             None => format!("schedule {} (crc {:08x}) verified and armed for round {}; the device is in round {}", a.file.display(), l.crc, l.round, l.device_round),
+        }
         },
         || l.to_json(&a.file.display().to_string()),
     );

@@ -38,7 +38,9 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         (None, None) => unreachable!("clap requires one"),
     };
     if a.baud == 0 {
-        return Err(tidekv_host::Error::Usage("--baud 0: give a positive rate".into()));
+        return Err(tidekv_host::Error::Usage(
+            "--baud 0: give a positive rate".into(),
+        ));
     }
     let dev = open_sim(&config, a.uart)?;
     let listen = match a.tcp {

@@ -15,7 +15,17 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     print(
         g,
         || {
-            let line = |part: &str| v[part].as_object().map(|o| o.iter().map(|(n, x)| format!("{n} {x}")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            let line = |part: &str| {
+                v[part]
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(n, x)| format!("{n} {x}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default()
+            };
             format!("core: {}\nlink: {}", line("core"), line("link"))
         },
         || v.clone(),

@@ -30,7 +30,11 @@ pub struct Args {
 pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
     let mut d = g.open()?;
     let stdin = a.input.as_os_str() == "-";
-    let name = if stdin { "standard input".to_string() } else { a.input.display().to_string() };
+    let name = if stdin {
+        "standard input".to_string()
+    } else {
+        a.input.display().to_string()
+    };
     // A file is parsed whole before anything runs; standard input as it comes.
     let items = if stdin {
         None
@@ -39,14 +43,24 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         Some((stream::parse_all(&text, &d, &name)?, text.len() as u64))
     };
     let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::Output(std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+            |e| {
+                Error::Output(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", p.display()),
+                ))
+            },
+        )?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let bar = if a.quiet {
         ProgressBar::hidden()
     } else {
         match &items {
-            Some((_, n)) => ProgressBar::new(*n).with_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}").expect("template")),
+            Some((_, n)) => ProgressBar::new(*n).with_style(
+                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+                    .expect("template"),
+            ),
             None => ProgressBar::new_spinner(),
         }
     };
@@ -56,18 +70,39 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         bar.set_message(format!("{answered} answered"));
     };
     let sum = match items {
-        Some((items, _)) => {
-            stream::stream_items(&mut d, &name, &mut items.into_iter().map(Ok), &mut out, window, a.check, progress)?
-        }
-        None => stream::stream(&mut d, &mut std::io::stdin().lock(), &name, &mut out, window, a.check, progress)?,
+        Some((items, _)) => stream::stream_items(
+            &mut d,
+            &name,
+            &mut items.into_iter().map(Ok),
+            &mut out,
+            window,
+            a.check,
+            progress,
+        )?,
+        None => stream::stream(
+            &mut d,
+            &mut std::io::stdin().lock(),
+            &name,
+            &mut out,
+            window,
+            a.check,
+            progress,
+        )?,
     };
     bar.finish_and_clear();
     drop(out);
     let lost = sum.check.as_ref().map_or(0, |c| c.lost.len());
     if g.json {
-        eprintln!("{}", serde_json::to_string(&sum).expect("a summary serialises"));
+        eprintln!(
+            "{}",
+            serde_json::to_string(&sum).expect("a summary serialises")
+        );
     } else {
-        let st: Vec<String> = sum.statuses.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let st: Vec<String> = sum
+            .statuses
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         eprintln!(
             "{} requests, {} events; {:.0} requests/s, latency p50 {:.0} us, p99 {:.0} us; {}",
             sum.requests,

@@ -41,10 +41,20 @@ pub struct Args {
 }
 
 fn node_at(s: &str, what: &str) -> tidekv_host::Result<(Node, u64)> {
-    let bad = || Error::Usage(format!("--{what} {s:?}: give SHARD/REPLICA@REQUESTS, e.g. 1/0@5000"));
+    let bad = || {
+        Error::Usage(format!(
+            "--{what} {s:?}: give SHARD/REPLICA@REQUESTS, e.g. 1/0@5000"
+        ))
+    };
     let (node, at) = s.split_once('@').ok_or_else(bad)?;
     let (sh, r) = node.split_once('/').ok_or_else(bad)?;
-    Ok((Node { shard: sh.parse().map_err(|_| bad())?, replica: r.parse().map_err(|_| bad())? }, at.parse().map_err(|_| bad())?))
+    Ok((
+        Node {
+            shard: sh.parse().map_err(|_| bad())?,
+            replica: r.parse().map_err(|_| bad())?,
+        },
+        at.parse().map_err(|_| bad())?,
+    ))
 }
 
 pub fn run(a: Args) -> tidekv_host::Result<()> {
@@ -55,13 +65,17 @@ pub fn run(a: Args) -> tidekv_host::Result<()> {
     };
     let cfg = load_config(&src, None, None)?;
     let b = &cfg.build;
-    let mut w = Workload::new(b, a.workload, a.keys, a.records, a.seed).map_err(|e| Error::Usage(format!("--records: {e}")))?;
+    let mut w = Workload::new(b, a.workload, a.keys, a.records, a.seed)
+        .map_err(|e| Error::Usage(format!("--records: {e}")))?;
     let mut events = Vec::new();
     for (flag, v) in [("fail", &a.fail), ("recover", &a.recover)] {
         if let Some(s) = v {
             let (n, at) = node_at(s, flag)?;
             if n.shard >= b.shards || n.replica >= b.replicas {
-                return Err(Error::Usage(format!("--{flag} {s}: the build has shards 0..{} with replicas 0..{}", b.shards, b.replicas)));
+                return Err(Error::Usage(format!(
+                    "--{flag} {s}: the build has shards 0..{} with replicas 0..{}",
+                    b.shards, b.replicas
+                )));
             }
             events.push((at, format_node_event(None, flag == "fail", n)));
         }

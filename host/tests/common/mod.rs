@@ -7,7 +7,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn tidekv(args: &[&str]) -> Output {
@@ -37,7 +40,11 @@ pub fn tidekv_within(args: &[&str], secs: u64) -> Output {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() };
+            return Output {
+                status,
+                stdout: out.join().unwrap(),
+                stderr: err.join().unwrap(),
+            };
         }
         if start.elapsed() > Duration::from_secs(secs) {
             let _ = child.kill();
@@ -58,4 +65,3 @@ pub fn temp_file(name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
-

@@ -21,7 +21,11 @@ fn main() {
     });
     let write = |name: &str, verilog: String| {
         let path = out.join(format!("{name}.v"));
-        std::fs::write(&path, verilog.replace("module top(", &format!("module {name}("))).unwrap_or_else(|e| {
+        std::fs::write(
+            &path,
+            verilog.replace("module top(", &format!("module {name}(")),
+        )
+        .unwrap_or_else(|e| {
             eprintln!("cannot write {}: {e}", path.display());
             std::process::exit(5)
         });
@@ -38,5 +42,9 @@ fn main() {
         "{{\"config\": {CONFIG_NAME:?}, \"source\": {CONFIG_SOURCE:?}, \"clients\": {C}, \"fe_levels\": {H}, \"shards\": {S}, \"replicas\": {R}, \"clocks_per_round\": {T}, \"latency_rounds\": {LAT}, \"key_bits\": {KEY_BITS}, \"value_bits\": {VALUE_BITS}, \"clock_hz\": {CLOCK_HZ}, \"baud\": {BAUD}, \"clocks_per_bit\": {CLOCKS_PER_BIT}, \"watchdog_clocks\": {WATCHDOG_CLOCKS}}}\n"
     );
     std::fs::write(out.join("build.json"), info).unwrap();
-    println!("{}: {} (T = {T} clocks per round)", CONFIG_NAME, path.display());
+    println!(
+        "{}: {} (T = {T} clocks per round)",
+        CONFIG_NAME,
+        path.display()
+    );
 }

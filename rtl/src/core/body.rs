@@ -3,13 +3,13 @@
 //! behind `CorePort`'s registered inputs (`super::Core` wires the two). The
 //! model it equals is `tidekv_sim::model::Model`.
 
-use crate::delay::Delay;
 use super::links::{self, ReqLink, RespLink};
+use crate::crc::CrcReg;
+use crate::delay::Delay;
+use crate::gen::LoadGen;
 use crate::hash::H3Hash;
 use crate::params::*;
 use crate::replica::{ReplicaNo, ShardGroup};
-use crate::crc::CrcReg;
-use crate::gen::LoadGen;
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
 use tidekv_defs::config::mask;
@@ -19,7 +19,6 @@ use tidekv_defs::regs::{Cmd, CmdStatus, Counter, COUNTERS};
 use tidekv_defs::{ReplicaPolicy, Status};
 
 pub type PolicyCode = Bits<2>;
-
 
 #[derive(LogicBlock)]
 pub struct CoreBody {
@@ -392,7 +391,11 @@ impl CoreBody {
             (0..1u64 << MAP_ADDR_BITS)
                 .map(|a| {
                     let (bucket, copy) = ((a >> COPY_BITS) as usize, a & mask(COPY_BITS as u32));
-                    let shard = if copy == 0 { sched.shard_map[bucket % sched.shard_map.len()] } else { 0 };
+                    let shard = if copy == 0 {
+                        sched.shard_map[bucket % sched.shard_map.len()]
+                    } else {
+                        0
+                    };
                     (Bits::from(a), Bits::from(u64::from(shard)))
                 })
                 .collect(),
@@ -401,15 +404,26 @@ impl CoreBody {
             (0..1u64 << CAL_ADDR_BITS)
                 .map(|a| {
                     let (row, copy) = ((a >> COPY_BITS) as usize, a & mask(COPY_BITS as u32));
-                    let open = if copy == 0 && row < sched.calendar.len() { sched.calendar[row] } else { 0 };
+                    let open = if copy == 0 && row < sched.calendar.len() {
+                        sched.calendar[row]
+                    } else {
+                        0
+                    };
                     (Bits::from(a), Bits::from(open))
                 })
                 .collect(),
         );
         // The digest packs response slots as the layout says (`update` shifts by these).
         let layout = response_layout(&cfg.build);
-        let (valid_at, has_value_at) = (layout.field("valid").offset, layout.field("has_value").offset);
-        assert_eq!((layout.field("status").offset, layout.field("value").offset), (1, 5), "response layout moved");
+        let (valid_at, has_value_at) = (
+            layout.field("valid").offset,
+            layout.field("has_value").offset,
+        );
+        assert_eq!(
+            (layout.field("status").offset, layout.field("value").offset),
+            (1, 5),
+            "response layout moved"
+        );
         CoreBody {
             clock: Default::default(),
             round: Default::default(),
@@ -464,7 +478,10 @@ impl CoreBody {
             c_h: k(H as u64),
             c_h_zero: Constant::new(H == 0),
             c_gap: k({
-                assert!(cfg.build.schedule_gap() < 256, "the schedule gap fits settle_left");
+                assert!(
+                    cfg.build.schedule_gap() < 256,
+                    "the schedule gap fits settle_left"
+                );
                 cfg.build.schedule_gap()
             }),
             fe_started: Default::default(),
@@ -715,12 +732,74 @@ impl Logic for CoreBody {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, r_phase, r_round, fe_started, sel, cal_pos, cal_addr_held, verified, used_shards, armed, swap_round, swap_pos,
-            swap_done, swap_ok, swap_at, settle_left, a_slot,
-            a_valid, a_sel, a_op, a_key, a_value, a_affine, a_bucket, fe_sel, lfsr, b_fwd, b_answered, b_shard, b_rep,
-            b_op, b_key, b_value, u_valid, u_status, u_has_value, u_value, n_issued, n_blocked, n_detect, n_rounds, n_gen,
-            gen_first, gen_end, gen_stop, m_state, m_cnt, m_set, m_shard, m_dst, m_src, m_copy, m_all, m_bad,
-            v_map, v_cal, v_used, div_r, r_done, r_status, r_rdata, policy1, policy2, seed1, seed2, period1, period2
+            self,
+            clock,
+            r_phase,
+            r_round,
+            fe_started,
+            sel,
+            cal_pos,
+            cal_addr_held,
+            verified,
+            used_shards,
+            armed,
+            swap_round,
+            swap_pos,
+            swap_done,
+            swap_ok,
+            swap_at,
+            settle_left,
+            a_slot,
+            a_valid,
+            a_sel,
+            a_op,
+            a_key,
+            a_value,
+            a_affine,
+            a_bucket,
+            fe_sel,
+            lfsr,
+            b_fwd,
+            b_answered,
+            b_shard,
+            b_rep,
+            b_op,
+            b_key,
+            b_value,
+            u_valid,
+            u_status,
+            u_has_value,
+            u_value,
+            n_issued,
+            n_blocked,
+            n_detect,
+            n_rounds,
+            n_gen,
+            gen_first,
+            gen_end,
+            gen_stop,
+            m_state,
+            m_cnt,
+            m_set,
+            m_shard,
+            m_dst,
+            m_src,
+            m_copy,
+            m_all,
+            m_bad,
+            v_map,
+            v_cal,
+            v_used,
+            div_r,
+            r_done,
+            r_status,
+            r_rdata,
+            policy1,
+            policy2,
+            seed1,
+            seed2,
+            period1,
+            period2
         );
         self.zero_counters.next = false;
         for i in 0..5 {
@@ -820,7 +899,8 @@ impl Logic for CoreBody {
                 self.sh_failed.next = self.failed2[s].q.val();
             }
             if self.used_shards.q.val().get_bit(s)
-                & (((self.sh_failed.val() | self.detected[s].q.val()) & self.c_all.val()) == self.c_all.val())
+                & (((self.sh_failed.val() | self.detected[s].q.val()) & self.c_all.val())
+                    == self.c_all.val())
             {
                 self.v_ok.next = false;
             }
@@ -828,8 +908,10 @@ impl Logic for CoreBody {
         if self.c_single.val() {
             self.v_ok.next = true;
         }
-        self.swap_now.next =
-            self.go.val() & !self.r_phase.q.val().any() & self.armed.q.val() & (self.r_round.q.val() == self.swap_round.q.val());
+        self.swap_now.next = self.go.val()
+            & !self.r_phase.q.val().any()
+            & self.armed.q.val()
+            & (self.r_round.q.val() == self.swap_round.q.val());
         self.sel_eff.next = self.sel.q.val();
         if self.swap_now.val() {
             self.armed.d.next = false;
@@ -866,7 +948,8 @@ impl Logic for CoreBody {
         self.calendar.write_clock.next = self.clock.val();
         self.calendar.write_enable.next = false;
         self.calendar.write_data.next = bit_cast::<CLIENT_MASK_BITS, 64>(self.in_cmd_data.val());
-        self.cal_wr_addr.next = (bit_cast::<CAL_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
+        self.cal_wr_addr.next = (bit_cast::<CAL_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val())
+            << 2)
             | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
         self.calendar.write_address.next = self.cal_wr_addr.val();
         if self.swap_now.val() & self.v_ok.val() {
@@ -893,7 +976,9 @@ impl Logic for CoreBody {
         }
 
         // Clients issue: slot k at phase k (the generator's in a generator run).
-        self.gen_issue.next = self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val()) & (self.r_round.q.val() < self.gen_end.q.val());
+        self.gen_issue.next = self.c_gen_on.val()
+            & (self.m_state.q.val() == self.c_gen.val())
+            & (self.r_round.q.val() < self.gen_end.q.val());
         // (`CorePort` takes the request, or the generator's, into `i_*`.)
         self.p_gen.next = self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val());
         self.p_gen_valid.next = self.gen_issue.val();
@@ -938,7 +1023,8 @@ impl Logic for CoreBody {
         self.shard_map.read_clock.next = self.clock.val();
         self.shard_map.write_clock.next = self.clock.val();
         self.shard_map.write_enable.next = false;
-        self.map_wr_addr.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
+        self.map_wr_addr.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val())
+            << 2)
             | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.shadow.val());
         self.shard_map.write_address.next = self.map_wr_addr.val();
         self.shard_map.write_data.next = bit_cast::<SHARD_BITS, 64>(self.in_cmd_data.val());
@@ -958,8 +1044,9 @@ impl Logic for CoreBody {
             self.a_bucket.d.next = self.fe_hash.hash.val().get_bits::<BUCKET_ADDR_BITS>(8);
         } else {
             // Paused: keep stage B's read (commands that read the map restore it).
-            self.shard_map.read_address.next = (bit_cast::<MAP_ADDR_BITS, BUCKET_ADDR_BITS>(self.a_bucket.q.val()) << 2)
-                | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.a_sel.q.val());
+            self.shard_map.read_address.next =
+                (bit_cast::<MAP_ADDR_BITS, BUCKET_ADDR_BITS>(self.a_bucket.q.val()) << 2)
+                    | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.a_sel.q.val());
         }
         // Stage B (phase k+1): the shard, its live replicas, the policy's pick.
         // A batch of a new schedule restarts the LFSR from its seed and the
@@ -986,7 +1073,10 @@ impl Logic for CoreBody {
         }
         self.lf_byte.next = 0.into();
         for i in 0..8 {
-            self.lf_byte.next = self.lf_byte.val().replace_bit(i, self.lf_state.val().get_bit(0));
+            self.lf_byte.next = self
+                .lf_byte
+                .val()
+                .replace_bit(i, self.lf_state.val().get_bit(0));
             if self.lf_state.val().get_bit(0) {
                 self.lf_state.next = (self.lf_state.val() >> 1) ^ self.c_taps.val();
             } else {
@@ -1006,11 +1096,14 @@ impl Logic for CoreBody {
             }
             if self.shard_now.val() == self.c_shard_no[s].val() {
                 if self.a_sel.q.val() == self.c_copy[1].val() {
-                    self.live.next = !(self.failed1[s].q.val() | self.det_route.val()) & self.c_all.val();
+                    self.live.next =
+                        !(self.failed1[s].q.val() | self.det_route.val()) & self.c_all.val();
                 } else if self.a_sel.q.val() == self.c_copy[2].val() {
-                    self.live.next = !(self.failed2[s].q.val() | self.det_route.val()) & self.c_all.val();
+                    self.live.next =
+                        !(self.failed2[s].q.val() | self.det_route.val()) & self.c_all.val();
                 } else {
-                    self.live.next = !(self.c_failed[s].val() | self.det_route.val()) & self.c_all.val();
+                    self.live.next =
+                        !(self.c_failed[s].val() | self.det_route.val()) & self.c_all.val();
                 }
                 if !self.new_epoch.val() {
                     self.rr_ptr.next = self.rr[s].q.val();
@@ -1078,7 +1171,11 @@ impl Logic for CoreBody {
                 }
             }
             for s in 0..S {
-                if self.go.val() & self.a_valid.q.val() & self.live.val().any() & (self.shard_now.val() == self.c_shard_no[s].val()) {
+                if self.go.val()
+                    & self.a_valid.q.val()
+                    & self.live.val().any()
+                    & (self.shard_now.val() == self.c_shard_no[s].val())
+                {
                     self.rr[s].d.next = self.pick_next.val();
                 }
             }
@@ -1098,15 +1195,18 @@ impl Logic for CoreBody {
         self.to_serve.d_value.next = self.b_value.q.val();
         self.to_serve.d_x.next = bit_cast::<LINK_X_BITS, SHARD_BITS>(self.b_shard.q.val())
             | (bit_cast::<LINK_X_BITS, REPLICA_BITS>(self.b_rep.q.val()) << self.c_rep_at.val());
-        self.pend_word.next = (bit_cast::<PEND_BITS, SHARD_BITS>(self.b_shard.q.val()) << self.c_pend_shard_at.val())
+        self.pend_word.next = (bit_cast::<PEND_BITS, SHARD_BITS>(self.b_shard.q.val())
+            << self.c_pend_shard_at.val())
             | (bit_cast::<PEND_BITS, REPLICA_BITS>(self.b_rep.q.val()) << self.c_pend_rep_at.val());
         self.pend_word.next = self.pend_word.val().replace_bit(0, self.b_fwd.q.val());
         self.pend_word.next = self.pend_word.val().replace_bit(1, self.b_answered.q.val());
         self.pend.d.next = self.pend_word.val();
         self.p_fwd.next = self.pend.q.val().get_bit(0);
         self.p_answered.next = self.pend.q.val().get_bit(1);
-        self.p_shard.next = bit_cast::<SHARD_BITS, PEND_BITS>(self.pend.q.val() >> self.c_pend_shard_at.val());
-        self.p_rep.next = bit_cast::<REPLICA_BITS, PEND_BITS>(self.pend.q.val() >> self.c_pend_rep_at.val());
+        self.p_shard.next =
+            bit_cast::<SHARD_BITS, PEND_BITS>(self.pend.q.val() >> self.c_pend_shard_at.val());
+        self.p_rep.next =
+            bit_cast::<REPLICA_BITS, PEND_BITS>(self.pend.q.val() >> self.c_pend_rep_at.val());
 
         // Replicas: apply pass at phase k, serve pass at SERVE_AT + k.
         self.round_hash.key.next = self.r_round.q.val();
@@ -1126,9 +1226,12 @@ impl Logic for CoreBody {
             self.shards[s].apply_slot.next = self.c_replicated.val() & self.slot_now.val();
             self.shards[s].serve_slot.next = self.serve_now.val();
             if self.serve_now.val() {
-                self.shards[s].client.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.q.val() - self.c_serve_at.val());
+                self.shards[s].client.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(
+                    self.r_phase.q.val() - self.c_serve_at.val(),
+                );
             } else {
-                self.shards[s].client.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.q.val());
+                self.shards[s].client.next =
+                    bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.q.val());
             }
             self.shards[s].rot.next = self.rot_scaled.val().get_bits::<REPLICA_BITS>(8);
             self.shards[s].failed.next = self.crashed[s].q.val();
@@ -1141,8 +1244,11 @@ impl Logic for CoreBody {
                 self.shards[s].fwd_value.next = self.to_first.q_value.val();
             } else {
                 self.shards[s].fwd_valid.next = self.to_serve.q_valid.val();
-                self.shards[s].fwd_shard.next = bit_cast::<SHARD_BITS, LINK_X_BITS>(self.to_serve.q_x.val());
-                self.shards[s].fwd_rep.next = bit_cast::<REPLICA_BITS, LINK_X_BITS>(self.to_serve.q_x.val() >> self.c_rep_at.val());
+                self.shards[s].fwd_shard.next =
+                    bit_cast::<SHARD_BITS, LINK_X_BITS>(self.to_serve.q_x.val());
+                self.shards[s].fwd_rep.next = bit_cast::<REPLICA_BITS, LINK_X_BITS>(
+                    self.to_serve.q_x.val() >> self.c_rep_at.val(),
+                );
                 self.shards[s].fwd_op.next = self.to_serve.q_op.val();
                 self.shards[s].fwd_key.next = self.to_serve.q_key.val();
                 self.shards[s].fwd_value.next = self.to_serve.q_value.val();
@@ -1182,7 +1288,10 @@ impl Logic for CoreBody {
             // (The single server has no FE: nothing detects there.)
             for s in 0..S {
                 self.det_found.next = 0.into();
-                if self.slot_now.val() & self.p_fwd.val() & !self.served.q_valid.val() & !self.c_single.val()
+                if self.slot_now.val()
+                    & self.p_fwd.val()
+                    & !self.served.q_valid.val()
+                    & !self.c_single.val()
                     & (self.p_shard.val() == self.c_shard_no[s].val())
                 {
                     for r in 0..R {
@@ -1197,7 +1306,8 @@ impl Logic for CoreBody {
                     }
                 }
                 if self.boundary.val() {
-                    self.detected[s].d.next = self.detected[s].q.val() | self.det_new[s].q.val() | self.det_found.val();
+                    self.detected[s].d.next =
+                        self.detected[s].q.val() | self.det_new[s].q.val() | self.det_found.val();
                     self.det_new[s].d.next = 0.into();
                     self.det_prev[s].d.next = self.detected[s].q.val();
                 } else {
@@ -1287,7 +1397,8 @@ impl Logic for CoreBody {
             if self.n_shard.val() == self.c_shard_no[s].val() {
                 self.n_crashed.next = (self.crashed[s].q.val() & self.n_mask.val()).any();
                 self.n_fresh.next = (self.fresh[s].q.val() & self.n_mask.val()).any();
-                self.n_others.next = !self.crashed[s].q.val() & !self.n_mask.val() & self.c_all.val();
+                self.n_others.next =
+                    !self.crashed[s].q.val() & !self.n_mask.val() & self.c_all.val();
             }
         }
         // A recovering replica copies the first live other replica of its shard.
@@ -1307,8 +1418,8 @@ impl Logic for CoreBody {
             self.r_status.d.next = self.c_ok.val();
             self.r_rdata.d.next = 0.into();
             if self.in_cmd_code.val() == self.c_cmd_info.val() {
-                self.r_rdata.d.next =
-                    bit_cast::<64, ROUND_BITS>(self.r_round.q.val()) | (bit_cast::<64, PHASE_BITS>(self.r_phase.q.val()) << 48);
+                self.r_rdata.d.next = bit_cast::<64, ROUND_BITS>(self.r_round.q.val())
+                    | (bit_cast::<64, PHASE_BITS>(self.r_phase.q.val()) << 48);
             } else if self.in_cmd_code.val() == self.c_cmd_read_counter.val() {
                 if self.in_cmd_addr.val() >= self.c_counters.val() {
                     self.r_status.d.next = self.c_bad.val();
@@ -1371,7 +1482,8 @@ impl Logic for CoreBody {
                 // 2^n - 1 with 1 <= n <= min(key_bits, 56).
                 if self.c_gen_on.val()
                     & self.in_cmd_data.val().get_bit(0)
-                    & !(self.in_cmd_data.val() & (self.in_cmd_data.val() + self.c_one64.val())).any()
+                    & !(self.in_cmd_data.val() & (self.in_cmd_data.val() + self.c_one64.val()))
+                        .any()
                     & !(self.in_cmd_data.val() & !self.c_key_mask.val()).any()
                 {
                     self.gen.set_keys.next = self.c_gen_on.val();
@@ -1388,15 +1500,19 @@ impl Logic for CoreBody {
                 if self.shadow_busy.val() {
                     self.r_status.d.next = self.c_shadow_in_use.val();
                 } else if self.in_cmd_code.val() == self.c_cmd_stage_map.val() {
-                    if (self.in_cmd_addr.val() < self.c_bucket_lim.val()) & (self.in_cmd_data.val().get_bits::<16>(0) < self.c_shards64.val().get_bits::<16>(0))
-                        & !self.in_cmd_data.val().get_bits::<48>(16).any() {
+                    if (self.in_cmd_addr.val() < self.c_bucket_lim.val())
+                        & (self.in_cmd_data.val().get_bits::<16>(0)
+                            < self.c_shards64.val().get_bits::<16>(0))
+                        & !self.in_cmd_data.val().get_bits::<48>(16).any()
+                    {
                         self.shard_map.write_enable.next = true;
                         self.verified.d.next = false;
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
                 } else if self.in_cmd_code.val() == self.c_cmd_stage_policy.val() {
-                    if (self.in_cmd_data.val().get_bits::<32>(0) < self.c_policies.val().get_bits::<32>(0))
+                    if (self.in_cmd_data.val().get_bits::<32>(0)
+                        < self.c_policies.val().get_bits::<32>(0))
                         & self.in_cmd_data.val().get_bits::<32>(32).any()
                     {
                         if self.shadow.val() == self.c_copy[1].val() {
@@ -1411,13 +1527,17 @@ impl Logic for CoreBody {
                         self.r_status.d.next = self.c_bad.val();
                     }
                 } else if self.in_cmd_code.val() == self.c_cmd_stage_failed.val() {
-                    if (self.in_cmd_addr.val() < self.c_shard_lim.val()) & !(self.in_cmd_data.val() & self.c_not_rmask.val()).any() {
+                    if (self.in_cmd_addr.val() < self.c_shard_lim.val())
+                        & !(self.in_cmd_data.val() & self.c_not_rmask.val()).any()
+                    {
                         for s in 0..S {
                             if self.in_cmd_addr.val().index() == s {
                                 if self.shadow.val() == self.c_copy[1].val() {
-                                    self.failed1[s].d.next = bit_cast::<REPLICA_MASK_BITS, 64>(self.in_cmd_data.val());
+                                    self.failed1[s].d.next =
+                                        bit_cast::<REPLICA_MASK_BITS, 64>(self.in_cmd_data.val());
                                 } else {
-                                    self.failed2[s].d.next = bit_cast::<REPLICA_MASK_BITS, 64>(self.in_cmd_data.val());
+                                    self.failed2[s].d.next =
+                                        bit_cast::<REPLICA_MASK_BITS, 64>(self.in_cmd_data.val());
                                 }
                             }
                         }
@@ -1426,15 +1546,19 @@ impl Logic for CoreBody {
                         self.r_status.d.next = self.c_bad.val();
                     }
                 } else if self.in_cmd_code.val() == self.c_cmd_stage_calendar.val() {
-                    if (self.in_cmd_addr.val() < self.c_cal_lim.val()) & !(self.in_cmd_data.val() & self.c_not_cmask.val()).any() {
+                    if (self.in_cmd_addr.val() < self.c_cal_lim.val())
+                        & !(self.in_cmd_data.val() & self.c_not_cmask.val()).any()
+                    {
                         self.calendar.write_enable.next = true;
                         self.verified.d.next = false;
                     } else {
                         self.r_status.d.next = self.c_bad.val();
                     }
                 } else if self.in_cmd_data.val().any()
-                    & (self.in_cmd_data.val().get_bits::<16>(0) <= self.c_cal_max.val().get_bits::<16>(0))
-                    & !self.in_cmd_data.val().get_bits::<48>(16).any() {
+                    & (self.in_cmd_data.val().get_bits::<16>(0)
+                        <= self.c_cal_max.val().get_bits::<16>(0))
+                    & !self.in_cmd_data.val().get_bits::<48>(16).any()
+                {
                     if self.shadow.val() == self.c_copy[1].val() {
                         self.period1.d.next = bit_cast::<CNT_BITS, 64>(self.in_cmd_data.val());
                     } else {
@@ -1491,8 +1615,9 @@ impl Logic for CoreBody {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_read.val();
                     if self.in_cmd_data.val().get_bit(0) {
-                        self.shard_map.read_address.next = (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
-                            | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.sel.q.val());
+                        self.shard_map.read_address.next =
+                            (bit_cast::<MAP_ADDR_BITS, CMD_ADDR_BITS>(self.in_cmd_addr.val()) << 2)
+                                | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.sel.q.val());
                     } else {
                         self.shard_map.read_address.next = self.map_wr_addr.val();
                     }
@@ -1537,14 +1662,19 @@ impl Logic for CoreBody {
                     }
                 }
             } else if self.in_cmd_code.val() == self.c_cmd_gen_run.val() {
-                if self.c_gen_on.val() & self.in_cmd_data.val().any() & !self.in_cmd_data.val().get_bits::<24>(40).any() {
+                if self.c_gen_on.val()
+                    & self.in_cmd_data.val().any()
+                    & !self.in_cmd_data.val().get_bits::<24>(40).any()
+                {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_gen.val();
                     self.gen.start.next = true;
                     self.gen_first.d.next = self.r_round.q.val();
-                    self.gen_end.d.next = self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
-                    self.gen_stop.d.next =
-                        self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val()) + self.c_lat.val();
+                    self.gen_end.d.next =
+                        self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
+                    self.gen_stop.d.next = self.r_round.q.val()
+                        + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val())
+                        + self.c_lat.val();
                     self.digest.init.next = true;
                     self.n_gen.d.next = 0.into();
                 } else {
@@ -1562,7 +1692,8 @@ impl Logic for CoreBody {
         self.v_end.next = self.c_buckets.val() + self.sh_period.val();
         self.v_item.next = bit_cast::<ITEM_BITS, SHARD_BITS>(self.shard_map.read_data.val());
         if self.v_cal.q.val() {
-            self.v_item.next = bit_cast::<ITEM_BITS, CLIENT_MASK_BITS>(self.calendar.read_data.val());
+            self.v_item.next =
+                bit_cast::<ITEM_BITS, CLIENT_MASK_BITS>(self.calendar.read_data.val());
         }
         self.item_crc.clock.next = self.clock.val();
         self.item_crc.data.next = self.v_item.val();
@@ -1586,12 +1717,16 @@ impl Logic for CoreBody {
             }
             self.v_used.d.next = self.v_used_next.val();
             self.v_map.d.next = self.m_cnt.q.val() < self.c_buckets.val();
-            self.v_cal.d.next = (self.m_cnt.q.val() >= self.c_buckets.val()) & (self.m_cnt.q.val() < self.v_end.val());
+            self.v_cal.d.next = (self.m_cnt.q.val() >= self.c_buckets.val())
+                & (self.m_cnt.q.val() < self.v_end.val());
             if self.m_cnt.q.val() < self.c_buckets.val() {
-                self.shard_map.read_address.next = (bit_cast::<MAP_ADDR_BITS, CNT_BITS>(self.m_cnt.q.val()) << 2)
-                    | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.shadow.val());
+                self.shard_map.read_address.next =
+                    (bit_cast::<MAP_ADDR_BITS, CNT_BITS>(self.m_cnt.q.val()) << 2)
+                        | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.shadow.val());
             } else if self.m_cnt.q.val() < self.v_end.val() {
-                self.calendar.read_address.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(self.m_cnt.q.val() - self.c_buckets.val()) << 2)
+                self.calendar.read_address.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(
+                    self.m_cnt.q.val() - self.c_buckets.val(),
+                ) << 2)
                     | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
             }
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
@@ -1612,7 +1747,8 @@ impl Logic for CoreBody {
         }
 
         // Swap: the calendar position of the swap round, restoring division.
-        self.div_sh.next = bit_cast::<8, CNT_BITS>(self.c_round_bits_last.val() - self.m_cnt.q.val());
+        self.div_sh.next =
+            bit_cast::<8, CNT_BITS>(self.c_round_bits_last.val() - self.m_cnt.q.val());
         self.div_bit.next = bit_cast::<1, ROUND_BITS>(self.swap_round.q.val() >> self.div_sh.val());
         self.div_t.next = (self.div_r.q.val() << 1) | bit_cast::<CNT_BITS, 1>(self.div_bit.val());
         if self.div_t.val() >= self.sh_period.val() {
@@ -1791,4 +1927,3 @@ impl Logic for CoreBody {
         self.p_sel.next = self.sel_eff.val();
     }
 }
-

@@ -10,7 +10,11 @@ use rust_hdl::prelude::*;
 // slot `k` to the clock its consumer takes slot `k` one round later.
 /// A replica's serve pass starts at this phase (after its apply pass and a
 /// gap, `tidekv_defs::config::SERVE_GAP_CLOCKS`).
-pub const SERVE_AT: usize = if R > 1 { C + tidekv_defs::config::SERVE_GAP_CLOCKS as usize } else { 0 };
+pub const SERVE_AT: usize = if R > 1 {
+    C + tidekv_defs::config::SERVE_GAP_CLOCKS as usize
+} else {
+    0
+};
 /// The table engine's output register holds slot k at SERVED_AT + k.
 pub const SERVED_AT: usize = SERVE_AT + tidekv_defs::config::TABLE_LATENCY_CLOCKS as usize;
 /// Client issue register (phase k+1) to the leaf FE or server, H (or 1) rounds on.
@@ -36,7 +40,6 @@ pub const PENDING_A: usize = ring_bits(PENDING);
 pub const COLLECT_TO_CLIENT_A: usize = ring_bits(COLLECT_TO_CLIENT);
 pub const UPDATE_A: usize = ring_bits(UPDATE);
 pub const OUTSTANDING_A: usize = ring_bits(OUTSTANDING);
-
 
 /// A request slot on a link: valid, op, key, value and a tag (`x`: the
 /// schedule copy, or the shard and replica it goes to), packed into one word

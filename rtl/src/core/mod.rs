@@ -28,8 +28,8 @@ pub mod body;
 pub mod links;
 pub mod port;
 
-pub use body::{CoreBody, PolicyCode, FE_HASH_OUT};
 use crate::params::*;
+pub use body::{CoreBody, PolicyCode, FE_HASH_OUT};
 use port::CorePort;
 use rust_hdl::prelude::*;
 
@@ -219,13 +219,13 @@ impl Logic for Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tidekv_defs::config::mask;
-    use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
-    use tidekv_defs::ReplicaPolicy;
     use crate::testutil::{clocks, response_of, settle, yosys_check};
+    use tidekv_defs::config::mask;
     use tidekv_defs::gen::{GenConfig, OpMix};
     use tidekv_defs::hash::splitmix64;
     use tidekv_defs::regs::{gen_keys_mask, gen_mix_word};
+    use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
+    use tidekv_defs::ReplicaPolicy;
     use tidekv_defs::{Op, Request, Response, Schedule};
     use tidekv_sim::drive;
     use tidekv_sim::model::Model;
@@ -283,7 +283,8 @@ mod tests {
             for _ in 0..1_000_000 {
                 settle(&mut *self.c);
                 if self.c.cmd_done.val() {
-                    let st = CmdStatus::from_code(self.c.cmd_status.val().to_u64() as u8).expect("a status code");
+                    let st = CmdStatus::from_code(self.c.cmd_status.val().to_u64() as u8)
+                        .expect("a status code");
                     let rdata = self.c.cmd_rdata.val().to_u64();
                     self.clock();
                     return (st, rdata);
@@ -306,7 +307,10 @@ mod tests {
         }
         /// Run one round with these requests; what the clients receive.
         pub fn round(&mut self, reqs: &[Option<Request>]) -> Vec<Option<Response>> {
-            self.round_full(reqs).into_iter().map(|g| g.map(|(_, r)| r)).collect()
+            self.round_full(reqs)
+                .into_iter()
+                .map(|g| g.map(|(_, r)| r))
+                .collect()
         }
         /// Run one round; per client, the issue round answered and the response.
         pub fn round_full(&mut self, reqs: &[Option<Request>]) -> Vec<Option<(u64, Response)>> {
@@ -321,7 +325,11 @@ mod tests {
                 if ph < C {
                     let r = reqs[ph];
                     self.c.issue_valid.next = r.is_some();
-                    let r = r.unwrap_or(Request { op: Op::Get, key: 0, value: 0 });
+                    let r = r.unwrap_or(Request {
+                        op: Op::Get,
+                        key: 0,
+                        value: 0,
+                    });
                     self.c.issue_op.next = u64::from(r.op.code()).into();
                     self.c.issue_key.next = r.key.into();
                     self.c.issue_value.next = r.value.into();
@@ -333,14 +341,24 @@ mod tests {
                     assert_eq!(self.c.resp_client.val().to_u64(), ph as u64);
                     if self.c.resp_issued.val() {
                         assert_eq!(self.c.resp_round.val().to_u64(), u - LAT as u64);
-                        got[ph] = Some((u - LAT as u64, response_of(self.c.resp_status.val(), self.c.resp_has_value.val(), self.c.resp_value.val())));
+                        got[ph] = Some((
+                            u - LAT as u64,
+                            response_of(
+                                self.c.resp_status.val(),
+                                self.c.resp_has_value.val(),
+                                self.c.resp_value.val(),
+                            ),
+                        ));
                     }
                 }
                 self.clock();
             }
             settle(&mut *self.c);
             assert_eq!(self.c.round.val().to_u64(), u + 1);
-            assert!(self.c.is_paused.val(), "the round ran to its end and stopped");
+            assert!(
+                self.c.is_paused.val(),
+                "the round ran to its end and stopped"
+            );
             got
         }
     }
@@ -353,10 +371,18 @@ mod tests {
         fn latency(&self) -> u64 {
             LAT as u64
         }
-        fn cmd(&mut self, cmd: Cmd, addr: u32, data: u64) -> Result<(CmdStatus, u64), drive::Refusal> {
+        fn cmd(
+            &mut self,
+            cmd: Cmd,
+            addr: u32,
+            data: u64,
+        ) -> Result<(CmdStatus, u64), drive::Refusal> {
             Ok(Driver::cmd(self, cmd, u64::from(addr), data))
         }
-        fn round(&mut self, reqs: &[Option<Request>]) -> Result<Vec<Option<(u64, Response)>>, drive::Refusal> {
+        fn round(
+            &mut self,
+            reqs: &[Option<Request>],
+        ) -> Result<Vec<Option<(u64, Response)>>, drive::Refusal> {
             Ok(self.round_full(reqs))
         }
     }
@@ -369,8 +395,20 @@ mod tests {
             if u >= quiet_from || r % 5 == 0 {
                 return None;
             }
-            let op = [Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put, Op::Get][(r % 7) as usize];
-            Some(Request { op, key: r >> 8 & 15, value: r >> 32 & 0xff })
+            let op = [
+                Op::Get,
+                Op::Insert,
+                Op::Modify,
+                Op::Put,
+                Op::Delete,
+                Op::Put,
+                Op::Get,
+            ][(r % 7) as usize];
+            Some(Request {
+                op,
+                key: r >> 8 & 15,
+                value: r >> 32 & 0xff,
+            })
         }
     }
 
@@ -387,7 +425,9 @@ mod tests {
         for u in 0..rounds {
             before(u, &mut d, &mut m);
             let reqs: Vec<Option<Request>> = (0..C)
-                .map(|ci| issue(u, ci).filter(|_| m.schedule().may_issue(u, ci as u32) || u % 2 == 0))
+                .map(|ci| {
+                    issue(u, ci).filter(|_| m.schedule().may_issue(u, ci as u32) || u % 2 == 0)
+                })
                 .collect();
             let want: Vec<Option<Response>> = match m.step(&reqs) {
                 Some(done) => done.slots.iter().map(|s| s.map(|(_, r)| r)).collect(),
@@ -417,7 +457,9 @@ mod tests {
     fn core_swaps_schedules_like_the_model() {
         let b = config().build;
         let mut s2 = Schedule::default_for(&b);
-        s2.shard_map = (0..b.buckets as u16).map(|i| (i + 1) % b.shards as u16).collect();
+        s2.shard_map = (0..b.buckets as u16)
+            .map(|i| (i + 1) % b.shards as u16)
+            .collect();
         s2.replica_policy = ReplicaPolicy::KeyAffine;
         s2.seed = 77;
         s2.calendar = vec![mask(C as u32), 0b101];
@@ -439,13 +481,24 @@ mod tests {
             }
             if u == 17 {
                 let (st, _) = d.cmd(Cmd::StageMap, 0, 0);
-                assert_eq!(st, CmdStatus::ShadowInUse, "the swapped-out copy still serves");
+                assert_eq!(
+                    st,
+                    CmdStatus::ShadowInUse,
+                    "the swapped-out copy still serves"
+                );
             }
         });
         assert!(n > 40, "{n} answers compared");
         let swap = d.ok(Cmd::ReadSwap, 0, 0);
-        assert_eq!((swap >> 63, swap >> 62 & 1, swap & mask(48)), (1, 1, 17), "the last swap took effect in round 17");
-        assert!(d.counter(Counter::CalendarBlocked) > 0, "the calendar closed ports");
+        assert_eq!(
+            (swap >> 63, swap >> 62 & 1, swap & mask(48)),
+            (1, 1, 17),
+            "the last swap took effect in round 17"
+        );
+        assert!(
+            d.counter(Counter::CalendarBlocked) > 0,
+            "the calendar closed ports"
+        );
     }
 
     /// A replica fails mid-traffic (the FE detects it), recovers by copying
@@ -457,7 +510,11 @@ mod tests {
                 d.ok(Cmd::Fail, 1, 0); // shard 0, replica 1
                 m.fail(0, 1);
                 let (st, _) = d.cmd(Cmd::Recover, 1, 0);
-                assert_eq!(st, CmdStatus::NodeState, "no recovery in the round of the failure");
+                assert_eq!(
+                    st,
+                    CmdStatus::NodeState,
+                    "no recovery in the round of the failure"
+                );
             }
             if u == 20 {
                 d.ok(Cmd::Recover, 1, 0);
@@ -472,7 +529,12 @@ mod tests {
     #[test]
     fn core_generator_digest_equals_the_model() {
         let b = config().build;
-        let g = GenConfig { seed: 99, rounds: 12, key_range_bits: 4, mix: OpMix::default() };
+        let g = GenConfig {
+            seed: 99,
+            rounds: 12,
+            key_range_bits: 4,
+            mix: OpMix::default(),
+        };
         let mut m = Model::new(&config());
         let want = m.run_generator(&g);
         let mut d = Driver::new();
@@ -484,12 +546,20 @@ mod tests {
         assert_eq!(d.counter(Counter::GenRequests), want.requests);
         assert_eq!(d.counter(Counter::GenDigest), u64::from(want.digest));
         for op in Op::ALL {
-            assert_eq!(d.counter(Counter::op(op.code())), want.op_counts[op.code() as usize], "{op} requests");
+            assert_eq!(
+                d.counter(Counter::op(op.code())),
+                want.op_counts[op.code() as usize],
+                "{op} requests"
+            );
         }
         assert_eq!(want.requests, g.rounds * u64::from(b.clients));
         // Reset empties the tables: the same run again gives the same digest.
         d.ok(Cmd::Reset, 0, 0);
-        assert_eq!(d.ok(Cmd::GenRun, 0, g.rounds), u64::from(want.digest), "digest after reset");
+        assert_eq!(
+            d.ok(Cmd::GenRun, 0, g.rounds),
+            u64::from(want.digest),
+            "digest after reset"
+        );
     }
 
     #[test]
@@ -514,12 +584,20 @@ mod tests {
             (Cmd::GenRun, 0, 0),
         ];
         for (code, addr, data) in bad {
-            assert_eq!(d.cmd(code, addr, data).0, CmdStatus::BadArgument, "{code} {addr} {data}");
+            assert_eq!(
+                d.cmd(code, addr, data).0,
+                CmdStatus::BadArgument,
+                "{code} {addr} {data}"
+            );
         }
         assert_eq!(d.cmd(Cmd::Swap, 0, 5).0, CmdStatus::Unverified);
         d.ok(Cmd::Verify, 0, 0);
         d.round(&vec![None; C]);
-        assert_eq!(d.cmd(Cmd::Swap, 0, 0).0, CmdStatus::BadArgument, "round 0 has passed");
+        assert_eq!(
+            d.cmd(Cmd::Swap, 0, 0).0,
+            CmdStatus::BadArgument,
+            "round 0 has passed"
+        );
         // Mid-round, the round structure is off limits; a round once begun
         // runs to its end by itself.
         d.c.run.next = true;
@@ -527,8 +605,14 @@ mod tests {
         d.c.run.next = false;
         assert_eq!(d.cmd(Cmd::Fail, 0, 0).0, CmdStatus::Running);
         clocks(&mut *d.c, T, |c| &mut c.clock);
-        assert_eq!(d.cmd(Cmd::Info, 0, 0), (CmdStatus::Ok, 2), "round 2, phase 0");
-        let unknown = (0..1u64 << CMD_BITS).find(|&c| Cmd::from_code(c as u8).is_none()).expect("a free code");
+        assert_eq!(
+            d.cmd(Cmd::Info, 0, 0),
+            (CmdStatus::Ok, 2),
+            "round 2, phase 0"
+        );
+        let unknown = (0..1u64 << CMD_BITS)
+            .find(|&c| Cmd::from_code(c as u8).is_none())
+            .expect("a free code");
         assert_eq!(d.cmd_raw(unknown, 0, 0).0, CmdStatus::Unknown);
     }
 }

@@ -85,8 +85,22 @@ impl Logic for CorePort {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, r_in_run, r_in_reset, r_in_cmd_valid, r_in_cmd_code, r_in_cmd_addr, r_in_cmd_data, r_i_valid, r_i_requested,
-            r_i_new, r_i_client, r_i_sel, r_i_op, r_i_key, r_i_value
+            self,
+            clock,
+            r_in_run,
+            r_in_reset,
+            r_in_cmd_valid,
+            r_in_cmd_code,
+            r_in_cmd_addr,
+            r_in_cmd_data,
+            r_i_valid,
+            r_i_requested,
+            r_i_new,
+            r_i_client,
+            r_i_sel,
+            r_i_op,
+            r_i_key,
+            r_i_value
         );
         self.in_run.next = self.r_in_run.q.val();
         self.in_reset.next = self.r_in_reset.q.val();
@@ -128,7 +142,8 @@ impl Logic for CorePort {
             self.r_i_key.d.next = self.x_key.val();
             self.r_i_value.d.next = self.x_value.val();
         }
-        self.r_i_new.d.next = self.go.val() & self.slot_now.val() & self.x_valid.val() & !self.do_reset.val();
+        self.r_i_new.d.next =
+            self.go.val() & self.slot_now.val() & self.x_valid.val() & !self.do_reset.val();
         if self.do_reset.val() {
             self.r_i_valid.d.next = false;
             self.r_i_requested.d.next = false;

@@ -100,7 +100,6 @@ pub struct Bank {
     lw_cleared: Signal<Local, WayMask>,
     fr: Signal<Local, WayMask>,
     fr_low: Signal<Local, WayMask>,
-
 }
 
 /// A write to a bank, as its forwarding register keeps it: the ways of
@@ -117,7 +116,11 @@ pub struct BankWrite {
 
 /// An empty table: every used bit starts at zero (FPGA and Verilator alike).
 fn empty_used() -> RAM<bool, SET_ADDR_BITS> {
-    RAM::new((0..1u64 << SET_ADDR_BITS).map(|a| (Bits::from(a), false)).collect())
+    RAM::new(
+        (0..1u64 << SET_ADDR_BITS)
+            .map(|a| (Bits::from(a), false))
+            .collect(),
+    )
 }
 
 impl Bank {
@@ -175,7 +178,9 @@ impl Bank {
             set_here: Default::default(),
             clear_here: Default::default(),
             slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
-            bar_from: (0..C).map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j))).collect(),
+            bar_from: (0..C)
+                .map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j)))
+                .collect(),
             bar_on: Default::default(),
             lw_here: Default::default(),
             lw_filled: Default::default(),
@@ -189,7 +194,21 @@ impl Bank {
 impl Logic for Bank {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, lw, r_hit, r_hit_slot, r_hit_value, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1, r_free_s2, r_load);
+        dff_setup!(
+            self,
+            clock,
+            lw,
+            r_hit,
+            r_hit_slot,
+            r_hit_value,
+            r_free_1,
+            r_free_2,
+            r_free_3,
+            r_free_s0,
+            r_free_s1,
+            r_free_s2,
+            r_load
+        );
         // Stage B: read.
         for w in 0..WAYS {
             self.used_ram[w].read_clock.next = self.clock.val();
@@ -237,7 +256,9 @@ impl Logic for Bank {
                 self.w_used[w].next = self.used_ram[w].read_data.val();
                 self.w_key[w].next = self.key_ram[w].read_data.val();
                 self.w_val[w].next = self.val_ram[w].read_data.val();
-                if self.lw_here.val() & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w)) {
+                if self.lw_here.val()
+                    & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w))
+                {
                     self.w_used[w].next = self.lw_filled.val().get_bit(w);
                     self.w_key[w].next = self.lw.q.val().key;
                     self.w_val[w].next = self.lw.q.val().value;
@@ -247,7 +268,8 @@ impl Logic for Bank {
             // Where the key is (the lowest way: a key is in at most one).
             self.got.next = false;
             for w in 0..WAYS {
-                if !self.got.val() & self.w_used[w].val() & (self.w_key[w].val() == self.key.val()) {
+                if !self.got.val() & self.w_used[w].val() & (self.w_key[w].val() == self.key.val())
+                {
                     self.got.next = true;
                     self.r_hit_slot.d.next = self.slot_no[w].val();
                     self.r_hit_value.d.next = self.w_val[w].val();
@@ -261,7 +283,10 @@ impl Logic for Bank {
                 }
             }
             for j in 0..C {
-                if self.bar_on.val().get_bit(j) & self.bar_valid[j].q.val() & (self.bar_set[j].q.val() == self.set.val()) {
+                if self.bar_on.val().get_bit(j)
+                    & self.bar_valid[j].q.val()
+                    & (self.bar_set[j].q.val() == self.set.val())
+                {
                     self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
                 }
             }
@@ -329,7 +354,8 @@ impl Logic for Bank {
             self.used_ram[w].write_data.next = self.set_here.val().get_bit(w);
             self.key_ram[w].write_data.next = self.wr.key.val();
             self.val_ram[w].write_data.next = self.wr.value.val();
-            self.used_ram[w].write_enable.next = self.run.val() & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w));
+            self.used_ram[w].write_enable.next = self.run.val()
+                & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w));
             self.key_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
             self.val_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
         }

@@ -315,11 +315,20 @@ impl TableEngine {
             .flat_map(|b| (0..SET_ADDR_BITS).map(move |i| (b, i)))
             .map(|(b, i)| {
                 let j = TABLE_BANK_STRIDE as usize * b + i;
-                let m = if i < SET_BITS { (0..KEY_BITS).filter(|&x| cols[x] >> j & 1 == 1).fold(0u64, |m, x| m | 1 << x) } else { 0 };
+                let m = if i < SET_BITS {
+                    (0..KEY_BITS)
+                        .filter(|&x| cols[x] >> j & 1 == 1)
+                        .fold(0u64, |m, x| m | 1 << x)
+                } else {
+                    0
+                };
                 k(m)
             })
             .collect();
-        let kinds: Vec<(u64, u64)> = std::iter::once((0, 0)).chain((0..BANKS).map(|b| (1, b as u64))).chain((0..BANKS).map(|b| (2, b as u64))).collect();
+        let kinds: Vec<(u64, u64)> = std::iter::once((0, 0))
+            .chain((0..BANKS).map(|b| (1, b as u64)))
+            .chain((0..BANKS).map(|b| (2, b as u64)))
+            .collect();
         TableEngine {
             clock: Default::default(),
             run: Default::default(),
@@ -434,8 +443,32 @@ impl Logic for TableEngine {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, pb, pd1, pd2, pe, d2_skip, d2_eq2, d2_keq2, e_found, e_fslot, e_fval, e_skip, e_eq1, e_keq1,
-            e_s_free, fx, r_valid, r_status, r_has_value, r_value, u_valid, u_delete, u_slot, u_key, u_value
+            self,
+            clock,
+            pb,
+            pd1,
+            pd2,
+            pe,
+            d2_skip,
+            d2_eq2,
+            d2_keq2,
+            e_found,
+            e_fslot,
+            e_fval,
+            e_skip,
+            e_eq1,
+            e_keq1,
+            e_s_free,
+            fx,
+            r_valid,
+            r_status,
+            r_has_value,
+            r_value,
+            u_valid,
+            u_delete,
+            u_slot,
+            u_key,
+            u_value
         );
         for b in 0..BANKS {
             self.pb_set[b].clock.next = self.clock.val();
@@ -506,11 +539,17 @@ impl Logic for TableEngine {
         // Stage A: every bank's set, then the operation moves down a stage.
         self.hword.next = 0.into();
         for i in 0..HASH_W {
-            self.hword.next = self.hword.val().replace_bit(i, (self.op.key.val() & self.masks[i].val()).xor());
+            self.hword.next = self
+                .hword
+                .val()
+                .replace_bit(i, (self.op.key.val() & self.masks[i].val()).xor());
         }
         if self.run.val() {
             for b in 0..BANKS {
-                self.pb_set[b].d.next = self.hword.val().get_bits::<SET_ADDR_BITS>(self.c_set_at[b].val().index());
+                self.pb_set[b].d.next = self
+                    .hword
+                    .val()
+                    .get_bits::<SET_ADDR_BITS>(self.c_set_at[b].val().index());
                 self.pd1_set[b].d.next = self.pb_set[b].q.val();
                 self.pd2_set[b].d.next = self.pd1_set[b].q.val();
                 self.pe_set[b].d.next = self.pd2_set[b].q.val();
@@ -580,7 +619,10 @@ impl Logic for TableEngine {
             self.d2_skip.d.next = false;
             if self.replicated.val() {
                 for j in 1..C {
-                    if (self.pd1.q.val().client.index() < j) & self.lww_valid[j].q.val() & (self.lww_key[j].q.val() == self.pd1.q.val().key) {
+                    if (self.pd1.q.val().client.index() < j)
+                        & self.lww_valid[j].q.val()
+                        & (self.lww_key[j].q.val() == self.pd1.q.val().key)
+                    {
                         self.d2_skip.d.next = true;
                     }
                 }
@@ -637,10 +679,14 @@ impl Logic for TableEngine {
                         // The freed way joins the free ones.
                         self.a_hf[b].next = true;
                         self.p_hf[b].next = true;
-                        if self.banks[b].free_1.val() & (self.banks[b].free_s0.val() < self.fx.q.val().slot) {
+                        if self.banks[b].free_1.val()
+                            & (self.banks[b].free_s0.val() < self.fx.q.val().slot)
+                        {
                             self.a_sl[b].next = self.banks[b].free_s0.val();
                             self.p_sl[b].next = self.fx.q.val().slot;
-                            if self.banks[b].free_2.val() & (self.banks[b].free_s1.val() < self.fx.q.val().slot) {
+                            if self.banks[b].free_2.val()
+                                & (self.banks[b].free_s1.val() < self.fx.q.val().slot)
+                            {
                                 self.p_sl[b].next = self.banks[b].free_s1.val();
                             }
                         } else {
@@ -656,7 +702,8 @@ impl Logic for TableEngine {
             }
             self.s_free.next = self.stash.free.val();
             if self.fx.q.val().fill & self.fx.q.val().stash {
-                self.s_free.next = self.stash.free.val() & !(self.stash.free.val() & (!self.stash.free.val() + 1));
+                self.s_free.next =
+                    self.stash.free.val() & !(self.stash.free.val() & (!self.stash.free.val() + 1));
             }
             if self.fx.q.val().clr & self.fx.q.val().stash & !self.replicated.val() {
                 self.s_free.next = self.stash.free.val() | self.fx.q.val().sway;
@@ -712,16 +759,21 @@ impl Logic for TableEngine {
                     self.win[b].next = self.cur_hf[b].val();
                     for b2 in 0..BANKS {
                         if b2 < b {
-                            self.win[b].next = self.win[b].val() & (!self.cur_hf[b2].val() | (self.cur_ld[b].val() < self.cur_ld[b2].val()));
+                            self.win[b].next = self.win[b].val()
+                                & (!self.cur_hf[b2].val()
+                                    | (self.cur_ld[b].val() < self.cur_ld[b2].val()));
                         }
                         if b2 > b {
-                            self.win[b].next = self.win[b].val() & (!self.cur_hf[b2].val() | (self.cur_ld[b].val() <= self.cur_ld[b2].val()));
+                            self.win[b].next = self.win[b].val()
+                                & (!self.cur_hf[b2].val()
+                                    | (self.cur_ld[b].val() <= self.cur_ld[b2].val()));
                         }
                     }
                     if self.win[b].val() {
                         self.got.next = true;
                         self.bs.next = self.cur_sl[b].val();
-                        self.pk.next = (self.c_alt_kind[a].val() == 2) & (self.c_alt_bank[a].val().index() == b);
+                        self.pk.next = (self.c_alt_kind[a].val() == 2)
+                            & (self.c_alt_bank[a].val().index() == b);
                     }
                 }
                 self.e_alt_has[a].d.next = self.got.val();
@@ -761,9 +813,12 @@ impl Logic for TableEngine {
             self.cslot.next = 0.into();
             self.pick.next = false;
             for a in 0..ALTS {
-                self.sel.next = ((self.c_alt_kind[a].val() == 0) & !(self.f1.val() | self.c1.val()).any())
-                    | ((self.c_alt_kind[a].val() == 1) & self.f1.val().get_bit(self.c_alt_bank[a].val().index()))
-                    | ((self.c_alt_kind[a].val() == 2) & self.c1.val().get_bit(self.c_alt_bank[a].val().index()));
+                self.sel.next = ((self.c_alt_kind[a].val() == 0)
+                    & !(self.f1.val() | self.c1.val()).any())
+                    | ((self.c_alt_kind[a].val() == 1)
+                        & self.f1.val().get_bit(self.c_alt_bank[a].val().index()))
+                    | ((self.c_alt_kind[a].val() == 2)
+                        & self.c1.val().get_bit(self.c_alt_bank[a].val().index()));
                 if self.sel.val() {
                     self.cfree.next = self.e_alt_has[a].q.val();
                     self.cslot.next = self.e_alt_slot[a].q.val();
@@ -776,7 +831,8 @@ impl Logic for TableEngine {
                 for b in 0..BANKS {
                     if self.c1.val().get_bit(b) {
                         self.cslot.next = self.fx.q.val().slot;
-                        if self.e_a_hf[b].q.val() & (self.e_a_sl[b].q.val() < self.fx.q.val().slot) {
+                        if self.e_a_hf[b].q.val() & (self.e_a_sl[b].q.val() < self.fx.q.val().slot)
+                        {
                             self.cslot.next = self.e_a_sl[b].q.val();
                         }
                     }
@@ -786,7 +842,8 @@ impl Logic for TableEngine {
             if !self.cfree.val() {
                 self.s_free.next = self.e_s_free.q.val();
                 if self.fx.q.val().fill & self.fx.q.val().stash {
-                    self.s_free.next = self.e_s_free.q.val() & !(self.e_s_free.q.val() & (!self.e_s_free.q.val() + 1));
+                    self.s_free.next = self.e_s_free.q.val()
+                        & !(self.e_s_free.q.val() & (!self.e_s_free.q.val() + 1));
                 }
                 if self.fx.q.val().clr & self.fx.q.val().stash & !self.replicated.val() {
                     self.s_free.next = self.e_s_free.q.val() | self.fx.q.val().sway;
@@ -843,7 +900,9 @@ impl Logic for TableEngine {
                     self.rval.next = self.fval.val();
                 } else if self.pe.q.val().op == self.op_insert.val() {
                     self.rs.next = self.st_exists.val();
-                } else if (self.pe.q.val().op == self.op_modify.val()) | (self.pe.q.val().op == self.op_put.val()) {
+                } else if (self.pe.q.val().op == self.op_modify.val())
+                    | (self.pe.q.val().op == self.op_put.val())
+                {
                     self.rhv.next = true;
                     self.rval.next = self.fval.val();
                     self.do_set.next = true;
@@ -857,7 +916,9 @@ impl Logic for TableEngine {
                 } else {
                     self.rs.next = self.st_not_found.val();
                 }
-            } else if (self.pe.q.val().op == self.op_insert.val()) | (self.pe.q.val().op == self.op_put.val()) {
+            } else if (self.pe.q.val().op == self.op_insert.val())
+                | (self.pe.q.val().op == self.op_put.val())
+            {
                 if self.cfree.val() {
                     self.do_set.next = true;
                     self.set_slot.next = self.cslot.val();
@@ -902,8 +963,12 @@ impl Logic for TableEngine {
             self.fx_slot.next = self.set_slot.val();
         }
         if self.run.val() {
-            self.fx.d.next.fill = self.pe.q.val().valid & !self.pe.q.val().apply & self.do_set.val() & !self.found.val();
-            self.fx.d.next.clr = self.pe.q.val().valid & !self.pe.q.val().apply & self.do_clear.val();
+            self.fx.d.next.fill = self.pe.q.val().valid
+                & !self.pe.q.val().apply
+                & self.do_set.val()
+                & !self.found.val();
+            self.fx.d.next.clr =
+                self.pe.q.val().valid & !self.pe.q.val().apply & self.do_clear.val();
             self.fx.d.next.stash = true;
             self.fx.d.next.bank = 0.into();
             self.fx.d.next.slot = self.fx_slot.val();
@@ -927,7 +992,12 @@ impl Logic for TableEngine {
 
         // The clients' own writes of this serve step, for the next apply step.
         for j in 0..C {
-            if self.run.val() & self.replicated.val() & self.pe.q.val().slot & !self.pe.q.val().apply & (self.pe.q.val().client.index() == j) {
+            if self.run.val()
+                & self.replicated.val()
+                & self.pe.q.val().slot
+                & !self.pe.q.val().apply
+                & (self.pe.q.val().client.index() == j)
+            {
                 self.lww_valid[j].d.next = self.uv.val();
                 self.lww_key[j].d.next = self.pe.q.val().key;
             }
@@ -996,11 +1066,16 @@ mod tests {
     }
 
     fn observed(e: &TableEngine, client: u32) -> (Response, Option<Update>) {
-        let resp = response_of(e.resp.status.val(), e.resp.has_value.val(), e.resp.value.val());
+        let resp = response_of(
+            e.resp.status.val(),
+            e.resp.has_value.val(),
+            e.resp.value.val(),
+        );
         let upd = e.upd.valid.val().then(|| Update {
             client,
             key: e.upd.key.val().to_u64(),
-            set: (!e.upd.delete.val()).then(|| (e.upd.slot.val().to_u64() as u32, e.upd.value.val().to_u64())),
+            set: (!e.upd.delete.val())
+                .then(|| (e.upd.slot.val().to_u64() as u32, e.upd.value.val().to_u64())),
         });
         (resp, upd)
     }
@@ -1029,7 +1104,11 @@ mod tests {
         let mut rng = 7u64;
         let n = 800;
         let lat = tidekv_defs::config::TABLE_LATENCY_CLOCKS as usize;
-        let gap = if replicated { tidekv_defs::config::SERVE_GAP_CLOCKS as usize } else { 0 };
+        let gap = if replicated {
+            tidekv_defs::config::SERVE_GAP_CLOCKS as usize
+        } else {
+            0
+        };
         let mut want = Vec::new();
         let mut got = Vec::new();
         // The slots as the engine takes them: `Some(i)` operation i, `None` a gap.
@@ -1058,17 +1137,58 @@ mod tests {
                 // (a freed way against the lowest free one), then many keys
                 // (fill to full).
                 let (op, key) = if i < 160 {
-                    ([Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put][(r % 6) as usize], r >> 8 & 7)
+                    (
+                        [
+                            Op::Get,
+                            Op::Insert,
+                            Op::Modify,
+                            Op::Put,
+                            Op::Delete,
+                            Op::Put,
+                        ][(r % 6) as usize],
+                        r >> 8 & 7,
+                    )
                 } else if i < 480 {
-                    ([Op::Delete, Op::Put, Op::Insert, Op::Delete, Op::Put, Op::Get][(r % 6) as usize], r >> 8 & 3)
+                    (
+                        [
+                            Op::Delete,
+                            Op::Put,
+                            Op::Insert,
+                            Op::Delete,
+                            Op::Put,
+                            Op::Get,
+                        ][(r % 6) as usize],
+                        r >> 8 & 3,
+                    )
                 } else {
-                    ([Op::Get, Op::Insert, Op::Modify, Op::Put, Op::Delete, Op::Put][(r % 6) as usize], r >> 8 & 0xfff)
+                    (
+                        [
+                            Op::Get,
+                            Op::Insert,
+                            Op::Modify,
+                            Op::Put,
+                            Op::Delete,
+                            Op::Put,
+                        ][(r % 6) as usize],
+                        r >> 8 & 0xfff,
+                    )
                 };
-                let req = Request { op, key, value: r >> 32 & 0xff };
+                let req = Request {
+                    op,
+                    key,
+                    value: r >> 32 & 0xff,
+                };
                 if client == 0 {
                     model.begin_serve();
                 }
-                want.push(serve(&mut model, &th, owned, replicated, client as u32, &req));
+                want.push(serve(
+                    &mut model,
+                    &th,
+                    owned,
+                    replicated,
+                    client as u32,
+                    &req,
+                ));
                 e.op.slot.next = true;
                 e.op.valid.next = true;
                 e.op.client.next = (client as u64).into();
@@ -1083,7 +1203,10 @@ mod tests {
             clocks(&mut e, 1, |e| &mut e.clock);
             if taken.len() == lat {
                 if let Some(i) = taken.pop_front().unwrap() {
-                    assert!(e.resp.valid.val(), "operation {i} answered {lat} clocks after it entered");
+                    assert!(
+                        e.resp.valid.val(),
+                        "operation {i} answered {lat} clocks after it entered"
+                    );
                     got.push(observed(&e, (i % C) as u32));
                 } else {
                     assert!(!e.resp.valid.val(), "a gap answers nothing");
@@ -1094,7 +1217,10 @@ mod tests {
         for (i, (w, g)) in want.iter().zip(&got).enumerate() {
             assert_eq!(w, g, "operation {i} (replicated: {replicated})");
         }
-        assert!(want.iter().any(|(r, _)| r.status == Status::Full), "the run reaches full");
+        assert!(
+            want.iter().any(|(r, _)| r.status == Status::Full),
+            "the run reaches full"
+        );
         // The read-out shows what the model holds, slot for slot; a wipe empties it.
         e.run.next = false;
         e.op.slot.next = false;
@@ -1121,7 +1247,11 @@ mod tests {
                 crate::testutil::settle(e);
                 let main = (slot as usize) < MAIN_WAYS;
                 if e.sweep_out.used.val() && (main || set == 0) {
-                    out.push((e.sweep_out.key.val().to_u64(), e.sweep_out.value.val().to_u64(), slot as u32));
+                    out.push((
+                        e.sweep_out.key.val().to_u64(),
+                        e.sweep_out.value.val().to_u64(),
+                        slot as u32,
+                    ));
                 }
             }
         }

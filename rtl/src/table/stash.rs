@@ -97,7 +97,9 @@ impl Stash {
             cleared: Default::default(),
             slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
             present: k(tidekv_defs::config::mask(STASH_N as u32)),
-            bar_from: (0..C).map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j))).collect(),
+            bar_from: (0..C)
+                .map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j)))
+                .collect(),
             bar_on: Default::default(),
         }
     }
@@ -134,7 +136,10 @@ impl Logic for Stash {
         }
         if self.run.val() & self.valid.val() {
             for i in 0..STASH_W {
-                if !self.got.val() & self.used.val().get_bit(i) & (self.e_key[i].q.val() == self.key.val()) {
+                if !self.got.val()
+                    & self.used.val().get_bit(i)
+                    & (self.e_key[i].q.val() == self.key.val())
+                {
                     self.got.next = true;
                     self.r_hit_slot.d.next = self.slot_no[i].val();
                     self.r_hit_value.d.next = self.e_val[i].q.val();
@@ -151,7 +156,8 @@ impl Logic for Stash {
                 }
             }
             self.r_hit.d.next = self.got.val();
-            self.r_free.d.next = !self.used.val() & self.owned.val() & !self.barred.val() & self.present.val();
+            self.r_free.d.next =
+                !self.used.val() & self.owned.val() & !self.barred.val() & self.present.val();
         }
         self.hit.next = self.r_hit.q.val();
         self.hit_slot.next = self.r_hit_slot.q.val();
@@ -161,11 +167,17 @@ impl Logic for Stash {
         // Stage E's write.
         self.cleared.next = 0.into();
         for i in 0..STASH_W {
-            if self.run.val() & self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[i].val()) {
+            if self.run.val()
+                & self.wr.clear_en.val()
+                & (self.wr.clear_slot.val() == self.slot_no[i].val())
+            {
                 self.e_used[i].d.next = false;
                 self.cleared.next = self.cleared.val().replace_bit(i, true);
             }
-            if self.run.val() & self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[i].val()) {
+            if self.run.val()
+                & self.wr.set_en.val()
+                & (self.wr.set_slot.val() == self.slot_no[i].val())
+            {
                 self.e_used[i].d.next = true;
                 self.e_key[i].d.next = self.wr.key.val();
                 self.e_val[i].d.next = self.wr.value.val();

@@ -5,7 +5,12 @@ use tidekv_defs::trace::{self, Trace};
 use tidekv_defs::{Config, Op, Request, Response, Status};
 use tidekv_sim::{replay, Answer, Model};
 
-pub const PRESETS: [&str; 4] = ["single-c10", "sharded-c10-s4", "replicated-c10-s2-r3", "hier-c10-h2-s4"];
+pub const PRESETS: [&str; 4] = [
+    "single-c10",
+    "sharded-c10-s4",
+    "replicated-c10-s2-r3",
+    "hier-c10-h2-s4",
+];
 
 pub fn preset(name: &str) -> Config {
     Config::preset(name).unwrap()
@@ -43,7 +48,11 @@ pub fn assert_converged(m: &Model) {
         if let Some(&first) = live.first() {
             let want = m.contents(s, first);
             for &r in &live[1..] {
-                assert_eq!(m.contents(s, r), want, "shard {s}: replica {r} differs from replica {first}");
+                assert_eq!(
+                    m.contents(s, r),
+                    want,
+                    "shard {s}: replica {r} differs from replica {first}"
+                );
             }
         }
     }
