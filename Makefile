@@ -12,7 +12,7 @@ PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-check-all
+.PHONY: lint test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-check-all
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -42,14 +42,20 @@ build:
 	$(CARGO) build --release --workspace
 
 ## test: what CI runs (.ci/run)
-test: deps
-	$(CARGO) check --workspace --benches
+test: deps lint
 	$(CARGO) build --release -p tidekv-host
 	@test -x $(TIDEKV) && echo "built $(TIDEKV)"
 	CARGO=$(CARGO) scripts/cargo-test.sh
 	$(MAKE) test-python
 	$(MAKE) rtl-check
 	$(MAKE) test-board
+
+## lint: the gates CI runs first: the formatting (rustfmt's defaults) and
+## clippy on every target of every crate, any warning an error (an allowed
+## lint carries its reason beside it)
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
 
 ## test-board: the iCEBreaker bitstream (its default build; board.sh lints
 ## its Verilog as built for the board), and nextpnr must meet the board's clock

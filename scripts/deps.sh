@@ -16,6 +16,15 @@ if [ "$(id -u)" != 0 ]; then
     fi
 fi
 
+# rustfmt and clippy (rustup's default profile has them; a minimal one not).
+for c in rustfmt clippy; do
+    sub=$([ $c = rustfmt ] && echo fmt || echo clippy)
+    if ! "${CARGO:-cargo}" $sub --version >/dev/null 2>&1; then
+        echo "deps: adding the Rust component $c"
+        rustup component add $c || { echo "deps: cargo $sub is missing and rustup could not add $c" >&2; exit 1; }
+    fi
+done
+
 missing=""
 for p in $APT_PACKAGES; do
     # python3 from another source (pyenv) is as good as Debian's.

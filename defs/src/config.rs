@@ -289,7 +289,7 @@ impl BuildConfig {
         }
         let row = self.table_banks * self.table_ways;
         if self.capacity == 0
-            || self.capacity % row != 0
+            || !self.capacity.is_multiple_of(row)
             || !(self.capacity / row).is_power_of_two()
         {
             return err(
@@ -781,7 +781,7 @@ fn toml_error(src: &str, e: &toml::de::Error) -> ConfigError {
         .lines()
         .next()
         .unwrap_or("")
-        .trim_end_matches(|c| c == ',' || c == ' ');
+        .trim_end_matches([',', ' ']);
     ConfigError::new(
         src,
         &field,

@@ -36,9 +36,9 @@ impl OpMix {
         let total: u64 = self.0.iter().map(|&w| u64::from(w)).sum();
         let mut t = [0u16; 5];
         let mut cum = 0u64;
-        for i in 0..5 {
-            cum += u64::from(self.0[i]);
-            t[i] = if i == 4 {
+        for (i, (t, &w)) in t.iter_mut().zip(&self.0).enumerate() {
+            cum += u64::from(w);
+            *t = if i == 4 {
                 256
             } else {
                 (256 * cum / total) as u16

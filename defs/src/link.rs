@@ -184,7 +184,7 @@ pub fn step_answer_bytes(b: &BuildConfig, rounds: usize) -> usize {
 /// The rounds a `Step` payload of `len` bytes carries, if it is a valid length.
 pub fn step_rounds(b: &BuildConfig, len: usize) -> Option<usize> {
     let one = step_bytes(b);
-    (len % one == 0 && (1..=MAX_STEP_ROUNDS).contains(&(len / one))).then_some(len / one)
+    (len.is_multiple_of(one) && (1..=MAX_STEP_ROUNDS).contains(&(len / one))).then_some(len / one)
 }
 
 /// Bytes of one request of a `Submit` frame: client, tag, request slot.
@@ -201,7 +201,7 @@ pub fn submit_max(b: &BuildConfig) -> usize {
 /// The requests a `Submit` payload of `len` bytes carries, if it is a valid length.
 pub fn submit_entries(b: &BuildConfig, len: usize) -> Option<usize> {
     let one = submit_entry_bytes(b);
-    (len % one == 0 && (1..=submit_max(b)).contains(&(len / one))).then_some(len / one)
+    (len.is_multiple_of(one) && (1..=submit_max(b)).contains(&(len / one))).then_some(len / one)
 }
 
 /// Bytes of one result of a `Collect` answer: client, tag, issue and done
@@ -770,18 +770,16 @@ pub fn check_request(b: &BuildConfig, f: &Frame) -> Result<FrameType, Drop> {
                 }
             }
         }
-        FrameType::Cmd => {
+        FrameType::Cmd
             // The command port's codes are `CMD_BITS` wide; a wider code is
             // not truncated into another command.
-            if u32::from(f.payload[0]) >> crate::regs::CMD_BITS != 0 {
+            if u32::from(f.payload[0]) >> crate::regs::CMD_BITS != 0 => {
                 return Err(Drop::Payload);
             }
-        }
-        FrameType::LinkStats => {
-            if f.payload[0] & !STATS_CLEAR != 0 {
+        FrameType::LinkStats
+            if f.payload[0] & !STATS_CLEAR != 0 => {
                 return Err(Drop::Payload);
             }
-        }
         _ => {}
     }
     Ok(t)

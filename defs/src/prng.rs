@@ -99,6 +99,7 @@ impl Xorshift64 {
         Xorshift64 { state: seed }
     }
     #[inline]
+    #[allow(clippy::should_implement_trait)] // an infinite generator, never an iterator
     pub fn next(&mut self) -> u64 {
         let mut x = self.state;
         x ^= x << 13;

@@ -208,7 +208,6 @@ pub fn gen_keys_mask(g: &GenConfig) -> u64 {
 
 /// `GenMix`'s data word: thresholds 0..4 of `OpMix::thresholds`, 9 bits each
 /// (the fifth is always 256).
-
 pub fn gen_mix_word(g: &GenConfig) -> u64 {
     g.mix.thresholds()[..4]
         .iter()

@@ -199,7 +199,9 @@ fn config_invariants(c: &Config) -> Result<(), TestCaseError> {
     prop_assert!(
         (1..=4).contains(&b.table_banks) && (1..=16).contains(&b.table_ways) && b.table_stash <= 64
     );
-    prop_assert!(b.capacity > 0 && b.capacity % row == 0 && (b.capacity / row).is_power_of_two());
+    prop_assert!(
+        b.capacity > 0 && b.capacity.is_multiple_of(row) && (b.capacity / row).is_power_of_two()
+    );
     prop_assert_eq!(b.capacity, row * b.sets_per_bank());
     let s = &c.schedule;
     prop_assert_eq!(s.shard_map.len(), b.buckets as usize);
@@ -297,7 +299,7 @@ fn config_text() -> impl Strategy<Value = String> {
                     + u64::from(fe > 0 && shard_bits == 2);
                 let replicas = if fe == 0 { 1 } else { replicas };
                 let buckets = shards.next_power_of_two() << extra_bucket_bits;
-                let capacity = banks * ways << set_bits;
+                let capacity = (banks * ways) << set_bits;
                 let mut v = [
                     clients, fe, shards, replicas, kb, vb, capacity, buckets, banks, ways, stash,
                 ];

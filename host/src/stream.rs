@@ -277,7 +277,7 @@ fn run_queues(
         .map_err(Error::Output)?;
         st.note(t)?;
         ledger.note(&a.request, a.response.status);
-        if st.ops % 256 == 0 {
+        if st.ops.is_multiple_of(256) {
             progress(st.ops);
         }
         Ok(())

@@ -163,7 +163,8 @@ fn every_device_command_over_a_pty() {
     assert!(String::from_utf8_lossy(&wide.stderr).contains("32-bit keys"));
 
     // A trace replayed on the device (after its reset) prints the model's bytes.
-    for trace in ["examples/aegir.jsonl"] {
+    {
+        let trace = "examples/aegir.jsonl";
         let model = tidekv(&["replay", "--preset", "single-c10", trace]);
         let dev = on(&sim, &["replay", "--preset", "single-c10", trace]);
         assert!(

@@ -36,7 +36,7 @@ fn main() {
         clocks(&mut *c, 1, |c| &mut c.clock);
     }
     c.run.next = true;
-    let n = 20 * T as usize;
+    let n = 20 * T;
     let t0 = Instant::now();
     clocks(&mut *c, n, |c| &mut c.clock);
     let rh = n as f64 / t0.elapsed().as_secs_f64();

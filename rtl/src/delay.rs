@@ -210,8 +210,8 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let clear = x % 97 == 0;
-            let run = x % 5 != 0;
+            let clear = x.is_multiple_of(97);
+            let run = !x.is_multiple_of(5);
             script.push((run, clear, (i * 7 + 3) & 0xff));
         }
         for l in [0, 1, 2, 3] {

@@ -54,7 +54,7 @@ impl Default for LoadGen {
             w2: Default::default(),
             sel: Default::default(),
             picked: Default::default(),
-            op_no: (0..5).map(|i| crate::util::k(i)).collect(),
+            op_no: (0..5).map(crate::util::k).collect(),
         }
     }
 }

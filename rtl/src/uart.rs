@@ -54,6 +54,9 @@ impl UartRx {
 }
 
 impl Logic for UartRx {
+    // The nested ifs are the state machine's states and, inside each, its
+    // events, as rust-hdl's hdl_gen writes them into Verilog.
+    #[allow(clippy::collapsible_if)]
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, sync1, sync2, state, cnt, bit_no, shift, out_valid);

@@ -645,6 +645,7 @@ impl Model {
     }
 
     /// Route the batch issued in `u - H` (at `down[route_i]`).
+    #[allow(clippy::needless_range_loop)] // `ci` indexes the batch's slots and `pend` alike
     fn fe_route(&mut self, u: u64, route_i: usize) {
         let pi = self.ring_pend.now();
         let batch = &self.down[route_i];
@@ -709,7 +710,7 @@ impl Model {
                     None => {
                         let (shard, rep) = (n as usize / self.r, n as usize % self.r);
                         // It reached the replica in u-1.
-                        let current = u - 1 >= self.fe.rejoined[n as usize];
+                        let current = u > self.fe.rejoined[n as usize];
                         if current && self.fe.detected[shard] >> rep & 1 == 0 {
                             self.fe.detected[shard] |= 1 << rep;
                             self.counters.detections += 1;

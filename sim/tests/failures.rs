@@ -332,7 +332,7 @@ fn kill_unreplicated_shard(name: &str) {
             expect_unavailable,
             "{name}: {a:?}"
         );
-        seen_before_detection |= expect_unavailable && a.round + h + 1 <= f + 1;
+        seen_before_detection |= expect_unavailable && a.round + h < f + 1;
     }
     assert!(
         seen_before_detection,

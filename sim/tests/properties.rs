@@ -213,11 +213,14 @@ proptest! {
 
 // ------------------------------------------------------------ (b) convergence
 
+/// A round of `Traffic`: an optional hot key, per client an optional (op, key, value).
+type TrafficRound = (Option<u64>, Vec<Option<(u8, u64, u64)>>);
+
 #[derive(Debug, Clone)]
 struct Traffic {
     /// Per round: an optional hot key every issuing client uses, and per
     /// client an optional request.
-    rounds: Vec<(Option<u64>, Vec<Option<(u8, u64, u64)>>)>,
+    rounds: Vec<TrafficRound>,
     seed: u32,
     /// (shard, replica, fail round, recover round offset)
     failure: Option<(u32, u32, u64, u64)>,
@@ -472,8 +475,7 @@ fn all_clients_on_one_key_every_round_converge() {
             assert_converged(&m);
             let last = out
                 .iter()
-                .filter(|a| a.request.op.is_write() && a.response.status == Status::Ok)
-                .last()
+                .rfind(|a| a.request.op.is_write() && a.response.status == Status::Ok)
                 .unwrap();
             let shard = m.shard_of(5);
             for rep in 0..cfg.build.replicas {

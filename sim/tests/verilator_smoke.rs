@@ -29,7 +29,7 @@ fn verilated_core_answers_like_the_model() {
         let reqs: Vec<Option<Request>> = (0..c)
             .map(|_| {
                 let r = splitmix64(&mut rng);
-                (u < 390 && r % 4 != 0).then(|| {
+                (u < 390 && !r.is_multiple_of(4)).then(|| {
                     let op = Op::ALL[(r % 5) as usize];
                     Request {
                         op,

@@ -245,7 +245,7 @@ pub fn swaps(t: &mut Traffic, start: u64, rounds: u64, every: u64) {
     // schedule's, refused or not); requests only where it opens the port.
     let mut calendar: Vec<u64> = t.cfg.schedule.calendar.clone();
     for u in start..start + rounds {
-        if u > start && (u - start) % every == 0 {
+        if u > start && (u - start).is_multiple_of(every) {
             let mut f = Vec::new();
             if b.shards > 1 {
                 let map: Vec<String> = (0..b.buckets)

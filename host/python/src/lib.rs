@@ -239,6 +239,7 @@ fn replay_into<'py>(
 /// Verilator; a list of dicts, SPEC section 8's output lines.
 #[pyfunction]
 #[pyo3(signature = (trace, preset=None, config=None, backend="model", replica_policy=None, seed=None, vcd=None))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one parameter each
 fn replay<'py>(
     py: Python<'py>,
     trace: &Bound<'py, PyAny>,

@@ -392,7 +392,7 @@ mod tests {
         let mut rng = seed;
         move |u, _| {
             let r = splitmix64(&mut rng);
-            if u >= quiet_from || r % 5 == 0 {
+            if u >= quiet_from || r.is_multiple_of(5) {
                 return None;
             }
             let op = [
@@ -592,7 +592,7 @@ mod tests {
         }
         assert_eq!(d.cmd(Cmd::Swap, 0, 5).0, CmdStatus::Unverified);
         d.ok(Cmd::Verify, 0, 0);
-        d.round(&vec![None; C]);
+        d.round(&[None; C]);
         assert_eq!(
             d.cmd(Cmd::Swap, 0, 0).0,
             CmdStatus::BadArgument,

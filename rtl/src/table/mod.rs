@@ -1116,15 +1116,15 @@ mod tests {
         for i in 0..n {
             slots.push(Some(i));
             if i % C == C - 1 {
-                slots.extend(std::iter::repeat(None).take(gap));
+                slots.extend(std::iter::repeat_n(None, gap));
             }
         }
-        slots.extend(std::iter::repeat(None).take(lat));
+        slots.extend(std::iter::repeat_n(None, lat));
         let mut taken = std::collections::VecDeque::new();
         let mut stall = 0x1234_5678u64;
         for s in slots {
             // A stalled clock now and then: nothing moves.
-            while splitmix64(&mut stall) % 5 == 0 {
+            while splitmix64(&mut stall).is_multiple_of(5) {
                 e.run.next = false;
                 clocks(&mut e, 1, |e| &mut e.clock);
                 e.run.next = true;
