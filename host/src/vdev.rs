@@ -139,8 +139,10 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
                 continue;
             }
         } else {
+            // Busy, a read only looks (the device has work to run meanwhile);
+            // idle, it waits for the client.
             s.set_wait(if work.busy() {
-                Duration::from_micros(200)
+                Duration::from_micros(1)
             } else {
                 Duration::from_millis(50)
             })
