@@ -1,6 +1,7 @@
 //! The clap command line: one file per subcommand.
 
 pub mod bench;
+pub mod explore;
 pub mod hwbench;
 pub mod info;
 pub mod kv;
@@ -109,6 +110,9 @@ pub enum Command {
     Hwbench(hwbench::Args),
     /// Write a synthetic workload (YCSB, ETC) as `stream` input.
     Workload(workload::Args),
+    /// Sweep a space of configurations on the model: link bits, latency,
+    /// throughput, shard load, replication anomalies (Markdown and JSON Lines).
+    Explore(explore::Args),
 }
 
 pub fn run(cli: Cli) -> tidekv_host::Result<()> {
@@ -131,6 +135,7 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
         Command::Bench(a) => bench::run(a, g),
         Command::Hwbench(a) => hwbench::run(a, g),
         Command::Workload(a) => workload::run(a),
+        Command::Explore(a) => explore::run(a, g),
     }
 }
 
