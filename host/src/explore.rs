@@ -578,6 +578,8 @@ pub struct Row {
     pub label: String,
     pub derived: Derived,
     pub measured: Measured,
+    /// Requests served per clock of the hardware: served per round over T.
+    pub requests_per_clock: f64,
 }
 
 /// Evaluate every point of `space` in order; `progress` gets each row as it
@@ -585,10 +587,12 @@ pub struct Row {
 pub fn explore(space: &Space, mut progress: impl FnMut(&Row)) -> Result<Vec<Row>> {
     let mut rows = Vec::with_capacity(space.points.len());
     for (point, cfg) in &space.points {
+        let (derived, measured) = (derived(&cfg.build), measure(point, cfg, &space.run)?);
         let row = Row {
             label: point.label(),
-            derived: derived(&cfg.build),
-            measured: measure(point, cfg, &space.run)?,
+            requests_per_clock: measured.served_per_round / f64::from(derived.clocks_per_round),
+            derived,
+            measured,
             point: point.clone(),
         };
         progress(&row);
@@ -610,12 +614,12 @@ pub fn markdown(space: &Space, rows: &[Row]) -> String {
     );
     t += "Link bits are per round: client<->FE, FE<->FE, FE->shard, shard->FE, replica->replica, total; \
           `bits/req` is the total over the C requests a round can carry.\n\n";
-    t += "| point | topology | lat | T | client-FE | FE-FE | FE-shard | shard-FE | replica | total | bits/req | state bits/replica | served/round | shard load mean / max | hottest share | stale | conflicts | full at |\n";
-    t += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    t += "| point | topology | lat | T | client-FE | FE-FE | FE-shard | shard-FE | replica | total | bits/req | state bits/replica | served/round | req/clock | shard load mean / max | hottest share | stale | conflicts | full at |\n";
+    t += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for r in rows {
         let (d, m, l) = (&r.derived, &r.measured, &r.derived.link_bits);
         t += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {:.2} | {:.2} / {} | {:.2} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {:.2} | {:.3} | {:.2} / {} | {:.2} | {} | {} | {} |\n",
             r.label,
             d.topology,
             d.latency_rounds,
@@ -629,6 +633,7 @@ pub fn markdown(space: &Space, rows: &[Row]) -> String {
             d.link_bits_per_request,
             d.state_bits_per_replica,
             m.served_per_round,
+            r.requests_per_clock,
             m.shard_load_mean,
             m.shard_load_max,
             m.hottest_shard_share,
@@ -741,6 +746,16 @@ rounds = 50
             assert!(o > 0.3 && o <= 1.0, "{o}");
         }
         let md = markdown(&s, &rows);
+        // Requests per clock, by hand: a 4-client server takes T = 5 (the
+        // table's latency), a 4-client replicated shard 2 (4 + 2) = 12.
+        let per_clock = |label: &str| {
+            rows.iter()
+                .find(|r| r.label.starts_with(label))
+                .expect(label)
+                .requests_per_clock
+        };
+        assert!((per_clock("c4-h0-s1-r1 ") - 4.0 / 5.0).abs() < 1e-12);
+        assert!((per_clock("c4-h1-s2-r2 ") - 4.0 / 12.0).abs() < 1e-12);
         assert!(md.contains("| c8-h1-s2-r2 k32 v32 cap256 key_affine ycsb-a"));
         assert!(md.contains("Skipped"));
     }
