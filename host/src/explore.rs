@@ -451,16 +451,6 @@ pub struct Measured {
     pub occupancy_at_first_full: Option<f64>,
 }
 
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::NotFound => "not_found",
-        Status::Exists => "exists",
-        Status::Full => "full",
-        Status::Unavailable => "unavailable",
-    }
-}
-
 /// Run the point on the model: load, then `run.rounds` rounds of the mix
 /// with every client issuing every round; then, on a fresh model, new keys
 /// until the first `full`.
@@ -495,9 +485,7 @@ pub fn measure(point: &Point, cfg: &Config, run: &RunSpec) -> Result<Measured> {
     let mut load_sum = 0u64;
     let tally = |done: &tidekv_sim::model::Completed<'_>, out: &mut Measured| {
         for (_, resp) in done.slots.iter().flatten() {
-            *out.statuses
-                .entry(status_name(resp.status).into())
-                .or_default() += 1;
+            *out.statuses.entry(resp.status.name().into()).or_default() += 1;
         }
     };
     for _ in 0..run.rounds {
@@ -520,7 +508,11 @@ pub fn measure(point: &Point, cfg: &Config, run: &RunSpec) -> Result<Measured> {
     let after = m.counters();
     out.stale_reads = after.stale_reads - before.stale_reads;
     out.conditional_conflicts = after.conditional_conflicts - before.conditional_conflicts;
-    let unavailable = out.statuses.get("unavailable").copied().unwrap_or(0);
+    let unavailable = out
+        .statuses
+        .get(Status::Unavailable.name())
+        .copied()
+        .unwrap_or(0);
     let answered: u64 = out.statuses.values().sum();
     out.served_per_round = (answered - unavailable) as f64 / run.rounds as f64;
     out.shard_load_mean = load_sum as f64 / (run.rounds * s as u64) as f64;
