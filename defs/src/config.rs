@@ -170,11 +170,16 @@ impl BuildConfig {
     /// `SERVE_GAP_CLOCKS`. A round is at least the table engine's latency
     /// (past the serve pass's start), so a response is out within the round.
     pub fn clocks_per_round(&self) -> u32 {
+        self.clocks_per_round_serving(self.clients)
+    }
+    /// T of a round in which a node handles `slots` slots instead of C: the
+    /// hardware T of a shard with a service rate of `slots` requests a round
+    /// (docs/SERVICE.md); `clocks_per_round()` is this with `slots = C`.
+    pub fn clocks_per_round_serving(&self, slots: u32) -> u32 {
         if self.replicas > 1 {
-            (2 * (self.clients + SERVE_GAP_CLOCKS))
-                .max(self.clients + SERVE_GAP_CLOCKS + TABLE_LATENCY_CLOCKS)
+            (2 * (slots + SERVE_GAP_CLOCKS)).max(slots + SERVE_GAP_CLOCKS + TABLE_LATENCY_CLOCKS)
         } else {
-            self.clients.max(TABLE_LATENCY_CLOCKS)
+            slots.max(TABLE_LATENCY_CLOCKS)
         }
     }
     /// Fewest rounds between two schedule swaps: the swapped-out copy serves

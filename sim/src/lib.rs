@@ -8,5 +8,7 @@ pub mod model;
 pub mod table;
 pub mod verilator;
 
-pub use model::{replay, Answer, Completed, Counters, Model, SwapRecord};
+pub use model::{
+    replay, replay_service, Answer, Completed, Counters, Model, QueueCounters, Service, SwapRecord,
+};
 pub use table::{Owned, Slot, Table};

@@ -18,6 +18,11 @@
 //! 5. the clients receive the responses to what they issued in `u-2(H+1)`;
 //!    an empty slot there is `unavailable`.
 
+mod queue;
+
+pub use queue::{replay_service, QueueCounters, Service, MAX_QUEUE};
+use queue::QueuedFe;
+
 use crate::table::{apply, serve, Owned, Slot, Table};
 use std::rc::Rc;
 use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
@@ -243,6 +248,13 @@ pub struct Model {
     up: Vec<Vec<Option<Response>>>,
     outstanding: Vec<(Option<u64>, Vec<Option<Request>>)>,
     out: Vec<Option<(Request, Response)>>,
+    /// `out` as answers, for `step_answers`.
+    answers: Vec<Answer>,
+    /// Per client, the leaf FE's routing decision this round (`route_batch`).
+    routed: Vec<Option<(Request, Result<u32, Response>)>>,
+    /// The FE queues of a service rate below C (`queue.rs`); `None` is
+    /// SPEC's fixed-latency FE.
+    queued: Option<Box<QueuedFe>>,
 
     counters: Counters,
 }
@@ -327,6 +339,9 @@ impl Model {
             up: vec![vec![None; c]; h + 1],
             outstanding: vec![(None, vec![None; c]); b.latency() as usize + 1],
             out: vec![None; c],
+            answers: Vec::new(),
+            routed: vec![None; c],
+            queued: None,
             counters: Counters::default(),
             schedule,
             b,
@@ -422,7 +437,53 @@ impl Model {
 
     /// Execute one round: the clients issue `issued` (one optional request per
     /// client); returns the responses the clients receive this round.
+    ///
+    /// # Panics
+    /// On a model with a service rate (`with_service`), whose answers do not
+    /// share an issue round: use `step_answers` there.
     pub fn step(&mut self, issued: &[Option<Request>]) -> Option<Completed<'_>> {
+        assert!(
+            self.queued.is_none(),
+            "a model with a service rate answers through step_answers"
+        );
+        self.advance(issued).then(|| Completed {
+            issue_round: self.round - 1 - self.lat,
+            slots: &self.out,
+        })
+    }
+
+    /// Execute one round as `step` does; returns the answers the clients
+    /// receive this round in (issue round, client) order. Works with and
+    /// without a service rate.
+    pub fn step_answers(&mut self, issued: &[Option<Request>]) -> &[Answer] {
+        let got = self.advance(issued);
+        if self.queued.is_none() {
+            let issue = self.round.wrapping_sub(1 + self.lat);
+            let answers = &mut self.answers;
+            answers.clear();
+            if got {
+                for (ci, slot) in self.out.iter().enumerate() {
+                    if let Some((request, response)) = slot {
+                        answers.push(Answer {
+                            round: issue,
+                            client: ci as u32,
+                            request: *request,
+                            response: *response,
+                            done_round: issue + self.lat,
+                        });
+                    }
+                }
+            }
+            &self.answers
+        } else {
+            self.queued.as_ref().map_or(&[], |q| q.answers())
+        }
+    }
+
+    /// One round; true if the requests issued `latency` rounds ago were
+    /// answered into `out` (always false with a service rate: its answers
+    /// are in the queued FE's list).
+    fn advance(&mut self, issued: &[Option<Request>]) -> bool {
         assert_eq!(issued.len(), self.c, "one slot per client");
         let u = self.round;
 
@@ -453,6 +514,7 @@ impl Model {
             batch.schedule = self.schedule.clone();
             batch.epoch = self.epoch;
             let open = self.schedule.open_ports(u);
+            let mut blocked = 0u64;
             for (c, slot) in issued.iter().enumerate() {
                 batch.slots[c] = match slot {
                     Some(req) if open >> c & 1 == 1 => {
@@ -461,10 +523,14 @@ impl Model {
                     }
                     Some(_) => {
                         self.counters.calendar_blocked += 1;
+                        blocked |= 1 << c;
                         None
                     }
                     None => None,
                 };
+            }
+            if let Some(q) = self.queued.as_mut() {
+                q.blocked[oi] = blocked;
             }
         }
 
@@ -484,6 +550,10 @@ impl Model {
                 self.up[0][ci] = self.resp_prev.get(0, ci);
             }
             client_in = 0;
+        } else if self.queued.is_some() {
+            self.fe_route_queued(u, self.ring_h.oldest());
+            self.fe_collect_queued(u, self.ring_h.now());
+            client_in = self.ring_h.oldest();
         } else {
             self.fe_route(u, self.ring_h.oldest()); // the batch issued in u-H
             self.fe_collect(u, self.ring_h.now());
@@ -493,7 +563,10 @@ impl Model {
         // 5. Clients receive.
         let done = u.checked_sub(self.lat);
         let ri = self.ring_out.oldest(); // issued in u - lat
-        let got_any = done.is_some() && self.outstanding[ri].0 == done;
+        let got_any = done.is_some() && self.outstanding[ri].0 == done && self.queued.is_none();
+        if self.queued.is_some() {
+            self.receive_queued(u, client_in, ri);
+        }
         if got_any {
             for c in 0..self.c {
                 self.out[c] = self.outstanding[ri].1[c].map(|req| {
@@ -515,10 +588,7 @@ impl Model {
         self.ring_out.advance();
         self.ring_h.advance();
         self.ring_pend.advance();
-        got_any.then(|| Completed {
-            issue_round: done.unwrap_or(0),
-            slots: &self.out,
-        })
+        got_any
     }
 
     fn replicas_fire(&mut self, u: u64) {
@@ -645,14 +715,33 @@ impl Model {
     }
 
     /// Route the batch issued in `u - H` (at `down[route_i]`).
-    #[allow(clippy::needless_range_loop)] // `ci` indexes the batch's slots and `pend` alike
     fn fe_route(&mut self, u: u64, route_i: usize) {
         let pi = self.ring_pend.now();
-        let batch = &self.down[route_i];
-        let pend = &mut self.pending[pi];
-        if batch.round.is_none_or(|t| t + self.h as u64 != u) {
-            pend.fill(Pending::Empty);
+        if !self.route_batch(u, route_i) {
+            self.pending[pi].fill(Pending::Empty);
             return;
+        }
+        for (ci, routed) in self.routed.iter().enumerate() {
+            self.pending[pi][ci] = match *routed {
+                None => Pending::Empty,
+                Some((_, Err(resp))) => Pending::Answered(resp),
+                Some((req, Ok(n))) => {
+                    self.fwd_cur.set(n as usize, ci, req);
+                    Pending::Forwarded(n)
+                }
+            };
+        }
+    }
+
+    /// The leaf FE's routing decision for each slot of the batch issued in
+    /// `u - H` into `routed`: the replica node a request goes to, or the
+    /// answer it gets at once (its shard has no live replica). False if no
+    /// batch was issued then.
+    #[allow(clippy::needless_range_loop)] // `ci` indexes the batch's slots and `routed` alike
+    fn route_batch(&mut self, u: u64, route_i: usize) -> bool {
+        let batch = &self.down[route_i];
+        if batch.round.is_none_or(|t| t + self.h as u64 != u) {
+            return false;
         }
         if batch.epoch != self.fe.epoch {
             self.fe.epoch = batch.epoch;
@@ -664,14 +753,14 @@ impl Model {
         for ci in 0..self.c {
             let x = self.fe.lfsr.next_byte_fast(&self.fe.lfsr_table);
             let Some(req) = batch.slots[ci] else {
-                pend[ci] = Pending::Empty;
+                self.routed[ci] = None;
                 continue;
             };
             let fh = self.fe_hash.hash(req.key);
             let shard = sched.shard_for_hash(fh);
             let live = !(sched.failed[shard] | self.fe.detected[shard]) & all;
             if live == 0 {
-                pend[ci] = Pending::Answered(Response::status(Status::Unavailable));
+                self.routed[ci] = Some((req, Err(Response::status(Status::Unavailable))));
                 continue;
             }
             let rep = match sched.replica_policy {
@@ -692,10 +781,9 @@ impl Model {
                     rep
                 }
             };
-            let n = shard * self.r + rep as usize;
-            self.fwd_cur.set(n, ci, req);
-            pend[ci] = Pending::Forwarded(n as u32);
+            self.routed[ci] = Some((req, Ok((shard * self.r + rep as usize) as u32)));
         }
+        true
     }
 
     /// Collect the responses to what was forwarded in `u - 2`; write them to `up[ui]`.

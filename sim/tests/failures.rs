@@ -19,7 +19,7 @@ use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use tidekv_defs::hash::splitmix64;
 use tidekv_defs::{Config, Op, ReplicaPolicy, Request, Response, Schedule, Status};
-use tidekv_sim::{Answer, Model};
+use tidekv_sim::{Answer, Model, Service};
 
 /// The one correct answer to `r` on a key holding `state`, and the state after.
 fn sequential(state: Option<u64>, r: &Request) -> (Response, Option<u64>) {
@@ -38,6 +38,9 @@ fn sequential(state: Option<u64>, r: &Request) -> (Response, Option<u64>) {
 /// sequential oracle as it arrives (in (issue round, client) order).
 struct Drive {
     m: Model,
+    /// The same rounds through the queued FE at service rate C, which must
+    /// answer exactly as `m` (docs/SERVICE.md).
+    q: Model,
     c: usize,
     /// The state every key holds after the acknowledged (non-`unavailable`)
     /// requests answered so far.
@@ -54,6 +57,7 @@ impl Drive {
         Drive {
             c: cfg.build.clients as usize,
             m,
+            q: Model::with_service(cfg, Service::full(&cfg.build)).unwrap(),
             oracle: BTreeMap::new(),
             answers: Vec::new(),
             resets: Vec::new(),
@@ -61,11 +65,28 @@ impl Drive {
         }
     }
 
+    fn fail(&mut self, shard: u32, replica: u32) {
+        self.m.fail(shard, replica);
+        self.q.fail(shard, replica);
+    }
+    fn recover(&mut self, shard: u32, replica: u32) {
+        self.m.recover(shard, replica);
+        self.q.recover(shard, replica);
+    }
+    fn stage_schedule(&mut self, round: u64, s: Schedule) {
+        self.m.stage_schedule(round, s.clone());
+        self.q.stage_schedule(round, s);
+    }
+
     fn step(&mut self, slots: &[Option<Request>]) {
         let u = self.m.round();
         let lat = self.m.latency();
+        let full_service = self.q.step_answers(slots).to_vec();
         let got: Vec<Answer> = match self.m.step(slots) {
-            None => return,
+            None => {
+                assert!(full_service.is_empty(), "service rate C answers as SPEC's FE");
+                return;
+            }
             Some(d) => {
                 assert_eq!(d.issue_round + lat, u);
                 d.slots
@@ -83,6 +104,8 @@ impl Drive {
                     .collect()
             }
         };
+        assert_eq!(full_service, got, "service rate C answers as SPEC's FE");
+        assert_eq!(self.q.counters(), self.m.counters(), "service rate C: counters");
         let issue = u - lat;
         for (from, keys) in &self.resets {
             if *from == issue {
@@ -196,7 +219,7 @@ fn kill_replicas(policy: ReplicaPolicy, kills: &[(u64, u32)]) {
     for u in 0..60u64 {
         for &(f, rep) in kills {
             if f == u {
-                d.m.fail(0, rep);
+                d.fail(0, rep);
             }
         }
         d.traffic(&keys);
@@ -299,11 +322,11 @@ fn kill_unreplicated_shard(name: &str) {
     d.resets.push((remap, on_dead.clone()));
     for u in 0..50u64 {
         if u == f {
-            d.m.fail(dead, 0);
+            d.fail(dead, 0);
         }
         if u == remap - 3 {
             let s = remap_away(d.m.schedule(), cfg.build.shards as u16, dead as u16);
-            d.m.stage_schedule(remap, s);
+            d.stage_schedule(remap, s);
         }
         d.traffic(&keys);
     }
@@ -376,10 +399,10 @@ fn a_recovered_unreplicated_shard_serves_again_empty() {
     d.resets.push((g - h, on_dead.iter().copied().collect()));
     for u in 0..45u64 {
         if u == f {
-            d.m.fail(dead, 0);
+            d.fail(dead, 0);
         }
         if u == g {
-            d.m.recover(dead, 0);
+            d.recover(dead, 0);
         }
         d.traffic(&keys);
     }
@@ -408,10 +431,10 @@ fn recover_then_lose_the_others(policy: ReplicaPolicy, f: u64, g: u64) {
     let k2 = g + 20;
     for u in 0..k2 {
         if u == f {
-            d.m.fail(0, 1);
+            d.fail(0, 1);
         }
         if u == g {
-            d.m.recover(0, 1);
+            d.recover(0, 1);
         }
         d.traffic(&keys);
         if u == g {
@@ -431,8 +454,8 @@ fn recover_then_lose_the_others(policy: ReplicaPolicy, f: u64, g: u64) {
     );
     // Lose the two others: replica 1 must serve alone, with every write.
     let kill = d.m.round();
-    d.m.fail(0, 0);
-    d.m.fail(0, 2);
+    d.fail(0, 0);
+    d.fail(0, 2);
     for _ in 0..20 {
         d.traffic(&keys);
     }
@@ -483,10 +506,10 @@ fn round_robin_routes_to_a_recovered_replica() {
     let (f, g, f2) = (6u64, 16u64, 30u64);
     for u in 0..45u64 {
         if u == f || u == f2 {
-            d.m.fail(0, 1);
+            d.fail(0, 1);
         }
         if u == g {
-            d.m.recover(0, 1);
+            d.recover(0, 1);
         }
         d.traffic(&keys);
     }
@@ -530,10 +553,10 @@ fn a_replica_recovered_right_after_failing_is_used_again() {
     let mut d = Drive::new(&cfg, 99);
     for u in 0..20u64 {
         if u == 5 {
-            d.m.fail(0, 1);
+            d.fail(0, 1);
         }
         if u == 6 {
-            d.m.recover(0, 1);
+            d.recover(0, 1);
         }
         d.traffic(&keys);
     }
@@ -542,8 +565,8 @@ fn a_replica_recovered_right_after_failing_is_used_again() {
         !d.m.is_detected(0, 1),
         "replica 1 was recovered at round 6 and has not failed since"
     );
-    d.m.fail(0, 0);
-    d.m.fail(0, 2);
+    d.fail(0, 0);
+    d.fail(0, 2);
     for _ in 0..20 {
         d.traffic(&keys);
     }
@@ -593,9 +616,9 @@ fn a_schedule_mapping_buckets_to_a_dead_shard_is_refused_and_the_old_one_stays()
     d.resets.push((35, on1.iter().copied().collect()));
     for u in 0..60u64 {
         match u {
-            5 => d.m.fail(1, 0),
-            15 => d.m.stage_schedule(20, bad.clone()),
-            22 => d.m.stage_schedule(25, masked.clone()),
+            5 => d.fail(1, 0),
+            15 => d.stage_schedule(20, bad.clone()),
+            22 => d.stage_schedule(25, masked.clone()),
             30 => {
                 assert_eq!(
                     d.m.schedule(),
@@ -605,7 +628,7 @@ fn a_schedule_mapping_buckets_to_a_dead_shard_is_refused_and_the_old_one_stays()
                 for &k in &on3 {
                     assert_eq!(d.m.shard_of(k), 3);
                 }
-                d.m.stage_schedule(35, good.clone());
+                d.stage_schedule(35, good.clone());
             }
             _ => {}
         }
@@ -662,9 +685,9 @@ fn replicated_swaps_are_refused_only_when_every_replica_of_a_mapped_shard_is_dow
     again.seed = 1234;
     for u in 0..50u64 {
         match u {
-            2 => d.m.stage_schedule(5, two.clone()),
-            20 => d.m.fail(0, 2),
-            28 => d.m.stage_schedule(30, again.clone()),
+            2 => d.stage_schedule(5, two.clone()),
+            20 => d.fail(0, 2),
+            28 => d.stage_schedule(30, again.clone()),
             _ => {}
         }
         d.traffic(&keys);
@@ -696,7 +719,7 @@ fn the_single_servers_failure_is_fatal() {
     let f = 8u64;
     for u in 0..30u64 {
         if u == f {
-            d.m.fail(0, 0);
+            d.fail(0, 0);
         }
         d.traffic(&keys);
     }

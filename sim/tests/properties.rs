@@ -498,7 +498,9 @@ fn all_clients_on_one_key_every_round_converge() {
 
 fn output(cfg: &Config, trace: &Trace) -> (Vec<String>, Model) {
     let mut lines = Vec::new();
+    let mut answers = Vec::new();
     let m = replay(cfg, trace, |a| {
+        answers.push(*a);
         lines.push(format_output(
             a.round,
             a.client,
@@ -507,6 +509,7 @@ fn output(cfg: &Config, trace: &Trace) -> (Vec<String>, Model) {
             a.done_round,
         ))
     });
+    assert_same_as_full_service(cfg, trace, &answers, &m);
     (lines, m)
 }
 

@@ -44,6 +44,16 @@ where
 {
     let mut want = Vec::new();
     let m = tidekv_sim::replay(cfg, trace, |a| want.push(*a));
+    // The model's queued FE at service rate C (docs/SERVICE.md) answers as
+    // SPEC's on every trace the suite drives.
+    let mut queued = Vec::with_capacity(want.len());
+    let full = tidekv_sim::Service::full(&cfg.build);
+    tidekv_sim::replay_service(cfg, full, trace, |a| queued.push(*a))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        queued == want,
+        "{name}: the model's queued FE at service rate C differs from SPEC's FE"
+    );
     let mut got: Vec<Answer> = Vec::with_capacity(want.len());
     let r = drive::replay(core, &cfg.build, trace, |a| got.push(*a))
         .unwrap_or_else(|e| panic!("{name}: the core: {e}"));

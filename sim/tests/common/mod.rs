@@ -3,7 +3,7 @@
 
 use tidekv_defs::trace::{self, Trace};
 use tidekv_defs::{Config, Op, Request, Response, Status};
-use tidekv_sim::{replay, Answer, Model};
+use tidekv_sim::{replay, replay_service, Answer, Model, Service};
 
 pub const PRESETS: [&str; 4] = [
     "single-c10",
@@ -20,12 +20,35 @@ pub fn parse(cfg: &Config, text: &str) -> Trace {
     trace::parse(text, &cfg.build, &cfg.schedule).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Replay trace text; returns the answers and the final model.
+/// Replay trace text; returns the answers and the final model. Every
+/// replay is also run through the FE with queues at service rate C
+/// (docs/SERVICE.md), which must answer, count and store exactly the same.
 pub fn run(cfg: &Config, text: &str) -> (Vec<Answer>, Model) {
     let t = parse(cfg, text);
     let mut out = Vec::new();
     let m = replay(cfg, &t, |a| out.push(*a));
+    assert_same_as_full_service(cfg, &t, &out, &m);
     (out, m)
+}
+
+/// The queued FE at service rate C answers `want` and ends as `m` did.
+pub fn assert_same_as_full_service(cfg: &Config, t: &Trace, want: &[Answer], m: &Model) {
+    let mut got = Vec::new();
+    let q = replay_service(cfg, Service::full(&cfg.build), t, |a| got.push(*a)).unwrap();
+    assert_eq!(got.len(), want.len(), "service rate C: as many answers");
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g, w, "service rate C answers as SPEC's FE");
+    }
+    assert_eq!(q.counters(), m.counters(), "service rate C: counters");
+    assert_eq!(q.swaps(), m.swaps(), "service rate C: swaps");
+    let b = &cfg.build;
+    for s in 0..b.shards {
+        for r in 0..b.replicas {
+            assert_eq!(q.contents(s, r), m.contents(s, r), "service rate C: shard {s} replica {r}");
+        }
+    }
+    let qc = q.queue_counters();
+    assert_eq!((qc.queued, qc.refused, qc.depth_max), (0, 0, 0), "service rate C: nothing waits");
 }
 
 pub fn req(op: Op, key: u64, value: Option<u64>) -> Request {
