@@ -9,6 +9,7 @@ use tidekv_defs::{Config, ConfigError, ReplicaPolicy};
 pub mod bench;
 pub mod client;
 pub mod explore;
+pub mod plot;
 pub mod replay;
 pub mod schedule;
 pub mod stream;

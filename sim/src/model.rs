@@ -20,8 +20,8 @@
 
 mod queue;
 
-pub use queue::{replay_service, QueueCounters, Service, MAX_QUEUE};
 use queue::QueuedFe;
+pub use queue::{replay_service, QueueCounters, Service, MAX_QUEUE};
 
 use crate::table::{apply, serve, Owned, Slot, Table};
 use std::rc::Rc;

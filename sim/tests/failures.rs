@@ -84,7 +84,10 @@ impl Drive {
         let full_service = self.q.step_answers(slots).to_vec();
         let got: Vec<Answer> = match self.m.step(slots) {
             None => {
-                assert!(full_service.is_empty(), "service rate C answers as SPEC's FE");
+                assert!(
+                    full_service.is_empty(),
+                    "service rate C answers as SPEC's FE"
+                );
                 return;
             }
             Some(d) => {
@@ -105,7 +108,11 @@ impl Drive {
             }
         };
         assert_eq!(full_service, got, "service rate C answers as SPEC's FE");
-        assert_eq!(self.q.counters(), self.m.counters(), "service rate C: counters");
+        assert_eq!(
+            self.q.counters(),
+            self.m.counters(),
+            "service rate C: counters"
+        );
         let issue = u - lat;
         for (from, keys) in &self.resets {
             if *from == issue {

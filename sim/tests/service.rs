@@ -108,7 +108,10 @@ fn run_at(cfg: &Config, service: Service, text: &str) -> (Vec<Answer>, Model) {
     let m = replay_service(cfg, service, &t, |a| out.push(*a)).unwrap();
     assert_eq!(out.len(), t.requests.len(), "one answer per request");
     for (a, r) in out.iter().zip(&t.requests) {
-        assert_eq!((a.round, a.client, a.request), (r.round, r.client, r.request));
+        assert_eq!(
+            (a.round, a.client, a.request),
+            (r.round, r.client, r.request)
+        );
     }
     (out, m)
 }
@@ -204,7 +207,18 @@ fn a_hot_shard_queues_then_refuses_and_the_waits_grow_by_one_round_per_k() {
         .collect();
     assert_eq!(
         waits,
-        [Some(0), Some(0), Some(1), Some(1), Some(2), Some(2), Some(3), Some(3), None, None]
+        [
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(2),
+            Some(2),
+            Some(3),
+            Some(3),
+            None,
+            None
+        ]
     );
     let qc = m.queue_counters();
     assert_eq!((qc.queued, qc.refused, qc.depth_max), (6, 2, 6));
@@ -218,15 +232,27 @@ fn a_hot_shard_queues_then_refuses_and_the_waits_grow_by_one_round_per_k() {
 #[test]
 fn services_the_topology_cannot_have_are_refused_with_the_reason() {
     let single = preset("single-c10");
-    let e = Model::with_service(&single, Service { rate: 3, queue: 4 }).err().unwrap();
+    let e = Model::with_service(&single, Service { rate: 3, queue: 4 })
+        .err()
+        .unwrap();
     assert!(e.contains("no FE to queue in"), "{e}");
     assert!(Model::with_service(&single, Service::full(&single.build)).is_ok());
     let sharded = preset("sharded-c10-s4");
     for rate in [0, 11] {
-        let e = Model::with_service(&sharded, Service { rate, queue: 4 }).err().unwrap();
+        let e = Model::with_service(&sharded, Service { rate, queue: 4 })
+            .err()
+            .unwrap();
         assert!(e.contains("give 1 to C = 10"), "{e}");
     }
-    let e = Model::with_service(&sharded, Service { rate: 1, queue: 1 << 20 }).err().unwrap();
+    let e = Model::with_service(
+        &sharded,
+        Service {
+            rate: 1,
+            queue: 1 << 20,
+        },
+    )
+    .err()
+    .unwrap();
     assert!(e.contains("at most"), "{e}");
 }
 
@@ -248,7 +274,7 @@ fn a_new_request_waits_behind_the_queue_even_when_budget_is_left() {
     let mut m = Model::with_service(&cfg, Service { rate: 2, queue: 8 }).unwrap();
     let lat = m.latency();
     let mut got = vec![];
-    let mut round = |clients: &[u32], m: &mut Model, got: &mut Vec<Answer>| {
+    let round = |clients: &[u32], m: &mut Model, got: &mut Vec<Answer>| {
         let mut slots = vec![None; 10];
         for &c in clients {
             slots[c as usize] = Some(req(Op::Get, 7, None));
@@ -263,5 +289,8 @@ fn a_new_request_waits_behind_the_queue_even_when_budget_is_left() {
         .iter()
         .map(|a| (a.round, a.client, a.done_round - a.round - lat))
         .collect();
-    assert_eq!(waits, [(0, 0, 0), (0, 1, 0), (0, 2, 1), (1, 2, 1), (1, 3, 1)]);
+    assert_eq!(
+        waits,
+        [(0, 0, 0), (0, 1, 0), (0, 2, 1), (1, 2, 1), (1, 3, 1)]
+    );
 }

@@ -19,6 +19,9 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Write no plots (DIR/NAME-*.svg and .png).
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
@@ -62,15 +65,26 @@ pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
     f.flush().map_err(|e| out_err(&jsonl, e))?;
     let md = a.out.join(format!("{stem}.md"));
     std::fs::write(&md, markdown(&space, &rows)).map_err(|e| out_err(&md, e))?;
+    let plots = if a.no_plots {
+        vec![]
+    } else {
+        tidekv_host::plot::plots(&rows, &a.out, &stem)?
+    };
     super::print(
         g,
         || {
             format!(
-                "{} points evaluated ({} skipped, named in the report); wrote {} and {}",
+                "{} points evaluated ({} skipped, named in the report); wrote {}, {} and {} plots{}",
                 rows.len(),
                 space.skipped.len(),
                 md.display(),
-                jsonl.display()
+                jsonl.display(),
+                plots.len(),
+                if plots.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} ...)", plots[0].display())
+                }
             )
         },
         || {
@@ -79,6 +93,7 @@ pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
                 "skipped": space.skipped.len(),
                 "markdown": md,
                 "jsonl": jsonl,
+                "plots": plots,
             })
         },
     );

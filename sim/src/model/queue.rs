@@ -206,7 +206,8 @@ impl Model {
                 queue.remove(i);
                 q.budget[shard] -= 1;
                 q.sent_clients[shard] |= 1 << w.client;
-                self.fwd_cur.set(w.node as usize, w.client as usize, w.request);
+                self.fwd_cur
+                    .set(w.node as usize, w.client as usize, w.request);
                 q.sent[pi].push(Sent {
                     client: w.client,
                     issued: w.issued,

@@ -44,11 +44,19 @@ pub fn assert_same_as_full_service(cfg: &Config, t: &Trace, want: &[Answer], m: 
     let b = &cfg.build;
     for s in 0..b.shards {
         for r in 0..b.replicas {
-            assert_eq!(q.contents(s, r), m.contents(s, r), "service rate C: shard {s} replica {r}");
+            assert_eq!(
+                q.contents(s, r),
+                m.contents(s, r),
+                "service rate C: shard {s} replica {r}"
+            );
         }
     }
     let qc = q.queue_counters();
-    assert_eq!((qc.queued, qc.refused, qc.depth_max), (0, 0, 0), "service rate C: nothing waits");
+    assert_eq!(
+        (qc.queued, qc.refused, qc.depth_max),
+        (0, 0, 0),
+        "service rate C: nothing waits"
+    );
 }
 
 pub fn req(op: Op, key: u64, value: Option<u64>) -> Request {
