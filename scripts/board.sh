@@ -124,7 +124,10 @@ commit() { git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown; }
 verilog() {
     local hz id
     hz=$(pll)
-    id=$((16#$(commit | cut -c1-8 | sed 's/unknown/0/')))
+    # The build id the device reports: the commit's first 32 bits, unless
+    # the caller names one (tidekv explore --synth names its cache key's, so
+    # that a new commit with the same RTL does not rebuild).
+    id=${TIDEKV_BUILD_ID:-$((16#$(commit | cut -c1-8 | sed 's/unknown/0/')))}
     say "verilog: $cfg at $hz Hz, $BAUD baud, build id $(printf %08x "$id")"
     # Generated and linted (verilator -Wall) as built for this board.
     TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id scripts/rtl.sh lint "$cfg" "$out/gen" >/dev/null

@@ -16,6 +16,7 @@
 //! two shards) is skipped and named in the report; any other refusal, and
 //! any error in the space file itself, stops the sweep before it runs.
 
+use crate::synth::{Synth, Synthesizer};
 use crate::workload::{KeyDist, Mix, Workload};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -197,12 +198,19 @@ impl Point {
         }
     }
 
-    /// The configuration file text of this point.
-    fn config_text(&self) -> String {
-        let mut t = format!("name = {:?}\n[build]\n", self.label());
+    /// The point's `[build]` table as configuration text: all that decides
+    /// its RTL.
+    pub fn build_text(&self) -> String {
+        let mut t = "[build]\n".to_string();
         for (k, v) in &self.build {
             t += &format!("{k} = {v}\n");
         }
+        t
+    }
+
+    /// The configuration file text of this point.
+    fn config_text(&self) -> String {
+        let mut t = format!("name = {:?}\n{}", self.label(), self.build_text());
         t += &format!(
             "[schedule]\nreplica_policy = {:?}\nseed = 1\n",
             self.replica_policy
@@ -771,6 +779,47 @@ pub struct Row {
     pub measured: Measured,
     /// Requests served per clock of the hardware: served per round over T.
     pub requests_per_clock: f64,
+    /// With `--synth`: the build's figures per board (the RTL has SPEC's
+    /// FE, so a point with k < C shows its k = C build's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub synth: Vec<Synth>,
+}
+
+/// Build every distinct build of `rows` on every board of `s` (or take it
+/// from the cache) and attach the figures; `progress(done, total, what)`
+/// before each build.
+pub fn synthesize(
+    rows: &mut [Row],
+    s: &Synthesizer,
+    mut progress: impl FnMut(usize, usize, &str),
+) -> Result<()> {
+    // Distinct builds in the order the space lists them.
+    let mut builds: Vec<String> = vec![];
+    for r in rows.iter() {
+        let b = r.point.build_text();
+        if !builds.contains(&b) {
+            builds.push(b);
+        }
+    }
+    let boards: Vec<String> = s.boards().map(str::to_string).collect();
+    let total = builds.len() * boards.len();
+    let mut done = 0;
+    for b in &builds {
+        for board in &boards {
+            let what = rows
+                .iter()
+                .find(|r| r.point.build_text() == *b)
+                .map_or(String::new(), |r| r.label.clone());
+            progress(done, total, &format!("{board}: {what}"));
+            let fig = s.run(b, board)?;
+            for r in rows.iter_mut().filter(|r| r.point.build_text() == *b) {
+                r.synth.push(fig.clone());
+            }
+            done += 1;
+        }
+    }
+    progress(done, total, "");
+    Ok(())
 }
 
 /// Evaluate every point of `space` in order; `progress` gets each row as it
@@ -788,6 +837,7 @@ pub fn explore(space: &Space, mut progress: impl FnMut(&Row)) -> Result<Vec<Row>
             derived,
             measured,
             point: point.clone(),
+            synth: vec![],
         };
         progress(&row);
         rows.push(row);
@@ -848,6 +898,42 @@ pub fn markdown(space: &Space, rows: &[Row]) -> String {
             m.occupancy_at_first_full
                 .map_or("-".into(), |o| format!("{:.0} %", 100.0 * o)),
         );
+    }
+    if rows.iter().any(|r| !r.synth.is_empty()) {
+        t += "\n## Synthesis (`--synth`)\n\nOne row per distinct build and board, from the board flow \
+              (scripts/board.sh: yosys, nextpnr at the board's clock); requests/s is C x Fmax / T. \
+              The RTL has SPEC's FE: a point with a service rate shows its k = C build.\n\n";
+        t += "| build | board | LUT4 | FF | BRAM | Fmax MHz | target MHz | timing met | requests/s | note |\n";
+        t += "|---|---|---|---|---|---|---|---|---|---|\n";
+        let mut seen = std::collections::BTreeSet::new();
+        for r in rows {
+            for f in &r.synth {
+                if !seen.insert((f.board.clone(), f.key.clone())) {
+                    continue;
+                }
+                let b = &r.point.build;
+                let opt = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
+                t += &format!(
+                    "| c{}-h{}-s{}-r{} k{} v{} cap{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                    b["clients"],
+                    b["fe_levels"],
+                    b["shards"],
+                    b["replicas"],
+                    b["key_bits"],
+                    b["value_bits"],
+                    b["capacity"],
+                    f.board,
+                    opt(f.lut),
+                    opt(f.ff),
+                    opt(f.bram),
+                    f.fmax_mhz.map_or("-".into(), |v| format!("{v:.2}")),
+                    f.target_mhz.map_or("-".into(), |v| format!("{v:.2}")),
+                    if f.error.is_some() { "-" } else if f.timing_met { "yes" } else { "no" },
+                    f.requests_per_s.map_or("-".into(), |v| format!("{:.1} M", v / 1e6)),
+                    f.error.as_deref().unwrap_or(""),
+                );
+            }
+        }
     }
     if !space.skipped.is_empty() {
         t += "\nSkipped:\n\n";

@@ -13,6 +13,7 @@ pub mod plot;
 pub mod replay;
 pub mod schedule;
 pub mod stream;
+pub mod synth;
 pub mod transport;
 pub mod vdev;
 pub mod workload;

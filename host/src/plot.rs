@@ -7,8 +7,10 @@
 //! - `NAME-anomalies`: stale reads and conditional conflicts per 1,000
 //!   requests, per replica policy (replicated points).
 //!
-//! Area and Fmax against S and R need `--synth` (not in this build); the
-//! Markdown report says so. Text is drawn with DejaVu Sans, embedded (the
+//! - with `--synth`, `NAME-synth-lut4` and `NAME-synth-fmax`: LUT4 and Fmax
+//!   against the table engines S x R, one line per (board, C, H).
+//!
+//! Text is drawn with DejaVu Sans, embedded (the
 //! `dejavu` crate), so a machine without fonts draws the same images.
 
 use crate::explore::Row;
@@ -56,6 +58,7 @@ pub fn plots(rows: &[Row], dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
         .into_iter()
         .chain(throughput_latency(rows, stem))
         .chain([anomalies(rows, stem)])
+        .chain(synth(rows, stem))
         .filter(|p| p.series.iter().any(|(_, pts)| !pts.is_empty()))
     {
         let svg = dir.join(format!("{}.svg", p.file));
@@ -210,6 +213,56 @@ fn anomalies(rows: &[Row], stem: &str) -> Plot {
         categories: policies.iter().map(|s| s.to_string()).collect(),
         legend: SeriesLabelPosition::UpperRight,
     }
+}
+
+/// LUT4 and Fmax against S x R per (board, C, H), from `--synth`.
+fn synth(rows: &[Row], stem: &str) -> Vec<Plot> {
+    let mut lut: BTreeMap<String, BTreeMap<u64, f64>> = BTreeMap::new();
+    let mut fmax: BTreeMap<String, BTreeMap<u64, f64>> = BTreeMap::new();
+    for r in rows {
+        let (h, s, rr) = shape(r);
+        for f in &r.synth {
+            let name = format!("{} C{} H{h}", f.board, r.point.build["clients"]);
+            if let Some(l) = f.lut {
+                lut.entry(name.clone())
+                    .or_default()
+                    .insert(s * rr, l as f64);
+            }
+            if let Some(m) = f.fmax_mhz {
+                fmax.entry(name).or_default().insert(s * rr, m);
+            }
+        }
+    }
+    let series = |m: BTreeMap<String, BTreeMap<u64, f64>>| -> Vec<Series> {
+        m.into_iter()
+            .map(|(n, pts)| (n, pts.into_iter().map(|(x, y)| (x as f64, y)).collect()))
+            .collect()
+    };
+    if lut.is_empty() {
+        return vec![];
+    }
+    vec![
+        Plot {
+            file: format!("{stem}-synth-lut4"),
+            title: "Area: LUT4 against table engines (S x R), per board, C and H".into(),
+            x: "shards x replicas".into(),
+            y: "LUT4".into(),
+            log_y: true,
+            series: series(lut),
+            categories: vec![],
+            legend: SeriesLabelPosition::LowerRight,
+        },
+        Plot {
+            file: format!("{stem}-synth-fmax"),
+            title: "Fmax against table engines (S x R), per board, C and H".into(),
+            x: "shards x replicas".into(),
+            y: "Fmax, MHz".into(),
+            log_y: false,
+            series: series(fmax),
+            categories: vec![],
+            legend: SeriesLabelPosition::UpperRight,
+        },
+    ]
 }
 
 fn draw<DB: DrawingBackend>(

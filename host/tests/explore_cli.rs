@@ -117,3 +117,135 @@ fn a_bad_space_names_file_field_and_reason() {
     );
     assert!(!out.exists(), "nothing may be written");
 }
+
+/// `--synth` with a stand-in for scripts/board.sh (the real flow takes
+/// minutes to an hour a build; `make test-board` runs it): every distinct
+/// build runs once per board, its manifest's figures reach the JSON, the
+/// report and the plots, a failed build keeps its reason, and a rerun with
+/// the same sources runs nothing.
+#[test]
+fn synth_builds_each_distinct_build_once_and_caches() {
+    let dir = std::env::temp_dir().join(format!("tidekv-explore-synth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let runs = dir.join("runs");
+    // The stand-in: LUT4 = 1000 x clients x shards; four clients on two
+    // shards "do not fit".
+    let script = dir.join("board.sh");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+set -e
+[ "$1" = bitstream ] || exit 9
+echo "$2 $3" >> {runs}
+c=$(sed -n 's/^clients = //p' "$3"); s=$(sed -n 's/^shards = //p' "$3")
+n=$(basename "$3" .toml)
+if [ "$c" = 4 ] && [ "$s" = 2 ]; then echo "ERROR: Unable to place cell 'x'" >&2; exit 1; fi
+mkdir -p bitstreams
+echo "{{\"lut\": $((1000 * c * s)), \"ff\": $((100 * c)), \"bram\": $s, \"fmax_mhz\": 50.5, \"target_mhz\": 35.714, \"timing_met\": true, \"requests_per_s\": 1e8}}" > "bitstreams/$2-$n.json"
+"#,
+            runs = runs.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let space = temp_file(
+        "synth-space.toml",
+        "[build]\nclients = [2, 4]\nfe_levels = 1\nshards = [1, 2]\nreplicas = 1\ncapacity = 256\nbuckets = 16\n\
+         [workload]\nkeys = [\"uniform\", \"zipf:0.99\"]\n[run]\nrecords = 50\nrounds = 20\n",
+    );
+    let out = dir.join("out");
+    let cache = dir.join("cache");
+    let args = [
+        "explore",
+        space.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--synth",
+        "--synth-cache",
+        cache.to_str().unwrap(),
+        "--synth-script",
+        script.to_str().unwrap(),
+    ];
+    let o = tidekv_within(&args, 120);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ran = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(
+        ran.lines().count(),
+        4,
+        "four distinct builds, eight points: {ran}"
+    );
+    assert!(ran.lines().all(|l| l.starts_with("ulx3s ")));
+    let jsonl = std::fs::read_to_string(out.join("synth-space.jsonl")).unwrap();
+    let mut seen = 0;
+    for l in jsonl.lines() {
+        let r: serde_json::Value = serde_json::from_str(l).unwrap();
+        let b = &r["point"]["build"];
+        let (c, s) = (
+            b["clients"].as_u64().unwrap(),
+            b["shards"].as_u64().unwrap(),
+        );
+        let f = &r["synth"][0];
+        assert_eq!(f["board"], "ulx3s");
+        if (c, s) == (4, 2) {
+            assert!(f["lut"].is_null());
+            assert!(
+                f["error"].as_str().unwrap().contains("Unable to place"),
+                "{f}"
+            );
+        } else {
+            assert_eq!(f["lut"].as_u64(), Some(1000 * c * s), "{f}");
+            assert_eq!(f["fmax_mhz"].as_f64(), Some(50.5));
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 8);
+    let md = std::fs::read_to_string(out.join("synth-space.md")).unwrap();
+    assert!(md.contains("## Synthesis"), "{md}");
+    assert!(
+        md.contains("| c2-h1-s2-r1 k32 v32 cap256 | ulx3s | 4000 | 200 | 2 | 50.50 |"),
+        "{md}"
+    );
+    assert!(out.join("synth-space-synth-lut4.svg").is_file());
+    assert!(out.join("synth-space-synth-fmax.png").is_file());
+    // A rerun: everything from the cache, nothing built.
+    let md_before = md;
+    let o = tidekv_within(&args, 120);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 4);
+    assert_eq!(
+        std::fs::read_to_string(out.join("synth-space.md")).unwrap(),
+        md_before
+    );
+    // An unknown board: refused before anything runs.
+    let mut bad = args.to_vec();
+    bad.extend(["--synth-board", "nosuchboard"]);
+    let o = tidekv_within(&bad, 60);
+    assert_eq!(o.status.code(), Some(3));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("nosuchboard") && e.contains("constraints"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 4);
+    // The stand-in's manifests in bitstreams/ (named by their cache keys).
+    for e in std::fs::read_dir(root().join("bitstreams"))
+        .unwrap()
+        .flatten()
+    {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with("ulx3s-x")
+            && n.ends_with(".json")
+            && ran.contains(&n["ulx3s-".len()..n.len() - 5])
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

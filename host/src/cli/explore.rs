@@ -4,7 +4,8 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::PathBuf;
-use tidekv_host::explore::{explore, markdown, Space};
+use tidekv_host::explore::{explore, markdown, synthesize, Space};
+use tidekv_host::synth::Synthesizer;
 use tidekv_host::Error;
 
 #[derive(Debug, clap::Args)]
@@ -22,6 +23,23 @@ pub struct Args {
     /// Write no plots (DIR/NAME-*.svg and .png).
     #[arg(long)]
     pub no_plots: bool,
+    /// Also build every distinct build of the space on the boards (yosys
+    /// and nextpnr, minutes to an hour each; cached by configuration and
+    /// sources, so a rerun costs nothing) and report LUT4, FF, BRAM, Fmax.
+    #[arg(long)]
+    pub synth: bool,
+    /// A board for --synth (constraints/BOARD.board); repeat for several.
+    #[arg(long = "synth-board", value_name = "BOARD", default_values_t = vec!["ulx3s".to_string()])]
+    pub synth_boards: Vec<String>,
+    /// Where --synth keeps its cache.
+    #[arg(long, default_value = "build/explore-synth", value_name = "DIR")]
+    pub synth_cache: PathBuf,
+    /// Most seconds one --synth build may take before it is killed.
+    #[arg(long, default_value_t = 7200, value_name = "SECS")]
+    pub synth_timeout: u64,
+    /// The flow script --synth runs as `SCRIPT bitstream BOARD CONFIG`.
+    #[arg(long, default_value = "scripts/board.sh", value_name = "SCRIPT")]
+    pub synth_script: PathBuf,
 }
 
 pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
@@ -31,6 +49,19 @@ pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
         source,
     })?;
     let space = Space::parse(&text, &path)?;
+    // Check the --synth options before anything runs.
+    let synth = if a.synth {
+        let root = std::env::current_dir().map_err(Error::Output)?;
+        Some(Synthesizer::new(
+            &root,
+            &a.synth_boards,
+            &a.synth_cache,
+            Some(&a.synth_script),
+            std::time::Duration::from_secs(a.synth_timeout),
+        )?)
+    } else {
+        None
+    };
     let stem = a
         .space
         .file_stem()
@@ -50,11 +81,27 @@ pub fn run(a: Args, g: &super::Global) -> tidekv_host::Result<()> {
                 .expect("template"),
         )
     };
-    let rows = explore(&space, |row| {
+    let mut rows = explore(&space, |row| {
         bar.set_message(row.label.clone());
         bar.inc(1);
     })?;
     bar.finish_and_clear();
+    if let Some(s) = &synth {
+        let bar = if a.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0).with_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} builds, {elapsed} {msg}")
+                    .expect("template"),
+            )
+        };
+        synthesize(&mut rows, s, |done, total, what| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(what.to_string());
+        })?;
+        bar.finish_and_clear();
+    }
     let jsonl = a.out.join(format!("{stem}.jsonl"));
     let mut f =
         std::io::BufWriter::new(std::fs::File::create(&jsonl).map_err(|e| out_err(&jsonl, e))?);
