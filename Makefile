@@ -56,6 +56,7 @@ test: deps lint
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -q -- -D warnings
+	$(CARGO) check -q -p tidekv-host --no-default-features
 
 ## test-board: the iCEBreaker bitstream (its default build; board.sh lints
 ## its Verilog as built for the board), and nextpnr must meet the board's clock

@@ -30,6 +30,7 @@ pub mod hash;
 pub mod layout;
 pub mod link;
 pub mod prng;
+pub mod record;
 pub mod regs;
 pub mod trace;
 

@@ -1,6 +1,6 @@
 //! A connected device: its `Info`, single requests, counters, failures,
 //! over any transport. Rounds and commands go through
-//! `tidekv_sim::link::LinkCore` (stop-and-wait, or pipelined `Step`s within
+//! `tidekv_driver::link::LinkCore` (stop-and-wait, or pipelined `Step`s within
 //! the device's receive FIFO).
 
 use crate::transport::{DeviceSpec, Transport};
@@ -11,8 +11,8 @@ use std::time::Duration;
 use tidekv_defs::link::{self, DeviceInfo};
 use tidekv_defs::regs::{round_field, Cmd, CmdStatus, Counter};
 use tidekv_defs::{Request, Response, Schedule, Status};
-use tidekv_sim::drive::Core;
-use tidekv_sim::link::LinkCore;
+use tidekv_driver::drive::Core;
+use tidekv_driver::link::LinkCore;
 
 /// The wait for one answer when none is given (`--timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -233,7 +233,7 @@ impl Device {
     pub fn reset(&mut self, s: &Schedule) -> Result<()> {
         self.core.ok(Cmd::Reset, 0, 0)?;
         let b = self.info.build.clone();
-        tidekv_sim::drive::load_schedule(&mut self.core, &b, s, 0)?;
+        tidekv_driver::drive::load_schedule(&mut self.core, &b, s, 0)?;
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod stream;
 pub mod synth;
 pub mod transport;
+#[cfg(feature = "sim")]
 pub mod vdev;
 pub mod workload;
 
@@ -35,29 +36,44 @@ pub enum Error {
     #[error("writing the output: {0}")]
     Output(std::io::Error),
     #[error("the Verilator backend: {0}")]
-    Verilator(#[from] tidekv_sim::verilator::VerilatorError),
+    Verilator(String),
     #[error("the link: {0}")]
-    Link(tidekv_sim::link::LinkCoreError),
+    Link(tidekv_driver::link::LinkCoreError),
     #[error("the link: {0}")]
-    Transport(#[from] tidekv_sim::link::TransportError),
+    Transport(#[from] tidekv_driver::link::TransportError),
     #[error("the device: {0}")]
     Device(String),
 }
 
-impl From<tidekv_sim::link::LinkCoreError> for Error {
+impl From<tidekv_driver::link::LinkCoreError> for Error {
     /// A command the device refused is the device's error (exit 8), not the link's.
-    fn from(e: tidekv_sim::link::LinkCoreError) -> Error {
+    fn from(e: tidekv_driver::link::LinkCoreError) -> Error {
         match e {
-            tidekv_sim::link::LinkCoreError::Refusal(r) => r.into(),
+            tidekv_driver::link::LinkCoreError::Refusal(r) => r.into(),
             e => Error::Link(e),
         }
     }
 }
 
-impl From<tidekv_sim::drive::Refusal> for Error {
-    fn from(r: tidekv_sim::drive::Refusal) -> Error {
+impl From<tidekv_driver::drive::Refusal> for Error {
+    fn from(r: tidekv_driver::drive::Refusal) -> Error {
         Error::Device(r.to_string())
     }
+}
+
+#[cfg(feature = "sim")]
+impl From<tidekv_cosim::verilator::VerilatorError> for Error {
+    fn from(e: tidekv_cosim::verilator::VerilatorError) -> Error {
+        Error::Verilator(e.to_string())
+    }
+}
+
+/// The error of a `sim:` device or the Verilator backend in a build
+/// without the `sim` feature (the Verilator co-simulation).
+pub fn no_sim(what: &str) -> Error {
+    Error::Usage(format!(
+        "{what} needs the Verilator co-simulation: this tidekv was built without the `sim` feature (cargo build -p tidekv-host --features sim)"
+    ))
 }
 
 impl Error {
@@ -84,7 +100,7 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
-    /// How `tidekv_sim::verilator::build` names it: a preset name or a path.
+    /// How `tidekv_cosim::verilator::build` names it: a preset name or a path.
     pub fn spec(&self) -> String {
         match self {
             ConfigSource::Preset(name) => name.clone(),

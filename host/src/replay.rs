@@ -6,11 +6,11 @@ use crate::ConfigSource;
 use crate::{Error, Result};
 use std::io::Write;
 use std::path::PathBuf;
+use tidekv_defs::record::{Counters, SwapRecord};
 use tidekv_defs::trace::{format_output, Trace};
 use tidekv_defs::{Config, Status};
-use tidekv_sim::drive::Core;
-use tidekv_sim::verilator::{self, VCore};
-use tidekv_sim::{drive, Counters, SwapRecord};
+use tidekv_driver::drive;
+use tidekv_driver::drive::Core;
 
 /// Which implementation answers the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +93,11 @@ pub fn replay(
                 swaps: m.swaps().to_vec(),
             })
         }),
+        #[cfg(not(feature = "sim"))]
+        Backend::Verilator { .. } => Err(crate::no_sim("--backend verilator")),
+        #[cfg(feature = "sim")]
         Backend::Verilator { source, vcd } => writing(out, |emit| {
+            use tidekv_cosim::verilator::{self, VCore};
             let (so, built) = verilator::build(&source.spec(), vcd.is_some())?;
             let mut core = VCore::open(&so, vcd.as_deref())?;
             // Command-line overrides of the schedule: staged and swapped in

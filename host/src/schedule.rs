@@ -9,7 +9,7 @@ use std::path::Path;
 use tidekv_defs::config::parse_schedule;
 use tidekv_defs::regs::{Cmd, SwapState};
 use tidekv_defs::Schedule;
-use tidekv_sim::drive::{self, Core, SWAP_REFUSED};
+use tidekv_driver::drive::{self, Core, SWAP_REFUSED};
 
 /// Rounds `load` runs to reach a swap round at most; a later round is armed
 /// and left for `show-schedule` to confirm.

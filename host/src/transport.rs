@@ -7,14 +7,13 @@
 //! - `sim:PRESET` (or `sim:FILE.toml`): the Verilated device top in this
 //!   process, on its byte-stream bypass (`sim-uart:` for its UART pins).
 //!
-//! Every one is a `tidekv_sim::link::Transport`: bounded waits, typed errors.
+//! Every one is a `tidekv_driver::link::Transport`: bounded waits, typed errors.
 
 use crate::{Error, Result};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
-pub use tidekv_sim::link::{Transport, TransportError};
-use tidekv_sim::verilator::{build_top, Top, VDevice};
+pub use tidekv_driver::link::{Transport, TransportError};
 
 /// The baud rate when a `serial:` device names none (the device top's default).
 pub const DEFAULT_BAUD: u32 = 3_000_000;
@@ -105,13 +104,18 @@ impl DeviceSpec {
                 Box::new(BlockingAsyncSerial::open(path, *baud)?)
             }
             DeviceSpec::Tcp { addr } => Box::new(TcpTransport::connect(addr)?),
+            #[cfg(feature = "sim")]
             DeviceSpec::Sim { config, uart } => Box::new(open_sim(config, *uart)?),
+            #[cfg(not(feature = "sim"))]
+            DeviceSpec::Sim { .. } => return Err(crate::no_sim("a sim: device")),
         })
     }
 }
 
 /// The Verilated device top for a configuration, in this process.
-pub fn open_sim(config: &str, uart: bool) -> Result<VDevice> {
+#[cfg(feature = "sim")]
+pub fn open_sim(config: &str, uart: bool) -> Result<tidekv_cosim::verilator::VDevice> {
+    use tidekv_cosim::verilator::{build_top, Top, VDevice};
     let (so, _cfg) = build_top(config, Top::Device, false)?;
     Ok(VDevice::open(&so, None, uart)?)
 }

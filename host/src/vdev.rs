@@ -13,9 +13,9 @@ use crate::{Error, Result};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
+use tidekv_cosim::verilator::VDevice;
 use tidekv_defs::link::{Deframer, SLIP_END};
-use tidekv_sim::link::Transport;
-use tidekv_sim::verilator::VDevice;
+use tidekv_driver::link::Transport;
 
 /// Where the virtual device listens.
 #[derive(Debug, Clone, PartialEq, Eq)]

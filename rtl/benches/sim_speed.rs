@@ -9,12 +9,12 @@
 
 use rust_hdl::prelude::*;
 use std::time::Instant;
+use tidekv_cosim::verilator::{build, VCore};
 use tidekv_defs::gen::{GenConfig, OpMix};
+use tidekv_driver::drive;
 use tidekv_rtl::core::Core;
 use tidekv_rtl::params::T;
 use tidekv_rtl::testutil::{clocks, settle};
-use tidekv_sim::drive;
-use tidekv_sim::verilator::{build, VCore};
 
 fn main() {
     let spec = std::env::var("TIDEKV_RTL_CONFIG")
@@ -68,7 +68,7 @@ fn main() {
         "preset": name,
         "clocks_per_round": T,
         "clients": cfg.build.clients,
-        "verilator": tidekv_sim::verilator::version().unwrap_or_default(),
+        "verilator": tidekv_cosim::verilator::version().unwrap_or_default(),
         "rust_hdl_clocks_per_s": rh,
         "verilator_idle_clocks_per_s": vl,
         "verilator_idle_rounds_per_s": vl / T as f64,

@@ -2,11 +2,8 @@
 //! and every backend are checked against. See `model` for the round
 //! structure and docs/DESIGN.md for every rule it follows.
 
-pub mod drive;
-pub mod link;
 pub mod model;
 pub mod table;
-pub mod verilator;
 
 pub use model::{
     replay, replay_service, Answer, Completed, Counters, Model, QueueCounters, Service, SwapRecord,

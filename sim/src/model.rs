@@ -29,35 +29,9 @@ use tidekv_defs::gen::{DigestBuilder, GenConfig, GenReport, Generator};
 use tidekv_defs::hash::{owner_rotation, AFFINE_SHIFT, H3};
 use tidekv_defs::layout::Update;
 use tidekv_defs::prng::{scale_byte, ByteTable, ReplicaLfsr};
+pub use tidekv_defs::record::{Answer, Counters, SwapRecord};
 use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{BuildConfig, Config, Op, ReplicaPolicy, Request, Response, Schedule, Status};
-
-/// What the model counts, beyond the responses themselves.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Requests the clients issued (after the calendar).
-    pub issued: u64,
-    /// Responses per status code.
-    pub status: [u64; 5],
-    /// A read served in round t on one replica while another replica of the
-    /// shard wrote the same key in round t (SPEC section 4).
-    pub stale_reads: u64,
-    /// Pairs of same-round conditional writes (insert, modify) to one key on
-    /// different replicas that both succeeded.
-    pub conditional_conflicts: u64,
-    /// Replicas the FE found failed by a missing response.
-    pub detections: u64,
-    /// Requests the calendar kept from issuing.
-    pub calendar_blocked: u64,
-}
-
-/// The outcome of a staged schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SwapRecord {
-    pub round: u64,
-    /// `Err(reason)` if the device-side check refused it.
-    pub result: Result<(), String>,
-}
 
 /// A bundle of links of one kind: per node, one slot per client with a
 /// valid bit, as the hardware carries them. Only valid slots are visited.
@@ -860,16 +834,6 @@ fn nth_set_bit(mask: u8, k: u32) -> u32 {
         m &= m - 1;
     }
     m.trailing_zeros()
-}
-
-/// One output record of a replay: a request and what answered it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
-    pub round: u64,
-    pub client: u32,
-    pub request: Request,
-    pub response: Response,
-    pub done_round: u64,
 }
 
 /// Replay a validated trace on a fresh model (SPEC section 8), calling

@@ -5,11 +5,12 @@
 pub mod traffic;
 
 use std::sync::Mutex;
+use tidekv_cosim::verilator::{self, VCore};
 use tidekv_defs::gen::GenConfig;
 use tidekv_defs::trace::Trace;
 use tidekv_defs::Config;
-use tidekv_sim::verilator::{self, VCore};
-use tidekv_sim::{drive, Answer, Model};
+use tidekv_driver::drive;
+use tidekv_sim::{Answer, Model};
 
 /// Verilating one configuration at a time: `scripts/rtl.sh` rebuilds the
 /// generator for each configuration in one target directory, and the

@@ -6,6 +6,7 @@
 //! and the same works through the UART pins.
 
 use rand::{Rng, SeedableRng};
+use tidekv_cosim::verilator::{Top, VDevice};
 use tidekv_defs::gen::{GenConfig, OpMix};
 use tidekv_defs::link::{
     self, cmd_payload, expected_answers, Deframer, Drop, Frame, FrameType, LinkParams, SLIP_END,
@@ -13,9 +14,8 @@ use tidekv_defs::link::{
 };
 use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
 use tidekv_defs::Config;
-use tidekv_sim::drive::Core;
-use tidekv_sim::link::LinkCore;
-use tidekv_sim::verilator::{Top, VDevice};
+use tidekv_driver::drive::Core;
+use tidekv_driver::link::LinkCore;
 use tidekv_testbench::traffic::{self, Traffic};
 use tidekv_testbench::{build_top, compare_generator_on, compare_on};
 
@@ -134,7 +134,7 @@ fn device_pipelined_steps_equal_the_model() {
     c.steps(
         all.clone(),
         window,
-        |i, _, a| -> Result<(), tidekv_sim::link::LinkCoreError> {
+        |i, _, a| -> Result<(), tidekv_driver::link::LinkCoreError> {
             assert_eq!(
                 a.round, i as u64,
                 "round {i}: the answer names round {}",
@@ -496,7 +496,7 @@ fn device_free_running_batches_equal_the_model() {
         .unwrap();
     }
     let prefix = tidekv_defs::trace::parse(&text, &b, &cfg.schedule).unwrap();
-    tidekv_sim::drive::replay(&mut c, &b, &prefix, |_| {}).unwrap();
+    tidekv_driver::drive::replay(&mut c, &b, &prefix, |_| {}).unwrap();
     let start = device_round(&mut c);
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let qs: Vec<Queued> = (0..800)

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tidekv_defs::gen::{GenConfig, OpMix};
 use tidekv_defs::{Config, Schedule};
+use tidekv_driver::drive::{self, Core};
 use tidekv_host::Error;
-use tidekv_sim::drive::{self, Core};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -8,6 +8,7 @@ pub mod kv;
 pub mod node;
 pub mod replay;
 pub mod schedule;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod stats;
 pub mod stream;
@@ -79,6 +80,7 @@ pub enum Command {
     /// Replay a trace (SPEC section 8) and print one JSON line per request.
     Replay(replay::Args),
     /// Serve a virtual device (the Verilated device top) on a pty or TCP.
+    #[cfg(feature = "sim")]
     Sim(sim::Args),
     /// The device's build and link: clients, T, clock, baud, build hash.
     Info,
@@ -119,6 +121,7 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Replay(a) => replay::run(a, g),
+        #[cfg(feature = "sim")]
         Command::Sim(a) => sim::run(a, g),
         Command::Info => info::run(g),
         Command::Get(a) => kv::run(tidekv_defs::Op::Get, a.into(), g),

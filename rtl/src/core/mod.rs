@@ -227,7 +227,7 @@ mod tests {
     use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
     use tidekv_defs::ReplicaPolicy;
     use tidekv_defs::{Op, Request, Response, Schedule};
-    use tidekv_sim::drive;
+    use tidekv_driver::drive;
     use tidekv_sim::model::Model;
 
     #[test]

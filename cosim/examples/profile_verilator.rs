@@ -1,10 +1,10 @@
 //! Runs a configuration's Verilated core idle (every block clocking, no
 //! requests) or under the on-chip generator's load, for a profiler (perf,
 //! callgrind):
-//! `cargo run --release -p tidekv-sim --example profile_verilator -- single-c10 [SECONDS] [load]`
+//! `cargo run --release -p tidekv-cosim --example profile_verilator -- single-c10 [SECONDS] [load]`
+use tidekv_cosim::verilator::{build, VCore};
 use tidekv_defs::gen::{GenConfig, OpMix};
-use tidekv_sim::drive;
-use tidekv_sim::verilator::{build, VCore};
+use tidekv_driver::drive;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -4,10 +4,10 @@
 //! things every driver needs once: loading a schedule, applying a trace
 //! event, and replaying a trace with SPEC section 8's answers.
 
-use crate::{Answer, Counters, SwapRecord};
 use std::collections::VecDeque;
 use tidekv_defs::config::{BuildConfig, Schedule};
 use tidekv_defs::gen::{GenConfig, GenReport};
+use tidekv_defs::record::{Answer, Counters, SwapRecord};
 use tidekv_defs::regs::{
     gen_keys_mask, gen_mix_word, policy_word, schedule_crc, Cmd, CmdStatus, Counter, SwapState,
 };
@@ -141,7 +141,7 @@ pub const SWAP_REFUSED: &str =
     "the device's check refused it (a bucket maps to a shard whose replicas have all failed)";
 
 /// Replay a validated trace on a core fresh out of reset, calling `emit` for
-/// every request in (issue round, client) order, as `crate::replay` does on
+/// every request in (issue round, client) order, as `tidekv_sim::replay` does on
 /// the model.
 pub fn replay<C: Core>(
     core: &mut C,

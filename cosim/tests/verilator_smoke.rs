@@ -2,9 +2,9 @@
 //! few hundred rounds of random traffic, request by request. (The
 //! differential suite over every preset lives in `testbench/`.)
 
+use tidekv_cosim::verilator::{build, VCore};
 use tidekv_defs::hash::splitmix64;
 use tidekv_defs::{Op, Request};
-use tidekv_sim::verilator::{build, VCore};
 use tidekv_sim::Model;
 
 /// `TK_KEYS` (key mask), `TK_SPEC` (configuration), `TK_ROUNDS`,

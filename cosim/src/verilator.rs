@@ -1,7 +1,7 @@
 //! Verilator co-simulation of the generated core (docs/DESIGN.md,
 //! "Verilator co-simulation"). Any configuration works: `build` generates
 //! its Verilog (`scripts/rtl.sh verilog`), verilates it with the C ABI shim
-//! `verilator/shim.cpp` into a shared library, and caches that under
+//! `cosim/verilator/shim.cpp` into a shared library, and caches that under
 //! `build/verilator/<name>-<key>/`, keyed by the Verilog, the shim and the
 //! Verilator version; `VCore::open` loads it.
 
@@ -27,7 +27,7 @@ pub enum VerilatorError {
     #[error("command {cmd} answered an unknown status code {code}")]
     BadStatus { cmd: String, code: i32 },
     #[error(transparent)]
-    Refusal(#[from] crate::drive::Refusal),
+    Refusal(#[from] tidekv_driver::drive::Refusal),
 }
 
 fn root() -> PathBuf {
@@ -65,7 +65,7 @@ pub fn build(spec: &str, traced: bool) -> Result<(PathBuf, Config), VerilatorErr
 /// Which generated top a library wraps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Top {
-    /// `tidekv_core` with `verilator/shim.cpp` (`VCore`).
+    /// `tidekv_core` with `cosim/verilator/shim.cpp` (`VCore`).
     Core,
     /// `tidekv_device` (the core behind the framed UART link) with
     /// `verilator/device_shim.cpp` (`VDevice`).
@@ -81,8 +81,8 @@ impl Top {
     }
     fn shim(self) -> &'static str {
         match self {
-            Top::Core => "sim/verilator/shim.cpp",
-            Top::Device => "sim/verilator/device_shim.cpp",
+            Top::Core => "cosim/verilator/shim.cpp",
+            Top::Device => "cosim/verilator/device_shim.cpp",
         }
     }
 }
@@ -267,7 +267,7 @@ fn read_build_json(gen_dir: &Path, key: &str) -> Result<u64, VerilatorError> {
 }
 
 /// The header both shims include.
-const SHIM_COMMON: &str = "sim/verilator/sim_common.h";
+const SHIM_COMMON: &str = "cosim/verilator/sim_common.h";
 
 /// The C++ flags of the Verilated model.
 const CFLAGS: &str = "-fPIC -O1";
@@ -474,7 +474,7 @@ impl VCore {
     }
 }
 
-impl crate::drive::Core for VCore {
+impl tidekv_driver::drive::Core for VCore {
     type Error = VerilatorError;
     fn clients(&self) -> usize {
         self.clients
@@ -618,8 +618,8 @@ impl Drop for VDevice {
     }
 }
 
-impl crate::link::Transport for VDevice {
-    fn send(&mut self, bytes: &[u8]) -> Result<(), crate::link::TransportError> {
+impl tidekv_driver::link::Transport for VDevice {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), tidekv_driver::link::TransportError> {
         self.pending.extend_from_slice(bytes);
         Ok(())
     }
@@ -627,7 +627,7 @@ impl crate::link::Transport for VDevice {
     fn recv(
         &mut self,
         timeout: std::time::Duration,
-    ) -> Result<Vec<u8>, crate::link::TransportError> {
+    ) -> Result<Vec<u8>, tidekv_driver::link::TransportError> {
         // The wait starts once the bytes pending are on the wire.
         let limit = (timeout.as_secs_f64() * f64::from(self.clock_hz)) as u64
             + self.clocks_per_byte() * self.pending.len() as u64;
