@@ -1,28 +1,31 @@
 //! `tidekv explore --synth`: area and Fmax of a point's build from the real
 //! board flow (`scripts/board.sh bitstream BOARD CONFIG`: the RTL generated
 //! for the build, yosys, nextpnr at the board's clock, the manifest of
-//! `scripts/manifest.py`), cached by configuration.
+//! `scripts/manifest.py`), cached by what it builds.
 //!
 //! Only the `[build]` table decides the RTL (schedules, workloads and
 //! service rates do not: the RTL has SPEC's FE), so each distinct build is
-//! built once per board. The cache key is a CRC-64 of the build's text, the
-//! board, and every source the flow reads (the generator, `defs`, presets,
-//! the scripts, the board's files, Cargo.lock): a rerun with the same
-//! sources costs nothing, any change to them rebuilds. A build that fails
-//! (it does not fit, or misses a tool) is cached with its reason too; one
-//! that times out is not.
+//! built once per board, in `build/boards/BOARD-xNAME` with NAME a CRC-32 of
+//! the build's text (also its build id). Its Verilog is generated first
+//! (`board.sh verilog`: seconds when `scripts/rtl.sh`'s own cache has it);
+//! the cache key is a CRC-64 of that Verilog (device top, PLL, board top,
+//! clock) and of the rest of the flow (the board's constraint files,
+//! `board.sh`, `manifest.py`). So a rerun costs nothing, a change anywhere
+//! that leaves the Verilog as it was costs only the generation, and a change
+//! to what is built rebuilds. A build that fails (it does not fit, a tool
+//! is missing) is cached with its reason too; one that times out is not.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 /// What the board flow gave for one build on one board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Synth {
     pub board: String,
-    /// The cache key (CRC-64, hex).
+    /// The cache key (CRC-64 of the Verilog and the flow, hex).
     pub key: String,
     pub lut: Option<u64>,
     pub ff: Option<u64>,
@@ -43,30 +46,22 @@ pub struct Synthesizer {
     cache: PathBuf,
     script: PathBuf,
     timeout: Duration,
-    /// Per board, the CRC of every source the flow reads.
-    stamps: Vec<(String, u64)>,
+    boards: Vec<String>,
 }
 
 const CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_ECMA_182);
+const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
-/// Files under `dir` (recursively), sorted.
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
+fn io(p: &Path, e: std::io::Error) -> Error {
+    Error::Output(std::io::Error::new(
+        e.kind(),
+        format!("{}: {e}", p.display()),
+    ))
 }
 
 impl Synthesizer {
     /// For `boards` (names of `constraints/*.board`) in the repository at
-    /// `root`, caching under `cache`; `script` runs a build (default
+    /// `root`, caching under `cache`; `script` runs a build stage (default
     /// `scripts/board.sh`; the tests give a stand-in); `timeout` bounds each.
     pub fn new(
         root: &Path,
@@ -75,7 +70,6 @@ impl Synthesizer {
         script: Option<&Path>,
         timeout: Duration,
     ) -> Result<Self> {
-        let mut stamps = vec![];
         for b in boards {
             let f = root.join("constraints").join(format!("{b}.board"));
             if !f.is_file() {
@@ -84,38 +78,6 @@ impl Synthesizer {
                     f.display()
                 )));
             }
-            let mut paths = vec![];
-            for d in ["rtl/src", "defs/src", "presets"] {
-                files(&root.join(d), &mut paths);
-            }
-            for f in [
-                "rtl/Cargo.toml",
-                "rtl/lint.vlt",
-                "defs/Cargo.toml",
-                "Cargo.lock",
-                "scripts/board.sh",
-                "scripts/rtl.sh",
-                "scripts/manifest.py",
-            ] {
-                paths.push(root.join(f));
-            }
-            files(&root.join("constraints"), &mut paths);
-            paths.retain(|p| {
-                !p.starts_with(root.join("constraints"))
-                    || p.file_stem().is_some_and(|s| s.to_string_lossy() == *b)
-            });
-            paths.sort();
-            let mut d = CRC.digest();
-            for p in &paths {
-                d.update(
-                    p.strip_prefix(root)
-                        .unwrap_or(p)
-                        .to_string_lossy()
-                        .as_bytes(),
-                );
-                d.update(&std::fs::read(p).unwrap_or_default());
-            }
-            stamps.push((b.clone(), d.finalize()));
         }
         let script = script.map_or_else(|| root.join("scripts/board.sh"), Path::to_path_buf);
         if !script.is_file() {
@@ -124,37 +86,47 @@ impl Synthesizer {
                 script.display()
             )));
         }
-        std::fs::create_dir_all(cache).map_err(|e| {
-            Error::Output(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", cache.display()),
-            ))
-        })?;
+        std::fs::create_dir_all(cache).map_err(|e| io(cache, e))?;
         Ok(Synthesizer {
             root: root.to_path_buf(),
             cache: cache.to_path_buf(),
             script,
             timeout,
-            stamps,
+            boards: boards.to_vec(),
         })
     }
 
     pub fn boards(&self) -> impl Iterator<Item = &str> {
-        self.stamps.iter().map(|(b, _)| b.as_str())
+        self.boards.iter().map(String::as_str)
     }
 
-    /// The cache key of `build` (a configuration's `[build]` table as text)
-    /// on `board`.
-    pub fn key(&self, build: &str, board: &str) -> String {
-        let stamp = self
-            .stamps
+    /// The build's name: `x` and a CRC-32 of its text.
+    pub fn name(build: &str) -> String {
+        format!("x{:08x}", CRC32.checksum(build.as_bytes()))
+    }
+
+    /// The cache key of a generated build tree: its Verilog and the rest of
+    /// the flow's inputs.
+    fn key(&self, board: &str, tree: &Path) -> String {
+        let mut inputs: Vec<PathBuf> = ["tidekv_device.v", "pll.v", "board_top.v", "clock_hz"]
             .iter()
-            .find(|(b, _)| b == board)
-            .map_or(0, |s| s.1);
+            .map(|f| tree.join(f))
+            .collect();
+        inputs.extend(["scripts/board.sh", "scripts/manifest.py"].map(|f| self.root.join(f)));
+        if let Ok(rd) = std::fs::read_dir(self.root.join("constraints")) {
+            let mut own: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == board))
+                .collect();
+            own.sort();
+            inputs.extend(own);
+        }
         let mut d = CRC.digest();
-        d.update(&stamp.to_le_bytes());
-        d.update(board.as_bytes());
-        d.update(build.as_bytes());
+        for p in &inputs {
+            d.update(p.file_name().map_or(&[][..], |n| n.as_encoded_bytes()));
+            d.update(&std::fs::read(p).unwrap_or_default());
+        }
         format!("{:016x}", d.finalize())
     }
 
@@ -162,45 +134,65 @@ impl Synthesizer {
         self.cache.join(format!("{board}-{key}.json"))
     }
 
-    /// The cached figures, if this build was made with these sources.
-    pub fn cached(&self, build: &str, board: &str) -> Option<Synth> {
-        let key = self.key(build, board);
-        let text = std::fs::read_to_string(self.cached_path(board, &key)).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-
-    /// The figures of `build` on `board`: from the cache, or by running the
-    /// flow (minutes to an hour) and caching them.
-    pub fn run(&self, build: &str, board: &str) -> Result<Synth> {
-        if let Some(s) = self.cached(build, board) {
-            return Ok(s);
-        }
-        let key = self.key(build, board);
-        let name = format!("x{key}");
-        let cfg = self.cache.join(format!("{name}.toml"));
-        let io = |p: &Path, e: std::io::Error| {
-            Error::Output(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", p.display()),
-            ))
-        };
-        std::fs::write(&cfg, format!("name = {name:?}\n{build}")).map_err(|e| io(&cfg, e))?;
-        let log = self.cache.join(format!("{board}-{key}.log"));
-        let logf = std::fs::File::create(&log).map_err(|e| io(&log, e))?;
-        let status = Command::new("timeout")
+    /// Run one stage of the flow for the build `name` (its configuration
+    /// `cfg`) on `board`, appending to `log`.
+    fn stage(
+        &self,
+        stage: &str,
+        board: &str,
+        name: &str,
+        cfg: &Path,
+        log: &Path,
+    ) -> Result<ExitStatus> {
+        let logf = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| io(log, e))?;
+        Command::new("timeout")
             .arg(self.timeout.as_secs().to_string())
             .arg(&self.script)
-            .args(["bitstream", board])
-            .arg(&cfg)
+            .args([stage, board])
+            .arg(cfg)
             .current_dir(&self.root)
             .env(
                 "TIDEKV_BUILD_ID",
-                (u64::from_str_radix(&key[8..], 16).unwrap_or(0)).to_string(),
+                u32::from_str_radix(&name[1..], 16).unwrap_or(0).to_string(),
             )
-            .stdout(logf.try_clone().map_err(|e| io(&log, e))?)
+            .stdout(logf.try_clone().map_err(|e| io(log, e))?)
             .stderr(logf)
             .status()
-            .map_err(|e| io(&self.script, e))?;
+            .map_err(|e| io(&self.script, e))
+    }
+
+    /// The figures of `build` (a configuration's `[build]` table as text)
+    /// on `board`: its Verilog generated, then from the cache, or by running
+    /// the flow (minutes to an hour) and caching them.
+    pub fn run(&self, build: &str, board: &str) -> Result<Synth> {
+        let name = Synthesizer::name(build);
+        let cfg = self.cache.join(format!("{name}.toml"));
+        std::fs::write(&cfg, format!("name = {name:?}\n{build}")).map_err(|e| io(&cfg, e))?;
+        let log = self.cache.join(format!("{board}-{name}.log"));
+        let _ = std::fs::remove_file(&log);
+        let status = self.stage("verilog", board, &name, &cfg, &log)?;
+        if !status.success() {
+            return Err(Error::Usage(format!(
+                "--synth: generating {board}'s Verilog of {name} failed ({status}; log {})",
+                log.display()
+            )));
+        }
+        let tree = self
+            .root
+            .join("build/boards")
+            .join(format!("{board}-{name}"));
+        let key = self.key(board, &tree);
+        if let Some(s) = std::fs::read_to_string(self.cached_path(board, &key))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Synth>(&t).ok())
+        {
+            return Ok(s);
+        }
+        let status = self.stage("bitstream", board, &name, &cfg, &log)?;
         if status.code() == Some(124) {
             return Err(Error::Usage(format!(
                 "--synth: {board} build of {name} took over {} s; killed, not cached (log {})",

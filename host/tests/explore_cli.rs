@@ -137,10 +137,18 @@ fn synth_builds_each_distinct_build_once_and_caches() {
         format!(
             r#"#!/bin/sh
 set -e
-[ "$1" = bitstream ] || exit 9
-echo "$2 $3" >> {runs}
 c=$(sed -n 's/^clients = //p' "$3"); s=$(sed -n 's/^shards = //p' "$3")
 n=$(basename "$3" .toml)
+case "$1" in
+verilog)
+    # The "Verilog": the configuration itself.
+    mkdir -p "build/boards/$2-$n"
+    cp "$3" "build/boards/$2-$n/tidekv_device.v"
+    exit 0 ;;
+bitstream) ;;
+*) exit 9 ;;
+esac
+echo "$2 $3" >> {runs}
 if [ "$c" = 4 ] && [ "$s" = 2 ]; then echo "ERROR: Unable to place cell 'x'" >&2; exit 1; fi
 mkdir -p bitstreams
 echo "{{\"lut\": $((1000 * c * s)), \"ff\": $((100 * c)), \"bram\": $s, \"fmax_mhz\": 50.5, \"target_mhz\": 35.714, \"timing_met\": true, \"requests_per_s\": 1e8}}" > "bitstreams/$2-$n.json"
@@ -234,18 +242,11 @@ echo "{{\"lut\": $((1000 * c * s)), \"ff\": $((100 * c)), \"bram\": $s, \"fmax_m
         "{e}"
     );
     assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 4);
-    // The stand-in's manifests in bitstreams/ (named by their cache keys).
-    for e in std::fs::read_dir(root().join("bitstreams"))
-        .unwrap()
-        .flatten()
-    {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with("ulx3s-x")
-            && n.ends_with(".json")
-            && ran.contains(&n["ulx3s-".len()..n.len() - 5])
-        {
-            let _ = std::fs::remove_file(e.path());
-        }
+    // The stand-in's manifests and build trees, named by the builds.
+    for l in ran.lines() {
+        let n = l.rsplit('/').next().unwrap().trim_end_matches(".toml");
+        let _ = std::fs::remove_file(root().join(format!("bitstreams/ulx3s-{n}.json")));
+        let _ = std::fs::remove_dir_all(root().join(format!("build/boards/ulx3s-{n}")));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
