@@ -7,7 +7,8 @@ PRESET ?= replicated-c10-s2-r3
 TIDEKV := target/release/tidekv
 VERILATOR ?= verilator
 YOSYS     ?= yosys
-PRESETS   := single-c10 sharded-c10-s4 replicated-c10-s2-r3 hier-c10-h2-s4
+# The targets with a check, from the one list (targets.toml).
+targets    = $(shell python3 scripts/targets.py $(1))
 # `make verilog PRESET=NAME` or `make verilog CONFIG=FILE`
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
@@ -93,7 +94,7 @@ synth pnr bitstream prog: deps
 ## report: every preset on the ULX3S and each board's default build (the
 ## iCEBreaker's); build/report.md and build/report.json, one row a build (a
 ## build that does not fit or fails is a row with why, and fails the target)
-REPORT_BUILDS ?= $(foreach p,$(PRESETS),ulx3s:$(p)) icebreaker:default
+REPORT_BUILDS ?= $(call targets,--boards)
 report: deps
 	@ok=""; failed=""; \
 	for bp in $(REPORT_BUILDS); do \
@@ -117,12 +118,11 @@ report: deps
 RTL_ENV = CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS)
 rtl-check:
 	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
-	@for p in $(PRESETS); do $(RTL_ENV) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; done
+	@for p in $(call targets,rtl-lint); do $(RTL_ENV) scripts/rtl.sh lint $$p build/rtl/$$p || exit 1; done
 
 rtl-check-all:
 	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
-	$(RTL_ENV) scripts/rtl.sh check constraints/icebreaker-c2.toml build/rtl/icebreaker-c2
-	@for p in $(PRESETS); do $(RTL_ENV) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; done
+	@for p in $(call targets,rtl-check); do $(RTL_ENV) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; done
 
 ## demo: the main job on the virtual device (scripts/demo.sh): load a schedule,
 ## stream a workload with a replica failing and recovering, check no
@@ -145,7 +145,7 @@ bench:
 ## generator's load (figures, not a test); build/bench-sim.json
 bench-sim: deps
 	@rm -rf build/bench-sim
-	@for p in $(PRESETS); do \
+	@for p in $(call targets,differential); do \
 	  TIDEKV_RTL_CONFIG=$$p VERILATOR=$(VERILATOR) $(CARGO) bench -q -p tidekv-rtl --bench sim_speed || exit 1; \
 	done
 	@python3 -c 'import json,glob; json.dump([json.load(open(f)) for f in sorted(glob.glob("build/bench-sim/*.json"))], open("build/bench-sim.json","w"), indent=1)'
@@ -155,7 +155,8 @@ bench-sim: deps
 ## (>= 10^7 requests per preset at the default)
 SOAK ?= 85
 soak: deps
-	TK_SCALE=$(SOAK) $(CARGO) test --release -p tidekv-testbench --test differential -- --nocapture --test-threads 1
+	TK_SCALE=$(SOAK) $(CARGO) test --release -p tidekv-testbench --test differential -- --nocapture --test-threads 1 \
+	  --exact $(foreach t,$(call targets,soak),$(subst -,_,$(t)))
 
 clean:
 	$(CARGO) clean

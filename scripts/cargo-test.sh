@@ -12,10 +12,12 @@ rc=${PIPESTATUS[0]}
 # The device's tests again on a lean build (the iCEBreaker's: no generator,
 # no free-running batches, narrow counters), so the options' gating is
 # tested as built for the board.
-if [ "$rc" = 0 ]; then
-    TIDEKV_RTL_CONFIG="$PWD/constraints/icebreaker-c2.toml" "$CARGO" test --release -p tidekv-rtl device_ "$@" 2>&1 | tee -a "$log"
+# (Every target with the device-lean check of targets.toml.)
+for t in $(python3 scripts/targets.py device-lean); do
+    [ "$rc" = 0 ] || break
+    TIDEKV_RTL_CONFIG=$t "$CARGO" test --release -p tidekv-rtl device_ "$@" 2>&1 | tee -a "$log"
     rc=${PIPESTATUS[0]}
-fi
+done
 set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -16,7 +16,7 @@ mkdir -p "$out"
 # The generator is rebuilt per configuration (its widths are constants), a
 # minute each time the configuration changes. So each generation is kept in
 # build/rtl-gen/STAMP, STAMP a hash of everything the output depends on (the
-# generator's and defs' sources, the presets defs embeds, Cargo.lock, the
+# generator's and defs' sources, targets.toml (the presets defs embeds), Cargo.lock, the
 # configuration's text, the link's environment, the toolchain), and a later
 # generation with the same stamp copies it instead of rebuilding.
 mkdir -p "$root/build"
@@ -24,7 +24,7 @@ stamp=$( {
   case $cfg in *.toml) cat "$cfg" ;; *) echo "preset $cfg" ;; esac
   echo "clock=${TIDEKV_CLOCK_HZ:-} baud=${TIDEKV_BAUD:-} id=${TIDEKV_BUILD_ID:-}"
   "${CARGO:-cargo}" --version
-  cd "$root" && find rtl defs presets -type f \( -name '*.rs' -o -name '*.toml' -o -name '*.vlt' \) | LC_ALL=C sort | xargs sha256sum
+  cd "$root" && { find rtl defs -type f \( -name '*.rs' -o -name '*.toml' -o -name '*.vlt' \); echo targets.toml; } | LC_ALL=C sort | xargs sha256sum
   sha256sum "$root/Cargo.lock" "$root/Cargo.toml" | sed "s| $root/| |"
 } | sha256sum | cut -c1-16 )
 cache=$root/build/rtl-gen/$stamp

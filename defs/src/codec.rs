@@ -191,7 +191,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn builds() -> Vec<BuildConfig> {
-        let mut v: Vec<BuildConfig> = crate::config::PRESETS
+        let mut v: Vec<BuildConfig> = crate::config::presets()
             .iter()
             .map(|(n, _)| Config::preset(n).unwrap().build)
             .collect();

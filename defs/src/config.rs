@@ -633,23 +633,6 @@ fn default_calendar_max() -> u32 {
     16
 }
 
-/// The presets shipped in `presets/`, compiled in so every tool has them.
-pub const PRESETS: &[(&str, &str)] = &[
-    ("single-c10", include_str!("../../presets/single-c10.toml")),
-    (
-        "sharded-c10-s4",
-        include_str!("../../presets/sharded-c10-s4.toml"),
-    ),
-    (
-        "replicated-c10-s2-r3",
-        include_str!("../../presets/replicated-c10-s2-r3.toml"),
-    ),
-    (
-        "hier-c10-h2-s4",
-        include_str!("../../presets/hier-c10-h2-s4.toml"),
-    ),
-];
-
 impl Config {
     /// Parse and validate TOML text; `src` names it in errors.
     pub fn parse(text: &str, src: &str) -> Result<Config, ConfigError> {
@@ -698,8 +681,9 @@ impl Config {
         Config::parse(&text, &src)
     }
 
+    /// A shipped configuration: a target of `targets.toml`.
     pub fn preset(name: &str) -> Result<Config, ConfigError> {
-        Config::parse(preset_text(name)?, &format!("presets/{name}.toml"))
+        Config::parse(preset_text(name)?, &format!("targets.toml: {name}"))
     }
 
     /// A configuration named as the RTL tools name one: a `.toml` file or a preset.
@@ -708,14 +692,19 @@ impl Config {
     }
 }
 
+/// The presets: every target of `targets.toml`, (name, configuration text).
+pub fn presets() -> &'static [(&'static str, &'static str)] {
+    crate::targets::presets()
+}
+
 /// A preset's TOML text.
 pub fn preset_text(name: &str) -> Result<&'static str, ConfigError> {
-    PRESETS
+    presets()
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, t)| *t)
         .ok_or_else(|| {
-            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = presets().iter().map(|(n, _)| *n).collect();
             ConfigError::new(
                 &format!("preset {name}"),
                 "(name)",

@@ -32,6 +32,7 @@ pub mod link;
 pub mod prng;
 pub mod record;
 pub mod regs;
+pub mod targets;
 pub mod trace;
 
 pub use codes::{Op, Request, Response, Status};

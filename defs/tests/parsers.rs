@@ -6,7 +6,14 @@
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::collections::BTreeSet;
-use tidekv_defs::config::PRESETS;
+use tidekv_defs::targets::{with_check, Check};
+
+/// The presets the model tests take (the 32-bit shapes of targets.toml).
+fn presets() -> Vec<(&'static str, &'static str)> {
+    with_check(Check::Model)
+        .map(|t| (t.name.as_str(), t.text.as_str()))
+        .collect()
+}
 use tidekv_defs::trace::{self, format_node_event, format_request, Node, TraceError};
 use tidekv_defs::{Config, Op, Request};
 
@@ -381,8 +388,8 @@ proptest! {
     }
 
     #[test]
-    fn config_parser_survives_mutated_presets(which in 0..PRESETS.len(), ms in prop::collection::vec(mutation(), 1..5)) {
-        check_config(&mutate(PRESETS[which].1, &ms))?;
+    fn config_parser_survives_mutated_presets(which in 0..presets().len(), ms in prop::collection::vec(mutation(), 1..5)) {
+        check_config(&mutate(presets()[which].1, &ms))?;
     }
 
     #[test]
@@ -398,7 +405,7 @@ proptest! {
 
 #[test]
 fn presets_satisfy_the_invariants() {
-    for (name, text) in PRESETS {
+    for (name, text) in presets() {
         let c = Config::parse(text, name).unwrap();
         config_invariants(&c).unwrap();
     }
@@ -542,21 +549,21 @@ fn valid_trace(cfg: &Config) -> impl Strategy<Value = Vec<String>> {
 }
 
 fn preset_cfg(i: usize) -> Config {
-    Config::preset(PRESETS[i].0).unwrap()
+    Config::preset(presets()[i].0).unwrap()
 }
 
 proptest! {
     #![proptest_config(cases(256))]
 
     #[test]
-    fn trace_parser_survives_arbitrary_text(text in any::<String>(), which in 0..PRESETS.len()) {
+    fn trace_parser_survives_arbitrary_text(text in any::<String>(), which in 0..presets().len()) {
         check_trace(&text, &preset_cfg(which))?;
     }
 
     #[test]
     fn trace_parser_survives_jsonish_lines(
         text in "(\\{(\"(round|client|op|key|value|fail|recover|schedule|shard|replica)\": ?(-?[0-9]{1,21}|\"[a-z_]{0,8}\"|\\{|\\}|\\[|\\]|null|1\\.5)[, ]{0,2}){0,6}\\}?\n){0,6}",
-        which in 0..PRESETS.len(),
+        which in 0..presets().len(),
     ) {
         check_trace(&text, &preset_cfg(which))?;
     }
@@ -566,8 +573,8 @@ proptest! {
     /// input.
     #[test]
     fn trace_parser_survives_mutated_valid_traces(
-        which in 0..PRESETS.len(),
-        seed_lines in (0..PRESETS.len()).prop_flat_map(|i| valid_trace(&preset_cfg(i)).prop_map(move |l| (i, l))),
+        which in 0..presets().len(),
+        seed_lines in (0..presets().len()).prop_flat_map(|i| valid_trace(&preset_cfg(i)).prop_map(move |l| (i, l))),
         ms in prop::collection::vec(mutation(), 1..5),
     ) {
         let (gen_for, lines) = seed_lines;
@@ -584,7 +591,7 @@ proptest! {
     /// Windows line endings and surrounding whitespace are accepted.
     #[test]
     fn crlf_and_whitespace_do_not_matter(
-        seed_lines in (0..PRESETS.len()).prop_flat_map(|i| valid_trace(&preset_cfg(i)).prop_map(move |l| (i, l))),
+        seed_lines in (0..presets().len()).prop_flat_map(|i| valid_trace(&preset_cfg(i)).prop_map(move |l| (i, l))),
     ) {
         let (i, lines) = seed_lines;
         let cfg = preset_cfg(i);

@@ -9,8 +9,15 @@
 //!   the bits every link class carries per round, and the state bits of one
 //!   replica;
 //! - on the reference model under the workload ([`measure`]): requests
-//!   served per round, the load of the shards per round, the replication
-//!   anomalies, and the occupancy of the table at its first `full`.
+//!   served per round and per clock, latency percentiles, the FE queues
+//!   (with a service rate below C, docs/SERVICE.md), the load of the shards
+//!   per round, the replication anomalies, and the occupancy of the table
+//!   at its first `full`;
+//! - with `--synth` ([`synthesize`], `crate::synth`): LUT4, FF, BRAM and
+//!   Fmax of each distinct build from the board flow, cached.
+//!
+//! `[[sweep]]` tables add sweeps to the file's own; the space is their
+//! union. `crate::plot` draws the rows.
 //!
 //! A point the configuration rules refuse for its topology (say `H = 0` with
 //! two shards) is skipped and named in the report; any other refusal, and

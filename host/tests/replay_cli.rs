@@ -135,10 +135,15 @@ fn config_file_works_like_the_preset() {
         "sharded-c10-s4",
         "examples/aegir.jsonl",
     ]);
+    // The preset's configuration as `tidekv preset NAME` prints it.
+    let text = tidekv(&["preset", "sharded-c10-s4"]);
+    assert!(text.status.success());
+    let file = temp_file("sharded-c10-s4.toml", &stdout(&text));
+    assert!(tidekv(&["preset", "no-such"]).status.code() == Some(3));
     let b = tidekv(&[
         "replay",
         "--config",
-        "presets/sharded-c10-s4.toml",
+        file.to_str().unwrap(),
         "examples/aegir.jsonl",
     ]);
     assert!(b.status.success());

@@ -18,7 +18,7 @@ fn gen(seed: u64, rounds: u64) -> GenConfig {
 
 #[test]
 fn digest_is_reproducible_and_seed_dependent() {
-    for name in PRESETS {
+    for &name in PRESETS.iter() {
         let cfg = preset(name);
         let a = Model::new(&cfg).run_generator(&gen(5, 300));
         let b = Model::new(&cfg).run_generator(&gen(5, 300));

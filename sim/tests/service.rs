@@ -63,7 +63,7 @@ fn sequential(state: Option<u64>, r: &Request) -> (Response, Option<u64>) {
 
 #[derive(Debug, Clone)]
 struct Case {
-    preset: usize,
+    preset: &'static str,
     rate: u32,
     queue: u32,
     /// (round, client, op, key, value)
@@ -72,7 +72,7 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        prop_oneof![Just(1usize), Just(3usize)], // sharded, hierarchical
+        prop_oneof![Just("sharded-c10-s4"), Just("hier-c10-h2-s4")],
         1u32..=10,
         0u32..12,
         prop::collection::vec((0u64..30, 0u32..10, 0u8..5, 0u64..40, 0u64..1000), 0..250),
@@ -121,7 +121,7 @@ proptest! {
 
     #[test]
     fn queued_shards_serve_at_most_k_in_issue_order_and_answer_sequentially(c in case()) {
-        let cfg = preset(PRESETS[c.preset]);
+        let cfg = preset(c.preset);
         let service = Service { rate: c.rate, queue: c.queue };
         let (answers, m) = run_at(&cfg, service, &trace_text(&c));
         let lat = cfg.build.latency();

@@ -632,7 +632,7 @@ fn _tidekv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DeviceError", py.get_type::<DeviceError>())?;
     m.add("STATUSES", statuses())?;
     m.add("OPS", ops())?;
-    let presets: Vec<&str> = tidekv_defs::config::PRESETS
+    let presets: Vec<&str> = tidekv_defs::config::presets()
         .iter()
         .map(|(n, _)| *n)
         .collect();

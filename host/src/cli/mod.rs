@@ -6,6 +6,7 @@ pub mod hwbench;
 pub mod info;
 pub mod kv;
 pub mod node;
+pub mod preset;
 pub mod replay;
 pub mod schedule;
 #[cfg(feature = "sim")]
@@ -115,6 +116,8 @@ pub enum Command {
     /// Sweep a space of configurations on the model: link bits, latency,
     /// throughput, shard load, replication anomalies (Markdown and JSON Lines).
     Explore(explore::Args),
+    /// The shipped configurations (targets.toml), or one's configuration text.
+    Preset(preset::Args),
 }
 
 pub fn run(cli: Cli) -> tidekv_host::Result<()> {
@@ -124,6 +127,7 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
         #[cfg(feature = "sim")]
         Command::Sim(a) => sim::run(a, g),
         Command::Info => info::run(g),
+        Command::Preset(a) => preset::run(a, g),
         Command::Get(a) => kv::run(tidekv_defs::Op::Get, a.into(), g),
         Command::Put(a) => kv::run(tidekv_defs::Op::Put, a, g),
         Command::Insert(a) => kv::run(tidekv_defs::Op::Insert, a, g),

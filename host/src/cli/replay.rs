@@ -40,7 +40,7 @@ pub struct Args {
     /// What answers the trace (with `--device`: that device).
     #[arg(long, value_enum, default_value_t = BackendArg::Model)]
     pub backend: BackendArg,
-    /// A shipped configuration (presets/NAME.toml).
+    /// A shipped configuration (targets.toml; `tidekv preset` lists them).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
     /// A configuration file.

@@ -11,7 +11,7 @@ use tidekv_host::vdev::{serve, Listen};
 #[command(group(clap::ArgGroup::new("cfg").required(true).args(["preset", "config"])))]
 #[command(group(clap::ArgGroup::new("on").required(true).args(["pty", "tcp"])))]
 pub struct Args {
-    /// A shipped configuration (presets/NAME.toml).
+    /// A shipped configuration (targets.toml; `tidekv preset` lists them).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
     /// A configuration file.

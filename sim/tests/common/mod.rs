@@ -5,13 +5,12 @@ use tidekv_defs::trace::{self, Trace};
 use tidekv_defs::{Config, Op, Request, Response, Status};
 use tidekv_sim::{replay, replay_service, Answer, Model, Service};
 
-pub const PRESETS: [&str; 4] = [
-    "single-c10",
-    "sharded-c10-s4",
-    "replicated-c10-s2-r3",
-    "hier-c10-h2-s4",
-];
-
+/// The presets the model's tests run (the `model` check of targets.toml).
+pub static PRESETS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    tidekv_defs::targets::with_check(tidekv_defs::targets::Check::Model)
+        .map(|t| t.name.as_str())
+        .collect()
+});
 pub fn preset(name: &str) -> Config {
     Config::preset(name).unwrap()
 }
