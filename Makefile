@@ -13,7 +13,7 @@ targets    = $(shell python3 scripts/targets.py $(1))
 RTL_CONFIG = $(if $(CONFIG),$(CONFIG),$(PRESET))
 RTL_NAME   = $(if $(CONFIG),$(basename $(notdir $(CONFIG))),$(PRESET))
 
-.PHONY: lint test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-check-all
+.PHONY: campaign lint test-board python test-python all deps build test demo bench bench-host bench-sim soak clean verilog synth pnr bitstream prog report rtl-check rtl-check-all
 
 # Board builds (scripts/board.sh): `make verilog|synth|pnr|bitstream|prog
 # BOARD=b [PRESET=p]`; a board's own default preset unless PRESET is given
@@ -150,6 +150,16 @@ bench-sim: deps
 	done
 	@python3 -c 'import json,glob; json.dump([json.load(open(f)) for f in sorted(glob.glob("build/bench-sim/*.json"))], open("build/bench-sim.json","w"), indent=1)'
 	@echo "wrote build/bench-sim.json"
+
+## campaign: the fault campaign at volume (testbench/tests/campaign.rs):
+## CAMPAIGN_RUNS model runs and CAMPAIGN_CORE_RUNS Verilated runs per
+## replicated target, crashes of up to R-1 replicas per shard, rejoins and
+## swaps under full load; build/campaign/summary.json (make test runs 40/3)
+CAMPAIGN_RUNS ?= 1000
+CAMPAIGN_CORE_RUNS ?= 100
+campaign: deps
+	TK_CAMPAIGN_RUNS=$(CAMPAIGN_RUNS) TK_CAMPAIGN_CORE_RUNS=$(CAMPAIGN_CORE_RUNS) \
+	  $(CARGO) test --release -p tidekv-testbench --test campaign -- --nocapture
 
 ## soak: the differential suite at SOAK times its make-test length
 ## (>= 10^7 requests per preset at the default)

@@ -2,6 +2,7 @@
 //! on the Verilated core of the same configuration, compared request by
 //! request (`compare`).
 
+pub mod campaign;
 pub mod traffic;
 
 use std::sync::Mutex;
@@ -55,39 +56,75 @@ where
         queued == want,
         "{name}: the model's queued FE at service rate C differs from SPEC's FE"
     );
+    diff_on(core, cfg, trace, &want, &m).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Replay `trace` on `core` and compare with the model's answers `want`
+/// and final state `m`: every answer, the counters the hardware keeps, the
+/// swaps' outcomes, the rounds run. The first difference, said, or the
+/// number of requests compared.
+pub fn diff_on<C: drive::Core>(
+    core: &mut C,
+    cfg: &Config,
+    trace: &Trace,
+    want: &[Answer],
+    m: &Model,
+) -> Result<usize, String>
+where
+    C::Error: std::fmt::Display,
+{
     let mut got: Vec<Answer> = Vec::with_capacity(want.len());
     let r = drive::replay(core, &cfg.build, trace, |a| got.push(*a))
-        .unwrap_or_else(|e| panic!("{name}: the core: {e}"));
+        .map_err(|e| format!("the core: {e}"))?;
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-        assert_eq!(g, w, "{name}: answer {i} (round {}, client {}): the core (left) differs from the model (right)", w.round, w.client);
+        if g != w {
+            return Err(format!(
+                "answer {i} (round {}, client {}): the core gave {g:?}, the model {w:?}",
+                w.round, w.client
+            ));
+        }
     }
-    assert_eq!(
-        got.len(),
-        want.len(),
-        "{name}: the core gave {} answers, the model {}",
-        got.len(),
-        want.len()
-    );
-    let mc = m.counters();
-    assert_eq!(r.counters.status, mc.status, "{name}: responses per status");
-    assert_eq!(r.counters.issued, mc.issued, "{name}: issued");
-    assert_eq!(
-        r.counters.calendar_blocked, mc.calendar_blocked,
-        "{name}: calendar_blocked"
-    );
-    assert_eq!(r.counters.detections, mc.detections, "{name}: detections");
-    let outcome = |s: &[tidekv_sim::SwapRecord]| {
-        s.iter()
-            .map(|s| (s.round, s.result.is_ok()))
-            .collect::<Vec<_>>()
+    let same = |what: &str, a: String, b: String| {
+        if a == b {
+            Ok(())
+        } else {
+            Err(format!("{what}: the core {a}, the model {b}"))
+        }
     };
-    assert_eq!(
+    same("answers", got.len().to_string(), want.len().to_string())?;
+    let mc = m.counters();
+    let c = &r.counters;
+    same(
+        "responses per status",
+        format!("{:?}", c.status),
+        format!("{:?}", mc.status),
+    )?;
+    same("issued", c.issued.to_string(), mc.issued.to_string())?;
+    same(
+        "calendar_blocked",
+        c.calendar_blocked.to_string(),
+        mc.calendar_blocked.to_string(),
+    )?;
+    same(
+        "detections",
+        c.detections.to_string(),
+        mc.detections.to_string(),
+    )?;
+    let outcome = |s: &[tidekv_sim::SwapRecord]| {
+        format!(
+            "{:?}",
+            s.iter()
+                .map(|s| (s.round, s.result.is_ok()))
+                .collect::<Vec<_>>()
+        )
+    };
+    same(
+        "schedule swaps (round, took effect)",
         outcome(&r.swaps),
         outcome(m.swaps()),
-        "{name}: schedule swaps (round, took effect)"
-    );
-    assert_eq!(r.rounds, m.round(), "{name}: rounds run");
-    want.len()
+    )?;
+    same("rounds run", r.rounds.to_string(), m.round().to_string())?;
+    Ok(want.len())
 }
 
 /// Generator mode on a fresh core and on the model: digest, request count,

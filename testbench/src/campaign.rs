@@ -1,0 +1,236 @@
+//! Fault campaigns (SPEC sections 4-5 at volume): seeded runs under full
+//! load with crashes of up to R - 1 replicas per shard at random rounds,
+//! rejoins at random later rounds, and schedule swaps, each checked for
+//!
+//! - durability: every key with an acknowledged write reads back the last
+//!   acknowledged write's value (last by issue round, then client: SPEC's
+//!   order, last writer wins), or not-found after an acknowledged delete;
+//! - convergence: all live replicas of every shard hold identical contents;
+//! - equality: the Verilated core answers as the model, request by request
+//!   (`diff_on`), when a core is given.
+//!
+//! A run is a trace (SPEC section 8), so a failing one is kept as a file
+//! and replayed with `tidekv replay`.
+
+use crate::traffic::Traffic;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use std::collections::BTreeMap;
+use tidekv_defs::{Config, Op, Status};
+use tidekv_sim::{replay, Answer, Model};
+
+/// The ops of a campaign run: gets 30, inserts 15, modifies 15, puts 25,
+/// deletes 15, on a small key space so that writes contend.
+pub const MIX: [u32; 5] = [30, 15, 15, 25, 15];
+
+/// One generated run.
+pub struct Run {
+    pub seed: u64,
+    /// The trace, as JSON Lines.
+    pub text: String,
+    pub kills: u32,
+    pub rejoins: u32,
+    pub swaps: u32,
+    pub requests: usize,
+    /// Rounds of load before the read-back.
+    pub rounds: u64,
+}
+
+/// Generate the run of `seed`: `rounds` rounds with every client issuing
+/// every round over `keys` keys, crashes and rejoins (replicated builds),
+/// swaps of the replica policy and seed, then every key read back twice.
+pub fn generate(cfg: &Config, seed: u64, rounds: u64, keys: u64) -> Run {
+    let b = &cfg.build;
+    let (c, s, r) = (b.clients, b.shards, b.replicas);
+    let mut t = Traffic::new(cfg, seed);
+    for u in 0..rounds {
+        for ci in 0..c {
+            let op = t.op(MIX);
+            let key = t.rng.gen_range(0..keys);
+            t.req(u, ci, op, key);
+        }
+    }
+    let (mut kills, mut rejoins, mut swaps) = (0, 0, 0);
+    if r > 1 {
+        for shard in 0..s {
+            // Up to R - 1 replicas of the shard, each down once: never all.
+            let mut reps: Vec<u32> = (0..r).collect();
+            reps.shuffle(&mut t.rng);
+            let n = t.rng.gen_range(0..r) as usize;
+            for &rep in &reps[..n] {
+                let kill = t.rng.gen_range(1..(rounds * 3 / 4).max(2));
+                t.fail(kill, shard, rep);
+                kills += 1;
+                if t.rng.gen_bool(0.7) && kill + 1 < rounds {
+                    let back = t.rng.gen_range(kill + 1..rounds);
+                    t.recover(back, shard, rep);
+                    rejoins += 1;
+                }
+            }
+        }
+    }
+    // Swaps of the replica policy and seed (the shard map stays: moving a
+    // bucket moves no data), at least the schedule gap apart.
+    let gap = b.schedule_gap();
+    let mut at = 1 + t.rng.gen_range(0..rounds / 2 + 1);
+    while at < rounds && swaps < 2 {
+        let policy = ["random", "round_robin", "key_affine"][t.rng.gen_range(0..3)];
+        let s = t.rng.gen_range(1..=u32::MAX);
+        t.schedule(
+            at,
+            &format!("\"replica_policy\": \"{policy}\", \"seed\": {s}"),
+        );
+        swaps += 1;
+        at += gap + t.rng.gen_range(1..rounds / 2 + 2);
+    }
+    // Read back every key twice, after the last write has reached every
+    // live replica: the first pass finds any crashed replica not yet
+    // detected (its reads answer `unavailable`), the second reads the rest.
+    let start = rounds + b.latency() + 1;
+    for pass in 0..2 {
+        for k in 0..keys {
+            let i = pass * keys + k;
+            t.req(
+                start + i / u64::from(c),
+                (i % u64::from(c)) as u32,
+                Op::Get,
+                k,
+            );
+        }
+    }
+    Run {
+        seed,
+        text: t.text(),
+        kills,
+        rejoins,
+        swaps,
+        requests: t.requests(),
+        rounds,
+    }
+}
+
+/// What a run's checks found.
+#[derive(Debug, Default, Clone)]
+pub struct Verdict {
+    /// Writes answered `ok` during the load.
+    pub acked_writes: u64,
+    /// Keys whose read-back differs from their last acknowledged write:
+    /// (key, wanted, read).
+    pub lost: Vec<(u64, Option<u64>, Option<u64>)>,
+    /// Keys no read-back could read (every read `unavailable`).
+    pub unread: u64,
+    /// Shards whose live replicas differ.
+    pub diverged: Vec<u32>,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        self.lost.is_empty() && self.diverged.is_empty()
+    }
+}
+
+/// Replay `run` on the model and check durability and convergence; the
+/// model's answers and final state are returned for a core to be compared
+/// with.
+pub fn check_model(cfg: &Config, run: &Run) -> (Verdict, Vec<Answer>, Model) {
+    let trace = tidekv_defs::trace::parse(&run.text, &cfg.build, &cfg.schedule)
+        .unwrap_or_else(|e| panic!("seed {}: a generated trace is invalid: {e}", run.seed));
+    let mut answers = vec![];
+    let m = replay(cfg, &trace, |a| answers.push(*a));
+    let mut v = Verdict::default();
+    // The last acknowledged write per key, in (round, client) order.
+    let mut want: BTreeMap<u64, Option<u64>> = BTreeMap::new();
+    let mut read: BTreeMap<u64, Option<Option<u64>>> = BTreeMap::new();
+    for a in &answers {
+        let ok = a.response.status == Status::Ok;
+        if a.round < run.rounds {
+            if a.request.op != Op::Get && ok {
+                v.acked_writes += 1;
+                let value = (a.request.op != Op::Delete).then_some(a.request.value);
+                want.insert(a.request.key, value);
+            }
+        } else {
+            let got = match a.response.status {
+                Status::Ok => Some(a.response.value),
+                Status::NotFound => Some(None),
+                _ => None,
+            };
+            let slot = read.entry(a.request.key).or_insert(None);
+            if slot.is_none() {
+                *slot = got;
+            }
+        }
+    }
+    for (&key, got) in &read {
+        let w = want.get(&key).copied().flatten();
+        match got {
+            None => v.unread += 1,
+            Some(g) if *g != w => v.lost.push((key, w, *g)),
+            Some(_) => {}
+        }
+    }
+    let b = &cfg.build;
+    for s in 0..b.shards {
+        let live: Vec<u32> = (0..b.replicas).filter(|&r| m.is_alive(s, r)).collect();
+        if live
+            .windows(2)
+            .any(|w| m.contents(s, w[0]) != m.contents(s, w[1]))
+        {
+            v.diverged.push(s);
+        }
+    }
+    (v, answers, m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_deterministic_and_pass_on_the_model() {
+        let cfg = Config::preset("replicated-c10-s2-r3").unwrap();
+        let (a, b) = (generate(&cfg, 7, 120, 32), generate(&cfg, 7, 120, 32));
+        assert_eq!(a.text, b.text);
+        assert!(a.requests >= 1200);
+        let mut kills = 0;
+        for seed in 0..20 {
+            let run = generate(&cfg, seed, 120, 32);
+            kills += run.kills;
+            let (v, _, _) = check_model(&cfg, &run);
+            assert!(v.ok(), "seed {seed}: {v:?}");
+            assert!(v.acked_writes > 300, "seed {seed}: {v:?}");
+            assert!(v.unread == 0, "seed {seed}: {v:?}");
+        }
+        assert!(kills >= 10, "the runs crash replicas: {kills}");
+    }
+
+    /// The checks can fail: a run whose trace crashes every replica of a
+    /// shard loses its acknowledged writes, and the verdict says so.
+    #[test]
+    fn crashing_every_replica_is_caught() {
+        let cfg = Config::preset("replicated-c10-s2-r3").unwrap();
+        let mut run = generate(&cfg, 3, 120, 32);
+        for rep in 0..3 {
+            run.text += &tidekv_defs::trace::format_node_event(
+                Some(100),
+                true,
+                tidekv_defs::trace::Node {
+                    shard: 0,
+                    replica: rep,
+                },
+            );
+            run.text += "\n";
+            run.text += &tidekv_defs::trace::format_node_event(
+                Some(110),
+                false,
+                tidekv_defs::trace::Node {
+                    shard: 0,
+                    replica: rep,
+                },
+            );
+            run.text += "\n";
+        }
+        let (v, _, _) = check_model(&cfg, &run);
+        assert!(!v.lost.is_empty(), "{v:?}");
+    }
+}
