@@ -151,15 +151,14 @@ bench-sim: deps
 	@python3 -c 'import json,glob; json.dump([json.load(open(f)) for f in sorted(glob.glob("build/bench-sim/*.json"))], open("build/bench-sim.json","w"), indent=1)'
 	@echo "wrote build/bench-sim.json"
 
-## campaign: the fault campaign at volume (testbench/tests/campaign.rs):
+## campaign: the fault campaign at volume (tidekv campaign):
 ## CAMPAIGN_RUNS model runs and CAMPAIGN_CORE_RUNS Verilated runs per
 ## replicated target, crashes of up to R-1 replicas per shard, rejoins and
 ## swaps under full load; build/campaign/summary.json (make test runs 40/3)
 CAMPAIGN_RUNS ?= 1000
 CAMPAIGN_CORE_RUNS ?= 100
-campaign: deps
-	TK_CAMPAIGN_RUNS=$(CAMPAIGN_RUNS) TK_CAMPAIGN_CORE_RUNS=$(CAMPAIGN_CORE_RUNS) \
-	  $(CARGO) test --release -p tidekv-testbench --test campaign -- --nocapture
+campaign: deps build
+	$(TIDEKV) campaign --runs $(CAMPAIGN_RUNS) --core-runs $(CAMPAIGN_CORE_RUNS)
 
 ## soak: the differential suite at SOAK times its make-test length
 ## (>= 10^7 requests per preset at the default)

@@ -182,6 +182,114 @@ pub fn check_model(cfg: &Config, run: &Run) -> (Verdict, Vec<Answer>, Model) {
     (v, answers, m)
 }
 
+/// How much a campaign runs per target.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Model runs.
+    pub runs: u64,
+    /// Of those, the first `core_runs` also run on the Verilated core.
+    pub core_runs: u64,
+    pub rounds: u64,
+    pub keys: u64,
+    /// Run i's seed is `seed + i`.
+    pub seed: u64,
+    /// Where failing runs' traces go.
+    pub out: std::path::PathBuf,
+}
+
+/// A campaign's figures for one target (the JSON summary's row).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub target: String,
+    pub runs: u64,
+    pub core_runs: u64,
+    pub rounds: u64,
+    pub requests: u64,
+    pub kills: u64,
+    pub rejoins: u64,
+    pub swaps: u64,
+    pub acked_writes: u64,
+    pub lost: u64,
+    pub unread: u64,
+    pub diverged: u64,
+    pub mismatches: u64,
+    pub model_runs_per_hour: f64,
+    pub core_runs_per_hour: f64,
+    pub seconds: f64,
+    /// Per failing run: what failed and the `tidekv replay` line.
+    pub failures: Vec<String>,
+}
+
+/// Run `plan` on the target `name` (a preset): model runs, the first
+/// `core_runs` of them on the Verilated core (`core`: its shared library,
+/// built by the caller) too. `progress(done)` after each run.
+pub fn run_campaign(
+    name: &str,
+    cfg: &Config,
+    plan: &Plan,
+    core: Option<&std::path::Path>,
+    mut progress: impl FnMut(u64),
+) -> std::io::Result<Summary> {
+    let start = std::time::Instant::now();
+    let mut s = Summary {
+        target: name.to_string(),
+        runs: plan.runs,
+        core_runs: if core.is_some() {
+            plan.core_runs.min(plan.runs)
+        } else {
+            0
+        },
+        rounds: plan.rounds,
+        ..Summary::default()
+    };
+    let (mut model_secs, mut core_secs) = (0.0, 0.0);
+    for i in 0..plan.runs {
+        let seed = plan.seed.wrapping_add(i);
+        let t0 = std::time::Instant::now();
+        let run = generate(cfg, seed, plan.rounds, plan.keys);
+        let (v, want, m) = check_model(cfg, &run);
+        model_secs += t0.elapsed().as_secs_f64();
+        s.kills += u64::from(run.kills);
+        s.rejoins += u64::from(run.rejoins);
+        s.swaps += u64::from(run.swaps);
+        s.requests += run.requests as u64;
+        s.acked_writes += v.acked_writes;
+        s.lost += v.lost.len() as u64;
+        s.unread += v.unread;
+        s.diverged += v.diverged.len() as u64;
+        let mut why = (!v.ok()).then(|| format!("{v:?}"));
+        if let (Some(so), true) = (core, i < s.core_runs) {
+            let t1 = std::time::Instant::now();
+            let trace = tidekv_defs::trace::parse(&run.text, &cfg.build, &cfg.schedule)
+                .expect("a generated trace is valid");
+            let diff = tidekv_cosim::verilator::VCore::open(so, None)
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| crate::diff_on(&mut c, cfg, &trace, &want, &m));
+            if let Err(e) = diff {
+                s.mismatches += 1;
+                why.get_or_insert(format!("the Verilated core: {e}"));
+            }
+            core_secs += t1.elapsed().as_secs_f64();
+        }
+        if let Some(why) = why {
+            std::fs::create_dir_all(&plan.out)?;
+            let f = plan.out.join(format!("{name}-{seed:x}.jsonl"));
+            std::fs::write(&f, &run.text)?;
+            s.failures.push(format!(
+                "{name} seed {seed:#x}: {why}; reproduce: tidekv replay --preset {name} {}",
+                f.display()
+            ));
+        }
+        progress(i + 1);
+    }
+    s.model_runs_per_hour = plan.runs as f64 / f64::max(model_secs, 1e-9) * 3600.0;
+    if s.core_runs > 0 {
+        s.core_runs_per_hour = s.core_runs as f64 / f64::max(core_secs, 1e-9) * 3600.0;
+    }
+    s.seconds = start.elapsed().as_secs_f64();
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

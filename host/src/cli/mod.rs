@@ -1,6 +1,8 @@
 //! The clap command line: one file per subcommand.
 
 pub mod bench;
+#[cfg(feature = "sim")]
+pub mod campaign;
 pub mod explore;
 pub mod hwbench;
 pub mod info;
@@ -118,6 +120,10 @@ pub enum Command {
     Explore(explore::Args),
     /// The shipped configurations (targets.toml), or one's configuration text.
     Preset(preset::Args),
+    /// The fault campaign: seeded runs with replica crashes, rejoins and
+    /// swaps under load, on the model and the Verilated core.
+    #[cfg(feature = "sim")]
+    Campaign(campaign::Args),
 }
 
 pub fn run(cli: Cli) -> tidekv_host::Result<()> {
@@ -128,6 +134,8 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
         Command::Sim(a) => sim::run(a, g),
         Command::Info => info::run(g),
         Command::Preset(a) => preset::run(a, g),
+        #[cfg(feature = "sim")]
+        Command::Campaign(a) => campaign::run(a, g),
         Command::Get(a) => kv::run(tidekv_defs::Op::Get, a.into(), g),
         Command::Put(a) => kv::run(tidekv_defs::Op::Put, a, g),
         Command::Insert(a) => kv::run(tidekv_defs::Op::Insert, a, g),
