@@ -767,19 +767,11 @@ impl Model {
             self.up[ui][ci] = match self.pending[pi][ci] {
                 Pending::Empty => None,
                 Pending::Answered(r) => Some(r),
-                Pending::Forwarded(n) => match self.resp_prev.get(n as usize, ci) {
-                    Some(r) => Some(r),
-                    None => {
-                        let (shard, rep) = (n as usize / self.r, n as usize % self.r);
-                        // It reached the replica in u-1.
-                        let current = u > self.fe.rejoined[n as usize];
-                        if current && self.fe.detected[shard] >> rep & 1 == 0 {
-                            self.fe.detected[shard] |= 1 << rep;
-                            self.counters.detections += 1;
-                        }
-                        Some(Response::status(Status::Unavailable))
-                    }
-                },
+                Pending::Forwarded(n) => {
+                    Some(self.resp_prev.get(n as usize, ci).unwrap_or_else(|| {
+                        missing_response(&mut self.fe, &mut self.counters, self.r, u, n)
+                    }))
+                }
             };
             if u < 2 {
                 self.up[ui][ci] = None;
@@ -825,6 +817,25 @@ impl Model {
         self.idle(lat, take);
         digest.finish()
     }
+}
+
+/// A request forwarded to replica node `n` in `u - 2` got no response: the
+/// leaf FE answers `unavailable` and marks the replica failed, unless it
+/// rejoined since (the request reached it in `u - 1`).
+fn missing_response(
+    fe: &mut LeafFe,
+    counters: &mut Counters,
+    r: usize,
+    u: u64,
+    n: u32,
+) -> Response {
+    let (shard, rep) = (n as usize / r, n as usize % r);
+    let current = u > fe.rejoined[n as usize];
+    if current && fe.detected[shard] >> rep & 1 == 0 {
+        fe.detected[shard] |= 1 << rep;
+        counters.detections += 1;
+    }
+    Response::status(Status::Unavailable)
 }
 
 /// The k-th (from 0) set bit of `mask`.

@@ -18,21 +18,8 @@ mod common;
 use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use tidekv_defs::hash::splitmix64;
-use tidekv_defs::{Config, Op, ReplicaPolicy, Request, Response, Schedule, Status};
+use tidekv_defs::{Config, Op, ReplicaPolicy, Request, Schedule, Status};
 use tidekv_sim::{Answer, Model, Service};
-
-/// The one correct answer to `r` on a key holding `state`, and the state after.
-fn sequential(state: Option<u64>, r: &Request) -> (Response, Option<u64>) {
-    match (r.op, state) {
-        (Op::Get, Some(v)) => (ok(Some(v)), state),
-        (Op::Get | Op::Modify | Op::Delete, None) => (st(Status::NotFound), None),
-        (Op::Insert, Some(_)) => (st(Status::Exists), state),
-        (Op::Insert, None) => (ok(Some(r.value)), Some(r.value)),
-        (Op::Modify | Op::Put, Some(old)) => (ok(Some(old)), Some(r.value)),
-        (Op::Put, None) => (ok(None), Some(r.value)),
-        (Op::Delete, Some(old)) => (ok(Some(old)), None),
-    }
-}
 
 /// A model driven round by round, every answer checked against the
 /// sequential oracle as it arrives (in (issue round, client) order).

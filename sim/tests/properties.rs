@@ -16,20 +16,6 @@ use tidekv_defs::trace::{format_node_event, format_output, format_request, Node,
 use tidekv_defs::{Config, Op, ReplicaPolicy, Request, Status};
 use tidekv_sim::{replay, Answer, Model};
 
-/// `n` cases (PROPTEST_CASES overrides it for a longer soak), no
-/// regression files written into the tree.
-fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(n);
-    ProptestConfig {
-        cases: n,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 fn custom(build: &str, policy: ReplicaPolicy, seed: u32) -> Config {
     let text =
         format!("[build]\n{build}\n[schedule]\nreplica_policy = \"{policy}\"\nseed = {seed}\n");

@@ -17,48 +17,13 @@ use common::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use tidekv_defs::trace::{format_node_event, format_request, Node};
-use tidekv_defs::{Config, Op, Request, Response, Status};
+use tidekv_defs::{Config, Op, Request, Status};
 use tidekv_sim::{replay_service, Answer, Model, Service};
-
-fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(n);
-    ProptestConfig {
-        cases: n,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// The round a request was served in, from its answer: it is collected two
 /// rounds after the FE sent it and travels H rounds up the tree.
 fn served_round(cfg: &Config, a: &Answer) -> u64 {
     a.done_round - u64::from(cfg.build.fe_levels) - 1
-}
-
-/// SPEC section 2's semantics on one key.
-fn sequential(state: Option<u64>, r: &Request) -> (Response, Option<u64>) {
-    match r.op {
-        Op::Get => match state {
-            Some(v) => (ok(Some(v)), state),
-            None => (st(Status::NotFound), state),
-        },
-        Op::Insert => match state {
-            Some(_) => (st(Status::Exists), state),
-            None => (ok(Some(r.value)), Some(r.value)),
-        },
-        Op::Modify => match state {
-            Some(v) => (ok(Some(v)), Some(r.value)),
-            None => (st(Status::NotFound), state),
-        },
-        Op::Put => (ok(state), Some(r.value)),
-        Op::Delete => match state {
-            Some(v) => (ok(Some(v)), None),
-            None => (st(Status::NotFound), state),
-        },
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@
 //! ever waits and the model answers exactly as SPEC's (checked on every
 //! trace of the model's and the differential suite's tests).
 
-use super::{Answer, BitIter, Model};
+use super::{missing_response, Answer, BitIter, Model};
 use std::collections::VecDeque;
 use tidekv_defs::{BuildConfig, Request, Response, Status};
 
@@ -276,18 +276,10 @@ impl Model {
         for s in &q.sent[pi] {
             let response = match s.to {
                 Err(resp) => resp,
-                Ok(n) => match self.resp_prev.get(n as usize, s.client as usize) {
-                    Some(resp) => resp,
-                    None => {
-                        let (shard, rep) = (n as usize / r, n as usize % r);
-                        let current = u > self.fe.rejoined[n as usize];
-                        if current && self.fe.detected[shard] >> rep & 1 == 0 {
-                            self.fe.detected[shard] |= 1 << rep;
-                            self.counters.detections += 1;
-                        }
-                        Response::status(Status::Unavailable)
-                    }
-                },
+                Ok(n) => self
+                    .resp_prev
+                    .get(n as usize, s.client as usize)
+                    .unwrap_or_else(|| missing_response(&mut self.fe, &mut self.counters, r, u, n)),
             };
             q.up[ui].push(Answer {
                 round: s.issued,

@@ -87,3 +87,30 @@ pub fn assert_converged(m: &Model) {
         }
     }
 }
+
+/// `n` cases (PROPTEST_CASES overrides it for a longer soak), no
+/// regression files written into the tree.
+pub fn cases(n: u32) -> proptest::prelude::ProptestConfig {
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n);
+    proptest::prelude::ProptestConfig {
+        cases: n,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}
+
+/// The one correct answer to `r` on a key holding `state`, and the state after.
+pub fn sequential(state: Option<u64>, r: &Request) -> (Response, Option<u64>) {
+    match (r.op, state) {
+        (Op::Get, Some(v)) => (ok(Some(v)), state),
+        (Op::Get | Op::Modify | Op::Delete, None) => (st(Status::NotFound), None),
+        (Op::Insert, Some(_)) => (st(Status::Exists), state),
+        (Op::Insert, None) => (ok(Some(r.value)), Some(r.value)),
+        (Op::Modify | Op::Put, Some(old)) => (ok(Some(old)), Some(r.value)),
+        (Op::Put, None) => (ok(None), Some(r.value)),
+        (Op::Delete, Some(old)) => (ok(Some(old)), None),
+    }
+}
