@@ -800,26 +800,23 @@ pub fn synthesize(
     s: &Synthesizer,
     mut progress: impl FnMut(usize, usize, &str),
 ) -> Result<()> {
-    // Distinct builds in the order the space lists them.
-    let mut builds: Vec<String> = vec![];
-    for r in rows.iter() {
-        let b = r.point.build_text();
-        if !builds.contains(&b) {
-            builds.push(b);
+    // Each row's build, once; the distinct builds in the order the space
+    // lists them, each with its first row (named in the progress).
+    let texts: Vec<String> = rows.iter().map(|r| r.point.build_text()).collect();
+    let mut builds: Vec<(&str, usize)> = vec![];
+    for (i, b) in texts.iter().enumerate() {
+        if !builds.iter().any(|(t, _)| *t == b.as_str()) {
+            builds.push((b, i));
         }
     }
     let boards: Vec<String> = s.boards().map(str::to_string).collect();
     let total = builds.len() * boards.len();
     let mut done = 0;
-    for b in &builds {
+    for &(b, first) in &builds {
         for board in &boards {
-            let what = rows
-                .iter()
-                .find(|r| r.point.build_text() == *b)
-                .map_or(String::new(), |r| r.label.clone());
-            progress(done, total, &format!("{board}: {what}"));
+            progress(done, total, &format!("{board}: {}", rows[first].label));
             let fig = s.run(b, board)?;
-            for r in rows.iter_mut().filter(|r| r.point.build_text() == *b) {
+            for (r, _) in rows.iter_mut().zip(&texts).filter(|(_, t)| t.as_str() == b) {
                 r.synth.push(fig.clone());
             }
             done += 1;
@@ -1059,6 +1056,17 @@ rounds = 50
         assert!(md.contains("Skipped"));
     }
 
+    /// `text` is refused, the error naming the file and `want`, nothing run.
+    fn assert_refused(text: &str, want: &str) {
+        let e = Space::parse(text, "space.toml")
+            .expect_err(want)
+            .to_string();
+        assert!(
+            e.contains("space.toml") && e.contains(want) && e.contains("nothing was run"),
+            "{want}: {e}"
+        );
+    }
+
     #[test]
     fn bad_spaces_say_where() {
         let cases = [
@@ -1086,10 +1094,7 @@ rounds = 50
             ),
         ];
         for (text, want) in cases {
-            let e = Space::parse(&text, "space.toml")
-                .expect_err(want)
-                .to_string();
-            assert!(e.contains("space.toml") && e.contains(want), "{want}: {e}");
+            assert_refused(&text, want);
         }
     }
 
@@ -1229,13 +1234,7 @@ workload = { load = [0.5, 1] }
             ),
         ];
         for (text, want) in cases {
-            let e = Space::parse(&text, "space.toml")
-                .expect_err(want)
-                .to_string();
-            assert!(
-                e.contains("space.toml") && e.contains(want) && e.contains("nothing was run"),
-                "{want}: {e}"
-            );
+            assert_refused(&text, want);
         }
     }
 }

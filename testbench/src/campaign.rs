@@ -16,6 +16,7 @@ use crate::traffic::Traffic;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use std::collections::BTreeMap;
+use tidekv_defs::trace::Trace;
 use tidekv_defs::{Config, Op, Status};
 use tidekv_sim::{replay, Answer, Model};
 
@@ -129,14 +130,20 @@ impl Verdict {
     }
 }
 
-/// Replay `run` on the model and check durability and convergence; the
-/// model's answers and final state are returned for a core to be compared
-/// with.
-pub fn check_model(cfg: &Config, run: &Run) -> (Verdict, Vec<Answer>, Model) {
-    let trace = tidekv_defs::trace::parse(&run.text, &cfg.build, &cfg.schedule)
-        .unwrap_or_else(|e| panic!("seed {}: a generated trace is invalid: {e}", run.seed));
+impl Run {
+    /// The run's trace, parsed (a generated trace is always valid).
+    pub fn trace(&self, cfg: &Config) -> Trace {
+        tidekv_defs::trace::parse(&self.text, &cfg.build, &cfg.schedule)
+            .unwrap_or_else(|e| panic!("seed {}: a generated trace is invalid: {e}", self.seed))
+    }
+}
+
+/// Replay `run` (its trace `trace`) on the model and check durability and
+/// convergence; the model's answers and final state are returned for a
+/// core to be compared with.
+pub fn check_model(cfg: &Config, run: &Run, trace: &Trace) -> (Verdict, Vec<Answer>, Model) {
     let mut answers = vec![];
-    let m = replay(cfg, &trace, |a| answers.push(*a));
+    let m = replay(cfg, trace, |a| answers.push(*a));
     let mut v = Verdict::default();
     // The last acknowledged write per key, in (round, client) order.
     let mut want: BTreeMap<u64, Option<u64>> = BTreeMap::new();
@@ -247,7 +254,8 @@ pub fn run_campaign(
         let seed = plan.seed.wrapping_add(i);
         let t0 = std::time::Instant::now();
         let run = generate(cfg, seed, plan.rounds, plan.keys);
-        let (v, want, m) = check_model(cfg, &run);
+        let trace = run.trace(cfg);
+        let (v, want, m) = check_model(cfg, &run, &trace);
         model_secs += t0.elapsed().as_secs_f64();
         s.kills += u64::from(run.kills);
         s.rejoins += u64::from(run.rejoins);
@@ -260,8 +268,6 @@ pub fn run_campaign(
         let mut why = (!v.ok()).then(|| format!("{v:?}"));
         if let (Some(so), true) = (core, i < s.core_runs) {
             let t1 = std::time::Instant::now();
-            let trace = tidekv_defs::trace::parse(&run.text, &cfg.build, &cfg.schedule)
-                .expect("a generated trace is valid");
             let diff = tidekv_cosim::verilator::VCore::open(so, None)
                 .map_err(|e| e.to_string())
                 .and_then(|mut c| crate::diff_on(&mut c, cfg, &trace, &want, &m));
@@ -304,7 +310,7 @@ mod tests {
         for seed in 0..20 {
             let run = generate(&cfg, seed, 120, 32);
             kills += run.kills;
-            let (v, _, _) = check_model(&cfg, &run);
+            let (v, _, _) = check_model(&cfg, &run, &run.trace(&cfg));
             assert!(v.ok(), "seed {seed}: {v:?}");
             assert!(v.acked_writes > 300, "seed {seed}: {v:?}");
             assert!(v.unread == 0, "seed {seed}: {v:?}");
@@ -318,27 +324,14 @@ mod tests {
     fn crashing_every_replica_is_caught() {
         let cfg = Config::preset("replicated-c10-s2-r3").unwrap();
         let mut run = generate(&cfg, 3, 120, 32);
-        for rep in 0..3 {
-            run.text += &tidekv_defs::trace::format_node_event(
-                Some(100),
-                true,
-                tidekv_defs::trace::Node {
-                    shard: 0,
-                    replica: rep,
-                },
-            );
-            run.text += "\n";
-            run.text += &tidekv_defs::trace::format_node_event(
-                Some(110),
-                false,
-                tidekv_defs::trace::Node {
-                    shard: 0,
-                    replica: rep,
-                },
-            );
-            run.text += "\n";
+        for replica in 0..3 {
+            for (round, fail) in [(100, true), (110, false)] {
+                let node = tidekv_defs::trace::Node { shard: 0, replica };
+                run.text += &tidekv_defs::trace::format_node_event(Some(round), fail, node);
+                run.text += "\n";
+            }
         }
-        let (v, _, _) = check_model(&cfg, &run);
+        let (v, _, _) = check_model(&cfg, &run, &run.trace(&cfg));
         assert!(!v.lost.is_empty(), "{v:?}");
     }
 }
