@@ -154,11 +154,14 @@ bench-sim: deps
 ## campaign: the fault campaign at volume (tidekv campaign):
 ## CAMPAIGN_RUNS model runs and CAMPAIGN_CORE_RUNS Verilated runs per
 ## replicated target, crashes of up to R-1 replicas per shard, rejoins and
-## swaps under full load; build/campaign/summary.json (make test runs 40/3)
+## swaps under full load; and CAMPAIGN_LINK_FRAMES bad frames against the
+## Verilated device top between good rounds (the hostile link campaign);
+## build/campaign/summary.json (make test runs 40/3 and 20,000 frames)
 CAMPAIGN_RUNS ?= 1000
 CAMPAIGN_CORE_RUNS ?= 100
+CAMPAIGN_LINK_FRAMES ?= 1000000
 campaign: deps build
-	$(TIDEKV) campaign --runs $(CAMPAIGN_RUNS) --core-runs $(CAMPAIGN_CORE_RUNS)
+	$(TIDEKV) campaign --runs $(CAMPAIGN_RUNS) --core-runs $(CAMPAIGN_CORE_RUNS) --link-frames $(CAMPAIGN_LINK_FRAMES)
 
 ## soak: the differential suite at SOAK times its make-test length
 ## (>= 10^7 requests per preset at the default)

@@ -615,9 +615,13 @@ impl Deframer {
         !self.buf.is_empty() || self.esc || self.bad_escape || self.overrun
     }
 
-    /// Mark the frame in progress as having lost bytes before the next one.
+    /// Mark the frame in progress as having lost bytes before the next one
+    /// (nothing while skipping to an `END` after a timeout: the lost bytes
+    /// were part of what is skipped).
     pub fn overrun(&mut self) {
-        self.overrun = true;
+        if !self.hunting {
+            self.overrun = true;
+        }
     }
 
     /// The watchdog fired: drop the half frame (if any) and skip to the next `END`.

@@ -686,7 +686,11 @@ impl Logic for Device {
         self.stats_done.next = false;
         if self.pop.val() {
             self.wd.d.next = 0.into();
-            if self.fifo.data_out.val().get_bit(8) {
+            // Bytes lost while skipping to an `END` after a timeout were
+            // part of what is skipped: their mark marks nothing (else a
+            // resynchronising `END` would open a phantom frame that times
+            // out and swallows the next frame).
+            if self.fifo.data_out.val().get_bit(8) & !self.hunting.q.val() {
                 self.overrun.d.next = true;
                 self.in_frame.next = true;
             }

@@ -3,6 +3,7 @@
 //! request (`compare`).
 
 pub mod campaign;
+pub mod hostile;
 pub mod traffic;
 
 use std::sync::Mutex;

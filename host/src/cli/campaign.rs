@@ -2,6 +2,9 @@
 //! seeded runs under full load with up to R - 1 replica crashes per shard,
 //! rejoins and schedule swaps, on the model and the Verilated core; a
 //! summary (and JSON), failing runs kept with the line that replays them.
+//! With `--link-frames N`, the hostile link campaign too
+//! (`tidekv_testbench::hostile`): N bad frames against the Verilated device
+//! top, between good rounds checked against the model.
 
 use super::{print, Global};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,6 +12,7 @@ use std::path::PathBuf;
 use tidekv_defs::targets::{with_check, Check};
 use tidekv_host::Error;
 use tidekv_testbench::campaign::{run_campaign, Plan};
+use tidekv_testbench::hostile::{run_link_campaign, LinkPlan};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,9 +38,32 @@ pub struct Args {
     /// Where failing runs' traces and summary.json go.
     #[arg(long, default_value = "build/campaign", value_name = "DIR")]
     pub out: PathBuf,
+    /// Bad frames of the hostile link campaign against the Verilated
+    /// device top (0: no link campaign; `make campaign` sends 10^6).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub link_frames: u64,
+    /// The preset whose device top the link campaign runs.
+    #[arg(long, default_value = "single-c10", value_name = "NAME")]
+    pub link_preset: String,
+    /// No fault campaign, only the link campaign.
+    #[arg(long)]
+    pub link_only: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+fn bar(quiet: bool, len: u64, unit: &str) -> ProgressBar {
+    if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(len).with_style(
+            ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {unit}, {{elapsed}} {{msg}}"
+            ))
+            .expect("template"),
+        )
+    }
 }
 
 pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
@@ -45,7 +72,14 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
             "campaign: --runs and --keys at least 1, --rounds at least 8".into(),
         ));
     }
-    let names: Vec<String> = if a.presets.is_empty() {
+    if a.link_only && a.link_frames == 0 {
+        return Err(Error::Usage(
+            "campaign: --link-only needs --link-frames N (N >= 1)".into(),
+        ));
+    }
+    let names: Vec<String> = if a.link_only {
+        vec![]
+    } else if a.presets.is_empty() {
         with_check(Check::Differential)
             .filter(|t| t.config().is_ok_and(|c| c.build.replicas > 1))
             .map(|t| t.name.clone())
@@ -58,6 +92,9 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         .iter()
         .map(|n| tidekv_defs::Config::preset(n).map(|c| (n.clone(), c)))
         .collect::<Result<Vec<_>, _>>()?;
+    let link_cfg = (a.link_frames > 0)
+        .then(|| tidekv_defs::Config::preset(&a.link_preset))
+        .transpose()?;
     let plan = Plan {
         runs: a.runs,
         core_runs: a.core_runs,
@@ -73,28 +110,49 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         } else {
             None
         };
-        let bar = if a.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(a.runs).with_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} {msg}")
-                    .expect("template"),
-            )
-        };
+        let bar = bar(a.quiet, a.runs, "runs");
         bar.set_message(name.clone());
         let s = run_campaign(name, cfg, &plan, so.as_deref(), |i| bar.set_position(i))
             .map_err(Error::Output)?;
         bar.finish_and_clear();
         rows.push(s);
     }
+    let link = match &link_cfg {
+        Some(cfg) => {
+            let name = &a.link_preset;
+            let so = tidekv_cosim::verilator::build_top(
+                name,
+                tidekv_cosim::verilator::Top::Device,
+                false,
+            )?
+            .0;
+            let bar = bar(a.quiet, a.link_frames, "bad frames");
+            bar.set_message(format!("{name}'s device top"));
+            let s = run_link_campaign(name, cfg, &so, &LinkPlan::new(a.link_frames, a.seed), |i| {
+                bar.set_position(i)
+            })
+            .map_err(Error::Device)?;
+            bar.finish_and_clear();
+            Some(s)
+        }
+        None => None,
+    };
     std::fs::create_dir_all(&a.out).map_err(Error::Output)?;
     let json = a.out.join("summary.json");
     std::fs::write(
         &json,
-        serde_json::to_string_pretty(&rows).expect("serializes"),
+        serde_json::to_string_pretty(&serde_json::json!({ "targets": rows, "link": link }))
+            .expect("serializes"),
     )
     .map_err(Error::Output)?;
-    let failures: Vec<String> = rows.iter().flat_map(|s| s.failures.clone()).collect();
+    let mut failures: Vec<String> = rows.iter().flat_map(|s| s.failures.clone()).collect();
+    if let Some(l) = &link {
+        failures.extend(
+            l.failures
+                .iter()
+                .map(|f| format!("link campaign on {} (seed {:#x}): {f}", l.target, a.seed)),
+        );
+    }
     print(
         g,
         || {
@@ -107,12 +165,21 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
                     s.model_runs_per_hour, s.core_runs_per_hour
                 );
             }
+            if let Some(l) = &link {
+                let nacks: Vec<String> = l.nacks.iter().map(|(k, v)| format!("{v} {k}")).collect();
+                t += &format!(
+                    "link campaign on {}'s device top: {} bad frames of {} kinds and {} replayed or out-of-order probes, {} bursts ({} overruns), {} half frames, {} good requests; Nacks: {}; {} hangs, {} corrupt frames accepted, {} mismatches; {:.0} bad frames/s, {} clocks in {:.0} s\n",
+                    l.target, l.frames, l.kinds.len(), l.probes, l.bursts, l.burst_overruns,
+                    l.timeouts, l.good_requests, nacks.join(", "), l.hangs, l.accepted_corrupt,
+                    l.mismatches, l.frames_per_s, l.clocks, l.seconds
+                );
+            }
             for f in &failures {
                 t += &format!("FAILED {f}\n");
             }
             t + &format!("wrote {}", json.display())
         },
-        || serde_json::json!({ "targets": rows, "summary": json }),
+        || serde_json::json!({ "targets": rows, "link": link, "summary": json }),
     );
     if failures.is_empty() {
         Ok(())
