@@ -12,7 +12,7 @@ use tidekv_defs::link::{self, DeviceInfo};
 use tidekv_defs::regs::{round_field, Cmd, CmdStatus, Counter};
 use tidekv_defs::{Request, Response, Schedule, Status};
 use tidekv_driver::drive::Core;
-use tidekv_driver::link::LinkCore;
+use tidekv_driver::link::{LinkCore, StepAnswer};
 
 /// The wait for one answer when none is given (`--timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -191,12 +191,16 @@ impl Device {
     ) -> Result<()> {
         let c = self.clients() as usize;
         let lat = u64::from(self.info.latency);
-        let drain = (0..lat).map(|_| vec![None; c]);
+        let drain = |n: u64| (0..n).map(move |_| vec![None; c]);
         // Device round -> when its Step was sent and what it carried.
-        let mut issued: HashMap<u64, (Duration, Vec<Option<Request>>)> = HashMap::new();
-        self.core.steps(rounds.into_iter().chain(drain), window, |_, reqs, a| -> Result<()> {
+        // (shared with the checks between passes)
+        let issued: std::cell::RefCell<Issued> = Default::default();
+        let mut answer = |_: usize, reqs: &[Option<Request>], a: StepAnswer| -> Result<()> {
+            let mut issued = issued.borrow_mut();
             issued.insert(a.round, (a.sent, reqs.to_vec()));
-            let Some(t) = a.round.checked_sub(lat) else { return Ok(()) };
+            let Some(t) = a.round.checked_sub(lat) else {
+                return Ok(());
+            };
             let (sent, was) = issued.remove(&t).unwrap_or_default();
             for (client, r) in a.responses.iter().enumerate() {
                 let asked = was.get(client).copied().flatten();
@@ -212,7 +216,32 @@ impl Device {
                 }
             }
             Ok(())
-        })
+        };
+        self.core
+            .steps(rounds.into_iter().chain(drain(lat)), window, &mut answer)?;
+        // A frame the device refused is resent at the end of the window:
+        // if that was among the last, its rounds ran after some of the
+        // empty ones, and their answers are still to come. Bring them in
+        // (each pass ends with `lat` empty rounds after every round sent).
+        for _ in 0..=self.core.retries {
+            if !pending(&issued.borrow()) {
+                return Ok(());
+            }
+            self.core.steps(drain(lat), window, &mut answer)?;
+        }
+        if pending(&issued.borrow()) {
+            return Err(Error::Device(format!(
+                "requests of rounds {:?} got no response after {} passes of {lat} empty rounds",
+                issued
+                    .borrow()
+                    .iter()
+                    .filter(|(_, (_, r))| r.iter().any(Option::is_some))
+                    .map(|(t, _)| t)
+                    .collect::<Vec<_>>(),
+                self.core.retries + 1
+            )));
+        }
+        Ok(())
     }
 
     /// The `window` for `run_rounds` that keeps `frames` `Step` frames in
@@ -322,6 +351,15 @@ impl Device {
 
 /// The JSON line of an answer (the trace output format of SPEC section 8,
 /// without `done_round`'s wait: it is `round + latency`).
+/// `run_rounds`' rounds sent and not yet answered: device round -> when its
+/// `Step` was sent and what it carried.
+type Issued = HashMap<u64, (Duration, Vec<Option<Request>>)>;
+
+/// Whether a round sent by `run_rounds` still waits for its answers.
+fn pending(issued: &Issued) -> bool {
+    issued.values().any(|(_, r)| r.iter().any(Option::is_some))
+}
+
 pub fn answer_json(a: &Answered, latency: u64) -> String {
     tidekv_defs::trace::format_output(
         a.round,
