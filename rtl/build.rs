@@ -147,6 +147,7 @@ fn main() {
             b.device.batch_results.max(2).trailing_zeros(),
         ),
         ("GENERATOR", u32::from(b.device.generator)),
+        ("TABLE_READ", u32::from(b.device.table_read)),
         ("COUNTER_BITS", b.device.counter_bits),
         ("CLOCK_HZ", link.clock_hz),
         ("BAUD", link.baud),

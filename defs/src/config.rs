@@ -84,6 +84,9 @@ pub struct DeviceOptions {
     /// The load generator (`gen_*` commands); without it they answer
     /// `unsupported`.
     pub generator: bool,
+    /// Replica tables readable by the command port (`ReadSlot`); without
+    /// it the command answers `unsupported`.
+    pub table_read: bool,
     /// Requests each client's free-running queue holds (a power of two, or
     /// 0: no free-running batches, `Submit` and `Collect` are unknown types).
     pub batch_queue: u32,
@@ -99,6 +102,7 @@ impl Default for DeviceOptions {
     fn default() -> Self {
         DeviceOptions {
             generator: true,
+            table_read: true,
             batch_queue: 256,
             batch_results: 512,
             counter_bits: 48,
@@ -107,11 +111,12 @@ impl Default for DeviceOptions {
 }
 
 impl DeviceOptions {
-    /// Packed into one `Info` word: generator (bit 0), counter_bits (8..16),
+    /// Packed into one `Info` word: generator (bit 0), table_read (bit 1), counter_bits (8..16),
     /// log2 batch_queue + 1 (16..24, 0: none), log2 batch_results + 1 (24..32).
     pub fn word(&self) -> u32 {
         let lg = |d: u32| if d == 0 { 0 } else { d.trailing_zeros() + 1 };
         u32::from(self.generator)
+            | u32::from(self.table_read) << 1
             | self.counter_bits << 8
             | lg(self.batch_queue) << 16
             | lg(self.batch_results) << 24
@@ -126,6 +131,7 @@ impl DeviceOptions {
         };
         DeviceOptions {
             generator: w & 1 == 1,
+            table_read: w >> 1 & 1 == 1,
             counter_bits: w >> 8 & 0xff,
             batch_queue: depth(w >> 16 & 0xff),
             batch_results: depth(w >> 24),
@@ -609,6 +615,7 @@ struct BuildFile {
     calendar_max: u32,
     // (Absent: `DeviceOptions::default()`'s.)
     generator: Option<bool>,
+    table_read: Option<bool>,
     batch_queue: Option<u32>,
     batch_results: Option<u32>,
     counter_bits: Option<u32>,
@@ -656,6 +663,7 @@ impl Config {
                 let d = DeviceOptions::default();
                 DeviceOptions {
                     generator: b.generator.unwrap_or(d.generator),
+                    table_read: b.table_read.unwrap_or(d.table_read),
                     batch_queue: b.batch_queue.unwrap_or(d.batch_queue),
                     batch_results: b.batch_results.unwrap_or(d.batch_results),
                     counter_bits: b.counter_bits.unwrap_or(d.counter_bits),
@@ -873,6 +881,7 @@ mod tests {
             DeviceOptions {
                 batch_queue: 2,
                 batch_results: 4096,
+                table_read: !d.table_read,
                 ..d
             },
         ] {

@@ -21,6 +21,18 @@ pub const COUNTER_BITS: u32 = crate::config::MAX_COUNTER_BITS;
 /// Width of the round field in `Info` and `ReadSwap` rdata (bits 0..48).
 pub const ROUND_FIELD_BITS: u32 = 48;
 
+/// `ReadSlot`'s words: whether the slot is used, its key, its value;
+/// whether the node is down.
+pub const SLOT_USED: u64 = 0;
+pub const SLOT_KEY: u64 = 1;
+pub const SLOT_VALUE: u64 = 2;
+pub const NODE_DOWN: u64 = 3;
+
+/// `ReadSlot`'s `data`: slot `slot` of set `set`, word `word` (`SLOT_*`).
+pub fn read_slot_data(set: u32, slot: u32, word: u64) -> u64 {
+    u64::from(set) | u64::from(slot) << 16 | word << 32
+}
+
 /// The round in an `Info` or `ReadSwap` rdata word.
 pub fn round_field(rdata: u64) -> u64 {
     rdata & ((1 << ROUND_FIELD_BITS) - 1)
@@ -96,6 +108,13 @@ code_enum! {
         GenRun = 17, "gen_run";
         /// Empty every table and link and return to round 0 with the build's schedule.
         Reset = 18, "reset";
+        /// Read one slot of replica node `addr`'s table (= shard * R +
+        /// replica): `data` = set | slot << 16 | word << 32 (`read_slot_data`);
+        /// rdata: word 0 whether the slot is used (bit 0), 1 its key, 2 its
+        /// value, 3 whether the node is down (crash-stopped, not yet back;
+        /// bit 0). Slots are numbered as the model's (`bank * ways + way`,
+        /// then the stash, which every set shows alike).
+        ReadSlot = 19, "read_slot";
     }
 }
 
@@ -162,7 +181,7 @@ impl Cmd {
         use Cmd::*;
         match self {
             Info | StageMap | StagePolicy | StageFailed | StageCalendar | StagePeriod | Verify
-            | ReadMap | ReadSwap | ReadCounter | GenSeed | GenMix | GenKeys => true,
+            | ReadMap | ReadSwap | ReadCounter | GenSeed | GenMix | GenKeys | ReadSlot => true,
             // Swap and GenRun act at a round; Fail and Recover answer
             // `node_state` the second time; the others clear or reset.
             Swap | Fail | Recover | ClearCounters | GenRun | Reset => false,
@@ -182,7 +201,7 @@ impl CmdStatus {
             ShadowInUse => "the shadow schedule still serves the previous swap's requests, or a swap is armed: run latency/2 rounds past the last swap, then try again",
             Unknown => "the device does not know this command: host and device are of different protocol versions",
             NodeState => "the node failed in this same round: it can recover from the next round on",
-            Unsupported => "this device was built without it (`generator = false`, see `tidekv info`): use the host's generator (`tidekv bench`) or a build with the generator",
+            Unsupported => "this device was built without it (a device option: `generator = false` or `table_read = false`, see `tidekv info`'s device_options): for the generator use the host's (`tidekv bench`), or a build with the option",
         }
     }
 }

@@ -9,7 +9,8 @@ use tidekv_defs::config::{BuildConfig, Schedule};
 use tidekv_defs::gen::{GenConfig, GenReport};
 use tidekv_defs::record::{Answer, Counters, SwapRecord};
 use tidekv_defs::regs::{
-    gen_keys_mask, gen_mix_word, policy_word, schedule_crc, Cmd, CmdStatus, Counter, SwapState,
+    gen_keys_mask, gen_mix_word, policy_word, read_slot_data, schedule_crc, Cmd, CmdStatus,
+    Counter, SwapState, SLOT_KEY, SLOT_USED, SLOT_VALUE,
 };
 use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{Op, Request, Response, Status};
@@ -199,6 +200,36 @@ pub fn replay<C: Core>(
         counters,
         swaps,
     })
+}
+
+/// Replica `replica` of shard `shard`'s table, read slot by slot with
+/// `ReadSlot` (the core paused between rounds): every used slot as
+/// `(key, value, slot)`, sorted, as the model's `contents` lists it. The
+/// stash, which every set shows, is read with set 0.
+pub fn read_table<C: Core>(
+    core: &mut C,
+    b: &BuildConfig,
+    shard: u32,
+    replica: u32,
+) -> Result<Vec<(u64, u64, u32)>, C::Error> {
+    let node = shard * b.replicas + replica;
+    let main = b.table_banks * b.table_ways;
+    let mut out = vec![];
+    for set in 0..b.sets_per_bank() {
+        for slot in 0..main + b.table_stash {
+            if slot >= main && set > 0 {
+                break;
+            }
+            let word = |w| read_slot_data(set, slot, w);
+            if core.ok(Cmd::ReadSlot, node, word(SLOT_USED))? & 1 == 1 {
+                let key = core.ok(Cmd::ReadSlot, node, word(SLOT_KEY))?;
+                let value = core.ok(Cmd::ReadSlot, node, word(SLOT_VALUE))?;
+                out.push((key, value, slot));
+            }
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
 }
 
 /// The record of the swap armed for round `at`, which must be done.

@@ -313,6 +313,42 @@ impl Device {
             .collect())
     }
 
+    /// Replica `replica` of shard `shard`'s table as the device holds it
+    /// (`Cmd::ReadSlot`, slot by slot): `(key, value, slot)`, sorted.
+    pub fn table(&mut self, shard: u32, replica: u32) -> Result<Vec<(u64, u64, u32)>> {
+        let b = self.info.build.clone();
+        if shard >= b.shards || replica >= b.replicas {
+            return Err(Error::Usage(format!(
+                "node {shard}/{replica}: the device has shards 0..{} with replicas 0..{}",
+                b.shards, b.replicas
+            )));
+        }
+        Ok(tidekv_driver::drive::read_table(
+            &mut self.core,
+            &b,
+            shard,
+            replica,
+        )?)
+    }
+
+    /// Whether replica `replica` of `shard` is up (not crash-stopped, or
+    /// back after `recover`), as the device says (`ReadSlot`'s node word).
+    pub fn is_up(&mut self, shard: u32, replica: u32) -> Result<bool> {
+        let b = &self.info.build;
+        let node = shard * b.replicas + replica;
+        let down = self.core.ok(
+            Cmd::ReadSlot,
+            node,
+            tidekv_defs::regs::read_slot_data(0, 0, tidekv_defs::regs::NODE_DOWN),
+        )?;
+        Ok(down & 1 == 0)
+    }
+
+    /// The build the device reports.
+    pub fn build(&self) -> &tidekv_defs::BuildConfig {
+        &self.info.build
+    }
+
     /// Crash-stop (`fail`) or bring back (`recover`) replica `replica` of `shard`.
     pub fn set_failed(&mut self, shard: u32, replica: u32, failed: bool) -> Result<()> {
         let b = &self.info.build;
@@ -351,6 +387,21 @@ impl Device {
 
 /// The JSON line of an answer (the trace output format of SPEC section 8,
 /// without `done_round`'s wait: it is `round + latency`).
+/// A table's digest: CRC-64 (ECMA-182, as the explorer's cache key) over
+/// its sorted entries, each key, value and slot little-endian (8, 8, 4
+/// bytes). Equal tables, equal digests; replicas of a shard place every
+/// entry in the same slot.
+pub fn table_digest(entries: &[(u64, u64, u32)]) -> u64 {
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_ECMA_182);
+    let mut d = crc.digest();
+    for (k, v, s) in entries {
+        d.update(&k.to_le_bytes());
+        d.update(&v.to_le_bytes());
+        d.update(&s.to_le_bytes());
+    }
+    d.finalize()
+}
+
 /// `run_rounds`' rounds sent and not yet answered: device round -> when its
 /// `Step` was sent and what it carried.
 type Issued = HashMap<u64, (Duration, Vec<Option<Request>>)>;

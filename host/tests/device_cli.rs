@@ -158,6 +158,25 @@ fn every_device_command_over_a_pty() {
     let bad = on(&sim, &["recover", "--shard", "3", "--replica", "0"]);
     assert_eq!(bad.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("shards 0..1"));
+
+    // The table as the device holds it: key 6 (the recovered node was
+    // emptied: it had no live replica to copy).
+    let t: serde_json::Value = serde_json::from_str(&ok_line(&sim, &["--json", "table"])).unwrap();
+    assert_eq!(t["entries"].as_u64(), Some(1), "{t}");
+    assert_eq!(
+        (
+            t["table"][0]["key"].as_u64(),
+            t["table"][0]["value"].as_u64()
+        ),
+        (Some(6), Some(60)),
+        "{t}"
+    );
+    assert!(
+        ok_line(&sim, &["table", "--all"]).contains("node 0/0 (up): 1 entries"),
+        "table --all"
+    );
+    let bad = on(&sim, &["table", "--replica", "1"]);
+    assert_eq!(bad.status.code(), Some(3));
     let wide = on(&sim, &["put", "4294967296", "1"]);
     assert_eq!(wide.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&wide.stderr).contains("32-bit keys"));

@@ -1550,6 +1550,29 @@ mod tests {
                 "{cmd:?}"
             );
         }
+        // A table read of node 0's first slot: its state (up) or unsupported.
+        let data = tidekv_defs::regs::read_slot_data(0, 0, tidekv_defs::regs::NODE_DOWN);
+        let a = t
+            .exchange(
+                &Frame::new(
+                    FrameType::Cmd,
+                    6,
+                    cmd_payload(Cmd::ReadSlot.code(), 0, data),
+                )
+                .encode(),
+                3000,
+            )
+            .unwrap();
+        let want = if b.device.table_read {
+            (CmdStatus::Ok.code(), 0)
+        } else {
+            (CmdStatus::Unsupported.code(), 0)
+        };
+        assert_eq!(
+            link::decode_cmd_answer(&a.payload).unwrap(),
+            want,
+            "read_slot"
+        );
     }
 
     #[test]

@@ -232,6 +232,8 @@ pub struct ShardGroup {
     pub cp_go: Signal<In, bool>,
     pub cp_src: Signal<In, ReplicaNo>,
     pub cp_dst: Signal<In, ReplicaMask>,
+    /// The slot `sw_slot` of replica `cp_src`'s set read in the clock before.
+    pub rd: SlotOut,
     nodes: Vec<ReplicaNode>,
     rep_no: Vec<Constant<ReplicaNo>>,
     /// The update link, packed (`UpdWord`).
@@ -270,6 +272,7 @@ impl ShardGroup {
             cp_go: Default::default(),
             cp_src: Default::default(),
             cp_dst: Default::default(),
+            rd: Default::default(),
             cp_used: Default::default(),
             cp_key: Default::default(),
             cp_value: Default::default(),
@@ -306,6 +309,9 @@ impl Logic for ShardGroup {
                 self.cp_value.next = self.nodes[r].sweep_out.value.val();
             }
         }
+        self.rd.used.next = self.cp_used.val();
+        self.rd.key.next = self.cp_key.val();
+        self.rd.value.next = self.cp_value.val();
         for r in 0..R {
             self.nodes[r].clear.next = self.clear.val();
             self.nodes[r].wipe.next = self.wipe.val().get_bit(r);

@@ -125,7 +125,63 @@ where
         outcome(m.swaps()),
     )?;
     same("rounds run", r.rounds.to_string(), m.round().to_string())?;
+    check_tables(core, cfg, m)?;
     Ok(want.len())
+}
+
+/// Every live replica's table on `core` (read with `ReadSlot`) equals the
+/// model's, entry by entry and slot by slot; so the live replicas of each
+/// shard hold identical contents on the hardware too. The number of
+/// tables compared.
+pub fn check_tables<C: drive::Core>(core: &mut C, cfg: &Config, m: &Model) -> Result<usize, String>
+where
+    C::Error: std::fmt::Display,
+{
+    let b = &cfg.build;
+    let mut n = 0;
+    if !b.device.table_read {
+        return Ok(0);
+    }
+    for shard in 0..b.shards {
+        for replica in 0..b.replicas {
+            let node = shard * b.replicas + replica;
+            let down = core
+                .ok(
+                    tidekv_defs::regs::Cmd::ReadSlot,
+                    node,
+                    tidekv_defs::regs::read_slot_data(0, 0, tidekv_defs::regs::NODE_DOWN),
+                )
+                .map_err(|e| format!("reading node {shard}/{replica}'s state: {e}"))?;
+            if (down & 1 == 1) == m.is_alive(shard, replica) {
+                return Err(format!(
+                    "node {shard}/{replica}: the core says {}, the model {}",
+                    if down & 1 == 1 { "down" } else { "up" },
+                    if m.is_alive(shard, replica) {
+                        "up"
+                    } else {
+                        "down"
+                    }
+                ));
+            }
+            if !m.is_alive(shard, replica) {
+                continue;
+            }
+            let got = drive::read_table(core, b, shard, replica)
+                .map_err(|e| format!("reading shard {shard} replica {replica}'s table: {e}"))?;
+            let want = m.contents(shard, replica);
+            if got != want {
+                let only_core: Vec<_> = got.iter().filter(|e| !want.contains(e)).take(4).collect();
+                let only_model: Vec<_> = want.iter().filter(|e| !got.contains(e)).take(4).collect();
+                return Err(format!(
+                    "shard {shard} replica {replica}'s table: {} entries on the core, {} in the model; (key, value, slot) only on the core {only_core:?}, only in the model {only_model:?}",
+                    got.len(),
+                    want.len()
+                ));
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Generator mode on a fresh core and on the model: digest, request count,

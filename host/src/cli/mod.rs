@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod sim;
 pub mod stats;
 pub mod stream;
+pub mod table;
 pub mod workload;
 
 use clap::{Parser, Subcommand};
@@ -101,6 +102,9 @@ pub enum Command {
     Fail(node::Args),
     /// Bring a failed replica node back (its table copied from a live replica).
     Recover(node::Args),
+    /// A replica's table as the device holds it, or (--all) every
+    /// replica's digest and whether each shard's live replicas agree.
+    Table(table::Args),
     /// The device's counters and its link's counters.
     Stats(stats::Args),
     /// Load a schedule: validate, stage, read back, verify, swap at a round, confirm.
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> tidekv_host::Result<()> {
         Command::Delete(a) => kv::run(tidekv_defs::Op::Delete, a.into(), g),
         Command::Fail(a) => node::run(a, true, g),
         Command::Recover(a) => node::run(a, false, g),
+        Command::Table(a) => table::run(a, g),
         Command::Stats(a) => stats::run(a, g),
         Command::LoadSchedule(a) => schedule::load(a, g),
         Command::ShowSchedule(a) => schedule::show(a, g),

@@ -261,6 +261,13 @@ pub struct CoreBody {
     m_copy: DFF<bool>,
     m_all: DFF<bool>,
     m_bad: DFF<bool>,
+    /// `ReadSlot`: the word to answer (0 used, 1 key, 2 value) and whether
+    /// the set was read (the slot shows in the clock after).
+    m_word: DFF<Bits<2>>,
+    m_phase: DFF<bool>,
+    pk_used: Signal<Local, bool>,
+    pk_key: Signal<Local, Key>,
+    pk_value: Signal<Local, Value>,
     v_map: DFF<bool>,
     v_cal: DFF<bool>,
     v_used: DFF<ShardMask>,
@@ -283,6 +290,10 @@ pub struct CoreBody {
     c_div: Constant<Bits<4>>,
     c_read: Constant<Bits<4>>,
     c_gen: Constant<Bits<4>>,
+    c_peek: Constant<Bits<4>>,
+    /// `ReadSlot`'s argument limits: sets, slots a set sweeps, words.
+    c_peek_sets: Constant<Bits<16>>,
+    c_peek_slots: Constant<Bits<8>>,
     c_cmd_info: Constant<CmdCode>,
     c_cmd_stage_map: Constant<CmdCode>,
     c_cmd_stage_policy: Constant<CmdCode>,
@@ -292,6 +303,7 @@ pub struct CoreBody {
     c_cmd_verify: Constant<CmdCode>,
     c_cmd_swap: Constant<CmdCode>,
     c_cmd_read_map: Constant<CmdCode>,
+    c_cmd_read_slot: Constant<CmdCode>,
     c_cmd_read_swap: Constant<CmdCode>,
     c_cmd_fail: Constant<CmdCode>,
     c_cmd_recover: Constant<CmdCode>,
@@ -313,6 +325,8 @@ pub struct CoreBody {
     /// `gen_*` commands answer `unsupported` and the generator's logic is
     /// gated off by this constant (yosys removes it).
     c_gen_on: Constant<bool>,
+    /// The build reads tables by command (`TABLE_READ`).
+    c_peek_on: Constant<bool>,
     c_node_state: Constant<Bits<3>>,
     idle: Signal<Local, bool>,
     paused: Signal<Local, bool>,
@@ -367,6 +381,7 @@ const ST_VERIFY: u64 = 4;
 const ST_DIV: u64 = 5;
 const ST_READ: u64 = 6;
 const ST_GEN: u64 = 7;
+const ST_PEEK: u64 = 8;
 
 impl Default for CoreBody {
     fn default() -> Self {
@@ -638,6 +653,11 @@ impl CoreBody {
             m_copy: Default::default(),
             m_all: Default::default(),
             m_bad: Default::default(),
+            m_word: Default::default(),
+            m_phase: Default::default(),
+            pk_used: Default::default(),
+            pk_key: Default::default(),
+            pk_value: Default::default(),
             v_map: Default::default(),
             v_cal: Default::default(),
             v_used: Default::default(),
@@ -657,6 +677,9 @@ impl CoreBody {
             c_div: k(ST_DIV),
             c_read: k(ST_READ),
             c_gen: k(ST_GEN),
+            c_peek: k(ST_PEEK),
+            c_peek_sets: k(1 << SET_BITS),
+            c_peek_slots: k(SWEEP_SLOTS as u64),
             c_cmd_info: cmd(Cmd::Info),
             c_cmd_stage_map: cmd(Cmd::StageMap),
             c_cmd_stage_policy: cmd(Cmd::StagePolicy),
@@ -666,6 +689,7 @@ impl CoreBody {
             c_cmd_verify: cmd(Cmd::Verify),
             c_cmd_swap: cmd(Cmd::Swap),
             c_cmd_read_map: cmd(Cmd::ReadMap),
+            c_cmd_read_slot: cmd(Cmd::ReadSlot),
             c_cmd_read_swap: cmd(Cmd::ReadSwap),
             c_cmd_fail: cmd(Cmd::Fail),
             c_cmd_recover: cmd(Cmd::Recover),
@@ -684,6 +708,7 @@ impl CoreBody {
             c_unknown: st(CmdStatus::Unknown),
             c_unsupported: st(CmdStatus::Unsupported),
             c_gen_on: Constant::new(GENERATOR != 0),
+            c_peek_on: Constant::new(TABLE_READ != 0),
             c_node_state: st(CmdStatus::NodeState),
             idle: Default::default(),
             paused: Default::default(),
@@ -787,6 +812,8 @@ impl Logic for CoreBody {
             m_copy,
             m_all,
             m_bad,
+            m_word,
+            m_phase,
             v_map,
             v_cal,
             v_used,
@@ -1573,6 +1600,7 @@ impl Logic for CoreBody {
                 if (self.in_cmd_code.val() == self.c_cmd_verify.val())
                     | (self.in_cmd_code.val() == self.c_cmd_swap.val())
                     | (self.in_cmd_code.val() == self.c_cmd_read_map.val())
+                    | (self.in_cmd_code.val() == self.c_cmd_read_slot.val())
                     | (self.in_cmd_code.val() == self.c_cmd_fail.val())
                     | (self.in_cmd_code.val() == self.c_cmd_recover.val())
                     | (self.in_cmd_code.val() == self.c_cmd_gen_run.val())
@@ -1680,6 +1708,29 @@ impl Logic for CoreBody {
                 } else {
                     self.r_status.d.next = self.c_bad.val();
                 }
+            } else if self.in_cmd_code.val() == self.c_cmd_read_slot.val() {
+                // data = set | slot << 16 | word << 32 (see `Cmd::ReadSlot`).
+                if !self.c_peek_on.val() {
+                    self.r_status.d.next = self.c_unsupported.val();
+                } else if self.n_hit.val()
+                    & (self.in_cmd_data.val().get_bits::<16>(0) < self.c_peek_sets.val())
+                    & (self.in_cmd_data.val().get_bits::<8>(16) < self.c_peek_slots.val())
+                    & !self.in_cmd_data.val().get_bits::<8>(24).any()
+                    & !self.in_cmd_data.val().get_bits::<30>(34).any()
+                {
+                    self.r_done.d.next = false;
+                    self.m_state.d.next = self.c_peek.val();
+                    self.m_phase.d.next = false;
+                    self.m_shard.d.next = self.n_shard.val();
+                    self.m_src.d.next = self.n_rep.val();
+                    self.m_set.d.next = bit_cast::<SET_ADDR_BITS, 64>(self.in_cmd_data.val());
+                    // (the sweep shows slot m_cnt - 1)
+                    self.m_cnt.d.next =
+                        bit_cast::<CNT_BITS, 8>(self.in_cmd_data.val().get_bits::<8>(16)) + 1;
+                    self.m_word.d.next = self.in_cmd_data.val().get_bits::<2>(32);
+                } else {
+                    self.r_status.d.next = self.c_bad.val();
+                }
             } else if self.in_cmd_code.val() == self.c_cmd_reset.val() {
                 self.do_reset.next = true;
             } else {
@@ -1769,6 +1820,51 @@ impl Logic for CoreBody {
         }
 
         // ReadMap: the memory answered.
+        // ReadSlot: read the set, then take the slot's word from the sweep.
+        self.pk_used.next = false;
+        self.pk_key.next = 0.into();
+        self.pk_value.next = 0.into();
+        for s in 0..S {
+            if self.m_shard.q.val() == self.c_shard_no[s].val() {
+                self.pk_used.next = self.shards[s].rd.used.val();
+                self.pk_key.next = self.shards[s].rd.key.val();
+                self.pk_value.next = self.shards[s].rd.value.val();
+            }
+        }
+        if self.c_peek_on.val() & (self.m_state.q.val() == self.c_peek.val()) {
+            self.m_phase.d.next = true;
+            for s in 0..S {
+                if self.m_shard.q.val() == self.c_shard_no[s].val() {
+                    self.shards[s].sw_read.next = !self.m_phase.q.val();
+                }
+            }
+            if self.m_phase.q.val() {
+                self.r_done.d.next = true;
+                self.m_state.d.next = self.c_idle.val();
+                self.r_rdata.d.next = 0.into();
+                if (self.m_word.q.val().index() == 0) & self.pk_used.val() {
+                    self.r_rdata.d.next = 1.into();
+                }
+                if self.m_word.q.val().index() == 1 {
+                    self.r_rdata.d.next = bit_cast::<64, KEY_BITS>(self.pk_key.val());
+                }
+                if self.m_word.q.val().index() == 2 {
+                    self.r_rdata.d.next = bit_cast::<64, VALUE_BITS>(self.pk_value.val());
+                }
+                if self.m_word.q.val().index() == 3 {
+                    for s in 0..S {
+                        for r in 0..R {
+                            if (self.m_shard.q.val() == self.c_shard_no[s].val())
+                                & (self.m_src.q.val() == self.c_rep_no[r].val())
+                                & self.crashed[s].q.val().get_bit(r)
+                            {
+                                self.r_rdata.d.next = 1.into();
+                            }
+                        }
+                    }
+                }
+            }
+        }
         if self.m_state.q.val() == self.c_read.val() {
             self.m_state.d.next = self.c_idle.val();
             self.r_done.d.next = true;
