@@ -27,8 +27,9 @@ use crate::layout::{request_layout, response_layout};
 
 /// Version of this protocol, the first field of `DeviceInfo`.
 /// (2: a `Step` frame carries 1 to `MAX_STEP_ROUNDS` rounds; 3: `Submit`
-/// and `Collect`; 4: `Info` reports the device options.)
-pub const PROTOCOL_VERSION: u32 = 4;
+/// and `Collect`; 4: `Info` reports the device options; 5: the
+/// `read_slot` command and the `table_read` option bit.)
+pub const PROTOCOL_VERSION: u32 = 5;
 
 pub const SLIP_END: u8 = 0xC0;
 pub const SLIP_ESC: u8 = 0xDB;
