@@ -150,7 +150,12 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         failures.extend(
             l.failures
                 .iter()
-                .map(|f| format!("link campaign on {} (seed {:#x}): {f}", l.target, a.seed)),
+                .map(|f| {
+                    format!(
+                        "link campaign on {} (seed {:#x}): {f}; reproduce: tidekv campaign --link-only --link-preset {} --link-frames {} --seed {}",
+                        l.target, a.seed, l.target, a.link_frames, a.seed
+                    )
+                }),
         );
     }
     print(
