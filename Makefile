@@ -99,7 +99,7 @@ report: deps
 	@ok=""; failed=""; \
 	for bp in $(REPORT_BUILDS); do \
 	  b=$${bp%%:*}; p=$${bp#*:}; \
-	  if [ "$$p" = default ]; then p=$$(sed -n 's/^DEFAULT_PRESET=//p' constraints/$$b.board); fi; \
+	  if [ "$$p" = default ]; then p=$$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["default_preset"])' constraints/$$b.toml); fi; \
 	  n=$$(basename "$$p" .toml); \
 	  if $(BOARD_ENV) scripts/board.sh bitstream $$b $$p; then ok="$$ok bitstreams/$$b-$$n.json"; \
 	  else failed="$$failed $$b-$$n"; fi; \

@@ -10,8 +10,10 @@
 #     bitstream  icepack / ecppack; copies the bitstream and its manifest to
 #                bitstreams/BOARD-PRESET.(bin|bit|json)
 #     prog       programs the board (iceprog / openFPGALoader)
-# BOARD names constraints/BOARD.board (family, part, clock, pins, default
-# preset); CONFIG is a preset name or a .toml file (default: the board's).
+# BOARD names constraints/BOARD.toml (typed board data: family, part,
+# clocks, pins as named resources, programmer, default preset; read and
+# checked by tidekv-board, tidekv_defs::board); CONFIG is a preset name or a
+# .toml file (default: the board's).
 # Tools: YOSYS, NEXTPNR_ICE40, ICEPACK, ICEPLL, ICEPROG, NEXTPNR_ECP5,
 # ECPPACK, ECPPLL, OPENFPGALOADER. Build tree: build/boards/BOARD-PRESET/.
 set -euo pipefail
@@ -19,13 +21,13 @@ stage=${1:?usage: scripts/board.sh verilog|synth|pnr|bitstream|prog BOARD [CONFI
 board=${2:?usage: scripts/board.sh STAGE BOARD [CONFIG]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bfile=constraints/$board.board
-if [ ! -f "$bfile" ]; then
-    echo "board.sh: no board '$board' (boards: $(ls constraints/*.board | xargs -n1 basename | sed 's/\.board$//' | tr '\n' ' '))" >&2
-    exit 2
-fi
-# shellcheck disable=SC1090
-. "$bfile"
+bfile=constraints/$board.toml
+# The typed board: parsed and checked (its resources against its pin
+# file) by tidekv-board; a bad or unknown board stops here with its file,
+# field and reason.
+board_tool() { "${CARGO:-cargo}" run -q --release -p tidekv-defs --bin tidekv-board -- "$@"; }
+board_env=$(board_tool env "$board") || exit 2
+eval "$board_env"
 cfg=${3:-$DEFAULT_PRESET}
 name=$(basename "$cfg" .toml)
 out=build/boards/$board-$name
@@ -44,7 +46,8 @@ OPENFPGALOADER=${OPENFPGALOADER:-openFPGALoader}
 
 say() { echo "[$board-$name] $*"; }
 
-# The ports of the family's PLL module, as icepll / ecppll name them.
+# The ports of the family's PLL module, as icepll / ecppll name them
+# (tidekv_defs::board::Family::pll_ports says the same to the board top).
 case $FAMILY in
 ice40) PLL_IN=clock_in PLL_OUT=clock_out ;;
 ecp5) PLL_IN=clkin PLL_OUT=clkout0 ;;
@@ -80,43 +83,12 @@ EOF
     python3 -c "print(round($mhz * 1e6))"
 }
 
-# The board top: the oscillator through tidekv_pll, a reset held until the
-# PLL has locked and 255 clocks after and while the button is pressed, and
-# the device top on the UART pins; the board's own ports and what drives
-# them (from `reset` and `round`) come from its .board file. Pin names are
-# the resources of its constraints file.
+# The board top (the oscillator through tidekv_pll, the power-on and
+# button reset, the device on the UART pins, the board's outputs): written
+# by tidekv-board from the typed board, its ports the resources its pin
+# file constrains.
 board_top() {
-    cat > "$out/gen/board_top.v" <<EOF
-// Written by scripts/board.sh for $board ($bfile).
-module board_top(
-    input  wire $OSC_PIN,
-    input  wire uart_rx,
-    output wire uart_tx,
-    input  wire btn_n,
-    $TOP_PORTS
-);
-    wire clock, locked;
-    tidekv_pll pll(.$PLL_IN($OSC_PIN), .$PLL_OUT(clock), .locked(locked));
-
-    reg [7:0] por = 8'd0;
-    always @(posedge clock)
-        if (!locked || !btn_n) por <= 8'd0;
-        else if (por != 8'hff) por <= por + 8'd1;
-    wire reset = por != 8'hff;
-
-    wire [47:0] round;
-    wire byte_tx_valid;
-    wire [7:0] byte_tx_data;
-    tidekv_device dev(
-        .clock(clock), .reset(reset),
-        .uart_rx(uart_rx), .uart_tx(uart_tx),
-        .bypass(1'b0), .byte_rx_valid(1'b0), .byte_rx_data(8'd0),
-        .byte_tx_valid(byte_tx_valid), .byte_tx_data(byte_tx_data), .byte_tx_ready(1'b0),
-        .round(round));
-
-    $TOP_LOGIC
-endmodule
-EOF
+    board_tool top "$board" > "$out/gen/board_top.v"
 }
 
 commit() { git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown; }

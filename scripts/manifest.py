@@ -15,6 +15,7 @@ import argparse
 import json
 import re
 import sys
+import tomllib
 
 # Cell names per family in yosys' stat: (LUTs, flip-flops, block RAMs).
 CELLS = {
@@ -23,13 +24,11 @@ CELLS = {
 }
 
 
-def board_vars(path):
-    out = {}
-    for line in open(path):
-        m = re.match(r'^([A-Z_]+)=("?)(.*)\2\s*$', line.strip())
-        if m:
-            out[m.group(1)] = m.group(3)
-    return out
+def board_data(path):
+    """A typed board (constraints/BOARD.toml, checked by tidekv_defs::board
+    when the build began)."""
+    with open(path, "rb") as f:
+        return tomllib.load(f)
 
 
 def synth_cells(log):
@@ -50,8 +49,8 @@ def count(cells, prefixes):
 
 
 def manifest(a):
-    bv = board_vars(a.board_file)
-    fam = bv["FAMILY"]
+    bd = board_data(a.board_file)
+    fam = bd["family"]
     build = json.load(open(f"{a.dir}/build.json"))
     pnr = json.load(open(f"{a.dir}/pnr.json"))
     cells = synth_cells(f"{a.dir}/synth.log")
@@ -71,8 +70,8 @@ def manifest(a):
         "board": a.board,
         "preset": a.preset,
         "family": fam,
-        "device": bv["DEVICE"],
-        "package": bv["PACKAGE"],
+        "device": bd["device"],
+        "package": bd["package"],
         "commit": a.commit,
         "tools": {"yosys": a.yosys, "nextpnr": a.nextpnr},
         "bitstream": a.bitstream,
@@ -117,7 +116,7 @@ def failed_row(name):
            "fmax_mhz": None, "target_mhz": None, "timing_met": False, "requests_per_s": 0,
            "failed": "the build failed before synthesis ended"}
     try:
-        fam = board_vars(f"constraints/{board}.board")["FAMILY"]
+        fam = board_data(f"constraints/{board}.toml")["family"]
         cells = synth_cells(f"{d}/synth.log")
         if cells:
             row["lut"], row["ff"], row["bram"] = (count(cells, p) for p in CELLS[fam])

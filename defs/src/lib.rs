@@ -22,6 +22,7 @@ macro_rules! code_enum {
 }
 
 pub mod batch;
+pub mod board;
 pub mod codec;
 pub mod codes;
 pub mod config;

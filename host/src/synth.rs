@@ -60,7 +60,7 @@ fn io(p: &Path, e: std::io::Error) -> Error {
 }
 
 impl Synthesizer {
-    /// For `boards` (names of `constraints/*.board`) in the repository at
+    /// For `boards` (names of `constraints/*.toml`, checked) in the repository at
     /// `root`, caching under `cache`; `script` runs a build stage (default
     /// `scripts/board.sh`; the tests give a stand-in); `timeout` bounds each.
     pub fn new(
@@ -71,13 +71,8 @@ impl Synthesizer {
         timeout: Duration,
     ) -> Result<Self> {
         for b in boards {
-            let f = root.join("constraints").join(format!("{b}.board"));
-            if !f.is_file() {
-                return Err(Error::Usage(format!(
-                    "--synth-board {b}: no {} (boards: the constraints/*.board files)",
-                    f.display()
-                )));
-            }
+            tidekv_defs::board::Board::load(root, b)
+                .map_err(|e| Error::Usage(format!("--synth-board {b}: {e}")))?;
         }
         let script = script.map_or_else(|| root.join("scripts/board.sh"), Path::to_path_buf);
         if !script.is_file() {

@@ -28,7 +28,7 @@ pub struct Args {
     /// sources, so a rerun costs nothing) and report LUT4, FF, BRAM, Fmax.
     #[arg(long)]
     pub synth: bool,
-    /// A board for --synth (constraints/BOARD.board); repeat for several.
+    /// A board for --synth (constraints/BOARD.toml); repeat for several.
     #[arg(long = "synth-board", value_name = "BOARD", default_values_t = vec!["ulx3s".to_string()])]
     pub synth_boards: Vec<String>,
     /// Where --synth keeps its cache.
