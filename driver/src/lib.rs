@@ -7,3 +7,4 @@
 
 pub mod drive;
 pub mod link;
+pub mod mmio;
