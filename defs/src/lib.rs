@@ -30,6 +30,7 @@ pub mod gen;
 pub mod hash;
 pub mod layout;
 pub mod link;
+pub mod mailbox;
 pub mod prng;
 pub mod record;
 pub mod regs;

@@ -7,4 +7,5 @@
 
 pub mod drive;
 pub mod link;
+pub mod mailbox;
 pub mod mmio;

@@ -59,7 +59,7 @@ pub trait Mmio: Send {
 
 /// An access of `len` bytes at `offset` in a region of `size`: aligned and inside.
 pub fn check(offset: u64, len: u64, size: u64) -> Result<(), MmioError> {
-    if offset % 4 != 0 {
+    if !offset.is_multiple_of(4) {
         return Err(MmioError::Unaligned { offset });
     }
     if offset.checked_add(len).is_none_or(|end| end > size) {
