@@ -657,3 +657,19 @@ impl tidekv_driver::link::Transport for VDevice {
         Some(self.clocks() as f64 / f64::from(self.clock_hz))
     }
 }
+
+/// The Verilated device top as the byte-stream device behind a software
+/// mailbox (`tidekv_driver::mailbox::MailboxDevice`): the virtual PCIe
+/// device's core. Each exchange takes every byte offered (the mailbox's ring
+/// is smaller than the device's receive FIFO) and runs the device until an
+/// answer's `END` comes out or 100 us of its time pass.
+impl tidekv_driver::mailbox::ByteDevice for VDevice {
+    fn exchange(&mut self, bytes: &[u8]) -> (usize, Vec<u8>) {
+        use tidekv_driver::link::Transport;
+        let _ = self.send(bytes);
+        let out = self
+            .recv(std::time::Duration::from_micros(100))
+            .unwrap_or_default();
+        (bytes.len(), out)
+    }
+}

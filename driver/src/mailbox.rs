@@ -216,8 +216,9 @@ pub trait ByteDevice: Send {
 }
 
 /// The device side of a mailbox in software: registers and rings in
-/// memory, `dev` behind them, run on every register access (as a device
-/// runs on its own; a test may also `step` it).
+/// memory, `dev` behind them, run when the host rings the doorbell, moves
+/// a ring index or polls `D2H_TAIL` (a device runs on its own; this one
+/// runs when looked at; a test may also `step` it).
 pub struct MailboxDevice<D: ByteDevice> {
     pub dev: D,
     mem: Vec<u32>,
@@ -293,7 +294,9 @@ impl<D: ByteDevice> Mmio for MailboxDevice<D> {
 
     fn read32(&mut self, offset: u64) -> Result<u32, MmioError> {
         check(offset, 4, self.size())?;
-        self.step();
+        if offset == D2H_TAIL || offset == H2D_HEAD {
+            self.step();
+        }
         Ok(self.reg(offset))
     }
 
@@ -315,7 +318,9 @@ impl<D: ByteDevice> Mmio for MailboxDevice<D> {
             DOORBELL => {}
             _ => self.mem[i] = value,
         }
-        self.step();
+        if matches!(offset, DOORBELL | H2D_TAIL | D2H_HEAD | CONTROL) {
+            self.step();
+        }
         Ok(())
     }
 
