@@ -662,14 +662,19 @@ impl tidekv_driver::link::Transport for VDevice {
 /// mailbox (`tidekv_driver::mailbox::MailboxDevice`): the virtual PCIe
 /// device's core. Each exchange takes every byte offered (the mailbox's ring
 /// is smaller than the device's receive FIFO) and runs the device until an
-/// answer's `END` comes out or 100 us of its time pass.
+/// answer's `END` comes out or 10 us of its time pass (a host polling an
+/// idle device runs it 10 us a poll).
 impl tidekv_driver::mailbox::ByteDevice for VDevice {
     fn exchange(&mut self, bytes: &[u8]) -> (usize, Vec<u8>) {
         use tidekv_driver::link::Transport;
         let _ = self.send(bytes);
         let out = self
-            .recv(std::time::Duration::from_micros(100))
+            .recv(std::time::Duration::from_micros(10))
             .unwrap_or_default();
         (bytes.len(), out)
+    }
+
+    fn elapsed(&self) -> Option<f64> {
+        tidekv_driver::link::Transport::elapsed(self)
     }
 }

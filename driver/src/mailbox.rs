@@ -207,12 +207,20 @@ impl<M: Mmio> Transport for Mailbox<M> {
     fn describe(&self) -> String {
         format!("the mailbox in {}", self.m.describe())
     }
+
+    fn elapsed(&self) -> Option<f64> {
+        self.m.elapsed()
+    }
 }
 
 /// A byte-stream device behind a software mailbox.
 pub trait ByteDevice: Send {
     /// Take `bytes` (as many as it can: how many) and return what it sends.
     fn exchange(&mut self, bytes: &[u8]) -> (usize, Vec<u8>);
+    /// Its own time in seconds, if it keeps one.
+    fn elapsed(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// The device side of a mailbox in software: registers and rings in
@@ -326,6 +334,10 @@ impl<D: ByteDevice> Mmio for MailboxDevice<D> {
 
     fn describe(&self) -> String {
         "a software mailbox".into()
+    }
+
+    fn elapsed(&self) -> Option<f64> {
+        self.dev.elapsed()
     }
 }
 

@@ -55,6 +55,11 @@ pub trait Mmio: Send {
     }
     /// Where it is, for messages.
     fn describe(&self) -> String;
+    /// Seconds the device behind it has run, if it keeps its own time (a
+    /// simulated device: simulated seconds).
+    fn elapsed(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// An access of `len` bytes at `offset` in a region of `size`: aligned and inside.

@@ -38,6 +38,16 @@ pub enum DeviceSpec {
         config: String,
         uart: bool,
     },
+    /// A PCIe card's mailbox: BAR 0 of a PCI function (`pcie:0000:01:00.0`)
+    /// or a BAR's file (`pcie:/sys/.../resource0`).
+    Pcie {
+        path: String,
+    },
+    /// The Verilated device top behind a software mailbox, in process
+    /// (`sim-pcie:PRESET`): the host's PCIe path with no card.
+    SimPcie {
+        config: String,
+    },
 }
 
 impl std::str::FromStr for DeviceSpec {
@@ -45,7 +55,7 @@ impl std::str::FromStr for DeviceSpec {
     fn from_str(s: &str) -> Result<DeviceSpec> {
         let bad = |why: &str| {
             Error::Usage(format!(
-                "--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT or sim:PRESET"
+                "--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT, pcie:DOMAIN:BUS:DEV.FN, sim:PRESET or sim-pcie:PRESET"
             ))
         };
         let (kind, rest) = s.split_once(':').ok_or_else(|| bad("no kind before ':'"))?;
@@ -89,6 +99,18 @@ impl std::str::FromStr for DeviceSpec {
                 config: rest.into(),
                 uart: true,
             }),
+            "pcie" => Ok(DeviceSpec::Pcie {
+                path: if rest.starts_with('/') {
+                    rest.into()
+                } else {
+                    tidekv_driver::mmio::pci_resource(rest)
+                        .to_string_lossy()
+                        .into_owned()
+                },
+            }),
+            "sim-pcie" => Ok(DeviceSpec::SimPcie {
+                config: rest.into(),
+            }),
             k => Err(bad(&format!("unknown kind {k:?}"))),
         }
     }
@@ -108,6 +130,22 @@ impl DeviceSpec {
             DeviceSpec::Sim { config, uart } => Box::new(open_sim(config, *uart)?),
             #[cfg(not(feature = "sim"))]
             DeviceSpec::Sim { .. } => return Err(crate::no_sim("a sim: device")),
+            DeviceSpec::Pcie { path } => {
+                let bar = tidekv_driver::mmio::BarMap::open(std::path::Path::new(path))
+                    .map_err(mailbox_error)?;
+                Box::new(tidekv_driver::mailbox::Mailbox::open(bar).map_err(mailbox_error)?)
+            }
+            #[cfg(feature = "sim")]
+            DeviceSpec::SimPcie { config } => {
+                use tidekv_cosim::verilator::{build_top, Top, VDevice};
+                let (so, cfg) = build_top(config, Top::Device, false)?;
+                let dev = VDevice::open(&so, None, false)?;
+                let info = tidekv_defs::link::DeviceInfo::new(&cfg.build, Default::default());
+                let mb = tidekv_driver::mailbox::MailboxDevice::new(dev, 9, 10, &info.words());
+                Box::new(tidekv_driver::mailbox::Mailbox::open(mb).map_err(mailbox_error)?)
+            }
+            #[cfg(not(feature = "sim"))]
+            DeviceSpec::SimPcie { .. } => return Err(crate::no_sim("a sim-pcie: device")),
         })
     }
 }
@@ -118,6 +156,15 @@ pub fn open_sim(config: &str, uart: bool) -> Result<tidekv_cosim::verilator::VDe
     use tidekv_cosim::verilator::{build_top, Top, VDevice};
     let (so, _cfg) = build_top(config, Top::Device, false)?;
     Ok(VDevice::open(&so, None, uart)?)
+}
+
+/// A mailbox that cannot be opened: a link error (exit 7) that says why.
+fn mailbox_error(e: impl std::fmt::Display) -> crate::Error {
+    TransportError::Io {
+        what: "opening the PCIe mailbox".into(),
+        source: std::io::Error::other(e.to_string()),
+    }
+    .into()
 }
 
 fn io(what: String) -> impl FnOnce(std::io::Error) -> TransportError {
