@@ -9,3 +9,4 @@ pub mod drive;
 pub mod link;
 pub mod mailbox;
 pub mod mmio;
+pub mod vfio;

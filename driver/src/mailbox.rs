@@ -342,19 +342,18 @@ impl<D: ByteDevice> Mmio for MailboxDevice<D> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
     use super::*;
-    use crate::link::LinkCore;
     use tidekv_defs::link::{Deframer, DeviceInfo, Frame, FrameType, LinkParams};
     use tidekv_defs::Config;
 
     /// Answers every `Info` frame; takes at most `per_step` bytes a step
     /// (a slow device: the ring fills and `send` waits).
-    struct InfoDevice {
+    pub(crate) struct InfoDevice {
         deframer: Deframer,
         answer: Vec<u8>,
         per_step: usize,
-        frames: usize,
+        pub(crate) frames: usize,
     }
 
     impl ByteDevice for InfoDevice {
@@ -371,7 +370,7 @@ mod tests {
         }
     }
 
-    fn device(per_step: usize) -> MailboxDevice<InfoDevice> {
+    pub(crate) fn info_device(per_step: usize) -> MailboxDevice<InfoDevice> {
         let b = Config::preset("single-c10").unwrap().build;
         let info = DeviceInfo::new(&b, LinkParams::default());
         MailboxDevice::new(
@@ -386,6 +385,13 @@ mod tests {
             &info.words(),
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::info_device as device;
+    use super::*;
+    use crate::link::LinkCore;
 
     /// `LinkCore` over the mailbox: Info frames through rings smaller
     /// than a frame's answer, wrapping many times, every byte delivered.
