@@ -48,6 +48,11 @@ pub enum DeviceSpec {
     SimPcie {
         config: String,
     },
+    /// A virtual PCIe device's BAR 0 over vfio-user (`tidekv sim --pcie
+    /// --vfio-user SOCKET`).
+    VfioUser {
+        socket: String,
+    },
 }
 
 impl std::str::FromStr for DeviceSpec {
@@ -55,7 +60,7 @@ impl std::str::FromStr for DeviceSpec {
     fn from_str(s: &str) -> Result<DeviceSpec> {
         let bad = |why: &str| {
             Error::Usage(format!(
-                "--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT, pcie:DOMAIN:BUS:DEV.FN, sim:PRESET or sim-pcie:PRESET"
+                "--device {s:?}: {why}; give serial:PATH[@BAUD], tcp:HOST:PORT, pcie:DOMAIN:BUS:DEV.FN, vfio-user:SOCKET, sim:PRESET or sim-pcie:PRESET"
             ))
         };
         let (kind, rest) = s.split_once(':').ok_or_else(|| bad("no kind before ':'"))?;
@@ -108,6 +113,9 @@ impl std::str::FromStr for DeviceSpec {
                         .into_owned()
                 },
             }),
+            "vfio-user" => Ok(DeviceSpec::VfioUser {
+                socket: rest.into(),
+            }),
             "sim-pcie" => Ok(DeviceSpec::SimPcie {
                 config: rest.into(),
             }),
@@ -132,6 +140,11 @@ impl DeviceSpec {
             DeviceSpec::Sim { .. } => return Err(crate::no_sim("a sim: device")),
             DeviceSpec::Pcie { path } => {
                 let bar = tidekv_driver::mmio::BarMap::open(std::path::Path::new(path))
+                    .map_err(mailbox_error)?;
+                Box::new(tidekv_driver::mailbox::Mailbox::open(bar).map_err(mailbox_error)?)
+            }
+            DeviceSpec::VfioUser { socket } => {
+                let bar = tidekv_driver::vfio::VfioUserMmio::connect(std::path::Path::new(socket))
                     .map_err(mailbox_error)?;
                 Box::new(tidekv_driver::mailbox::Mailbox::open(bar).map_err(mailbox_error)?)
             }

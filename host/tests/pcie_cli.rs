@@ -1,6 +1,8 @@
 //! The CLI over the PCIe path with no card: `sim-pcie:PRESET` (the
 //! Verilated device top behind a software mailbox, `Mailbox` over its
-//! registers) answers a stream exactly as `sim:` does, and `pcie:` device
+//! registers) and `vfio-user:SOCKET` (the same served by `tidekv sim
+//! --vfio-user` as BAR 0 of a vfio-user PCI function) answer a stream
+//! exactly as `sim:` does, and `pcie:` device
 //! strings that name no device, or a BAR that is not a mailbox, fail with
 //! a link error (exit 7) that says why.
 
@@ -27,9 +29,28 @@ fn a_stream_over_the_mailbox_answers_as_over_the_byte_stream() {
         );
     }
     std::fs::write(&input, text).unwrap();
+    let sock = dir.join("tk.sock");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_tidekv"))
+        .args([
+            "sim",
+            "--preset",
+            "single-c10",
+            "--vfio-user",
+            sock.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let vfu = format!("vfio-user:{}", sock.display());
     let mut outs = vec![];
-    for dev in ["sim-pcie:single-c10", "sim:single-c10"] {
-        let out = dir.join(format!("{}.jsonl", dev.replace(':', "-")));
+    for dev in ["sim-pcie:single-c10", &vfu, "sim:single-c10"] {
+        let out = dir.join(format!("{}.jsonl", outs.len()));
         let o = tidekv_within(
             &[
                 "--device",
@@ -53,7 +74,17 @@ fn a_stream_over_the_mailbox_answers_as_over_the_byte_stream() {
         outs.push(std::fs::read_to_string(&out).unwrap());
     }
     assert_eq!(outs[0].lines().count(), 600);
-    assert_eq!(outs[0], outs[1], "the same answers over the mailbox");
+    assert_eq!(outs[0], outs[2], "the same answers over the mailbox");
+    assert_eq!(outs[1], outs[2], "the same answers over vfio-user");
+    // The server stops when its client hangs up.
+    let t0 = std::time::Instant::now();
+    while server.try_wait().unwrap().is_none() {
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "the vfio-user server did not stop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

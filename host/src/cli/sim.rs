@@ -1,5 +1,7 @@
 //! `tidekv sim`: serve a virtual device (the Verilated device top) on a
-//! pseudo-terminal or a TCP socket until stopped.
+//! pseudo-terminal or a TCP socket until stopped, or, with `--vfio-user
+//! SOCKET`, as a virtual PCIe device (the device top behind the mailbox's
+//! registers, BAR 0 of a vfio-user PCI function) until its client hangs up.
 
 use super::Global;
 use serde_json::json;
@@ -9,7 +11,7 @@ use tidekv_host::vdev::{serve, Listen};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("cfg").required(true).args(["preset", "config"])))]
-#[command(group(clap::ArgGroup::new("on").required(true).args(["pty", "tcp"])))]
+#[command(group(clap::ArgGroup::new("on").required(true).args(["pty", "tcp", "vfio_user"])))]
 pub struct Args {
     /// A shipped configuration (targets.toml; `tidekv preset` lists them).
     #[arg(long, value_name = "NAME")]
@@ -29,6 +31,10 @@ pub struct Args {
     /// Run bytes through the device's UART pins (slow) instead of its byte-stream bypass.
     #[arg(long)]
     pub uart: bool,
+    /// Serve a virtual PCIe device on this vfio-user socket (connect with
+    /// --device vfio-user:SOCKET, or attach a vfio-user-capable QEMU).
+    #[arg(long, value_name = "SOCKET")]
+    pub vfio_user: Option<PathBuf>,
 }
 
 pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
@@ -43,6 +49,25 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         ));
     }
     let dev = open_sim(&config, a.uart)?;
+    if let Some(sock) = &a.vfio_user {
+        let cfg = tidekv_defs::Config::from_spec(&config)?;
+        let info = tidekv_defs::link::DeviceInfo::new(&cfg.build, Default::default());
+        let mb = tidekv_driver::mailbox::MailboxDevice::new(dev, 9, 10, &info.words());
+        if g.json {
+            println!(
+                "{}",
+                json!({ "device": format!("vfio-user:{}", sock.display()) })
+            );
+        } else {
+            println!(
+                "virtual PCIe device {config} ready: connect with --device vfio-user:{}",
+                sock.display()
+            );
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        return tidekv_driver::vfio::serve(sock, mb).map_err(tidekv_host::Error::Output);
+    }
     let listen = match a.tcp {
         Some(addr) => Listen::Tcp(addr),
         None => Listen::Pty,
