@@ -10,7 +10,7 @@ use tidekv_defs::gen::{GenConfig, GenReport};
 use tidekv_defs::record::{Answer, Counters, SwapRecord};
 use tidekv_defs::regs::{
     gen_keys_mask, gen_mix_word, policy_word, read_slot_data, schedule_crc, Cmd, CmdStatus,
-    Counter, SwapState, SLOT_KEY, SLOT_USED, SLOT_VALUE,
+    Counter, SwapState, NODE_DOWN, SLOT_KEY, SLOT_USED, SLOT_VALUE,
 };
 use tidekv_defs::trace::{EventKind, Trace, TraceEvent};
 use tidekv_defs::{Op, Request, Response, Status};
@@ -200,6 +200,18 @@ pub fn replay<C: Core>(
         counters,
         swaps,
     })
+}
+
+/// Whether replica `replica` of shard `shard` is down (crash-stopped, not
+/// yet back), as the core says (`ReadSlot`'s node word).
+pub fn node_down<C: Core>(
+    core: &mut C,
+    b: &BuildConfig,
+    shard: u32,
+    replica: u32,
+) -> Result<bool, C::Error> {
+    let node = shard * b.replicas + replica;
+    Ok(core.ok(Cmd::ReadSlot, node, read_slot_data(0, 0, NODE_DOWN))? & 1 == 1)
 }
 
 /// Replica `replica` of shard `shard`'s table, read slot by slot with

@@ -266,28 +266,19 @@ impl<D: ByteDevice> MailboxDevice<D> {
         if self.reg(CONTROL) & CONTROL_ENABLE == 0 {
             return;
         }
-        let (tail, head) = (self.reg(H2D_TAIL), self.reg(H2D_HEAD));
-        let n = tail.wrapping_sub(head).min(self.h2d) as usize;
-        let mut inp = Vec::with_capacity(n);
-        for i in 0..n as u32 {
-            let pos = head.wrapping_add(i) % self.h2d;
-            let w = self.mem[((H2D_RING + u64::from(pos & !3)) / 4) as usize].to_le_bytes();
-            inp.push(w[(pos & 3) as usize]);
-        }
+        let (tail, head, h2d, d2h) = (self.reg(H2D_TAIL), self.reg(H2D_HEAD), self.h2d, self.d2h);
+        let n = tail.wrapping_sub(head).min(h2d) as usize;
+        // (The rings' registers do not step the device: no recursion.)
+        let inp = ring_read(self, H2D_RING, h2d, head, n).expect("the ring is in the region");
         let (took, sent) = self.dev.exchange(&inp);
         self.mem[(H2D_HEAD / 4) as usize] = head.wrapping_add(took as u32);
         self.out.extend(sent);
         let (dt, dh) = (self.reg(D2H_TAIL), self.reg(D2H_HEAD));
-        let room = self.d2h - dt.wrapping_sub(dh);
+        let room = d2h - dt.wrapping_sub(dh);
         let was_empty = dt == dh;
         let k = (room as usize).min(self.out.len());
-        for i in 0..k as u32 {
-            let pos = dt.wrapping_add(i) % self.d2h;
-            let r = ((D2H_RING + u64::from(pos & !3)) / 4) as usize;
-            let mut w = self.mem[r].to_le_bytes();
-            w[(pos & 3) as usize] = self.out.pop_front().expect("k <= len");
-            self.mem[r] = u32::from_le_bytes(w);
-        }
+        let put: Vec<u8> = self.out.drain(..k).collect();
+        ring_write(self, D2H_RING, d2h, dt, &put).expect("the ring is in the region");
         self.mem[(D2H_TAIL / 4) as usize] = dt.wrapping_add(k as u32);
         if was_empty && k > 0 {
             self.mem[(IRQ_STATUS / 4) as usize] |= 1;

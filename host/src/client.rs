@@ -334,14 +334,12 @@ impl Device {
     /// Whether replica `replica` of `shard` is up (not crash-stopped, or
     /// back after `recover`), as the device says (`ReadSlot`'s node word).
     pub fn is_up(&mut self, shard: u32, replica: u32) -> Result<bool> {
-        let b = &self.info.build;
-        let node = shard * b.replicas + replica;
-        let down = self.core.ok(
-            Cmd::ReadSlot,
-            node,
-            tidekv_defs::regs::read_slot_data(0, 0, tidekv_defs::regs::NODE_DOWN),
-        )?;
-        Ok(down & 1 == 0)
+        Ok(!tidekv_driver::drive::node_down(
+            &mut self.core,
+            &self.info.build,
+            shard,
+            replica,
+        )?)
     }
 
     /// The build the device reports.

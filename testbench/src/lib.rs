@@ -144,18 +144,12 @@ where
     }
     for shard in 0..b.shards {
         for replica in 0..b.replicas {
-            let node = shard * b.replicas + replica;
-            let down = core
-                .ok(
-                    tidekv_defs::regs::Cmd::ReadSlot,
-                    node,
-                    tidekv_defs::regs::read_slot_data(0, 0, tidekv_defs::regs::NODE_DOWN),
-                )
+            let down = drive::node_down(core, b, shard, replica)
                 .map_err(|e| format!("reading node {shard}/{replica}'s state: {e}"))?;
-            if (down & 1 == 1) == m.is_alive(shard, replica) {
+            if down == m.is_alive(shard, replica) {
                 return Err(format!(
                     "node {shard}/{replica}: the core says {}, the model {}",
-                    if down & 1 == 1 { "down" } else { "up" },
+                    if down { "down" } else { "up" },
                     if m.is_alive(shard, replica) {
                         "up"
                     } else {

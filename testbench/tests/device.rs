@@ -9,13 +9,13 @@ use rand::{Rng, SeedableRng};
 use tidekv_cosim::verilator::{Top, VDevice};
 use tidekv_defs::gen::{GenConfig, OpMix};
 use tidekv_defs::link::{
-    self, cmd_payload, expected_answers, Deframer, Drop, Frame, FrameType, LinkParams, SLIP_END,
-    SLIP_ESC,
+    self, cmd_payload, expected_answers, Deframer, Drop, Frame, FrameType, LinkParams,
 };
 use tidekv_defs::regs::{Cmd, CmdStatus, Counter};
 use tidekv_defs::Config;
 use tidekv_driver::drive::Core;
 use tidekv_driver::link::LinkCore;
+use tidekv_testbench::hostile::{bad_frame, KINDS};
 use tidekv_testbench::traffic::{self, Traffic};
 use tidekv_testbench::{build_top, compare_generator_on, compare_on};
 
@@ -181,113 +181,6 @@ fn device_takes_frames_without_an_opening_end() {
     );
 }
 
-/// Corrupt one frame in a way the test names; returns the wire bytes.
-fn corrupt(rng: &mut rand::rngs::StdRng, build: &tidekv_defs::BuildConfig, seq: u8) -> Vec<u8> {
-    let good = Frame::new(
-        FrameType::Cmd,
-        seq,
-        cmd_payload(Cmd::ReadCounter.code(), Counter::Issued.code().into(), 0),
-    );
-    let step = Frame::new(FrameType::Step, seq, vec![0; link::step_bytes(build)]);
-    let wire = |body: &[u8]| {
-        let mut w = vec![SLIP_END];
-        link::slip_escape(body, &mut w);
-        w.push(SLIP_END);
-        w
-    };
-    match rng.gen_range(0..10) {
-        // A flipped bit anywhere in the body.
-        0 => {
-            let mut b = step.body();
-            let i = rng.gen_range(0..b.len());
-            b[i] ^= 1 << rng.gen_range(0..8);
-            wire(&b)
-        }
-        // Truncated.
-        1 => {
-            let b = good.body();
-            wire(&b[..rng.gen_range(1..b.len())])
-        }
-        // Garbage between ENDs.
-        2 => {
-            let n = rng.gen_range(1..200);
-            let mut g: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
-            g.insert(0, SLIP_END);
-            g.push(SLIP_END);
-            g
-        }
-        // A bad escape.
-        3 => {
-            let mut w = wire(&good.body());
-            w.insert(4, SLIP_ESC);
-            w
-        }
-        // An unknown type, a NACK from the host, a wrong length field, a
-        // short or long payload, a bad op code, a command code too wide,
-        // a bad flags byte: each with a good CRC.
-        4 => Frame {
-            ty: rng.gen_range(4..=255),
-            seq,
-            payload: vec![],
-        }
-        .encode(),
-        5 => {
-            let mut n = rng.gen_range(0..30);
-            if n == link::CMD_BYTES {
-                n += 1;
-            }
-            Frame {
-                ty: FrameType::Cmd.code(),
-                seq,
-                payload: vec![1; n],
-            }
-            .encode()
-        }
-        6 => {
-            // (in any round of a multi-round Step)
-            let rounds = rng.gen_range(1..=link::MAX_STEP_ROUNDS);
-            let mut p = vec![0; rounds * link::step_bytes(build)];
-            let slot = link::step_bytes(build) / build.clients as usize;
-            p[slot * rng.gen_range(0..rounds * build.clients as usize)] =
-                1 | (rng.gen_range(5..8) << 1);
-            Frame {
-                ty: FrameType::Step.code(),
-                seq,
-                payload: p,
-            }
-            .encode()
-        }
-        // A Step of more rounds than a frame may carry, or a part of a round.
-        8 => {
-            let n = if rng.gen_bool(0.5) {
-                (link::MAX_STEP_ROUNDS + 1) * link::step_bytes(build)
-            } else {
-                link::step_bytes(build) + rng.gen_range(1..link::step_bytes(build))
-            };
-            Frame {
-                ty: FrameType::Step.code(),
-                seq,
-                payload: vec![0; n],
-            }
-            .encode()
-        }
-        7 => Frame {
-            ty: FrameType::Cmd.code(),
-            seq,
-            payload: cmd_payload(rng.gen_range(32..=255), 0, 0),
-        }
-        .encode(),
-        _ => {
-            let mut b = good.body();
-            b[2] = b[2].wrapping_add(rng.gen_range(1..5));
-            let n = b.len() - 4;
-            let crc = link::FRAME_CRC.checksum(&b[..n]);
-            b[n..].copy_from_slice(&crc.to_le_bytes());
-            wire(&b)
-        }
-    }
-}
-
 #[test]
 fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
     let (mut c, cfg) = device(false);
@@ -311,7 +204,9 @@ fn device_drops_bad_frames_with_the_right_nack_and_no_state_change() {
     let mut served = 0u32;
     for i in 0..400 {
         let seq = (i % 251) as u8;
-        let bytes = corrupt(&mut rng, &b, seq);
+        // One bad frame of a kind the hostile campaign names.
+        let kind = rng.gen_range(0..KINDS.len());
+        let bytes = bad_frame(&mut rng, &b, kind, seq);
         let want = expected_answers(&b, &bytes);
         let got = raw(&mut c, &bytes, want.len());
         for (w, g) in want.iter().zip(&got) {

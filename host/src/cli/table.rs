@@ -51,7 +51,6 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         );
         return Ok(());
     }
-    let info = d.info_json()?;
     let b = d.build().clone();
     let mut nodes = vec![];
     let mut split = vec![];
@@ -77,7 +76,6 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
             }));
         }
     }
-    let _ = info;
     print(
         g,
         || {
