@@ -176,6 +176,13 @@ fn main() {
         info.encode()
     )
     .unwrap();
+    writeln!(
+        o,
+        "pub const INFO_WORDS: [u32; {}] = {:?};",
+        info.words().len(),
+        info.words()
+    )
+    .unwrap();
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("config.rs");
     std::fs::write(out, o).unwrap();
 }

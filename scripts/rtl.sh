@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The RTL's generation and checks for one configuration.
-#   scripts/rtl.sh verilog CONFIG OUTDIR   write OUTDIR/tidekv_core.v, tidekv_device.v and build.json
+#   scripts/rtl.sh verilog CONFIG OUTDIR   write OUTDIR/tidekv_core.v, tidekv_device.v, tidekv_mmio.v and build.json
 #   scripts/rtl.sh lint CONFIG OUTDIR      verilog, then verilator -Wall lint
 #   scripts/rtl.sh check CONFIG OUTDIR     verilog, lint, yosys synth_ice40 and synth_ecp5
 # CONFIG is a preset name or a .toml file. Tools: VERILATOR, YOSYS.
@@ -38,11 +38,11 @@ flock "$root/build/.rtl-gen.lock" bash -c '
   rm -rf "$cache" && mkdir -p "$cache"
   TIDEKV_RTL_CONFIG=$cfg "${CARGO:-cargo}" run -q --release -p tidekv-rtl --bin tidekv-rtl-gen -- "$cache" > "$cache/.line"
   touch "$cache/.done"' _ "$cfg" "$cache"
-cp "$cache"/tidekv_core.v "$cache"/tidekv_device.v "$cache"/build.json "$out"/
+cp "$cache"/tidekv_core.v "$cache"/tidekv_device.v "$cache"/tidekv_mmio.v "$cache"/build.json "$out"/
 sed "s|$cache/|$out/|" "$cache/.line"
 [ "$cmd" = verilog ] && exit 0
 v=$out/tidekv_core.v
-for top in tidekv_core tidekv_device; do
+for top in tidekv_core tidekv_device tidekv_mmio; do
   "$VERILATOR" --lint-only -Wall "$root/rtl/lint.vlt" "$out/$top.v" --top-module $top
   echo "lint $top: verilator -Wall clean (waivers: rtl/lint.vlt)"
 done

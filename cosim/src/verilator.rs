@@ -70,6 +70,9 @@ pub enum Top {
     /// `tidekv_device` (the core behind the framed UART link) with
     /// `verilator/device_shim.cpp` (`VDevice`).
     Device,
+    /// `tidekv_mmio` (the device behind the PCIe mailbox's Wishbone port)
+    /// with `verilator/mmio_shim.cpp` (`crate::mmio::VMmio`).
+    Mmio,
 }
 
 impl Top {
@@ -77,12 +80,14 @@ impl Top {
         match self {
             Top::Core => "tidekv_core",
             Top::Device => "tidekv_device",
+            Top::Mmio => "tidekv_mmio",
         }
     }
     fn shim(self) -> &'static str {
         match self {
             Top::Core => "cosim/verilator/shim.cpp",
             Top::Device => "cosim/verilator/device_shim.cpp",
+            Top::Mmio => "cosim/verilator/mmio_shim.cpp",
         }
     }
 }
@@ -144,7 +149,11 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     d.update(CFLAGS.as_bytes());
     let flavour = format!(
         "{}{}",
-        if top == Top::Device { "-dev" } else { "" },
+        match top {
+            Top::Core => "",
+            Top::Device => "-dev",
+            Top::Mmio => "-mmio",
+        },
         if traced { "-vcd" } else { "" }
     );
     let dir =
@@ -292,14 +301,14 @@ struct TkResp {
 }
 
 type FnNew = unsafe extern "C" fn(*const c_char) -> *mut c_void;
-type FnFree = unsafe extern "C" fn(*mut c_void);
-type FnU32 = unsafe extern "C" fn() -> u32;
-type FnClocks = unsafe extern "C" fn(*mut c_void) -> u64;
+pub(crate) type FnFree = unsafe extern "C" fn(*mut c_void);
+pub(crate) type FnU32 = unsafe extern "C" fn() -> u32;
+pub(crate) type FnClocks = unsafe extern "C" fn(*mut c_void) -> u64;
 type FnCmd = unsafe extern "C" fn(*mut c_void, u32, u32, u64, *mut u64, u64) -> i32;
 type FnRound = unsafe extern "C" fn(*mut c_void, *const TkReq, *mut TkResp) -> i64;
-type FnIdle = unsafe extern "C" fn(*mut c_void, u64);
+pub(crate) type FnIdle = unsafe extern "C" fn(*mut c_void, u64);
 
-fn load_error(so: &Path) -> impl Fn(libloading::Error) -> VerilatorError + Copy + '_ {
+pub(crate) fn load_error(so: &Path) -> impl Fn(libloading::Error) -> VerilatorError + Copy + '_ {
     move |e| VerilatorError::Load {
         path: so.display().to_string(),
         detail: e.to_string(),
@@ -309,7 +318,7 @@ fn load_error(so: &Path) -> impl Fn(libloading::Error) -> VerilatorError + Copy 
 /// Load a shim library; refuse a waveform from a library built without
 /// (`traced` names its `uint32_t f()` that tells). Returns the library and
 /// the VCD path as the shim's `new` takes it.
-fn load_library(
+pub(crate) fn load_library(
     so: &Path,
     vcd: Option<&Path>,
     traced: &[u8],

@@ -49,8 +49,15 @@ pub struct Device {
     pub tx_ready: Signal<In, bool>,
     /// The core's round, for a board's LEDs.
     pub round: Signal<Out, Round>,
+    /// The receive FIFO has room for the bytes of the next two clocks
+    /// (registered): a source that can wait (the PCIe mailbox's ring)
+    /// offers a byte only then, and none is lost. The UART ignores it.
+    pub rx_ok: Signal<Out, bool>,
     core: Core,
-    fifo: SynchronousFIFO<Bits<9>, RX_FIFO_BITS, { RX_FIFO_BITS + 1 }, 1>,
+    /// (Its `almost_full` is 4 places from full: `rx_ok`'s margin for the
+    /// fill level it reads, which lags the writes by a clock.)
+    fifo: SynchronousFIFO<Bits<9>, RX_FIFO_BITS, { RX_FIFO_BITS + 1 }, 4>,
+    rx_ok_r: DFF<bool>,
     /// Bytes were lost since the last byte the FIFO took: the next one carries the mark.
     lost: DFF<bool>,
     state: DFF<Bits<4>>,
@@ -332,8 +339,10 @@ impl Device {
             tx_data: Default::default(),
             tx_ready: Default::default(),
             round: Default::default(),
+            rx_ok: Default::default(),
             core: Core::in_device(),
             fifo: Default::default(),
+            rx_ok_r: Default::default(),
             lost: Default::default(),
             state: Default::default(),
             hunting: Default::default(),
@@ -520,6 +529,7 @@ impl Logic for Device {
             self,
             clock,
             lost,
+            rx_ok_r,
             state,
             hunting,
             esc,
@@ -670,6 +680,8 @@ impl Logic for Device {
         if self.rx_valid.val() {
             self.lost.d.next = self.fifo.full.val();
         }
+        self.rx_ok_r.d.next = !self.fifo.almost_full.val() & !self.fifo.full.val();
+        self.rx_ok.next = self.rx_ok_r.q.val();
 
         // Deframer.
         self.pop.next = (self.state.q.val() == self.c_state[0].val()) & !self.fifo.empty.val();

@@ -9,6 +9,7 @@ pub mod delay;
 pub mod device;
 pub mod gen;
 pub mod hash;
+pub mod mmio;
 pub mod params;
 pub mod replica;
 pub mod table;

@@ -1,13 +1,15 @@
 //! Write the core's Verilog for the configuration this crate was built for
 //! (`TIDEKV_RTL_CONFIG`, see build.rs) into a directory:
 //! `tidekv_core.v` (the core), `tidekv_device.v` (the device top: the core
-//! behind the framed UART link) and `build.json` (the build numbers a
+//! behind the framed UART link), `tidekv_mmio.v` (the device behind the
+//! PCIe mailbox's Wishbone port) and `build.json` (the build numbers a
 //! wrapper needs).
 
 use rust_hdl::prelude::*;
 use std::path::PathBuf;
 use tidekv_rtl::core::Core;
 use tidekv_rtl::device::UartDevice;
+use tidekv_rtl::mmio::WishboneMailbox;
 use tidekv_rtl::params::*;
 
 fn main() {
@@ -38,6 +40,10 @@ fn main() {
     let mut dev = UartDevice::new();
     dev.connect_all();
     write("tidekv_device", generate_verilog(&dev));
+    drop(dev);
+    let mut mmio = WishboneMailbox::new();
+    mmio.connect_all();
+    write("tidekv_mmio", generate_verilog(&mmio));
     let info = format!(
         "{{\"config\": {CONFIG_NAME:?}, \"source\": {CONFIG_SOURCE:?}, \"clients\": {C}, \"fe_levels\": {H}, \"shards\": {S}, \"replicas\": {R}, \"clocks_per_round\": {T}, \"latency_rounds\": {LAT}, \"key_bits\": {KEY_BITS}, \"value_bits\": {VALUE_BITS}, \"clock_hz\": {CLOCK_HZ}, \"baud\": {BAUD}, \"clocks_per_bit\": {CLOCKS_PER_BIT}, \"watchdog_clocks\": {WATCHDOG_CLOCKS}}}\n"
     );
