@@ -100,12 +100,6 @@ impl VMmio {
         unsafe { (self.idle)(self.p, n) }
     }
 
-    /// The interrupt request output's level.
-    pub fn irq(&self) -> bool {
-        // SAFETY: as above.
-        unsafe { (self.irq)(self.p) != 0 }
-    }
-
     /// One bus cycle; the clocks it took.
     fn cycle(&mut self, offset: u64, write: bool, sel: u32, v: &mut u32) -> Result<u64, MmioError> {
         check(offset, 4, self.size)?;
@@ -150,6 +144,11 @@ impl Mmio for VMmio {
 
     fn describe(&self) -> String {
         "the Verilated PCIe mailbox".into()
+    }
+
+    fn irq(&mut self) -> bool {
+        // SAFETY: `p` is a live mailbox of this library.
+        unsafe { (self.irq)(self.p) != 0 }
     }
 
     fn elapsed(&self) -> Option<f64> {

@@ -327,6 +327,10 @@ impl<D: ByteDevice> Mmio for MailboxDevice<D> {
         "a software mailbox".into()
     }
 
+    fn irq(&mut self) -> bool {
+        self.reg(IRQ_STATUS) & 1 == 1 && self.reg(CONTROL) & CONTROL_IRQ != 0
+    }
+
     fn elapsed(&self) -> Option<f64> {
         self.dev.elapsed()
     }

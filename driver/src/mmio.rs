@@ -60,6 +60,12 @@ pub trait Mmio: Send {
     fn elapsed(&self) -> Option<f64> {
         None
     }
+    /// The level of the device's interrupt request line, if it has one
+    /// that this side can see (a virtual device's; a real card's reaches
+    /// the host as an MSI or INTx instead).
+    fn irq(&mut self) -> bool {
+        false
+    }
 }
 
 /// An access of `len` bytes at `offset` in a region of `size`: aligned and inside.

@@ -9,11 +9,13 @@ use crate::mmio::{check, Mmio, MmioError};
 use std::fs::File;
 use std::path::Path;
 use vfio_bindings::bindings::vfio::{
-    vfio_region_info, VFIO_IRQ_INFO_EVENTFD, VFIO_PCI_BAR0_REGION_INDEX,
-    VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS,
-    VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
+    vfio_region_info, VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_SET_ACTION_TRIGGER,
+    VFIO_IRQ_SET_DATA_EVENTFD, VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
+    VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS, VFIO_REGION_INFO_FLAG_READ,
+    VFIO_REGION_INFO_FLAG_WRITE,
 };
 use vfio_user::{Client, IrqInfo, Server, ServerBackend, ServerRegion};
+use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
 /// The PCI IDs the virtual device shows: pid.codes' test vendor (0x1209)
 /// and "tk" as the device.
@@ -32,6 +34,8 @@ pub struct VfioUserMmio {
     c: Client,
     size: u64,
     at: String,
+    /// The INTx eventfd, once `enable_irq` set it up.
+    irq: Option<EventFd>,
 }
 
 // SAFETY: the client owns its socket and is used from one thread at a time.
@@ -53,7 +57,31 @@ impl VfioUserMmio {
             c,
             size,
             at: socket.display().to_string(),
+            irq: None,
         })
+    }
+
+    /// Ask the server to signal the function's INTx on an eventfd of ours
+    /// (vfio-user's SET_IRQS, as QEMU does for a guest).
+    pub fn enable_irq(&mut self) -> Result<(), MmioError> {
+        let fd = EventFd::new(EFD_NONBLOCK).map_err(io)?;
+        self.c
+            .set_irqs(
+                VFIO_PCI_INTX_IRQ_INDEX,
+                VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                0,
+                1,
+                &[std::os::fd::AsRawFd::as_raw_fd(&fd)],
+            )
+            .map_err(io)?;
+        self.irq = Some(fd);
+        Ok(())
+    }
+
+    /// Interrupts signalled since the last call (0 if none, or if
+    /// `enable_irq` was not called).
+    pub fn take_irqs(&mut self) -> u64 {
+        self.irq.as_ref().and_then(|fd| fd.read().ok()).unwrap_or(0)
     }
 }
 
@@ -85,6 +113,10 @@ struct Backend<M: Mmio> {
     bar: M,
     config: [u8; 256],
     irq: Option<File>,
+    /// The device's request line after the last access: a rising edge is
+    /// signalled on `irq` (a virtual device's time runs with the accesses,
+    /// so an edge shows at the end of one).
+    level: bool,
 }
 
 impl<M: Mmio> Backend<M> {
@@ -99,7 +131,19 @@ impl<M: Mmio> Backend<M> {
             bar,
             config,
             irq: None,
+            level: false,
         }
+    }
+
+    fn signal(&mut self) {
+        let level = self.bar.irq();
+        if level && !self.level {
+            if let Some(f) = &mut self.irq {
+                use std::io::Write;
+                let _ = f.write_all(&1u64.to_ne_bytes());
+            }
+        }
+        self.level = level;
     }
 }
 
@@ -133,6 +177,7 @@ impl<M: Mmio> ServerBackend for Backend<M> {
                     .to_le_bytes(),
             );
         }
+        self.signal();
         Ok(())
     }
     fn region_write(
@@ -152,6 +197,7 @@ impl<M: Mmio> ServerBackend for Backend<M> {
             let w = u32::from_le_bytes(c.try_into().expect("chunks of 4"));
             self.bar.write32(offset + 4 * i as u64, w).map_err(ioe)?;
         }
+        self.signal();
         Ok(())
     }
     fn dma_map(
@@ -200,6 +246,17 @@ impl<M: Mmio> ServerBackend for Backend<M> {
 /// Serve `bar` as BAR 0 of a PCI function on the UNIX socket `socket`
 /// until its one client hangs up.
 pub fn serve<M: Mmio>(socket: &Path, bar: M) -> Result<(), std::io::Error> {
+    serve_clients(socket, bar, Some(1))
+}
+
+/// `serve` for `clients` clients one after another (`None`: until the
+/// process stops), the device keeping its state between them as a card
+/// does between two programs that open it.
+pub fn serve_clients<M: Mmio>(
+    socket: &Path,
+    bar: M,
+    clients: Option<u64>,
+) -> Result<(), std::io::Error> {
     let size = bar.size();
     let regions = (0..VFIO_PCI_NUM_REGIONS)
         .map(|index| {
@@ -235,7 +292,15 @@ pub fn serve<M: Mmio>(socket: &Path, bar: M) -> Result<(), std::io::Error> {
         })
         .collect();
     let s = Server::new(socket, true, irqs, regions).map_err(std::io::Error::other)?;
-    s.run(&mut Backend::new(bar)).map_err(std::io::Error::other)
+    let mut backend = Backend::new(bar);
+    let mut served = 0;
+    while clients.is_none_or(|n| served < n) {
+        s.run(&mut backend).map_err(std::io::Error::other)?;
+        // (The next client sets up its own interrupt.)
+        backend.irq = None;
+        served += 1;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -267,6 +332,50 @@ mod tests {
             c.info().unwrap();
         }
         drop(c);
+        server.join().unwrap().unwrap();
+        let _ = std::fs::remove_file(&sock);
+    }
+
+    /// INTx through vfio-user: the client's eventfd is signalled once per
+    /// rising edge of the device's request line, not while it stays up.
+    #[test]
+    fn the_interrupt_reaches_the_client_on_its_eventfd() {
+        use crate::link::Transport;
+        use tidekv_defs::link::{Frame, FrameType};
+        use tidekv_defs::mailbox::*;
+        let sock = std::env::temp_dir().join(format!("tidekv-vfu-irq-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&sock);
+        let dev = crate::mailbox::tests_support::info_device(64);
+        let s2 = sock.clone();
+        let server = std::thread::spawn(move || serve(&s2, dev));
+        let t0 = std::time::Instant::now();
+        while !sock.exists() {
+            assert!(t0.elapsed().as_secs() < 10, "the server made no socket");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let mut bar = VfioUserMmio::connect(&sock).unwrap();
+        bar.enable_irq().unwrap();
+        let mut mb = Mailbox::open(bar).unwrap();
+        let ask = |mb: &mut Mailbox<VfioUserMmio>, seq| {
+            mb.send(&Frame::new(FrameType::Info, seq, vec![]).encode())
+                .unwrap();
+            let out = mb.recv(std::time::Duration::from_secs(2)).unwrap();
+            assert!(!out.is_empty(), "an answer");
+        };
+        // Interrupts not enabled in CONTROL: nothing signalled.
+        ask(&mut mb, 1);
+        assert_eq!(mb.m.take_irqs(), 0);
+        mb.m.write32(IRQ_STATUS, 1).unwrap();
+        mb.m.write32(CONTROL, CONTROL_ENABLE | CONTROL_IRQ).unwrap();
+        ask(&mut mb, 2);
+        assert_eq!(mb.m.take_irqs(), 1, "one edge");
+        // Still pending (not cleared): the next answer raises no new edge.
+        ask(&mut mb, 3);
+        assert_eq!(mb.m.take_irqs(), 0, "the line stayed up");
+        mb.m.write32(IRQ_STATUS, 1).unwrap();
+        ask(&mut mb, 4);
+        assert_eq!(mb.m.take_irqs(), 1, "cleared, then a new edge");
+        drop(mb);
         server.join().unwrap().unwrap();
         let _ = std::fs::remove_file(&sock);
     }

@@ -43,7 +43,7 @@ pub enum DeviceSpec {
     Pcie {
         path: String,
     },
-    /// The Verilated device top behind a software mailbox, in process
+    /// The Verilated mailbox gateware (`tidekv_mmio`) as BAR 0, in process
     /// (`sim-pcie:PRESET`): the host's PCIe path with no card.
     SimPcie {
         config: String,
@@ -150,12 +150,8 @@ impl DeviceSpec {
             }
             #[cfg(feature = "sim")]
             DeviceSpec::SimPcie { config } => {
-                use tidekv_cosim::verilator::{build_top, Top, VDevice};
-                let (so, cfg) = build_top(config, Top::Device, false)?;
-                let dev = VDevice::open(&so, None, false)?;
-                let info = tidekv_defs::link::DeviceInfo::new(&cfg.build, Default::default());
-                let mb = tidekv_driver::mailbox::MailboxDevice::new(dev, 9, 10, &info.words());
-                Box::new(tidekv_driver::mailbox::Mailbox::open(mb).map_err(mailbox_error)?)
+                let bar = tidekv_cosim::mmio::VMmio::build_open(config)?;
+                Box::new(tidekv_driver::mailbox::Mailbox::open(bar).map_err(mailbox_error)?)
             }
             #[cfg(not(feature = "sim"))]
             DeviceSpec::SimPcie { .. } => return Err(crate::no_sim("a sim-pcie: device")),

@@ -107,3 +107,103 @@ fn pcie_devices_that_are_not_there_or_not_mailboxes_are_named() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a tidekv mailbox"));
     let _ = std::fs::remove_file(&bar);
 }
+
+/// A `tidekv sim --pcie --vfio-user` server for successive clients (the
+/// gateware keeps its state between them, as a card does); killed on drop.
+struct Server {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    device: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn serve_gateware() -> Server {
+    let dir = std::env::temp_dir().join(format!("tidekv-pcie-cmds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("tk.sock");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidekv"))
+        .args(["sim", "--preset", "single-c10", "--pcie", "--clients", "0"])
+        .arg("--vfio-user")
+        .arg(&sock)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Server {
+        child,
+        device: format!("vfio-user:{}", sock.display()),
+        dir,
+    }
+}
+
+fn ok_on(s: &Server, args: &[&str]) -> String {
+    let mut all = vec!["--device", &s.device];
+    all.extend_from_slice(args);
+    let o = tidekv_within(&all, 300);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout(&o).trim().to_string()
+}
+
+/// The device commands over `vfio-user:` to the Verilated gateware:
+/// key-value commands, a schedule, a replay byte-identical to the model,
+/// and a benchmark.
+#[test]
+fn every_device_command_over_vfio_user_to_the_gateware() {
+    let s = serve_gateware();
+    let info: serde_json::Value = serde_json::from_str(&ok_on(&s, &["--json", "info"])).unwrap();
+    assert_eq!(info["clients"].as_u64(), Some(10), "{info}");
+    assert_eq!(ok_on(&s, &["put", "5", "77"]), "ok");
+    assert_eq!(ok_on(&s, &["get", "5"]), "ok 77");
+    assert_eq!(ok_on(&s, &["insert", "5", "1"]), "exists");
+    assert_eq!(ok_on(&s, &["modify", "5", "78", "--client", "9"]), "ok 77");
+    assert_eq!(ok_on(&s, &["delete", "5"]), "ok 78");
+    assert_eq!(ok_on(&s, &["get", "5"]), "not_found");
+    let sched = s.dir.join("schedule.toml");
+    std::fs::write(
+        &sched,
+        "[schedule]\nreplica_policy = \"key_affine\"\nseed = 9\n",
+    )
+    .unwrap();
+    let l: serde_json::Value = serde_json::from_str(&ok_on(
+        &s,
+        &["--json", "load-schedule", sched.to_str().unwrap()],
+    ))
+    .unwrap();
+    assert_eq!(l["took_effect"].as_bool(), Some(true), "{l}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok_on(&s, &["--json", "show-schedule"])).unwrap();
+    assert_eq!(shown["swap"]["done"].as_bool(), Some(true), "{shown}");
+    let trace = "examples/aegir.jsonl";
+    let model = tidekv(&["replay", "--preset", "single-c10", trace]);
+    assert!(model.status.success() && !model.stdout.is_empty());
+    assert_eq!(
+        ok_on(&s, &["replay", "--preset", "single-c10", trace]),
+        stdout(&model).trim(),
+        "the gateware replays as the model"
+    );
+    let b: serde_json::Value = serde_json::from_str(&ok_on(
+        &s,
+        &["--json", "bench", "--rounds", "20", "--records", "50"],
+    ))
+    .unwrap();
+    assert_eq!(b["ops"].as_u64(), Some(200), "{b}");
+    let st: serde_json::Value = serde_json::from_str(&ok_on(&s, &["--json", "stats"])).unwrap();
+    assert_eq!(st["link"]["overrun"].as_u64(), Some(0), "{st}");
+    assert_eq!(st["link"]["crc"].as_u64(), Some(0), "{st}");
+}

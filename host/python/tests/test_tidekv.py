@@ -212,6 +212,33 @@ def test_tcp_virtual_device():
         p.wait(timeout=30)
 
 
+def test_pcie_virtual_devices(tmp_path):
+    """The PCIe mailbox gateware: in process (`sim-pcie:`) and served by a
+    `tidekv sim --pcie --vfio-user` child (`vfio-user:`), answering as the
+    byte-stream device does."""
+    trace = ROOT / "examples" / "aegir.jsonl"
+    model = tidekv.replay(trace, preset="single-c10")
+    with tidekv.Device("sim-pcie:single-c10") as d:
+        assert d.put(5, 6) == ("ok", None)
+        assert d.get(5) == ("ok", 6)
+        assert d.replay(trace, preset="single-c10") == model
+    sock = tmp_path / "tk.sock"
+    p = subprocess.Popen([str(ROOT / "target/release/tidekv"), "--json", "sim", "--preset", "single-c10", "--pcie", "--vfio-user", str(sock)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert line, "tidekv sim printed nothing"
+        spec = json.loads(line)["device"]
+        assert spec == f"vfio-user:{sock}"
+        with tidekv.Device(spec, timeout_ms=5000) as d:
+            assert d.insert(7, 8)[0] == "ok"
+            assert d.get(7) == ("ok", 8)
+            assert d.info()["clients"] == 10
+        assert p.wait(timeout=60) == 0, "the server stops when its one client hangs up"
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+
+
 def test_replicated_schedule_failure_and_recovery(tmp_path):
     with tidekv.Device(REPLICATED, timeout_ms=5000) as d:
         halves = ROOT / "examples" / "schedule-halves.toml"

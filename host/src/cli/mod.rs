@@ -44,8 +44,11 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct Global {
     /// The device: serial:PATH[@BAUD] (a board, or `tidekv sim --pty`),
-    /// tcp:HOST:PORT (`tidekv sim --tcp`), or sim:PRESET (the Verilated
-    /// device top in this process).
+    /// tcp:HOST:PORT (`tidekv sim --tcp`), sim:PRESET (the Verilated
+    /// device top in this process; sim-uart:PRESET through its UART pins),
+    /// pcie:DOMAIN:BUS:DEV.FN or a BAR file's path (a card's mailbox),
+    /// vfio-user:SOCKET (`tidekv sim --pcie --vfio-user`), or
+    /// sim-pcie:PRESET (the Verilated mailbox gateware in this process).
     #[arg(long, global = true, value_name = "DEVICE")]
     pub device: Option<String>,
     /// How long to wait for one answer, in milliseconds.

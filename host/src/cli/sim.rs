@@ -1,7 +1,8 @@
 //! `tidekv sim`: serve a virtual device (the Verilated device top) on a
-//! pseudo-terminal or a TCP socket until stopped, or, with `--vfio-user
-//! SOCKET`, as a virtual PCIe device (the device top behind the mailbox's
-//! registers, BAR 0 of a vfio-user PCI function) until its client hangs up.
+//! pseudo-terminal or a TCP socket until stopped, or, with `--pcie
+//! --vfio-user SOCKET`, as a virtual PCIe device (the Verilated mailbox
+//! gateware, `tidekv_mmio`, as BAR 0 of a vfio-user PCI function, its
+//! interrupt as INTx) until its client hangs up.
 
 use super::Global;
 use serde_json::json;
@@ -32,9 +33,21 @@ pub struct Args {
     #[arg(long)]
     pub uart: bool,
     /// Serve a virtual PCIe device on this vfio-user socket (connect with
-    /// --device vfio-user:SOCKET, or attach a vfio-user-capable QEMU).
+    /// --device vfio-user:SOCKET, or attach a vfio-user-capable QEMU): the
+    /// mailbox gateware (`tidekv_mmio`) as BAR 0.
     #[arg(long, value_name = "SOCKET")]
     pub vfio_user: Option<PathBuf>,
+    /// With --vfio-user: serve this many clients one after another (the
+    /// device keeps its state between them); 0: until stopped.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "vfio_user")]
+    pub clients: u64,
+    /// The PCIe device (with --vfio-user, which implies it).
+    #[arg(long, requires = "vfio_user")]
+    pub pcie: bool,
+    /// With --vfio-user: the mailbox in software over the device top's byte
+    /// stream instead of the gateware (the host side's reference).
+    #[arg(long, requires = "vfio_user")]
+    pub soft_mailbox: bool,
 }
 
 pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
@@ -48,26 +61,43 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
             "--baud 0: give a positive rate".into(),
         ));
     }
-    let dev = open_sim(&config, a.uart)?;
     if let Some(sock) = &a.vfio_user {
-        let cfg = tidekv_defs::Config::from_spec(&config)?;
-        let info = tidekv_defs::link::DeviceInfo::new(&cfg.build, Default::default());
-        let mb = tidekv_driver::mailbox::MailboxDevice::new(dev, 9, 10, &info.words());
-        if g.json {
-            println!(
-                "{}",
-                json!({ "device": format!("vfio-user:{}", sock.display()) })
-            );
-        } else {
-            println!(
-                "virtual PCIe device {config} ready: connect with --device vfio-user:{}",
-                sock.display()
-            );
+        if a.uart {
+            return Err(tidekv_host::Error::Usage(
+                "--uart with --vfio-user: the PCIe device has no UART".into(),
+            ));
         }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        return tidekv_driver::vfio::serve(sock, mb).map_err(tidekv_host::Error::Output);
+        let clients = (a.clients > 0).then_some(a.clients);
+        let ready = || {
+            if g.json {
+                println!(
+                    "{}",
+                    json!({ "device": format!("vfio-user:{}", sock.display()) })
+                );
+            } else {
+                println!(
+                    "virtual PCIe device {config} ready: connect with --device vfio-user:{}",
+                    sock.display()
+                );
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        };
+        let served = if a.soft_mailbox {
+            let cfg = tidekv_defs::Config::from_spec(&config)?;
+            let info = tidekv_defs::link::DeviceInfo::new(&cfg.build, Default::default());
+            let dev = open_sim(&config, false)?;
+            let mb = tidekv_driver::mailbox::MailboxDevice::new(dev, 9, 10, &info.words());
+            ready();
+            tidekv_driver::vfio::serve_clients(sock, mb, clients)
+        } else {
+            let bar = tidekv_cosim::mmio::VMmio::build_open(&config)?;
+            ready();
+            tidekv_driver::vfio::serve_clients(sock, bar, clients)
+        };
+        return served.map_err(tidekv_host::Error::Output);
     }
+    let dev = open_sim(&config, a.uart)?;
     let listen = match a.tcp {
         Some(addr) => Listen::Tcp(addr),
         None => Listen::Pty,
