@@ -108,13 +108,14 @@ report: deps
 	echo "wrote build/report.md and build/report.json"; \
 	test -z "$$failed" || { echo "report: failed builds:$$failed (logs in build/boards/)" >&2; exit 1; }
 
-## rtl-check (in make test): every configuration's Verilog (the core and the
-## device top) generated and linted (verilator -Wall); the RTL test
+## rtl-check (in make test): every configuration's Verilog (the core, the
+## device top and the PCIe mailbox top) generated and linted (verilator -Wall); the RTL test
 ## configuration, which holds every block kind, also synthesized (yosys
 ## synth_ice40 and synth_ecp5, the two at once). Every board build lints its
 ## own Verilog (scripts/board.sh): test-board the iCEBreaker's, make report
 ## the presets'. Generations are cached by scripts/rtl.sh (build/rtl-gen/).
-## rtl-check-all: every configuration synthesized too (about 20 minutes)
+## rtl-check-all: every configuration synthesized too (about 20 minutes),
+## and its PCIe mailbox top (tidekv_mmio) through synth_ecp5
 RTL_ENV = CARGO=$(CARGO) VERILATOR=$(VERILATOR) YOSYS=$(YOSYS)
 rtl-check:
 	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
@@ -123,6 +124,7 @@ rtl-check:
 rtl-check-all:
 	$(RTL_ENV) scripts/rtl.sh check rtl/test.toml build/rtl/test
 	@for p in $(call targets,rtl-check); do $(RTL_ENV) scripts/rtl.sh check $$p build/rtl/$$p || exit 1; done
+	@for p in $(call targets,rtl-check); do $(RTL_ENV) scripts/rtl.sh mmio $$p build/rtl/$$p || exit 1; done
 
 ## demo: the main job on the virtual device (scripts/demo.sh): load a schedule,
 ## stream a workload with a replica failing and recovering, check no

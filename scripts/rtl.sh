@@ -2,7 +2,8 @@
 # The RTL's generation and checks for one configuration.
 #   scripts/rtl.sh verilog CONFIG OUTDIR   write OUTDIR/tidekv_core.v, tidekv_device.v, tidekv_mmio.v and build.json
 #   scripts/rtl.sh lint CONFIG OUTDIR      verilog, then verilator -Wall lint
-#   scripts/rtl.sh check CONFIG OUTDIR     verilog, lint, yosys synth_ice40 and synth_ecp5
+#   scripts/rtl.sh check CONFIG OUTDIR     verilog, lint, yosys synth_ice40 and synth_ecp5 of the core
+#   scripts/rtl.sh mmio CONFIG OUTDIR      verilog, lint, yosys synth_ecp5 of the PCIe mailbox top
 # CONFIG is a preset name or a .toml file. Tools: VERILATOR, YOSYS.
 set -euo pipefail
 cmd=$1 cfg=$2 out=$3
@@ -47,6 +48,13 @@ for top in tidekv_core tidekv_device tidekv_mmio; do
   echo "lint $top: verilator -Wall clean (waivers: rtl/lint.vlt)"
 done
 [ "$cmd" = lint ] && exit 0
+if [ "$cmd" = mmio ]; then
+  "$YOSYS" -q -l "$out/synth_mmio_ecp5.log" -p "read_verilog $out/tidekv_mmio.v; synth_ecp5 -top tidekv_mmio; stat" >/dev/null \
+    || { echo "synth_ecp5 of tidekv_mmio failed: see $out/synth_mmio_ecp5.log" >&2; exit 1; }
+  stat() { grep -E "^ +$1 " "$out/synth_mmio_ecp5.log" | tail -1 | awk '{print $NF}'; }
+  echo "synth_ecp5 tidekv_mmio: ok, $(stat LUT4) LUT4, $(stat CCU2C) CCU2C, $(stat TRELLIS_FF) FF, $(stat DP16KD) DP16KD (log $out/synth_mmio_ecp5.log)"
+  exit 0
+fi
 # Both families at once: the machine has two cores and yosys uses one.
 pids=()
 for fam in ice40 ecp5; do
