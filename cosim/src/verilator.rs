@@ -137,6 +137,9 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     let shim_text = read_shim(&shim)?;
     // The shims' shared part, included from beside them.
     let common_text = read_shim(&root.join(SHIM_COMMON))?;
+    // (The Verilator configuration file is on the command line: its
+    // directives change the model.)
+    let vlt_text = read_shim(&root.join("rtl/lint.vlt"))?;
     let version = run(
         "verilator --version",
         Command::new(&verilator).arg("--version"),
@@ -145,6 +148,7 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     d.update(&verilog);
     d.update(&shim_text);
     d.update(&common_text);
+    d.update(&vlt_text);
     d.update(version.as_bytes());
     d.update(CFLAGS.as_bytes());
     let flavour = format!(
