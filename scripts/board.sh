@@ -89,6 +89,13 @@ EOF
 # file constrains.
 board_top() {
     board_tool top "$board" > "$out/gen/board_top.v"
+    # Checked as written: every module it instantiates exists (the device
+    # top as generated for this build, the PLL, the family's cells) and
+    # every connection names a port of it (yosys hierarchy -check), so a
+    # board file and the device top cannot drift apart unnoticed until
+    # synthesis.
+    "$YOSYS" -q -l "$out/gen/board_top_check.log" -p "read_verilog -lib +/$FAMILY/cells_sim.v; $([ "$FAMILY" = ecp5 ] && echo 'read_verilog -lib +/ecp5/cells_bb.v;') read_verilog $out/gen/tidekv_device.v $out/gen/pll.v $out/gen/board_top.v; hierarchy -check -top board_top" >/dev/null \
+        || { echo "board.sh: the board top of $board does not fit the device top or the PLL: see $out/gen/board_top_check.log" >&2; exit 1; }
 }
 
 commit() { git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown; }
