@@ -132,11 +132,13 @@ rtl-check-all:
 demo: deps build
 	@scripts/demo.sh
 
-## bench-host: the host's Step codec (criterion) and the goodput of the
-## pipelined and stop-and-wait clients over a simulated 3 Mbaud UART
+## bench-host: the host's Step codec (criterion), the goodput of the
+## pipelined and stop-and-wait clients over a simulated 3 Mbaud UART, and
+## the PCIe mailbox beside the UART in one run (build/bench-pcie.json)
 bench-host:
 	$(CARGO) bench -p tidekv-host --bench codec
 	$(CARGO) bench -p tidekv-host --bench goodput
+	$(CARGO) bench -p tidekv-host --bench pcie
 
 ## bench: the model's throughput (requests/s), printed by criterion
 bench:
