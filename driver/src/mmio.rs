@@ -160,6 +160,55 @@ impl Mmio for BarMap {
     }
 }
 
+/// The part of a region from `base` on: a mailbox at an offset in a BAR
+/// that holds other registers too (a LiteX SoC's CSRs beside it: `pcie:
+/// 0000:01:00.0+0x8000`). Offsets are the window's; the window ends where
+/// the region does.
+pub struct Window<M: Mmio> {
+    pub inner: M,
+    base: u64,
+}
+
+impl<M: Mmio> Window<M> {
+    /// `base` must be 4-aligned and inside the region.
+    pub fn new(inner: M, base: u64) -> Result<Window<M>, MmioError> {
+        if !base.is_multiple_of(4) {
+            return Err(MmioError::Unaligned { offset: base });
+        }
+        if base >= inner.size() {
+            return Err(MmioError::OutOfBounds {
+                offset: base,
+                len: 0,
+                size: inner.size(),
+            });
+        }
+        Ok(Window { inner, base })
+    }
+}
+
+impl<M: Mmio> Mmio for Window<M> {
+    fn size(&self) -> u64 {
+        self.inner.size() - self.base
+    }
+    fn read32(&mut self, offset: u64) -> Result<u32, MmioError> {
+        check(offset, 4, self.size())?;
+        self.inner.read32(self.base + offset)
+    }
+    fn write32(&mut self, offset: u64, value: u32) -> Result<(), MmioError> {
+        check(offset, 4, self.size())?;
+        self.inner.write32(self.base + offset, value)
+    }
+    fn describe(&self) -> String {
+        format!("{} at offset {:#x}", self.inner.describe(), self.base)
+    }
+    fn elapsed(&self) -> Option<f64> {
+        self.inner.elapsed()
+    }
+    fn irq(&mut self) -> bool {
+        self.inner.irq()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +283,31 @@ mod tests {
         let mut out = [0u32; 17];
         assert!(m.read_block(0, &mut out).is_err());
         drop(m);
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    /// A window from an offset: its accesses land `base` further on, its
+    /// size is what is left, and a base that is unaligned or outside is
+    /// refused.
+    #[test]
+    fn a_window_is_the_region_from_its_base() {
+        let (p, m) = region(0x4000);
+        let mut w = Window::new(m, 0x3000).unwrap();
+        assert_eq!(w.size(), 0x1000);
+        w.write32(4, 0xabcd).unwrap();
+        assert_eq!(w.inner.read32(0x3004).unwrap(), 0xabcd);
+        assert!(matches!(
+            w.read32(0x1000),
+            Err(MmioError::OutOfBounds { .. })
+        ));
+        assert!(w.describe().contains("at offset 0x3000"));
+        let m = w.inner;
+        assert!(matches!(
+            Window::new(m, 2).err(),
+            Some(MmioError::Unaligned { offset: 2 })
+        ));
+        let m = BarMap::open(&p).unwrap();
+        assert!(Window::new(m, 0x4000).is_err());
         std::fs::remove_file(&p).unwrap();
     }
 

@@ -39,9 +39,12 @@ pub enum DeviceSpec {
         uart: bool,
     },
     /// A PCIe card's mailbox: BAR 0 of a PCI function (`pcie:0000:01:00.0`)
-    /// or a BAR's file (`pcie:/sys/.../resource0`).
+    /// or a BAR's file (`pcie:/sys/.../resource0`), at an offset in it if
+    /// `+OFFSET` follows (`pcie:0000:01:00.0+0x8000`: a BAR that holds other
+    /// registers too).
     Pcie {
         path: String,
+        offset: u64,
     },
     /// The Verilated mailbox gateware (`tidekv_mmio`) as BAR 0, in process
     /// (`sim-pcie:PRESET`): the host's PCIe path with no card.
@@ -104,15 +107,36 @@ impl std::str::FromStr for DeviceSpec {
                 config: rest.into(),
                 uart: true,
             }),
-            "pcie" => Ok(DeviceSpec::Pcie {
-                path: if rest.starts_with('/') {
-                    rest.into()
-                } else {
-                    tidekv_driver::mmio::pci_resource(rest)
-                        .to_string_lossy()
-                        .into_owned()
-                },
-            }),
+            "pcie" => {
+                let (at, offset) = match rest.rsplit_once('+') {
+                    Some((at, o)) => {
+                        let v = match o.strip_prefix("0x") {
+                            Some(h) => u64::from_str_radix(h, 16),
+                            None => o.parse(),
+                        };
+                        let v = v.map_err(|_| {
+                            bad(&format!(
+                                "offset {o:?}: give a number of bytes (0x8000 or 32768)"
+                            ))
+                        })?;
+                        if v % 4 != 0 {
+                            return Err(bad(&format!("offset {o}: not a multiple of 4")));
+                        }
+                        (at, v)
+                    }
+                    None => (rest, 0),
+                };
+                Ok(DeviceSpec::Pcie {
+                    path: if at.starts_with('/') {
+                        at.into()
+                    } else {
+                        tidekv_driver::mmio::pci_resource(at)
+                            .to_string_lossy()
+                            .into_owned()
+                    },
+                    offset,
+                })
+            }
             "vfio-user" => Ok(DeviceSpec::VfioUser {
                 socket: rest.into(),
             }),
@@ -138,10 +162,16 @@ impl DeviceSpec {
             DeviceSpec::Sim { config, uart } => Box::new(open_sim(config, *uart)?),
             #[cfg(not(feature = "sim"))]
             DeviceSpec::Sim { .. } => return Err(crate::no_sim("a sim: device")),
-            DeviceSpec::Pcie { path } => {
+            DeviceSpec::Pcie { path, offset } => {
                 let bar = tidekv_driver::mmio::BarMap::open(std::path::Path::new(path))
                     .map_err(mailbox_error)?;
-                Box::new(tidekv_driver::mailbox::Mailbox::open(bar).map_err(mailbox_error)?)
+                if *offset == 0 {
+                    Box::new(tidekv_driver::mailbox::Mailbox::open(bar).map_err(mailbox_error)?)
+                } else {
+                    let w =
+                        tidekv_driver::mmio::Window::new(bar, *offset).map_err(mailbox_error)?;
+                    Box::new(tidekv_driver::mailbox::Mailbox::open(w).map_err(mailbox_error)?)
+                }
             }
             DeviceSpec::VfioUser { socket } => {
                 let bar = tidekv_driver::vfio::VfioUserMmio::connect(std::path::Path::new(socket))

@@ -105,6 +105,35 @@ fn pcie_devices_that_are_not_there_or_not_mailboxes_are_named() {
     );
     assert_eq!(o.status.code(), Some(7));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a tidekv mailbox"));
+    // At an offset in the BAR: the same check there, and offsets that are
+    // not a number, not aligned or past the BAR refused.
+    let o = tidekv_within(
+        &[
+            "--device",
+            &format!("pcie:{}+0x2000", bar.display()),
+            "info",
+        ],
+        60,
+    );
+    assert_eq!(o.status.code(), Some(7));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("not a tidekv mailbox") && e.contains("at offset 0x2000"),
+        "{e}"
+    );
+    for (off, code, says) in [
+        ("+0x3", 3, "not a multiple of 4"),
+        ("+lots", 3, "give a number of bytes"),
+        ("+0x8000", 7, "outside"),
+    ] {
+        let o = tidekv_within(
+            &["--device", &format!("pcie:{}{off}", bar.display()), "info"],
+            60,
+        );
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{off}: {e}");
+        assert!(e.contains(says), "{off}: {e}");
+    }
     let _ = std::fs::remove_file(&bar);
 }
 

@@ -46,7 +46,8 @@ pub struct Global {
     /// The device: serial:PATH[@BAUD] (a board, or `tidekv sim --pty`),
     /// tcp:HOST:PORT (`tidekv sim --tcp`), sim:PRESET (the Verilated
     /// device top in this process; sim-uart:PRESET through its UART pins),
-    /// pcie:DOMAIN:BUS:DEV.FN or a BAR file's path (a card's mailbox),
+    /// pcie:DOMAIN:BUS:DEV.FN or a BAR file's path, +OFFSET if the mailbox
+    /// is not at the BAR's start (a card's mailbox),
     /// vfio-user:SOCKET (`tidekv sim --pcie --vfio-user`), or
     /// sim-pcie:PRESET (the Verilated mailbox gateware in this process).
     #[arg(long, global = true, value_name = "DEVICE")]
