@@ -98,6 +98,7 @@ fn main() {
         ("STEP_BYTES", link::step_bytes(b) as u32),
         ("STEP_ROUNDS", link::MAX_STEP_ROUNDS as u32),
         ("MAX_PAYLOAD", link::max_payload(b) as u32),
+        ("MAX_ANSWER", link::max_answer(b) as u32),
         // The answer register holds the answers the framer does not read
         // from where they are made (`Info` from a ROM, `LinkStats` from the
         // counters, `Cmd` from the core, `Step` from the slots it gathered):

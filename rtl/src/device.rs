@@ -79,6 +79,8 @@ pub struct Device {
     /// re-evaluates the whole block until it settles).
     crc_in: Signal<Local, Bits<8>>,
     crc_acc: Signal<Local, Bits<32>>,
+    /// The CRC with the lagging byte stepped in (the framer's CRC bytes).
+    crc_cur: Signal<Local, Bits<32>>,
     c_poly: Constant<Bits<32>>,
     // Execution.
     /// The clock of the round being run.
@@ -102,7 +104,15 @@ pub struct Device {
     a_clear: DFF<bool>,
     a_seq: DFF<Bits<8>>,
     a_len: DFF<B16>,
-    t_pos: DFF<B16>,
+    t_pos: DFF<Bits<PLACE_BITS>>,
+    /// `t_pos - 1` (the body place of the byte being sent), kept as its own
+    /// register: no subtraction ahead of the byte muxes.
+    t_ix: DFF<Bits<PLACE_BITS>>,
+    /// The CRC step lags the framer by a byte: the byte sent last clock
+    /// (`c_byte`), still to be stepped into `crc` (`c_pend`), so the byte
+    /// muxes end at registers and the step starts from one.
+    c_byte: DFF<Bits<8>>,
+    c_pend: DFF<bool>,
     /// The answer payload's byte being sent (no subtraction on the path
     /// to the byte muxes).
     a_idx: DFF<Bits<8>>,
@@ -137,10 +147,17 @@ pub struct Device {
     r_sub_n: DFF<Bits<8>>,
     r_win: Vec<DFF<bool>>,
     r_bad_payload: DFF<bool>,
-    /// The answer's body places where its payload ends and its frame ends,
-    /// from `a_len` (set at least a clock before the framer reads them).
-    a_pay_end: DFF<B16>,
-    a_end: DFF<B16>,
+    /// The answer's body places of its payload's last byte and of its CRC's
+    /// last byte, from `a_len` (set at least a clock before the framer
+    /// reads them).
+    a_pay_end: DFF<Bits<PLACE_BITS>>,
+    a_end: DFF<Bits<PLACE_BITS>>,
+    /// Where the framer is, as flags set the clock it steps past those
+    /// places (an equality: the places count up by one), so no 16-bit
+    /// compare is on the path to the byte muxes: `t_crc` the CRC bytes are
+    /// being sent, `t_last` the closing END is next.
+    t_crc: DFF<bool>,
+    t_last: DFF<bool>,
     // Locals.
     pop: Signal<Local, bool>,
     rbyte: Signal<Local, Bits<8>>,
@@ -358,6 +375,7 @@ impl Device {
             wd: Default::default(),
             crc_in: Default::default(),
             crc_acc: Default::default(),
+            crc_cur: Default::default(),
             c_poly: Constant::new(crate::crc::CRC32_REFLECTED.into()),
             cnt: Default::default(),
             resp: Default::default(),
@@ -373,6 +391,9 @@ impl Device {
             a_seq: Default::default(),
             a_len: Default::default(),
             t_pos: Default::default(),
+            t_ix: Default::default(),
+            c_byte: Default::default(),
+            c_pend: Default::default(),
             a_idx: Default::default(),
             t_esc: Default::default(),
             t_esc_byte: Default::default(),
@@ -418,6 +439,8 @@ impl Device {
             r_bad_payload: Default::default(),
             a_pay_end: Default::default(),
             a_end: Default::default(),
+            t_crc: Default::default(),
+            t_last: Default::default(),
             len_rounds: Default::default(),
             step_payload: Default::default(),
             resp_out: Default::default(),
@@ -554,6 +577,9 @@ impl Logic for Device {
             a_seq,
             a_len,
             t_pos,
+            t_ix,
+            c_byte,
+            c_pend,
             a_idx,
             t_esc,
             t_esc_byte,
@@ -571,6 +597,8 @@ impl Logic for Device {
             r_bad_payload,
             a_pay_end,
             a_end,
+            t_crc,
+            t_last,
             b_cnt,
             b_acc,
             b_stop
@@ -612,64 +640,6 @@ impl Logic for Device {
         }
         self.core.reset.next = self.reset.val();
         self.round.next = self.core.round.val();
-        // The answer byte the framer sends next (`t_i`: its place in the
-        // body), read from where the answer was made (`a_src`). The link
-        // counters, packed counter 0 lowest:
-        self.stats.next = 0.into();
-        for i in 0..LINK_COUNTERS {
-            // (bit_cast's argument is evaluated in Rust too: no loop index in it)
-            self.cword.next = self.counters[i].q.val();
-            self.stats.next = (self.stats.val() >> 32)
-                | (bit_cast::<STATS_BITS, LINK_CTR_BITS>(self.cword.val())
-                    << self.c_stats_top.val());
-        }
-        self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
-        self.t_i.next = self.t_pos.q.val() - 1;
-        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx.q.val());
-        self.info_rom.address.next = self.info_i.val();
-        self.tb.next = self.ans.q.val().get_bits::<8>(0);
-        if self.a_src.q.val() == self.c_src_info.val() {
-            self.tb.next = self.info_rom.data.val();
-        }
-        // (A narrow shift: the answers are shorter than 256 bytes.)
-        self.a_sh.next = bit_cast::<11, 8>(self.a_idx.q.val()) << 3;
-        self.stats_at.next = bit_cast::<8, STATS_BITS>(self.stats.val() >> self.a_sh.val());
-        if self.a_src.q.val() == self.c_src_stats.val() {
-            self.tb.next = self.stats_at.val();
-        }
-        self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>(
-            (bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val())
-                | (bit_cast::<CMD_ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8))
-                >> self.a_sh.val(),
-        );
-        if self.a_src.q.val() == self.c_src_cmd.val() {
-            self.tb.next = self.cmd_at.val();
-        }
-        self.step_at.next = bit_cast::<8, STEP_ANS_BITS>(
-            (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val())
-                | (bit_cast::<STEP_ANS_BITS, RESP_BUF_BITS>(self.resp.q.val())
-                    << self.c_round_bits.val()))
-                >> self.a_sh.val(),
-        );
-        if self.a_src.q.val() == self.c_src_step.val() {
-            self.tb.next = self.step_at.val();
-        }
-        if self.t_i.val() == 0 {
-            self.tb.next = self.a_ty.q.val();
-        }
-        if self.t_i.val() == 1 {
-            self.tb.next = self.a_seq.q.val();
-        }
-        if self.t_i.val() == 2 {
-            self.tb.next = self.a_len.q.val().get_bits::<8>(0);
-        }
-        if self.t_i.val() == 3 {
-            self.tb.next = self.a_len.q.val().get_bits::<8>(8);
-        }
-        if self.t_i.val() >= self.a_pay_end.q.val() {
-            self.tb.next = !self.crc.q.val().get_bits::<8>(0);
-        }
-
         // Receive FIFO: a byte that finds it full is lost, and the next byte
         // it takes carries the mark (bit 8).
         self.fifo.write.next = self.rx_valid.val() & !self.fifo.full.val();
@@ -740,10 +710,11 @@ impl Logic for Device {
             }
         }
         // One CRC step and register serve both ways: the deframer's in
-        // state 0, the framer's in state 6 (it starts and leaves it all ones).
+        // state 0, the framer's in state 6 (it starts and leaves it all
+        // ones), where the step takes the byte sent the clock before.
         self.crc_in.next = self.sbyte.val();
         if self.state.q.val() == self.c_state[6].val() {
-            self.crc_in.next = self.tb.val();
+            self.crc_in.next = self.c_byte.q.val();
         }
         self.crc_acc.next = self.crc.q.val();
         for i in 0..8 {
@@ -753,6 +724,71 @@ impl Logic for Device {
                 self.crc_acc.next = self.crc_acc.val() >> 1;
             }
         }
+        self.crc_cur.next = self.crc.q.val();
+        self.c_pend.d.next = false;
+        if (self.state.q.val() == self.c_state[6].val()) & self.c_pend.q.val() {
+            self.crc_cur.next = self.crc_acc.val();
+            self.crc.d.next = self.crc_acc.val();
+        }
+
+        // The answer byte the framer sends next (`t_i`: its place in the
+        // body), read from where the answer was made (`a_src`). The link
+        // counters, packed counter 0 lowest:
+        self.stats.next = 0.into();
+        for i in 0..LINK_COUNTERS {
+            // (bit_cast's argument is evaluated in Rust too: no loop index in it)
+            self.cword.next = self.counters[i].q.val();
+            self.stats.next = (self.stats.val() >> 32)
+                | (bit_cast::<STATS_BITS, LINK_CTR_BITS>(self.cword.val())
+                    << self.c_stats_top.val());
+        }
+        self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
+        self.t_i.next = bit_cast::<16, PLACE_BITS>(self.t_ix.q.val());
+        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx.q.val());
+        self.info_rom.address.next = self.info_i.val();
+        self.tb.next = self.ans.q.val().get_bits::<8>(0);
+        if self.a_src.q.val() == self.c_src_info.val() {
+            self.tb.next = self.info_rom.data.val();
+        }
+        // (A narrow shift: the answers are shorter than 256 bytes.)
+        self.a_sh.next = bit_cast::<11, 8>(self.a_idx.q.val()) << 3;
+        self.stats_at.next = bit_cast::<8, STATS_BITS>(self.stats.val() >> self.a_sh.val());
+        if self.a_src.q.val() == self.c_src_stats.val() {
+            self.tb.next = self.stats_at.val();
+        }
+        self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>(
+            (bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val())
+                | (bit_cast::<CMD_ANS_BITS, 64>(self.core.cmd_rdata.val()) << 8))
+                >> self.a_sh.val(),
+        );
+        if self.a_src.q.val() == self.c_src_cmd.val() {
+            self.tb.next = self.cmd_at.val();
+        }
+        self.step_at.next = bit_cast::<8, STEP_ANS_BITS>(
+            (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val())
+                | (bit_cast::<STEP_ANS_BITS, RESP_BUF_BITS>(self.resp.q.val())
+                    << self.c_round_bits.val()))
+                >> self.a_sh.val(),
+        );
+        if self.a_src.q.val() == self.c_src_step.val() {
+            self.tb.next = self.step_at.val();
+        }
+        if self.t_i.val() == 0 {
+            self.tb.next = self.a_ty.q.val();
+        }
+        if self.t_i.val() == 1 {
+            self.tb.next = self.a_seq.q.val();
+        }
+        if self.t_i.val() == 2 {
+            self.tb.next = self.a_len.q.val().get_bits::<8>(0);
+        }
+        if self.t_i.val() == 3 {
+            self.tb.next = self.a_len.q.val().get_bits::<8>(8);
+        }
+        if self.t_crc.q.val() {
+            self.tb.next = !self.crc_cur.val().get_bits::<8>(0);
+        }
+
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
             self.n.d.next = self.n.q.val() + 1;
             self.crc.d.next = self.crc_acc.val();
@@ -854,8 +890,10 @@ impl Logic for Device {
                 self.bad_payload.next = true;
             }
         }
-        self.a_pay_end.d.next = self.a_len.q.val() + self.c_header.val();
-        self.a_end.d.next = self.a_len.q.val() + self.c_overhead.val();
+        self.a_pay_end.d.next =
+            bit_cast::<PLACE_BITS, 16>(self.a_len.q.val() + self.c_header.val() - 1);
+        self.a_end.d.next =
+            bit_cast::<PLACE_BITS, 16>(self.a_len.q.val() + self.c_overhead.val() - 1);
         self.r_want_len.d.next = self.want_len.val();
         self.r_len_rounds.d.next = self.len_rounds.val();
         self.r_sub_n.d.next = self.sub_n.val();
@@ -1160,11 +1198,17 @@ impl Logic for Device {
             } else if !self.t_pos.q.val().any() {
                 self.t_data.d.next = self.c_end.val();
                 self.t_pos.d.next = 1.into();
+                self.t_ix.d.next = 0.into();
+                self.t_crc.d.next = false;
+                self.t_last.d.next = false;
                 self.a_idx.d.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
-            } else if self.t_i.val() == self.a_end.q.val() {
+            } else if self.t_last.q.val() {
                 self.t_data.d.next = self.c_end.val();
                 self.t_pos.d.next = 0.into();
+                self.t_ix.d.next = 0.into();
+                self.t_crc.d.next = false;
+                self.t_last.d.next = false;
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
                 self.state.d.next = self.c_state[0].val();
                 if self.a_src.q.val() == self.c_src_stats.val() {
@@ -1173,6 +1217,12 @@ impl Logic for Device {
                 }
             } else {
                 self.t_pos.d.next = self.t_pos.q.val() + 1;
+                self.t_ix.d.next = self.t_ix.q.val() + 1;
+                // (Places count up by one from 0: an equality finds each.)
+                if self.t_ix.q.val() == self.a_pay_end.q.val() {
+                    self.t_crc.d.next = true;
+                }
+                self.t_last.d.next = self.t_ix.q.val() == self.a_end.q.val();
                 self.t_data.d.next = self.tb.val();
                 if self.tb.val() == self.c_end.val() {
                     self.t_data.d.next = self.c_esc.val();
@@ -1184,14 +1234,16 @@ impl Logic for Device {
                     self.t_esc.d.next = true;
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
-                if self.t_i.val() < self.a_pay_end.q.val() {
-                    self.crc.d.next = self.crc_acc.val();
+                if !self.t_crc.q.val() {
+                    // (Stepped into the CRC next clock.)
+                    self.c_byte.d.next = self.tb.val();
+                    self.c_pend.d.next = true;
                     if self.t_i.val() >= self.c_header.val() {
                         self.ans.d.next = self.ans.q.val() >> 8;
                         self.a_idx.d.next = self.a_idx.q.val() + 1;
                     }
                 } else {
-                    self.crc.d.next = self.crc.q.val() >> 8;
+                    self.crc.d.next = self.crc_cur.val() >> 8;
                 }
             }
         }
@@ -1215,6 +1267,9 @@ impl Logic for Device {
             self.hunting.d.next = false;
             self.wd.d.next = 0.into();
             self.t_pos.d.next = 0.into();
+            self.t_ix.d.next = 0.into();
+            self.t_crc.d.next = false;
+            self.t_last.d.next = false;
             self.t_esc.d.next = false;
             self.t_valid.d.next = false;
             self.lost.d.next = false;

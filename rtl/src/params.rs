@@ -198,6 +198,18 @@ pub const RES_BITS: usize = 8 * COLLECT_ENTRY_BYTES;
 /// and its tag.
 pub const FLIGHT_BITS: usize = 18;
 /// The watchdog counter: counts to `WATCHDOG_CLOCKS`.
+/// Bits of an answer's body place as the framer counts it (0 to the
+/// closing END's place: header, the longest answer, CRC).
+pub const PLACE_BITS: usize = {
+    let mut b = 1;
+    // (+ 1: `t_pos` counts one past the place.)
+    while (1usize << b)
+        <= MAX_ANSWER + tidekv_defs::link::HEADER_BYTES + tidekv_defs::link::CRC_BYTES + 1
+    {
+        b += 1;
+    }
+    b
+};
 pub const WD_BITS: usize = {
     let mut b = 1;
     while (1usize << b) <= WATCHDOG_CLOCKS {
