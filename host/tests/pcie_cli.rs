@@ -236,3 +236,36 @@ fn every_device_command_over_vfio_user_to_the_gateware() {
     assert_eq!(st["link"]["overrun"].as_u64(), Some(0), "{st}");
     assert_eq!(st["link"]["crc"].as_u64(), Some(0), "{st}");
 }
+
+/// `tidekv sim`'s PCIe options refuse what does not go together, before
+/// building anything.
+#[test]
+fn sim_pcie_options_that_do_not_go_together_are_refused() {
+    let o = tidekv_within(&["sim", "--preset", "single-c10", "--pcie"], 60);
+    assert_eq!(o.status.code(), Some(2), "--pcie alone");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--vfio-user"));
+    let o = tidekv_within(
+        &[
+            "sim",
+            "--preset",
+            "single-c10",
+            "--pcie",
+            "--vfio-user",
+            "/nonexistent/tk.sock",
+            "--uart",
+        ],
+        60,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no UART"));
+    for extra in [&["--soft-mailbox"][..], &["--pcie"], &["--clients", "3"]] {
+        let mut args = vec!["sim", "--preset", "single-c10", "--pty"];
+        args.extend_from_slice(extra);
+        let o = tidekv_within(&args, 60);
+        assert_eq!(o.status.code(), Some(3), "{extra:?} without --vfio-user");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("give --vfio-user SOCKET"),
+            "{extra:?}"
+        );
+    }
+}

@@ -39,14 +39,14 @@ pub struct Args {
     pub vfio_user: Option<PathBuf>,
     /// With --vfio-user: serve this many clients one after another (the
     /// device keeps its state between them); 0: until stopped.
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "vfio_user")]
+    #[arg(long, value_name = "N", default_value_t = 1)]
     pub clients: u64,
     /// The PCIe device (with --vfio-user, which implies it).
-    #[arg(long, requires = "vfio_user")]
+    #[arg(long)]
     pub pcie: bool,
     /// With --vfio-user: the mailbox in software over the device top's byte
     /// stream instead of the gateware (the host side's reference).
-    #[arg(long, requires = "vfio_user")]
+    #[arg(long)]
     pub soft_mailbox: bool,
 }
 
@@ -60,6 +60,20 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
         return Err(tidekv_host::Error::Usage(
             "--baud 0: give a positive rate".into(),
         ));
+    }
+    // (clap's `requires` does not hold beside the required group: checked here.)
+    if a.vfio_user.is_none() {
+        for (given, what) in [
+            (a.pcie, "--pcie"),
+            (a.soft_mailbox, "--soft-mailbox"),
+            (a.clients != 1, "--clients"),
+        ] {
+            if given {
+                return Err(tidekv_host::Error::Usage(format!(
+                    "{what} serves a virtual PCIe device: give --vfio-user SOCKET with it"
+                )));
+            }
+        }
     }
     if let Some(sock) = &a.vfio_user {
         if a.uart {
