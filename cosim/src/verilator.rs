@@ -113,7 +113,16 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     })?;
     let root = root();
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
-    let gen_dir = root.join("build/verilator/src").join(&cfg.name);
+    // Several processes may build the same model at once (tests that start
+    // `tidekv sim` servers beside in-process devices): each generates,
+    // verilates and links in places of its own, named by its process id,
+    // and installs the library with an atomic rename; the last one wins and
+    // every one of them loads a whole library.
+    let pid = std::process::id();
+    let gen_dir = root
+        .join("build/verilator/src")
+        .join(format!("{}.{pid}", cfg.name));
+    let _gen_dir_goes = RemoveOnDrop(gen_dir.clone());
     run(
         "scripts/rtl.sh verilog",
         Command::new(root.join("scripts/rtl.sh"))
@@ -167,7 +176,8 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
     if so.exists() {
         return Ok((so, cfg));
     }
-    let obj = dir.join("obj");
+    let obj = dir.join(format!("obj.{pid}"));
+    let _obj_goes = RemoveOnDrop(obj.clone());
     std::fs::create_dir_all(&obj).map_err(|e| VerilatorError::Tool {
         step: "mkdir".into(),
         detail: e.to_string(),
@@ -218,7 +228,7 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
         Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]),
     )?;
     let inc = PathBuf::from(vroot.trim()).join("include");
-    let tmp = dir.join(format!("lib{module}.so.tmp"));
+    let tmp = dir.join(format!("lib{module}.so.tmp.{pid}"));
     run(
         "c++ shim",
         Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
@@ -252,6 +262,9 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
         step: "install".into(),
         detail: e.to_string(),
     })?;
+    // The generated C++ stays beside the library for profiling (`obj`), if
+    // no other process left its own there.
+    let _ = std::fs::rename(&obj, dir.join("obj"));
     // Older builds of this configuration and flavour are stale now.
     let stem = format!("{}{flavour}-", cfg.name);
     if let Ok(entries) = std::fs::read_dir(root.join("build/verilator")) {
@@ -263,6 +276,15 @@ pub fn build_top(spec: &str, top: Top, traced: bool) -> Result<(PathBuf, Config)
         }
     }
     Ok((so, cfg))
+}
+
+/// A scratch directory, removed when the build is done or fails.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A number from the generator's `build.json`.

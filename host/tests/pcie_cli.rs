@@ -44,6 +44,9 @@ fn a_stream_over_the_mailbox_answers_as_over_the_byte_stream() {
         .unwrap();
     let t0 = std::time::Instant::now();
     while !sock.exists() {
+        if let Some(st) = server.try_wait().unwrap() {
+            panic!("tidekv sim stopped before serving: {st}");
+        }
         assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -165,8 +168,12 @@ fn serve_gateware() -> Server {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let mut child = child;
     let t0 = std::time::Instant::now();
     while !sock.exists() {
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("tidekv sim stopped before serving: {st}");
+        }
         assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
