@@ -309,11 +309,15 @@ mod tests {
     use crate::link::LinkCore;
     use crate::mailbox::Mailbox;
 
-    /// A client reaches a software mailbox served over vfio-user: `Info`
-    /// frames through BAR 0, and the configuration space shows the IDs.
-    #[test]
-    fn link_core_over_vfio_user() {
-        let sock = std::env::temp_dir().join(format!("tidekv-vfu-{}.sock", std::process::id()));
+    /// A software mailbox over an `Info`-answering device, served on a
+    /// socket named `name` in a thread, once the socket is there.
+    fn serve_info_device(
+        name: &str,
+    ) -> (
+        std::path::PathBuf,
+        std::thread::JoinHandle<std::io::Result<()>>,
+    ) {
+        let sock = std::env::temp_dir().join(format!("{name}-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&sock);
         let dev = crate::mailbox::tests_support::info_device(64);
         let s2 = sock.clone();
@@ -323,6 +327,14 @@ mod tests {
             assert!(t0.elapsed().as_secs() < 10, "the server made no socket");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
+        (sock, server)
+    }
+
+    /// A client reaches a software mailbox served over vfio-user: `Info`
+    /// frames through BAR 0, and the configuration space shows the IDs.
+    #[test]
+    fn link_core_over_vfio_user() {
+        let (sock, server) = serve_info_device("tidekv-vfu");
         let bar = VfioUserMmio::connect(&sock).unwrap();
         assert!(bar.size() >= tidekv_defs::mailbox::bar_bytes(64, 128));
         let mb = Mailbox::open(bar).unwrap();
@@ -343,16 +355,7 @@ mod tests {
         use crate::link::Transport;
         use tidekv_defs::link::{Frame, FrameType};
         use tidekv_defs::mailbox::*;
-        let sock = std::env::temp_dir().join(format!("tidekv-vfu-irq-{}.sock", std::process::id()));
-        let _ = std::fs::remove_file(&sock);
-        let dev = crate::mailbox::tests_support::info_device(64);
-        let s2 = sock.clone();
-        let server = std::thread::spawn(move || serve(&s2, dev));
-        let t0 = std::time::Instant::now();
-        while !sock.exists() {
-            assert!(t0.elapsed().as_secs() < 10, "the server made no socket");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        let (sock, server) = serve_info_device("tidekv-vfu-irq");
         let mut bar = VfioUserMmio::connect(&sock).unwrap();
         bar.enable_irq().unwrap();
         let mut mb = Mailbox::open(bar).unwrap();

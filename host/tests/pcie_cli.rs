@@ -42,14 +42,7 @@ fn a_stream_over_the_mailbox_answers_as_over_the_byte_stream() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = std::time::Instant::now();
-    while !sock.exists() {
-        if let Some(st) = server.try_wait().unwrap() {
-            panic!("tidekv sim stopped before serving: {st}");
-        }
-        assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_socket(&mut server, &sock);
     let vfu = format!("vfio-user:{}", sock.display());
     let mut outs = vec![];
     for dev in ["sim-pcie:single-c10", &vfu, "sim:single-c10"] {
@@ -140,6 +133,19 @@ fn pcie_devices_that_are_not_there_or_not_mailboxes_are_named() {
     let _ = std::fs::remove_file(&bar);
 }
 
+/// Wait (at most 10 minutes: it may verilate first) until the `tidekv sim`
+/// child serves on `sock`; a child that stops first fails the test at once.
+fn wait_for_socket(child: &mut std::process::Child, sock: &std::path::Path) {
+    let t0 = std::time::Instant::now();
+    while !sock.exists() {
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("tidekv sim stopped before serving: {st}");
+        }
+        assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A `tidekv sim --pcie --vfio-user` server for successive clients (the
 /// gateware keeps its state between them, as a card does); killed on drop.
 struct Server {
@@ -160,7 +166,7 @@ fn serve_gateware() -> Server {
     let dir = std::env::temp_dir().join(format!("tidekv-pcie-cmds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("tk.sock");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidekv"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tidekv"))
         .args(["sim", "--preset", "single-c10", "--pcie", "--clients", "0"])
         .arg("--vfio-user")
         .arg(&sock)
@@ -168,15 +174,7 @@ fn serve_gateware() -> Server {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut child = child;
-    let t0 = std::time::Instant::now();
-    while !sock.exists() {
-        if let Some(st) = child.try_wait().unwrap() {
-            panic!("tidekv sim stopped before serving: {st}");
-        }
-        assert!(t0.elapsed().as_secs() < 600, "no vfio-user socket");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_socket(&mut child, &sock);
     Server {
         child,
         device: format!("vfio-user:{}", sock.display()),
