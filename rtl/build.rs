@@ -57,12 +57,23 @@ fn main() {
         100.0 * link.baud_error(),
         link.clocks_per_bit()
     );
+    // The FPGA family the Verilog is for (`TIDEKV_FAMILY`, set by
+    // scripts/board.sh; default none): an iCE40 build keeps its links'
+    // delay lines in block RAM (`src/delay.rs`). Only the structure
+    // changes, never the behaviour.
+    println!("cargo:rerun-if-env-changed=TIDEKV_FAMILY");
+    let family = std::env::var("TIDEKV_FAMILY").unwrap_or_default();
+    assert!(
+        matches!(family.as_str(), "" | "ice40" | "ecp5"),
+        "TIDEKV_FAMILY={family}: not a family (ice40 or ecp5, or unset)"
+    );
     let info = DeviceInfo::new(b, link);
     let mut o = String::new();
     let name = &cfg.name;
     writeln!(o, "pub const CONFIG_NAME: &str = {name:?};").unwrap();
     writeln!(o, "pub const CONFIG_SOURCE: &str = {spec:?};").unwrap();
     writeln!(o, "pub const CONFIG_TEXT: &str = {text:?};").unwrap();
+    writeln!(o, "pub const LINES_IN_BRAM: bool = {};", family == "ice40").unwrap();
     for (n, v) in [
         ("C", b.clients),
         ("H", b.fe_levels),

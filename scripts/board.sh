@@ -109,7 +109,7 @@ verilog() {
     id=${TIDEKV_BUILD_ID:-$((16#$(commit | cut -c1-8 | sed 's/unknown/0/')))}
     say "verilog: $cfg at $hz Hz, $BAUD baud, build id $(printf %08x "$id")"
     # Generated and linted (verilator -Wall) as built for this board.
-    TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id scripts/rtl.sh lint "$cfg" "$out/gen" >/dev/null
+    TIDEKV_CLOCK_HZ=$hz TIDEKV_BAUD=$BAUD TIDEKV_BUILD_ID=$id TIDEKV_FAMILY=$FAMILY scripts/rtl.sh lint "$cfg" "$out/gen" >/dev/null
     board_top
     # Copied only when changed, so that later stages rerun only when needed.
     for f in "$out"/gen/*; do

@@ -12,10 +12,13 @@ rc=${PIPESTATUS[0]}
 # The device's tests again on a lean build (the iCEBreaker's: no generator,
 # no free-running batches, narrow counters), so the options' gating is
 # tested as built for the board.
-# (Every target with the device-lean check of targets.toml.)
+# (Every target with the device-lean check of targets.toml: the iCEBreaker's,
+# generated for an iCE40 as its board builds it, its links' delay lines as
+# rings in block RAM: rtl/src/delay.rs, whose tests run with them too, as
+# does the core's comparison with the model.)
 for t in $(python3 scripts/targets.py device-lean); do
     [ "$rc" = 0 ] || break
-    TIDEKV_RTL_CONFIG=$t "$CARGO" test --release -p tidekv-rtl device_ "$@" 2>&1 | tee -a "$log"
+    TIDEKV_RTL_CONFIG=$t TIDEKV_FAMILY=ice40 "$CARGO" test --release -p tidekv-rtl "$@" -- device_ delay core_answers_like_the_model 2>&1 | tee -a "$log"
     rc=${PIPESTATUS[0]}
 done
 set -e

@@ -18,12 +18,12 @@ mkdir -p "$out"
 # minute each time the configuration changes. So each generation is kept in
 # build/rtl-gen/STAMP, STAMP a hash of everything the output depends on (the
 # generator's and defs' sources, targets.toml (the presets defs embeds), Cargo.lock, the
-# configuration's text, the link's environment, the toolchain), and a later
+# configuration's text, the link's and family's environment, the toolchain), and a later
 # generation with the same stamp copies it instead of rebuilding.
 mkdir -p "$root/build"
 stamp=$( {
   case $cfg in *.toml) cat "$cfg" ;; *) echo "preset $cfg" ;; esac
-  echo "clock=${TIDEKV_CLOCK_HZ:-} baud=${TIDEKV_BAUD:-} id=${TIDEKV_BUILD_ID:-}"
+  echo "clock=${TIDEKV_CLOCK_HZ:-} baud=${TIDEKV_BAUD:-} id=${TIDEKV_BUILD_ID:-} family=${TIDEKV_FAMILY:-}"
   "${CARGO:-cargo}" --version
   cd "$root" && { find rtl defs -type f \( -name '*.rs' -o -name '*.toml' -o -name '*.vlt' \); echo targets.toml; } | LC_ALL=C sort | xargs sha256sum
   sha256sum "$root/Cargo.lock" "$root/Cargo.toml" | sed "s| $root/| |"

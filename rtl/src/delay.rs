@@ -7,8 +7,11 @@
 //! holding at least `RING_BITS` bits is a ring buffer in a memory
 //! (bittide's links are ring buffers too): one write and one read a clock,
 //! `2^A` entries, so block RAM or distributed RAM instead of `clocks x
-//! width` flip-flops. (A small memory costs more than its flip-flops on an
-//! iCE40, which has no distributed RAM: its read multiplexer.) The read is registered: the entry read in
+//! width` flip-flops. Built for an iCE40 (`LINES_IN_BRAM`), which has no
+//! distributed RAM, free block RAM and few logic cells, every line of 2
+//! clocks or more holding at least `BRAM_RING_BITS` bits is a ring in
+//! block RAM (`crate::ring_ram`); elsewhere a small memory would cost more
+//! than its flip-flops. The read is registered: the entry read in
 //! a clock is addressed by the pointer the clock after will have, so the
 //! output moves only on run clocks, as the flip-flops' does.
 //!
@@ -17,16 +20,25 @@
 //! zero until `clocks` of them have passed: exactly what a line of
 //! flip-flops full of zeros shows.
 
+use crate::params::LINES_IN_BRAM;
+use crate::ring_ram::RingRam;
 use rust_hdl::prelude::*;
 
 /// Lines of at most this many clocks are flip-flops.
 pub const SHORT: usize = 3;
 /// Lines holding fewer bits (clocks x width) are flip-flops.
 pub const RING_BITS: usize = 256;
+/// Built for an iCE40: lines holding fewer bits are flip-flops (a ring's
+/// pointer and fill count cost about 15 logic cells).
+pub const BRAM_RING_BITS: usize = 64;
 
 /// A line of `clocks` of `width` bits is a ring buffer.
 pub const fn is_ring(clocks: usize, width: usize) -> bool {
-    clocks > SHORT && clocks * width >= RING_BITS
+    if LINES_IN_BRAM {
+        clocks >= 2 && clocks * width >= BRAM_RING_BITS
+    } else {
+        clocks > SHORT && clocks * width >= RING_BITS
+    }
 }
 
 /// Address bits of the ring for a line of `clocks` (1 for a flip-flop line).
@@ -49,7 +61,7 @@ pub struct Delay<T: Synth, const A: usize> {
     // ---- a short line: flip-flops
     line: Vec<DFF<T>>,
     // ---- a long line: the ring, its write pointer, run clocks since a clear
-    ring: RAM<T, A>,
+    ring: RingRam<T, A>,
     ptr: DFF<Bits<A>>,
     fill: DFF<Bits<9>>,
     full: DFF<bool>,
@@ -214,9 +226,11 @@ mod tests {
             let run = !x.is_multiple_of(5);
             script.push((run, clear, (i * 7 + 3) & 0xff));
         }
+        // (Four entries: a line of 2 or 3 clocks is a ring when built
+        // for an iCE40.)
         for l in [0, 1, 2, 3] {
             assert_eq!(
-                run_line::<1>(l, &script),
+                run_line::<2>(l, &script),
                 reference(l, &script),
                 "flip-flops, {l} clocks"
             );

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod mmio;
 pub mod params;
 pub mod replica;
+pub mod ring_ram;
 pub mod table;
 pub mod uart;
 pub mod util;

@@ -130,7 +130,15 @@ pub struct CoreBody {
     /// with (no 48-bit adder and comparator).
     settle_left: DFF<Bits<8>>,
     swap_now: Signal<Local, bool>,
+    /// The swap command's round has no bits above the round's 48 (checked
+    /// as the command arrives; whether it is still ahead is `swap_late`).
     swap_fits: Signal<Local, bool>,
+    /// `swap_round` is behind the round: set the clock after the swap
+    /// command writes `swap_round` and read the clock after that, the
+    /// division's second step, which ends the command `bad` instead (a
+    /// compare of two registers into a register: the 48-bit compare is not
+    /// on the path from the command's data to its status).
+    swap_late: DFF<bool>,
     sh_failed: Signal<Local, ReplicaMask>,
     // ---- clients
     /// The clients' requests, tagged with their schedule copy.
@@ -365,6 +373,7 @@ pub struct CoreBody {
     v_ok: Signal<Local, bool>,
     v_hit: Signal<Local, bool>,
     c_round_bits_last: Constant<Bits<CNT_BITS>>,
+    c_one_cnt: Constant<Bits<CNT_BITS>>,
     cal_wr_addr: Signal<Local, Bits<CAL_ADDR_BITS>>,
     map_wr_addr: Signal<Local, Bits<MAP_ADDR_BITS>>,
 }
@@ -540,6 +549,7 @@ impl CoreBody {
             settle_left: Default::default(),
             swap_now: Default::default(),
             swap_fits: Default::default(),
+            swap_late: Default::default(),
             sh_failed: Default::default(),
             to_first: ReqLink::new(ISSUE_TO_FIRST),
             outstanding: Delay::new(OUTSTANDING),
@@ -747,6 +757,7 @@ impl CoreBody {
             v_ok: Default::default(),
             v_hit: Default::default(),
             c_round_bits_last: k((ROUND_BITS - 1) as u64),
+            c_one_cnt: k(1),
             cal_wr_addr: Default::default(),
             map_wr_addr: Default::default(),
         }
@@ -769,6 +780,7 @@ impl Logic for CoreBody {
             used_shards,
             armed,
             swap_round,
+            swap_late,
             swap_pos,
             swap_done,
             swap_ok,
@@ -1437,8 +1449,8 @@ impl Logic for CoreBody {
                 self.src.next = self.c_rep_no[r].val();
             }
         }
-        self.swap_fits.next = !self.in_cmd_data.val().get_bits::<16>(48).any()
-            & (self.in_cmd_data.val().get_bits::<ROUND_BITS>(0) >= self.r_round.q.val());
+        self.swap_fits.next = !self.in_cmd_data.val().get_bits::<16>(48).any();
+        self.swap_late.d.next = self.swap_round.q.val() < self.r_round.q.val();
 
         if self.idle.val() & self.in_cmd_valid.val() & !self.do_reset.val() {
             self.r_done.d.next = true;
@@ -1808,6 +1820,13 @@ impl Logic for CoreBody {
         if self.m_state.q.val() == self.c_div.val() {
             self.div_r.d.next = self.div_t.val();
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
+            if (self.m_cnt.q.val() == self.c_one_cnt.val()) & self.swap_late.q.val() {
+                // The swap round has passed: nothing armed (`swap_round` is
+                // read only while armed).
+                self.m_state.d.next = self.c_idle.val();
+                self.r_done.d.next = true;
+                self.r_status.d.next = self.c_bad.val();
+            }
             if self.m_cnt.q.val() == self.c_round_bits_last.val() {
                 self.swap_pos.d.next = self.div_t.val();
                 self.armed.d.next = true;
