@@ -46,6 +46,9 @@ pub struct CoreBody {
     pub going: Signal<Out, bool>,
     // ---- from `CorePort`: the inputs, registered
     pub in_run: Signal<In, bool>,
+    /// What `in_run` will be next clock (the core's `run` input, which
+    /// `CorePort` registers): `go_r` is computed a clock ahead from it.
+    pub run_next: Signal<In, bool>,
     pub in_reset: Signal<In, bool>,
     pub in_cmd_valid: Signal<In, bool>,
     pub in_cmd_code: Signal<In, CmdCode>,
@@ -87,6 +90,18 @@ pub struct CoreBody {
     c_replicated: Constant<bool>,
     c_single: Constant<bool>,
     go: Signal<Local, bool>,
+    /// `idle & (in_run | phase != 0)`, the term of `go` that is not the
+    /// generator's, as a register: computed from the next values of
+    /// `m_state`, `in_run` and `r_phase`, so it equals the combinational
+    /// term every clock. `go` enables nearly every register of the core;
+    /// from a register it is no longer the head of their enables' paths.
+    go_r: DFF<bool>,
+    /// A recovery copies into `m_dst` of shard `m_shard` (the copy, and
+    /// the flush after it while `m_cnt < c_flush_clocks`): as `go_r`, a
+    /// register computed from the next state, so that the target's table
+    /// engine's run enable (`run | cp_dst`) does not start at `m_state`'s
+    /// decode.
+    cp_on: DFF<bool>,
     boundary: Signal<Local, bool>,
     slot_now: Signal<Local, bool>,
     serve_now: Signal<Local, bool>,
@@ -366,6 +381,7 @@ pub struct CoreBody {
     c_last_set: Constant<SetAddr>,
     c_sweep_slots: Constant<Bits<CNT_BITS>>,
     c_flush_clocks: Constant<Bits<CNT_BITS>>,
+    c_flush_last: Constant<Bits<CNT_BITS>>,
     c_one64: Constant<Bits<64>>,
     v_end: Signal<Local, Bits<CNT_BITS>>,
     v_item: Signal<Local, Bits<ITEM_BITS>>,
@@ -470,6 +486,7 @@ impl CoreBody {
             is_paused: Default::default(),
             going: Default::default(),
             in_run: Default::default(),
+            run_next: Default::default(),
             in_reset: Default::default(),
             in_cmd_valid: Default::default(),
             in_cmd_code: Default::default(),
@@ -512,6 +529,8 @@ impl CoreBody {
             c_replicated: Constant::new(R > 1),
             c_single: Constant::new(H == 0),
             go: Default::default(),
+            go_r: Default::default(),
+            cp_on: Default::default(),
             boundary: Default::default(),
             slot_now: Default::default(),
             serve_now: Default::default(),
@@ -750,6 +769,7 @@ impl CoreBody {
             c_last_set: k(mask(SET_ADDR_BITS as u32)),
             c_sweep_slots: k(SWEEP_SLOTS as u64),
             c_flush_clocks: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS)),
+            c_flush_last: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS) - 1),
             c_one64: k(1),
             v_end: Default::default(),
             v_item: Default::default(),
@@ -781,6 +801,8 @@ impl Logic for CoreBody {
             armed,
             swap_round,
             swap_late,
+            go_r,
+            cp_on,
             swap_pos,
             swap_done,
             swap_ok,
@@ -882,7 +904,7 @@ impl Logic for CoreBody {
         // a generator run.
         self.idle.next = self.m_state.q.val() == self.c_idle.val();
         self.paused.next = self.idle.val() & !self.in_run.val() & !self.r_phase.q.val().any();
-        self.go.next = (self.idle.val() & (self.in_run.val() | self.r_phase.q.val().any()))
+        self.go.next = self.go_r.q.val()
             | (self.c_gen_on.val()
                 & (self.m_state.q.val() == self.c_gen.val())
                 & !(!self.r_phase.q.val().any() & (self.r_round.q.val() == self.gen_stop.q.val())));
@@ -1915,7 +1937,6 @@ impl Logic for CoreBody {
             for s in 0..S {
                 if self.m_shard.q.val() == self.c_shard_no[s].val() {
                     self.shards[s].sw_read.next = true;
-                    self.shards[s].cp_dst.next = self.m_dst.q.val();
                     self.shards[s].cp_go.next = self.m_cnt.q.val().any();
                 }
             }
@@ -1934,13 +1955,7 @@ impl Logic for CoreBody {
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
             // (The target's table engine runs empty slots until the last
             // copied slot is through its pipeline.)
-            if self.m_cnt.q.val() < self.c_flush_clocks.val() {
-                for s in 0..S {
-                    if self.m_copy.q.val() & (self.m_shard.q.val() == self.c_shard_no[s].val()) {
-                        self.shards[s].cp_dst.next = self.m_dst.q.val();
-                    }
-                }
-            } else {
+            if self.m_cnt.q.val() >= self.c_flush_clocks.val() {
                 self.m_state.d.next = self.c_idle.val();
                 self.r_done.d.next = true;
                 self.r_status.d.next = self.c_ok.val();
@@ -2040,5 +2055,24 @@ impl Logic for CoreBody {
         self.p_slot_now.next = self.slot_now.val();
         self.p_do_reset.next = self.do_reset.val();
         self.p_sel.next = self.sel_eff.val();
+        // The copy's target, from `cp_on` (below).
+        for s in 0..S {
+            if self.cp_on.q.val() & (self.m_shard.q.val() == self.c_shard_no[s].val()) {
+                self.shards[s].cp_dst.next = self.m_dst.q.val();
+            }
+        }
+        // (In the flush `m_cnt` counts up from 0, so next clock's
+        // `m_cnt < c_flush_clocks` is "entering the flush, or `m_cnt <
+        // c_flush_clocks - 1` now": no compare after `m_cnt`'s next value.
+        // `m_copy` changes only with a recovery's start, never into a flush.)
+        self.cp_on.d.next = (self.m_state.d.val() == self.c_copying.val())
+            | ((self.m_state.d.val() == self.c_flush.val())
+                & self.m_copy.q.val()
+                & ((self.m_state.q.val() != self.c_flush.val())
+                    | (self.m_cnt.q.val() < self.c_flush_last.val())));
+        // `go`'s main term for the next clock, from the next state (after
+        // every assignment to `m_state` and `r_phase` above).
+        self.go_r.d.next = (self.m_state.d.val() == self.c_idle.val())
+            & (self.run_next.val() | self.r_phase.d.val().any());
     }
 }

@@ -176,6 +176,7 @@ impl Logic for Core {
         self.port.gen_key.next = self.body.p_gen_key.val();
         self.port.gen_value.next = self.body.p_gen_value.val();
         self.body.in_run.next = self.port.in_run.val();
+        self.body.run_next.next = self.run.val();
         self.body.in_reset.next = self.port.in_reset.val();
         self.body.in_cmd_valid.next = self.port.in_cmd_valid.val();
         self.body.in_cmd_code.next = self.port.in_cmd_code.val();
