@@ -32,7 +32,7 @@ pub struct RingRam<D: Synth, const N: usize> {
 }
 
 /// The attributes on the memory's declaration.
-pub fn attributes() -> &'static str {
+fn attributes() -> &'static str {
     if LINES_IN_BRAM {
         "(* ram_style = \"block\", no_rw_check *)"
     } else {

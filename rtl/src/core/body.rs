@@ -1953,8 +1953,8 @@ impl Logic for CoreBody {
         // read their pipelines' sets again.
         if self.m_state.q.val() == self.c_flush.val() {
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
-            // (The target's table engine runs empty slots until the last
-            // copied slot is through its pipeline.)
+            // (Until then the target's table engine runs empty slots, so
+            // that the last copied slot is through its pipeline: `cp_on`.)
             if self.m_cnt.q.val() >= self.c_flush_clocks.val() {
                 self.m_state.d.next = self.c_idle.val();
                 self.r_done.d.next = true;
