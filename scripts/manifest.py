@@ -5,6 +5,7 @@
               --yosys V --nextpnr V --bitstream FILE    > manifest.json
   manifest.py --summary manifest.json                   (one line per figure)
   manifest.py --report OUT_PREFIX manifest.json...      (OUT.json, OUT.md)
+  manifest.py --failed-row BOARD-NAME                   (a failed build's row)
 
 The manifest holds what the report needs (docs/DESIGN.md, "Board builds"):
 board, preset, clients, clocks_per_round, lut, ff, bram, fmax_mhz,
@@ -121,10 +122,17 @@ def failed_row(name):
         if cells:
             row["lut"], row["ff"], row["bram"] = (count(cells, p) for p in CELLS[fam])
             row["failed"] = "synthesized; nextpnr did not place and route it"
+        over = []
         for line in open(f"{d}/pnr.log"):
+            # nextpnr's utilisation table: "Info:   DP16KD:   232/   208   111%".
+            u = re.match(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", line)
+            if u and int(u.group(2)) > int(u.group(3)) and u.group(1) not in [o[0] for o in over]:
+                over.append((u.group(1), u.group(2), u.group(3)))
             if "ERROR" in line:
                 row["failed"] = "nextpnr: " + line.split("ERROR:", 1)[-1].strip()
                 break
+        if over:
+            row["failed"] += "; over the device: " + ", ".join(f"{n} {a}/{b}" for n, a, b in over)
     except (OSError, KeyError):
         pass
     try:
@@ -172,6 +180,7 @@ def main():
     p.add_argument("--require-timing", help="a manifest: fail unless nextpnr met its target clock")
     p.add_argument("--report")
     p.add_argument("--failed", default="", help="builds that failed, space-separated")
+    p.add_argument("--failed-row", help="BOARD-NAME: that failed build's row as JSON (from build/boards/BOARD-NAME/)")
     p.add_argument("files", nargs="*")
     a = p.parse_args()
     if a.summary:
@@ -181,6 +190,9 @@ def main():
         print(summary(m))
         if not m.get("timing_met"):
             sys.exit(f"{a.require_timing}: timing not met (Fmax {m.get('fmax_mhz')} MHz, target {m.get('target_mhz')} MHz): see the build's pnr.log")
+    elif a.failed_row:
+        json.dump(failed_row(a.failed_row), sys.stdout)
+        sys.stdout.write("\n")
     elif a.report:
         report(a.report, a.files, a.failed.split())
     else:

@@ -13,7 +13,9 @@
 //! `board.sh`, `manifest.py`). So a rerun costs nothing, a change anywhere
 //! that leaves the Verilog as it was costs only the generation, and a change
 //! to what is built rebuilds. A build that fails (it does not fit, a tool
-//! is missing) is cached with its reason too; one that times out is not.
+//! is missing) is cached with its reason too, and with yosys' cell counts
+//! and the resources nextpnr ran out of when the logs show them
+//! (`scripts/manifest.py --failed-row`); one that times out is not.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -160,6 +162,23 @@ impl Synthesizer {
             .map_err(|e| io(&self.script, e))
     }
 
+    /// A failed build's row from `scripts/manifest.py --failed-row`: the
+    /// synthesis cell counts if yosys finished, and nextpnr's reason. None
+    /// when there is no such row (no Python, no logs).
+    fn failed_row(&self, board: &str, name: &str) -> Option<serde_json::Value> {
+        let o = Command::new("python3")
+            .arg(self.root.join("scripts/manifest.py"))
+            .arg("--failed-row")
+            .arg(format!("{board}-{name}"))
+            .current_dir(&self.root)
+            .output()
+            .ok()?;
+        o.status
+            .success()
+            .then(|| serde_json::from_slice(&o.stdout).ok())
+            .flatten()
+    }
+
     /// The figures of `build` (a configuration's `[build]` table as text)
     /// on `board`: its Verilog generated, then from the cache, or by running
     /// the flow (minutes to an hour) and caching them.
@@ -238,6 +257,19 @@ impl Synthesizer {
                 status,
                 last[last.len().saturating_sub(3)..].join(" / ")
             ));
+            // What the build's logs still show: yosys' cell counts, and
+            // which of the device's resources nextpnr found too few of.
+            if let Some(row) = self.failed_row(board, &name) {
+                s.lut = row["lut"].as_u64();
+                s.ff = row["ff"].as_u64();
+                s.bram = row["bram"].as_u64();
+                if let Some(over) = row["failed"]
+                    .as_str()
+                    .and_then(|f| f.split_once("; over the device: "))
+                {
+                    s.error = s.error.map(|e| format!("{e}; over the device: {}", over.1));
+                }
+            }
         }
         let out = self.cached_path(board, &key);
         std::fs::write(&out, serde_json::to_string_pretty(&s).expect("serializes"))
