@@ -4,7 +4,7 @@
 
 use crate::delay::Delay;
 use crate::params::*;
-use crate::table::{SlotOut, TableEngine};
+use crate::table::{MainSlot, SlotOut, TableEngine};
 use crate::util::k;
 use rust_hdl::prelude::*;
 
@@ -52,6 +52,7 @@ pub struct ReplicaNode {
     pub sw_read: Signal<In, bool>,
     pub sw_set: Signal<In, SetAddr>,
     pub sw_slot: Signal<In, SlotNo>,
+    pub sw_next: Signal<In, MainSlot>,
     pub sweep_out: SlotOut,
     /// Copy target: the engine runs the copy bus's slot as an update
     /// (`cp_go`: the bus carries a slot this clock).
@@ -108,6 +109,7 @@ impl ReplicaNode {
             sw_read: Default::default(),
             sw_set: Default::default(),
             sw_slot: Default::default(),
+            sw_next: Default::default(),
             sweep_out: Default::default(),
             cp_dst: Default::default(),
             cp_go: Default::default(),
@@ -134,6 +136,7 @@ impl Logic for ReplicaNode {
         self.engine.sweep.read.next = self.sw_read.val();
         self.engine.sweep.set.next = self.sw_set.val();
         self.engine.sweep.slot.next = self.sw_slot.val();
+        self.engine.sweep.next_slot.next = self.sw_next.val();
         self.engine.sweep.forget.next = self.cp_dst.val();
         self.sweep_out.used.next = self.engine.sweep_out.used.val();
         self.sweep_out.key.next = self.engine.sweep_out.key.val();
@@ -222,13 +225,15 @@ pub struct ShardGroup {
     pub resp_has_value: Signal<Out, bool>,
     pub resp_value: Signal<Out, Value>,
     /// Maintenance (the core is paused): clear every pipeline; wipe the
-    /// replicas in `wipe`; read set `sw_set` and show slot `sw_slot`; copy
-    /// replica `cp_src`'s slots into the replicas in `cp_dst`.
+    /// replicas in `wipe`; read set `sw_set` and show slot `sw_slot` (the
+    /// clock after, `sw_next` now); copy replica `cp_src`'s slots into the
+    /// replicas in `cp_dst`.
     pub clear: Signal<In, bool>,
     pub wipe: Signal<In, ReplicaMask>,
     pub sw_read: Signal<In, bool>,
     pub sw_set: Signal<In, SetAddr>,
     pub sw_slot: Signal<In, SlotNo>,
+    pub sw_next: Signal<In, MainSlot>,
     pub cp_go: Signal<In, bool>,
     pub cp_src: Signal<In, ReplicaNo>,
     pub cp_dst: Signal<In, ReplicaMask>,
@@ -269,6 +274,7 @@ impl ShardGroup {
             sw_read: Default::default(),
             sw_set: Default::default(),
             sw_slot: Default::default(),
+            sw_next: Default::default(),
             cp_go: Default::default(),
             cp_src: Default::default(),
             cp_dst: Default::default(),
@@ -319,6 +325,7 @@ impl Logic for ShardGroup {
                 self.sw_read.val() & (self.cp_src.val() == self.rep_no[r].val());
             self.nodes[r].sw_set.next = self.sw_set.val();
             self.nodes[r].sw_slot.next = self.sw_slot.val();
+            self.nodes[r].sw_next.next = self.sw_next.val();
             self.nodes[r].cp_dst.next = self.cp_dst.val().get_bit(r);
             self.nodes[r].cp_go.next = self.cp_go.val();
             self.nodes[r].cp_used.next = self.cp_used.val();

@@ -10,6 +10,7 @@ use crate::gen::LoadGen;
 use crate::hash::H3Hash;
 use crate::params::*;
 use crate::replica::{ReplicaNo, ShardGroup};
+use crate::table::MS_BITS;
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
 use tidekv_defs::config::mask;
@@ -1325,6 +1326,9 @@ impl Logic for CoreBody {
             self.shards[s].sw_read.next = false;
             self.shards[s].sw_set.next = self.m_set.q.val();
             self.shards[s].sw_slot.next = bit_cast::<SLOT_BITS, CNT_BITS>(self.m_cnt.q.val() - 1);
+            // (A read shows the slot a clock later: the same one for
+            // ReadSlot, the next for a copy, below.)
+            self.shards[s].sw_next.next = bit_cast::<MS_BITS, CNT_BITS>(self.m_cnt.q.val() - 1);
             self.shards[s].cp_go.next = false;
             self.shards[s].cp_src.next = self.m_src.q.val();
             self.shards[s].cp_dst.next = 0.into();
@@ -1937,6 +1941,7 @@ impl Logic for CoreBody {
             for s in 0..S {
                 if self.m_shard.q.val() == self.c_shard_no[s].val() {
                     self.shards[s].sw_read.next = true;
+                    self.shards[s].sw_next.next = bit_cast::<MS_BITS, CNT_BITS>(self.m_cnt.q.val());
                     self.shards[s].cp_go.next = self.m_cnt.q.val().any();
                 }
             }

@@ -1,6 +1,8 @@
-//! One bank of a replica's table: `WAYS` way memories (used bit, key, value)
-//! of `2^SET_BITS` sets, and the bank's part of the engine's stages
-//! (`super`, docs/DESIGN.md "Table engine"):
+//! One bank of a replica's table: `WAYS` way memories (used bit, key) of
+//! `2^SET_BITS` sets, and the bank's part of the engine's stages (`super`,
+//! docs/DESIGN.md "Table engine"). The values are not here: the engine
+//! keeps every main slot's value in one memory and reads only the value of
+//! the way that holds the key, a stage later:
 //!
 //! - stage B: the memories are read at `rd_set`;
 //! - stage D1: each way's entry is what the memory answered unless the
@@ -14,7 +16,6 @@
 
 use super::{Load, TableWrite};
 use crate::params::*;
-use crate::table::SlotOut;
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
 
@@ -39,7 +40,6 @@ pub struct Bank {
     // ---- stage D1's results, registered
     pub hit: Signal<Out, bool>,
     pub hit_slot: Signal<Out, SlotNo>,
-    pub hit_value: Signal<Out, Value>,
     /// The usable free ways: how many there are (at least one, two,
     /// three) and the slots of the lowest three, which a new key takes
     /// before, after one more, after two more new keys in this set.
@@ -57,11 +57,11 @@ pub struct Bank {
     pub wipe: Signal<In, bool>,
     /// Show slot `sw_slot` of the set read in the clock before (raw memory).
     pub sw_slot: Signal<In, SlotNo>,
-    pub sw: SlotOut,
+    pub sw_used: Signal<Out, bool>,
+    pub sw_key: Signal<Out, Key>,
     // ---- memories
     used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
-    val_ram: Vec<RAM<Value, SET_ADDR_BITS>>,
     // ---- the bank's last write
     lw: DFF<BankWrite>,
     // ---- slots freed by each client's delete in this serve step
@@ -71,7 +71,6 @@ pub struct Bank {
     // ---- stage D1's result registers
     r_hit: DFF<bool>,
     r_hit_slot: DFF<SlotNo>,
-    r_hit_value: DFF<Value>,
     r_free_1: DFF<bool>,
     r_free_2: DFF<bool>,
     r_free_3: DFF<bool>,
@@ -82,7 +81,6 @@ pub struct Bank {
     // ---- locals
     w_used: Vec<Signal<Local, bool>>,
     w_key: Vec<Signal<Local, Key>>,
-    w_val: Vec<Signal<Local, Value>>,
     used: Signal<Local, WayMask>,
     barred: Signal<Local, WayMask>,
     got: Signal<Local, bool>,
@@ -103,7 +101,7 @@ pub struct Bank {
 }
 
 /// A write to a bank, as its forwarding register keeps it: the ways of
-/// set `set` it filled with `key` and `value`, and the ways it cleared.
+/// set `set` it filled with `key`, and the ways it cleared.
 #[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
 pub struct BankWrite {
     pub valid: bool,
@@ -111,7 +109,6 @@ pub struct BankWrite {
     pub filled: WayMask,
     pub cleared: WayMask,
     pub key: Key,
-    pub value: Value,
 }
 
 /// An empty table: every used bit starts at zero (FPGA and Verilator alike).
@@ -139,7 +136,6 @@ impl Bank {
             wr: Default::default(),
             hit: Default::default(),
             hit_slot: Default::default(),
-            hit_value: Default::default(),
             free_1: Default::default(),
             free_2: Default::default(),
             free_3: Default::default(),
@@ -150,17 +146,16 @@ impl Bank {
             clear: Default::default(),
             wipe: Default::default(),
             sw_slot: Default::default(),
-            sw: Default::default(),
+            sw_used: Default::default(),
+            sw_key: Default::default(),
             used_ram: (0..WAYS).map(|_| empty_used()).collect(),
             key_ram: vec_of(WAYS),
-            val_ram: vec_of(WAYS),
             lw: Default::default(),
             bar_valid: vec_of(C),
             bar_set: vec_of(C),
             bar_ways: vec_of(C),
             r_hit: Default::default(),
             r_hit_slot: Default::default(),
-            r_hit_value: Default::default(),
             r_free_1: Default::default(),
             r_free_2: Default::default(),
             r_free_3: Default::default(),
@@ -170,7 +165,6 @@ impl Bank {
             r_load: Default::default(),
             w_used: vec_of(WAYS),
             w_key: vec_of(WAYS),
-            w_val: vec_of(WAYS),
             used: Default::default(),
             barred: Default::default(),
             got: Default::default(),
@@ -195,31 +189,17 @@ impl Logic for Bank {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            lw,
-            r_hit,
-            r_hit_slot,
-            r_hit_value,
-            r_free_1,
-            r_free_2,
-            r_free_3,
-            r_free_s0,
-            r_free_s1,
-            r_free_s2,
-            r_load
+            self, clock, lw, r_hit, r_hit_slot, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1,
+            r_free_s2, r_load
         );
         // Stage B: read.
         for w in 0..WAYS {
             self.used_ram[w].read_clock.next = self.clock.val();
             self.key_ram[w].read_clock.next = self.clock.val();
-            self.val_ram[w].read_clock.next = self.clock.val();
             self.used_ram[w].write_clock.next = self.clock.val();
             self.key_ram[w].write_clock.next = self.clock.val();
-            self.val_ram[w].write_clock.next = self.clock.val();
             self.used_ram[w].read_address.next = self.rd_set.val();
             self.key_ram[w].read_address.next = self.rd_set.val();
-            self.val_ram[w].read_address.next = self.rd_set.val();
         }
         for j in 0..C {
             self.bar_valid[j].clock.next = self.clock.val();
@@ -243,7 +223,6 @@ impl Logic for Bank {
         for w in 0..WAYS {
             self.w_used[w].next = false;
             self.w_key[w].next = 0.into();
-            self.w_val[w].next = 0.into();
         }
         if self.run.val() & self.valid.val() {
             // Stage D1: each way as the writes since the read left it.
@@ -255,13 +234,11 @@ impl Logic for Bank {
             for w in 0..WAYS {
                 self.w_used[w].next = self.used_ram[w].read_data.val();
                 self.w_key[w].next = self.key_ram[w].read_data.val();
-                self.w_val[w].next = self.val_ram[w].read_data.val();
                 if self.lw_here.val()
                     & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w))
                 {
                     self.w_used[w].next = self.lw_filled.val().get_bit(w);
                     self.w_key[w].next = self.lw.q.val().key;
-                    self.w_val[w].next = self.lw.q.val().value;
                 }
                 self.used.next = self.used.val().replace_bit(w, self.w_used[w].val());
             }
@@ -272,7 +249,6 @@ impl Logic for Bank {
                 {
                     self.got.next = true;
                     self.r_hit_slot.d.next = self.slot_no[w].val();
-                    self.r_hit_value.d.next = self.w_val[w].val();
                 }
             }
             // Slots barred by the deletes of clients up to three before this one.
@@ -327,7 +303,6 @@ impl Logic for Bank {
         }
         self.hit.next = self.r_hit.q.val();
         self.hit_slot.next = self.r_hit_slot.q.val();
-        self.hit_value.next = self.r_hit_value.q.val();
         self.free_1.next = self.r_free_1.q.val();
         self.free_2.next = self.r_free_2.q.val();
         self.free_3.next = self.r_free_3.q.val();
@@ -350,14 +325,11 @@ impl Logic for Bank {
         for w in 0..WAYS {
             self.used_ram[w].write_address.next = self.wr_set.val();
             self.key_ram[w].write_address.next = self.wr_set.val();
-            self.val_ram[w].write_address.next = self.wr_set.val();
             self.used_ram[w].write_data.next = self.set_here.val().get_bit(w);
             self.key_ram[w].write_data.next = self.wr.key.val();
-            self.val_ram[w].write_data.next = self.wr.value.val();
             self.used_ram[w].write_enable.next = self.run.val()
                 & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w));
             self.key_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
-            self.val_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
         }
         // The forwarding register keeps the bank's last write.
         if self.run.val() & (self.set_here.val() | self.clear_here.val()).any() {
@@ -366,7 +338,6 @@ impl Logic for Bank {
             self.lw.d.next.filled = self.set_here.val();
             self.lw.d.next.cleared = self.clear_here.val();
             self.lw.d.next.key = self.wr.key.val();
-            self.lw.d.next.value = self.wr.value.val();
         }
         if self.wipe.val() | self.clear.val() {
             self.lw.d.next.valid = false;
@@ -380,14 +351,12 @@ impl Logic for Bank {
         }
 
         // Maintenance: read-out, wipe, clear.
-        self.sw.used.next = false;
-        self.sw.key.next = 0.into();
-        self.sw.value.next = 0.into();
+        self.sw_used.next = false;
+        self.sw_key.next = 0.into();
         for w in 0..WAYS {
             if self.sw_slot.val() == self.slot_no[w].val() {
-                self.sw.used.next = self.used_ram[w].read_data.val();
-                self.sw.key.next = self.key_ram[w].read_data.val();
-                self.sw.value.next = self.val_ram[w].read_data.val();
+                self.sw_used.next = self.used_ram[w].read_data.val();
+                self.sw_key.next = self.key_ram[w].read_data.val();
             }
             if self.wipe.val() {
                 self.used_ram[w].write_address.next = self.rd_set.val();

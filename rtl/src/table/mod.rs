@@ -54,15 +54,37 @@ pub type BankMask = Bits<BANK_MASK_BITS>;
 pub const ALTS: usize = 1 + 2 * BANKS;
 /// The width of the word of all banks' sets.
 const HASH_W: usize = BANKS * SET_ADDR_BITS;
+/// Bits of a main slot's number (`bank * WAYS + way`), at least one.
+pub const MS_BITS: usize = {
+    let mut b = 1;
+    while (1usize << b) < MAIN_WAYS {
+        b += 1;
+    }
+    b
+};
+/// The value memory's address: a main slot's set in its bank, then its
+/// number.
+pub const VADDR_BITS: usize = SET_ADDR_BITS + MS_BITS;
+pub type VAddr = Bits<VADDR_BITS>;
+/// A main slot's number, as the value memory's address holds it.
+pub type MainSlot = Bits<MS_BITS>;
+
+/// A write to the value memory, registered after stage E.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct ValueWrite {
+    pub en: bool,
+    pub addr: VAddr,
+    pub value: Value,
+}
 
 /// Write controls stage E drives into every bank and the stash; each acts
-/// only on the slot numbers it holds.
+/// only on the slot numbers it holds. (The value goes to the stash beside
+/// these, and to the engine's value memory.)
 #[derive(LogicInterface, Default)]
 pub struct TableWrite {
     pub set_en: Signal<In, bool>,
     pub set_slot: Signal<In, SlotNo>,
     pub key: Signal<In, Key>,
-    pub value: Signal<In, Value>,
     pub clear_en: Signal<In, bool>,
     pub clear_slot: Signal<In, SlotNo>,
     /// The cleared slot stays barred for the rest of this serve step.
@@ -112,6 +134,10 @@ pub struct TableSweep {
     pub set: Signal<In, SetAddr>,
     /// The slot `slot` of the set read in the clock before appears on `out`.
     pub slot: Signal<In, SlotNo>,
+    /// With `read`: the slot `slot` will be next clock, its low bits (the
+    /// value memory is read by main slot, a clock ahead; a stash slot's
+    /// value is the stash's).
+    pub next_slot: Signal<In, MainSlot>,
     /// Forget last round's own writes (a replica about to rejoin).
     pub forget: Signal<In, bool>,
 }
@@ -182,6 +208,13 @@ pub struct TableEngine {
     pub sweep_out: SlotOut,
     banks: Vec<Bank>,
     stash: Stash,
+    // ---- every main slot's value: read in stage D2 at the slot that holds
+    // the key (`e_vaddr` while stalled), written a clock after stage E
+    vram: RAM<Value, VADDR_BITS>,
+    vw: DFF<ValueWrite>,
+    e_vaddr: DFF<VAddr>,
+    /// The value is the memory's (else `e_fval`: the stash's, or forwarded).
+    e_fram: DFF<bool>,
     // ---- stage A: the H3 hash of every bank's set, one column mask a bit
     masks: Vec<Constant<Key>>,
     c_set_at: Vec<Constant<Bits<8>>>,
@@ -247,6 +280,8 @@ pub struct TableEngine {
     c_bw_bank: Vec<Constant<BankMask>>,
     c_bank_bit: Vec<Constant<BankMask>>,
     c_stash_bit: Vec<Constant<StashMask>>,
+    c_ms_at: Constant<Bits<8>>,
+    c_main_ways: Constant<SlotNo>,
     // ---- locals: D2
     a_hf: Vec<Signal<Local, bool>>,
     a_sl: Vec<Signal<Local, SlotNo>>,
@@ -270,6 +305,8 @@ pub struct TableEngine {
     found: Signal<Local, bool>,
     fslot: Signal<Local, SlotNo>,
     fval: Signal<Local, Value>,
+    fram: Signal<Local, bool>,
+    vaddr: Signal<Local, VAddr>,
     // ---- locals: E
     f1: Signal<Local, BankMask>,
     c1: Signal<Local, BankMask>,
@@ -290,6 +327,8 @@ pub struct TableEngine {
     rval: Signal<Local, Value>,
     uv: Signal<Local, bool>,
     udel: Signal<Local, bool>,
+    wset: Signal<Local, SetAddr>,
+    wbank: Signal<Local, BankMask>,
 }
 
 impl Default for TableEngine {
@@ -339,6 +378,10 @@ impl TableEngine {
             sweep_out: Default::default(),
             banks: (0..BANKS).map(Bank::new).collect(),
             stash: Stash::new(),
+            vram: Default::default(),
+            vw: Default::default(),
+            e_vaddr: Default::default(),
+            e_fram: Default::default(),
             masks,
             c_set_at: (0..BANKS).map(|b| k((b * SET_ADDR_BITS) as u64)).collect(),
             hword: Default::default(),
@@ -394,6 +437,8 @@ impl TableEngine {
             c_bw_bank: (0..MAIN_WAYS).map(|s| k(1 << (s / WAYS))).collect(),
             c_bank_bit: (0..BANKS).map(|b| k(1 << b)).collect(),
             c_stash_bit: (0..STASH_W).map(|i| k(1 << i)).collect(),
+            c_ms_at: k(MS_BITS as u64),
+            c_main_ways: k(MAIN_WAYS as u64),
             a_hf: vec_of(BANKS),
             a_sl: vec_of(BANKS),
             a_ld: vec_of(BANKS),
@@ -416,6 +461,8 @@ impl TableEngine {
             found: Default::default(),
             fslot: Default::default(),
             fval: Default::default(),
+            fram: Default::default(),
+            vaddr: Default::default(),
             f1: Default::default(),
             c1: Default::default(),
             sel: Default::default(),
@@ -435,6 +482,8 @@ impl TableEngine {
             rval: Default::default(),
             uv: Default::default(),
             udel: Default::default(),
+            wset: Default::default(),
+            wbank: Default::default(),
         }
     }
 }
@@ -455,6 +504,9 @@ impl Logic for TableEngine {
             e_found,
             e_fslot,
             e_fval,
+            e_fram,
+            e_vaddr,
+            vw,
             e_skip,
             e_eq1,
             e_keq1,
@@ -514,6 +566,10 @@ impl Logic for TableEngine {
         self.found.next = false;
         self.fslot.next = 0.into();
         self.fval.next = 0.into();
+        self.fram.next = false;
+        self.vaddr.next = 0.into();
+        self.wset.next = 0.into();
+        self.vw.d.next.en = false;
         self.f1.next = 0.into();
         self.c1.next = 0.into();
         self.sel.next = false;
@@ -605,10 +661,10 @@ impl Logic for TableEngine {
         self.sweep_out.key.next = self.stash.sw.key.val();
         self.sweep_out.value.next = self.stash.sw.value.val();
         for b in 0..BANKS {
-            if self.banks[b].sw.used.val() {
+            if self.banks[b].sw_used.val() {
                 self.sweep_out.used.next = true;
-                self.sweep_out.key.next = self.banks[b].sw.key.val();
-                self.sweep_out.value.next = self.banks[b].sw.value.val();
+                self.sweep_out.key.next = self.banks[b].sw_key.val();
+                self.sweep_out.value.next = self.vram.read_data.val();
             }
         }
         // D1, the engine's part: an apply of a key a later client of the
@@ -709,17 +765,27 @@ impl Logic for TableEngine {
                 self.s_free.next = self.stash.free.val() | self.fx.q.val().sway;
             }
             // Where the key is (the lowest bank, then the stash), and after the
-            // operation two before.
+            // operation two before. A bank's slot has its value read from
+            // the value memory now, for stage E; the memory has every write
+            // but those of the two operations before (`vw` writes a clock
+            // after stage E), which are this key's only writers: the
+            // operation two before's is taken in here, the one before's in E.
             self.found.next = false;
             self.fslot.next = 0.into();
             self.fval.next = 0.into();
+            self.fram.next = false;
             for b in 0..BANKS {
                 if !self.found.val() & self.banks[b].hit.val() {
                     self.found.next = true;
                     self.fslot.next = self.banks[b].hit_slot.val();
-                    self.fval.next = self.banks[b].hit_value.val();
+                    self.fram.next = true;
+                    self.wset.next = self.pd2_set[b].q.val();
                 }
             }
+            // (A loop's index cannot reach inside `bit_cast`: through a local.)
+            self.vaddr.next = (bit_cast::<VADDR_BITS, SET_ADDR_BITS>(self.wset.val())
+                << self.c_ms_at.val())
+                | bit_cast::<VADDR_BITS, MS_BITS>(self.fslot.val().get_bits::<MS_BITS>(0));
             if !self.found.val() & self.stash.hit.val() {
                 self.found.next = true;
                 self.fslot.next = self.stash.hit_slot.val();
@@ -729,6 +795,7 @@ impl Logic for TableEngine {
                 self.found.next = true;
                 self.fslot.next = self.fx.q.val().kslot;
                 self.fval.next = self.fx.q.val().kval;
+                self.fram.next = false;
             }
             if self.d2_keq2.q.val() & self.fx.q.val().kgone {
                 self.found.next = false;
@@ -783,6 +850,8 @@ impl Logic for TableEngine {
             self.e_found.d.next = self.found.val();
             self.e_fslot.d.next = self.fslot.val();
             self.e_fval.d.next = self.fval.val();
+            self.e_fram.d.next = self.fram.val();
+            self.e_vaddr.d.next = self.vaddr.val();
             self.e_skip.d.next = self.d2_skip.q.val();
             self.e_s_free.d.next = self.s_free.val();
             for b in 0..BANKS {
@@ -798,6 +867,23 @@ impl Logic for TableEngine {
             self.e_eq1.d.next = self.eqm.val();
             self.e_keq1.d.next = self.pd2.q.val().key == self.pe.q.val().key;
         }
+
+        // The value memory reads the slot stage D2 found, or stage E's again
+        // while stalled, or the sweep's next slot.
+        self.vram.read_clock.next = self.clock.val();
+        self.vram.write_clock.next = self.clock.val();
+        self.vram.read_address.next = self.e_vaddr.q.val();
+        if self.run.val() {
+            self.vram.read_address.next = self.vaddr.val();
+        }
+        if self.sweep.read.val() {
+            self.vram.read_address.next =
+                (bit_cast::<VADDR_BITS, SET_ADDR_BITS>(self.sweep.set.val()) << self.c_ms_at.val())
+                    | bit_cast::<VADDR_BITS, MS_BITS>(self.sweep.next_slot.val());
+        }
+        self.vram.write_address.next = self.vw.q.val().addr;
+        self.vram.write_data.next = self.vw.q.val().value;
+        self.vram.write_enable.next = self.vw.q.val().en;
 
         if self.pe.q.val().valid {
             // Stage E. The operation before (its effect `fx`) picks the choice.
@@ -860,6 +946,9 @@ impl Logic for TableEngine {
             self.found.next = self.e_found.q.val();
             self.fslot.next = self.e_fslot.q.val();
             self.fval.next = self.e_fval.q.val();
+            if self.e_fram.q.val() {
+                self.fval.next = self.vram.read_data.val();
+            }
             if self.e_keq1.q.val() & self.fx.q.val().kset {
                 self.found.next = true;
                 self.fslot.next = self.fx.q.val().kslot;
@@ -940,17 +1029,35 @@ impl Logic for TableEngine {
             self.banks[b].wr.set_en.next = self.do_set.val();
             self.banks[b].wr.set_slot.next = self.set_slot.val();
             self.banks[b].wr.key.next = self.pe.q.val().key;
-            self.banks[b].wr.value.next = self.pe.q.val().value;
             self.banks[b].wr.clear_en.next = self.do_clear.val();
             self.banks[b].wr.clear_slot.next = self.clear_slot.val();
             self.banks[b].wr.bar.next = self.replicated.val() & !self.pe.q.val().apply;
             self.banks[b].wr.serve_slot.next = self.pe.q.val().slot & !self.pe.q.val().apply;
         }
+        // A main slot's value, a clock later (its set is that of its bank).
+        self.wset.next = 0.into();
+        self.wbank.next = 0.into();
+        for s in 0..MAIN_WAYS {
+            if self.set_slot.val() == self.c_bw_slot[s].val() {
+                self.wbank.next = self.c_bw_bank[s].val();
+            }
+        }
+        for b in 0..BANKS {
+            if self.wbank.val().get_bit(b) {
+                self.wset.next = self.pe_set[b].q.val();
+            }
+        }
+        self.vw.d.next.en =
+            self.run.val() & self.do_set.val() & (self.set_slot.val() < self.c_main_ways.val());
+        self.vw.d.next.addr = (bit_cast::<VADDR_BITS, SET_ADDR_BITS>(self.wset.val())
+            << self.c_ms_at.val())
+            | bit_cast::<VADDR_BITS, MS_BITS>(self.set_slot.val().get_bits::<MS_BITS>(0));
+        self.vw.d.next.value = self.pe.q.val().value;
         self.stash.wr_client.next = self.pe.q.val().client;
         self.stash.wr.set_en.next = self.do_set.val();
         self.stash.wr.set_slot.next = self.set_slot.val();
         self.stash.wr.key.next = self.pe.q.val().key;
-        self.stash.wr.value.next = self.pe.q.val().value;
+        self.stash.wr_value.next = self.pe.q.val().value;
         self.stash.wr.clear_en.next = self.do_clear.val();
         self.stash.wr.clear_slot.next = self.clear_slot.val();
         self.stash.wr.bar.next = self.replicated.val() & !self.pe.q.val().apply;
@@ -1239,10 +1346,12 @@ mod tests {
     fn read_out(e: &mut TableEngine) -> Vec<(u64, u64, u32)> {
         let mut out = vec![];
         for set in 0..1u64 << SET_ADDR_BITS {
-            e.sweep.read.next = true;
-            e.sweep.set.next = set.into();
-            clocks(e, 1, |e| &mut e.clock);
             for slot in 0..(MAIN_WAYS + STASH_N) as u64 {
+                e.sweep.read.next = true;
+                e.sweep.set.next = set.into();
+                e.sweep.next_slot.next = slot.into();
+                clocks(e, 1, |e| &mut e.clock);
+                e.sweep.read.next = false;
                 e.sweep.slot.next = slot.into();
                 crate::testutil::settle(e);
                 let main = (slot as usize) < MAIN_WAYS;
@@ -1255,7 +1364,6 @@ mod tests {
                 }
             }
         }
-        e.sweep.read.next = false;
         out.sort();
         out
     }

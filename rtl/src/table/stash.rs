@@ -26,6 +26,7 @@ pub struct Stash {
     // ---- stage E's write and its client
     pub wr_client: Signal<In, Client>,
     pub wr: TableWrite,
+    pub wr_value: Signal<In, Value>,
     // ---- stage D1's results, registered
     pub hit: Signal<Out, bool>,
     pub hit_slot: Signal<Out, SlotNo>,
@@ -75,6 +76,7 @@ impl Stash {
             valid: Default::default(),
             wr_client: Default::default(),
             wr: Default::default(),
+            wr_value: Default::default(),
             hit: Default::default(),
             hit_slot: Default::default(),
             hit_value: Default::default(),
@@ -180,7 +182,7 @@ impl Logic for Stash {
             {
                 self.e_used[i].d.next = true;
                 self.e_key[i].d.next = self.wr.key.val();
-                self.e_val[i].d.next = self.wr.value.val();
+                self.e_val[i].d.next = self.wr_value.val();
             }
         }
         for j in 0..C {
