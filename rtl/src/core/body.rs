@@ -103,6 +103,11 @@ pub struct CoreBody {
     /// engine's run enable (`run | cp_dst`) does not start at `m_state`'s
     /// decode.
     cp_on: DFF<bool>,
+    /// The round is the generator run's last (`r_round == gen_stop`), as a
+    /// register computed from their next values: the 48-bit compare is no
+    /// longer the head of `go`'s paths (the ECP5's critical path at
+    /// abba1d2).
+    at_stop: DFF<bool>,
     boundary: Signal<Local, bool>,
     slot_now: Signal<Local, bool>,
     serve_now: Signal<Local, bool>,
@@ -532,6 +537,7 @@ impl CoreBody {
             go: Default::default(),
             go_r: Default::default(),
             cp_on: Default::default(),
+            at_stop: Default::default(),
             boundary: Default::default(),
             slot_now: Default::default(),
             serve_now: Default::default(),
@@ -804,6 +810,7 @@ impl Logic for CoreBody {
             swap_late,
             go_r,
             cp_on,
+            at_stop,
             swap_pos,
             swap_done,
             swap_ok,
@@ -908,7 +915,7 @@ impl Logic for CoreBody {
         self.go.next = self.go_r.q.val()
             | (self.c_gen_on.val()
                 & (self.m_state.q.val() == self.c_gen.val())
-                & !(!self.r_phase.q.val().any() & (self.r_round.q.val() == self.gen_stop.q.val())));
+                & !(!self.r_phase.q.val().any() & self.at_stop.q.val()));
         self.is_paused.next = self.paused.val();
         self.going.next = self.go.val();
         self.busy.next = !self.idle.val();
@@ -2079,5 +2086,7 @@ impl Logic for CoreBody {
         // every assignment to `m_state` and `r_phase` above).
         self.go_r.d.next = (self.m_state.d.val() == self.c_idle.val())
             & (self.run_next.val() | self.r_phase.d.val().any());
+        // (`gen_stop` changes only as a run starts, short of the round.)
+        self.at_stop.d.next = self.r_round.d.val() == self.gen_stop.d.val();
     }
 }
