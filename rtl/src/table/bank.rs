@@ -12,7 +12,8 @@
 //!   client's delete in this serve step) and how many are used;
 //! - stage E (the engine's decision) writes a way through `wr`.
 //!
-//! Every output is a register but the maintenance read-out (`sw`).
+//! Every output is a register but the maintenance read-out (`sw_used`,
+//! `sw_key`).
 
 use super::{Load, TableWrite};
 use crate::params::*;

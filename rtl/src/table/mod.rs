@@ -25,6 +25,12 @@
 //! bank; stage E picks one. This needs the serve steps of a replicated
 //! shard to be apart from its apply steps by two clocks (`links::SERVE_GAP`):
 //! an apply's write may land anywhere.
+//!
+//! The values are in one memory (`vram`: set, then main slot), not in the
+//! banks: stage D2 reads the one slot that holds the key, stage E uses it.
+//! Its write is registered a clock after E, so the read misses the writes
+//! of the two operations before, which are the key's own (a slot holding
+//! a key was last written with that key) and forwarded by their effects.
 
 pub mod bank;
 pub mod stash;
