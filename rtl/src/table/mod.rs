@@ -1355,7 +1355,8 @@ mod tests {
             for slot in 0..(MAIN_WAYS + STASH_N) as u64 {
                 e.sweep.read.next = true;
                 e.sweep.set.next = set.into();
-                e.sweep.next_slot.next = slot.into();
+                // (Its low bits, as the core's counter gives them.)
+                e.sweep.next_slot.next = (slot & ((1 << MS_BITS) - 1)).into();
                 clocks(e, 1, |e| &mut e.clock);
                 e.sweep.read.next = false;
                 e.sweep.slot.next = slot.into();
