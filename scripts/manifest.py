@@ -132,7 +132,8 @@ def failed_row(name):
                 row["failed"] = "nextpnr: " + line.split("ERROR:", 1)[-1].strip()
                 break
         if over:
-            row["failed"] += "; over the device: " + ", ".join(f"{n} {a}/{b}" for n, a, b in over)
+            row["over"] = [f"{n} {a}/{b}" for n, a, b in over]
+            row["failed"] += "; over the device: " + ", ".join(row["over"])
     except (OSError, KeyError):
         pass
     try:

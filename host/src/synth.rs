@@ -263,11 +263,11 @@ impl Synthesizer {
                 s.lut = row["lut"].as_u64();
                 s.ff = row["ff"].as_u64();
                 s.bram = row["bram"].as_u64();
-                if let Some(over) = row["failed"]
-                    .as_str()
-                    .and_then(|f| f.split_once("; over the device: "))
-                {
-                    s.error = s.error.map(|e| format!("{e}; over the device: {}", over.1));
+                if let Some(over) = row["over"].as_array() {
+                    let over: Vec<&str> = over.iter().filter_map(|o| o.as_str()).collect();
+                    s.error = s
+                        .error
+                        .map(|e| format!("{e}; over the device: {}", over.join(", ")));
                 }
             }
         }
