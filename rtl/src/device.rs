@@ -79,8 +79,6 @@ pub struct Device {
     /// re-evaluates the whole block until it settles).
     crc_in: Signal<Local, Bits<8>>,
     crc_acc: Signal<Local, Bits<32>>,
-    /// The CRC with the lagging byte stepped in (the framer's CRC bytes).
-    crc_cur: Signal<Local, Bits<32>>,
     c_poly: Constant<Bits<32>>,
     // Execution.
     /// The clock of the round being run.
@@ -104,18 +102,23 @@ pub struct Device {
     a_clear: DFF<bool>,
     a_seq: DFF<Bits<8>>,
     a_len: DFF<B16>,
-    t_pos: DFF<Bits<PLACE_BITS>>,
-    /// `t_pos - 1` (the body place of the byte being sent), kept as its own
-    /// register: no subtraction ahead of the byte muxes.
+    /// The framer is sending a frame (its opening END is out).
+    t_on: DFF<bool>,
+    /// The body place of the next byte to fetch into `nb` (a clock ahead
+    /// of its sending: the byte muxes end at `nb`, the escape compare and
+    /// the CRC step start from it).
     t_ix: DFF<Bits<PLACE_BITS>>,
-    /// The CRC step lags the framer by a byte: the byte sent last clock
-    /// (`c_byte`), still to be stepped into `crc` (`c_pend`), so the byte
-    /// muxes end at registers and the step starts from one.
-    c_byte: DFF<Bits<8>>,
-    c_pend: DFF<bool>,
-    /// The answer payload's byte being sent (no subtraction on the path
+    /// The answer payload's byte to fetch next (no subtraction on the path
     /// to the byte muxes).
     a_idx: DFF<Bits<8>>,
+    /// The fetched byte, waiting to be sent (`nb_ok`): a CRC byte
+    /// (`nb_crc`, not stepped into the CRC), the body's last (`nb_last`).
+    /// Every body byte is fetched (`t_fetched` once all are).
+    nb: DFF<Bits<8>>,
+    nb_ok: DFF<bool>,
+    nb_crc: DFF<bool>,
+    nb_last: DFF<bool>,
+    t_fetched: DFF<bool>,
     t_esc: DFF<bool>,
     t_esc_byte: DFF<Bits<8>>,
     t_valid: DFF<bool>,
@@ -147,6 +150,15 @@ pub struct Device {
     r_sub_n: DFF<Bits<8>>,
     r_win: Vec<DFF<bool>>,
     r_bad_payload: DFF<bool>,
+    /// The frame checks on the counts, the CRC and the type, each
+    /// registered (from registers that hold from the frame's last byte
+    /// on, and the check is at least a clock after its END): the check
+    /// is a priority choice among flags, no compare on its path.
+    k_n_bad: DFF<bool>,
+    k_crc_bad: DFF<bool>,
+    k_len_bad: DFF<bool>,
+    k_type_bad: DFF<bool>,
+    k_want_bad: DFF<bool>,
     /// The answer's body places of its payload's last byte and of its CRC's
     /// last byte, from `a_len` (set at least a clock before the framer
     /// reads them).
@@ -195,6 +207,9 @@ pub struct Device {
     stats_done: Signal<Local, bool>,
     nack: Signal<Local, bool>,
     out_free: Signal<Local, bool>,
+    /// The sender sends `nb` this clock; the fetcher fills it.
+    emit: Signal<Local, bool>,
+    fetch: Signal<Local, bool>,
     t_i: Signal<Local, B16>,
     info_i: Signal<Local, Bits<INFO_ADDR_BITS>>,
     tb: Signal<Local, Bits<8>>,
@@ -375,7 +390,6 @@ impl Device {
             wd: Default::default(),
             crc_in: Default::default(),
             crc_acc: Default::default(),
-            crc_cur: Default::default(),
             c_poly: Constant::new(crate::crc::CRC32_REFLECTED.into()),
             cnt: Default::default(),
             resp: Default::default(),
@@ -390,11 +404,14 @@ impl Device {
             info_rom: INFO.iter().map(|&x| Bits::<8>::from(u64::from(x))).into(),
             a_seq: Default::default(),
             a_len: Default::default(),
-            t_pos: Default::default(),
+            t_on: Default::default(),
             t_ix: Default::default(),
-            c_byte: Default::default(),
-            c_pend: Default::default(),
             a_idx: Default::default(),
+            nb: Default::default(),
+            nb_ok: Default::default(),
+            nb_crc: Default::default(),
+            nb_last: Default::default(),
+            t_fetched: Default::default(),
             t_esc: Default::default(),
             t_esc_byte: Default::default(),
             t_valid: Default::default(),
@@ -437,6 +454,11 @@ impl Device {
             r_sub_n: Default::default(),
             r_win: vec_of(SUBMIT_MAX),
             r_bad_payload: Default::default(),
+            k_n_bad: Default::default(),
+            k_crc_bad: Default::default(),
+            k_len_bad: Default::default(),
+            k_type_bad: Default::default(),
+            k_want_bad: Default::default(),
             a_pay_end: Default::default(),
             a_end: Default::default(),
             t_crc: Default::default(),
@@ -459,6 +481,8 @@ impl Device {
             stats_done: Default::default(),
             nack: Default::default(),
             out_free: Default::default(),
+            emit: Default::default(),
+            fetch: Default::default(),
             t_i: Default::default(),
             info_i: Default::default(),
             tb: Default::default(),
@@ -576,11 +600,14 @@ impl Logic for Device {
             a_clear,
             a_seq,
             a_len,
-            t_pos,
+            t_on,
             t_ix,
-            c_byte,
-            c_pend,
             a_idx,
+            nb,
+            nb_ok,
+            nb_crc,
+            nb_last,
+            t_fetched,
             t_esc,
             t_esc_byte,
             t_valid,
@@ -595,6 +622,11 @@ impl Logic for Device {
             r_len_rounds,
             r_sub_n,
             r_bad_payload,
+            k_n_bad,
+            k_crc_bad,
+            k_len_bad,
+            k_type_bad,
+            k_want_bad,
             a_pay_end,
             a_end,
             t_crc,
@@ -711,10 +743,10 @@ impl Logic for Device {
         }
         // One CRC step and register serve both ways: the deframer's in
         // state 0, the framer's in state 6 (it starts and leaves it all
-        // ones), where the step takes the byte sent the clock before.
+        // ones), where the step takes the byte being sent (`nb`).
         self.crc_in.next = self.sbyte.val();
         if self.state.q.val() == self.c_state[6].val() {
-            self.crc_in.next = self.c_byte.q.val();
+            self.crc_in.next = self.nb.q.val();
         }
         self.crc_acc.next = self.crc.q.val();
         for i in 0..8 {
@@ -724,14 +756,8 @@ impl Logic for Device {
                 self.crc_acc.next = self.crc_acc.val() >> 1;
             }
         }
-        self.crc_cur.next = self.crc.q.val();
-        self.c_pend.d.next = false;
-        if (self.state.q.val() == self.c_state[6].val()) & self.c_pend.q.val() {
-            self.crc_cur.next = self.crc_acc.val();
-            self.crc.d.next = self.crc_acc.val();
-        }
 
-        // The answer byte the framer sends next (`t_i`: its place in the
+        // The answer byte the framer fetches next (`t_i`: its place in the
         // body), read from where the answer was made (`a_src`). The link
         // counters, packed counter 0 lowest:
         self.stats.next = 0.into();
@@ -786,7 +812,7 @@ impl Logic for Device {
             self.tb.next = self.a_len.q.val().get_bits::<8>(8);
         }
         if self.t_crc.q.val() {
-            self.tb.next = !self.crc_cur.val().get_bits::<8>(0);
+            self.tb.next = !self.crc.q.val().get_bits::<8>(0);
         }
 
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
@@ -902,29 +928,32 @@ impl Logic for Device {
             self.r_win[i].clock.next = self.clock.val();
             self.r_win[i].d.next = self.sub_n.val() >= self.c_sub_need[i].val();
         }
+        self.k_n_bad.d.next =
+            (self.n.q.val() < self.c_overhead.val()) | (self.n.q.val() > self.c_max_body.val());
+        self.k_crc_bad.d.next = self.crc.q.val() != self.c_residue.val();
+        self.k_len_bad.d.next = self.len.q.val() + self.c_overhead.val() != self.n.q.val();
+        self.k_type_bad.d.next = (self.ty.q.val() != self.c_t_info.val())
+            & (self.ty.q.val() != self.c_t_cmd.val())
+            & (self.ty.q.val() != self.c_t_step.val())
+            & (self.ty.q.val() != self.c_t_stats.val())
+            & (!self.c_batches.val()
+                | ((self.ty.q.val() != self.c_t_submit.val())
+                    & (self.ty.q.val() != self.c_t_collect.val())));
+        self.k_want_bad.d.next = self.len.q.val() != self.r_want_len.q.val();
         if self.checking.val() {
             if self.overrun.q.val() {
                 self.reason.next = self.c_d_overrun.val();
             } else if self.esc.q.val() | self.bad_esc.q.val() {
                 self.reason.next = self.c_d_escape.val();
-            } else if (self.n.q.val() < self.c_overhead.val())
-                | (self.n.q.val() > self.c_max_body.val())
-            {
+            } else if self.k_n_bad.q.val() {
                 self.reason.next = self.c_d_length.val();
-            } else if self.crc.q.val() != self.c_residue.val() {
+            } else if self.k_crc_bad.q.val() {
                 self.reason.next = self.c_d_crc.val();
-            } else if self.len.q.val() + self.c_overhead.val() != self.n.q.val() {
+            } else if self.k_len_bad.q.val() {
                 self.reason.next = self.c_d_length.val();
-            } else if (self.ty.q.val() != self.c_t_info.val())
-                & (self.ty.q.val() != self.c_t_cmd.val())
-                & (self.ty.q.val() != self.c_t_step.val())
-                & (self.ty.q.val() != self.c_t_stats.val())
-                & (!self.c_batches.val()
-                    | ((self.ty.q.val() != self.c_t_submit.val())
-                        & (self.ty.q.val() != self.c_t_collect.val())))
-            {
+            } else if self.k_type_bad.q.val() {
                 self.reason.next = self.c_d_type.val();
-            } else if self.len.q.val() != self.r_want_len.q.val() {
+            } else if self.k_want_bad.q.val() {
                 self.reason.next = self.c_d_length.val();
             } else if self.r_bad_payload.q.val() {
                 self.reason.next = self.c_d_payload.val();
@@ -1186,65 +1215,95 @@ impl Logic for Device {
             }
         }
         // Framer: END, the escaped body (header, `ans` from its low byte,
-        // the CRC), END.
+        // the CRC), END: a fetcher and a sender.
         if self.tx_ready.val() {
             self.t_valid.d.next = false;
         }
+        // The sender: END, the body's bytes from `nb` as they are fetched
+        // (escaped; a byte not of the CRC stepped into the CRC as it goes),
+        // END. The fetcher fills `nb` with the next body byte whenever it is
+        // empty or being sent; the first CRC byte waits (one clock) until
+        // the last payload byte is stepped in.
+        self.emit.next = false;
         if (self.state.q.val() == self.c_state[6].val()) & self.out_free.val() {
-            self.t_valid.d.next = true;
             if self.t_esc.q.val() {
+                self.t_valid.d.next = true;
                 self.t_data.d.next = self.t_esc_byte.q.val();
                 self.t_esc.d.next = false;
-            } else if !self.t_pos.q.val().any() {
+            } else if !self.t_on.q.val() {
+                self.t_valid.d.next = true;
                 self.t_data.d.next = self.c_end.val();
-                self.t_pos.d.next = 1.into();
+                self.t_on.d.next = true;
                 self.t_ix.d.next = 0.into();
                 self.t_crc.d.next = false;
                 self.t_last.d.next = false;
+                self.t_fetched.d.next = false;
+                self.nb_ok.d.next = false;
                 self.a_idx.d.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
             } else if self.t_last.q.val() {
+                self.t_valid.d.next = true;
                 self.t_data.d.next = self.c_end.val();
-                self.t_pos.d.next = 0.into();
+                self.t_on.d.next = false;
                 self.t_ix.d.next = 0.into();
                 self.t_crc.d.next = false;
                 self.t_last.d.next = false;
+                self.t_fetched.d.next = false;
+                self.a_idx.d.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
                 self.state.d.next = self.c_state[0].val();
                 if self.a_src.q.val() == self.c_src_stats.val() {
                     self.stats_done.next = true;
                     self.clear.next = self.a_clear.q.val();
                 }
-            } else {
-                self.t_pos.d.next = self.t_pos.q.val() + 1;
-                self.t_ix.d.next = self.t_ix.q.val() + 1;
-                // (Places count up by one from 0: an equality finds each.)
-                if self.t_ix.q.val() == self.a_pay_end.q.val() {
-                    self.t_crc.d.next = true;
-                }
-                self.t_last.d.next = self.t_ix.q.val() == self.a_end.q.val();
-                self.t_data.d.next = self.tb.val();
-                if self.tb.val() == self.c_end.val() {
+            } else if self.nb_ok.q.val() {
+                self.emit.next = true;
+                self.t_valid.d.next = true;
+                self.t_last.d.next = self.nb_last.q.val();
+                self.t_data.d.next = self.nb.q.val();
+                if self.nb.q.val() == self.c_end.val() {
                     self.t_data.d.next = self.c_esc.val();
                     self.t_esc.d.next = true;
                     self.t_esc_byte.d.next = self.c_esc_end.val();
                 }
-                if self.tb.val() == self.c_esc.val() {
+                if self.nb.q.val() == self.c_esc.val() {
                     self.t_data.d.next = self.c_esc.val();
                     self.t_esc.d.next = true;
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
-                if !self.t_crc.q.val() {
-                    // (Stepped into the CRC next clock.)
-                    self.c_byte.d.next = self.tb.val();
-                    self.c_pend.d.next = true;
-                    if self.t_i.val() >= self.c_header.val() {
-                        self.ans.d.next = self.ans.q.val() >> 8;
-                        self.a_idx.d.next = self.a_idx.q.val() + 1;
-                    }
-                } else {
-                    self.crc.d.next = self.crc_cur.val() >> 8;
+                if !self.nb_crc.q.val() {
+                    self.crc.d.next = self.crc_acc.val();
                 }
+            }
+        }
+        if self.emit.val() {
+            self.nb_ok.d.next = false;
+        }
+        self.fetch.next = (self.state.q.val() == self.c_state[6].val())
+            & self.t_on.q.val()
+            & !self.t_fetched.q.val()
+            & (!self.nb_ok.q.val() | self.emit.val())
+            & (!self.t_crc.q.val() | !self.nb_ok.q.val() | self.nb_crc.q.val());
+        if self.fetch.val() {
+            self.nb.d.next = self.tb.val();
+            self.nb_ok.d.next = true;
+            self.nb_crc.d.next = self.t_crc.q.val();
+            self.nb_last.d.next = self.t_ix.q.val() == self.a_end.q.val();
+            self.t_ix.d.next = self.t_ix.q.val() + 1;
+            // (Places count up by one from 0: an equality finds each.)
+            if self.t_ix.q.val() == self.a_pay_end.q.val() {
+                self.t_crc.d.next = true;
+            }
+            if self.t_ix.q.val() == self.a_end.q.val() {
+                self.t_fetched.d.next = true;
+            }
+            if !self.t_crc.q.val() {
+                if self.t_i.val() >= self.c_header.val() {
+                    self.ans.d.next = self.ans.q.val() >> 8;
+                    self.a_idx.d.next = self.a_idx.q.val() + 1;
+                }
+            } else {
+                self.crc.d.next = self.crc.q.val() >> 8;
             }
         }
         self.tx_valid.next = self.t_valid.q.val();
@@ -1266,10 +1325,13 @@ impl Logic for Device {
             self.state.d.next = self.c_state[0].val();
             self.hunting.d.next = false;
             self.wd.d.next = 0.into();
-            self.t_pos.d.next = 0.into();
+            self.t_on.d.next = false;
             self.t_ix.d.next = 0.into();
             self.t_crc.d.next = false;
             self.t_last.d.next = false;
+            self.t_fetched.d.next = false;
+            self.nb_ok.d.next = false;
+            self.a_idx.d.next = 0.into();
             self.t_esc.d.next = false;
             self.t_valid.d.next = false;
             self.lost.d.next = false;

@@ -202,7 +202,7 @@ pub const FLIGHT_BITS: usize = 18;
 /// closing END's place: header, the longest answer, CRC).
 pub const PLACE_BITS: usize = {
     let mut b = 1;
-    // (+ 1: `t_pos` counts one past the place.)
+    // (+ 1: `t_ix` counts one past the last place.)
     while (1usize << b)
         <= MAX_ANSWER + tidekv_defs::link::HEADER_BYTES + tidekv_defs::link::CRC_BYTES + 1
     {

@@ -298,6 +298,12 @@ pub struct CoreBody {
     pk_key: Signal<Local, Key>,
     pk_value: Signal<Local, Value>,
     v_map: DFF<bool>,
+    /// The verify's last clock reading a row (`v_end`, buckets + the
+    /// shadow's period) and its stop (`v_stop`, one more), registered a
+    /// clock ahead of the verify (a command that sets the period or swaps
+    /// the copies is over by then): no adder ahead of its compares.
+    v_end: DFF<Bits<CNT_BITS>>,
+    v_stop: DFF<Bits<CNT_BITS>>,
     v_cal: DFF<bool>,
     v_used: DFF<ShardMask>,
     /// The schedule check's CRC over the shadow map and calendar rows.
@@ -389,7 +395,6 @@ pub struct CoreBody {
     c_flush_clocks: Constant<Bits<CNT_BITS>>,
     c_flush_last: Constant<Bits<CNT_BITS>>,
     c_one64: Constant<Bits<64>>,
-    v_end: Signal<Local, Bits<CNT_BITS>>,
     v_item: Signal<Local, Bits<ITEM_BITS>>,
     v_used_next: Signal<Local, ShardMask>,
     v_ok: Signal<Local, bool>,
@@ -695,6 +700,8 @@ impl CoreBody {
             pk_key: Default::default(),
             pk_value: Default::default(),
             v_map: Default::default(),
+            v_end: Default::default(),
+            v_stop: Default::default(),
             v_cal: Default::default(),
             v_used: Default::default(),
             item_crc: CrcReg::default(),
@@ -778,7 +785,6 @@ impl CoreBody {
             c_flush_clocks: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS)),
             c_flush_last: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS) - 1),
             c_one64: k(1),
-            v_end: Default::default(),
             v_item: Default::default(),
             v_used_next: Default::default(),
             v_ok: Default::default(),
@@ -857,6 +863,8 @@ impl Logic for CoreBody {
             m_word,
             m_phase,
             v_map,
+            v_end,
+            v_stop,
             v_cal,
             v_used,
             div_r,
@@ -1785,7 +1793,8 @@ impl Logic for CoreBody {
 
         // Verify: the shadow map then the shadow calendar rows, one a clock,
         // into the CRC; every shard must exist; note the shards it uses.
-        self.v_end.next = self.c_buckets.val() + self.sh_period.val();
+        self.v_end.d.next = self.c_buckets.val() + self.sh_period.val();
+        self.v_stop.d.next = self.c_buckets.val() + self.sh_period.val() + 1;
         self.v_item.next = bit_cast::<ITEM_BITS, SHARD_BITS>(self.shard_map.read_data.val());
         if self.v_cal.q.val() {
             self.v_item.next =
@@ -1814,19 +1823,19 @@ impl Logic for CoreBody {
             self.v_used.d.next = self.v_used_next.val();
             self.v_map.d.next = self.m_cnt.q.val() < self.c_buckets.val();
             self.v_cal.d.next = (self.m_cnt.q.val() >= self.c_buckets.val())
-                & (self.m_cnt.q.val() < self.v_end.val());
+                & (self.m_cnt.q.val() < self.v_end.q.val());
             if self.m_cnt.q.val() < self.c_buckets.val() {
                 self.shard_map.read_address.next =
                     (bit_cast::<MAP_ADDR_BITS, CNT_BITS>(self.m_cnt.q.val()) << 2)
                         | bit_cast::<MAP_ADDR_BITS, COPY_BITS>(self.shadow.val());
-            } else if self.m_cnt.q.val() < self.v_end.val() {
+            } else if self.m_cnt.q.val() < self.v_end.q.val() {
                 self.calendar.read_address.next = (bit_cast::<CAL_ADDR_BITS, CNT_BITS>(
                     self.m_cnt.q.val() - self.c_buckets.val(),
                 ) << 2)
                     | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
             }
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
-            if self.m_cnt.q.val() == self.v_end.val() + 1 {
+            if self.m_cnt.q.val() == self.v_stop.q.val() {
                 // The last row went into the CRC the clock before; the read
                 // ports are back on the round's addresses.
                 self.m_state.d.next = self.c_idle.val();
