@@ -111,6 +111,9 @@ pub struct Device {
     /// The answer payload's byte to fetch next (no subtraction on the path
     /// to the byte muxes).
     a_idx: DFF<Bits<8>>,
+    /// One-hot: the next fetch is header byte k (bit k); none, a payload
+    /// or CRC byte (no compare of `t_ix` on the path to the byte muxes).
+    t_hdr: DFF<Bits<4>>,
     /// The fetched byte, waiting to be sent (`nb_ok`): a CRC byte
     /// (`nb_crc`, not stepped into the CRC), the body's last (`nb_last`).
     /// Every body byte is fetched (`t_fetched` once all are).
@@ -159,6 +162,8 @@ pub struct Device {
     k_len_bad: DFF<bool>,
     k_type_bad: DFF<bool>,
     k_want_bad: DFF<bool>,
+    /// The counter a frame counts, registered (one-hot).
+    cnt_hot: DFF<Bits<LINK_COUNTERS>>,
     /// The answer's body places of its payload's last byte and of its CRC's
     /// last byte, from `a_len` (set at least a clock before the framer
     /// reads them).
@@ -191,6 +196,7 @@ pub struct Device {
     chk_op: Signal<Local, OpCode>,
     bad_payload: Signal<Local, bool>,
     count_en: Signal<Local, bool>,
+    hot: Signal<Local, Bits<LINK_COUNTERS>>,
     clear: Signal<Local, bool>,
     stats: Signal<Local, Bits<STATS_BITS>>,
     cword: Signal<Local, Bits<LINK_CTR_BITS>>,
@@ -210,7 +216,6 @@ pub struct Device {
     /// The sender sends `nb` this clock; the fetcher fills it.
     emit: Signal<Local, bool>,
     fetch: Signal<Local, bool>,
-    t_i: Signal<Local, B16>,
     info_i: Signal<Local, Bits<INFO_ADDR_BITS>>,
     tb: Signal<Local, Bits<8>>,
     sub_n: Signal<Local, Bits<8>>,
@@ -407,6 +412,7 @@ impl Device {
             t_on: Default::default(),
             t_ix: Default::default(),
             a_idx: Default::default(),
+            t_hdr: Default::default(),
             nb: Default::default(),
             nb_ok: Default::default(),
             nb_crc: Default::default(),
@@ -459,6 +465,7 @@ impl Device {
             k_len_bad: Default::default(),
             k_type_bad: Default::default(),
             k_want_bad: Default::default(),
+            cnt_hot: Default::default(),
             a_pay_end: Default::default(),
             a_end: Default::default(),
             t_crc: Default::default(),
@@ -470,6 +477,7 @@ impl Device {
             chk_op: Default::default(),
             bad_payload: Default::default(),
             count_en: Default::default(),
+            hot: Default::default(),
             clear: Default::default(),
             stats: Default::default(),
             cword: Default::default(),
@@ -483,7 +491,6 @@ impl Device {
             out_free: Default::default(),
             emit: Default::default(),
             fetch: Default::default(),
-            t_i: Default::default(),
             info_i: Default::default(),
             tb: Default::default(),
             c_info_bytes: answer(FrameType::Info),
@@ -603,6 +610,7 @@ impl Logic for Device {
             t_on,
             t_ix,
             a_idx,
+            t_hdr,
             nb,
             nb_ok,
             nb_crc,
@@ -627,6 +635,7 @@ impl Logic for Device {
             k_len_bad,
             k_type_bad,
             k_want_bad,
+            cnt_hot,
             a_pay_end,
             a_end,
             t_crc,
@@ -757,7 +766,7 @@ impl Logic for Device {
             }
         }
 
-        // The answer byte the framer fetches next (`t_i`: its place in the
+        // The answer byte the framer fetches next (`t_hdr`, `t_crc`: its place in the
         // body), read from where the answer was made (`a_src`). The link
         // counters, packed counter 0 lowest:
         self.stats.next = 0.into();
@@ -769,7 +778,6 @@ impl Logic for Device {
                     << self.c_stats_top.val());
         }
         self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
-        self.t_i.next = bit_cast::<16, PLACE_BITS>(self.t_ix.q.val());
         self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx.q.val());
         self.info_rom.address.next = self.info_i.val();
         self.tb.next = self.ans.q.val().get_bits::<8>(0);
@@ -799,16 +807,16 @@ impl Logic for Device {
         if self.a_src.q.val() == self.c_src_step.val() {
             self.tb.next = self.step_at.val();
         }
-        if self.t_i.val() == 0 {
+        if self.t_hdr.q.val().get_bit(0) {
             self.tb.next = self.a_ty.q.val();
         }
-        if self.t_i.val() == 1 {
+        if self.t_hdr.q.val().get_bit(1) {
             self.tb.next = self.a_seq.q.val();
         }
-        if self.t_i.val() == 2 {
+        if self.t_hdr.q.val().get_bit(2) {
             self.tb.next = self.a_len.q.val().get_bits::<8>(0);
         }
-        if self.t_i.val() == 3 {
+        if self.t_hdr.q.val().get_bit(3) {
             self.tb.next = self.a_len.q.val().get_bits::<8>(8);
         }
         if self.t_crc.q.val() {
@@ -1235,6 +1243,7 @@ impl Logic for Device {
                 self.t_data.d.next = self.c_end.val();
                 self.t_on.d.next = true;
                 self.t_ix.d.next = 0.into();
+                self.t_hdr.d.next = 1.into();
                 self.t_crc.d.next = false;
                 self.t_last.d.next = false;
                 self.t_fetched.d.next = false;
@@ -1290,6 +1299,7 @@ impl Logic for Device {
             self.nb_crc.d.next = self.t_crc.q.val();
             self.nb_last.d.next = self.t_ix.q.val() == self.a_end.q.val();
             self.t_ix.d.next = self.t_ix.q.val() + 1;
+            self.t_hdr.d.next = self.t_hdr.q.val() << 1;
             // (Places count up by one from 0: an equality finds each.)
             if self.t_ix.q.val() == self.a_pay_end.q.val() {
                 self.t_crc.d.next = true;
@@ -1298,7 +1308,7 @@ impl Logic for Device {
                 self.t_fetched.d.next = true;
             }
             if !self.t_crc.q.val() {
-                if self.t_i.val() >= self.c_header.val() {
+                if !self.t_hdr.q.val().any() {
                     self.ans.d.next = self.ans.q.val() >> 8;
                     self.a_idx.d.next = self.a_idx.q.val() + 1;
                 }
@@ -1308,17 +1318,30 @@ impl Logic for Device {
         }
         self.tx_valid.next = self.t_valid.q.val();
         // One count per frame: served (counter 0: `reason` is 0) or
-        // dropped; a served `LinkStats` once its answer is out.
+        // dropped; a served `LinkStats` once its answer is out. The count
+        // is registered (`cnt_hot`, one-hot) and lands a clock later, so
+        // the check's outcome is not on the path to every counter's
+        // enable; a clear or reset then drops it, as it would have
+        // cleared it.
         self.count_en.next =
             (self.checking.val() & !self.stats_go.val()) | self.nack.val() | self.stats_done.val();
+        self.hot.next = 0.into();
         for i in 0..LINK_COUNTERS {
-            if self.count_en.val() & (self.reason.val().index() == i) {
+            if self.count_en.val()
+                & (self.reason.val().index() == i)
+                & !self.clear.val()
+                & !self.reset.val()
+            {
+                self.hot.next = self.hot.val().replace_bit(i, true);
+            }
+            if self.cnt_hot.q.val().get_bit(i) {
                 self.counters[i].d.next = self.counters[i].q.val() + 1;
             }
             if self.clear.val() {
                 self.counters[i].d.next = 0.into();
             }
         }
+        self.cnt_hot.d.next = self.hot.val();
         self.tx_data.next = self.t_data.q.val();
 
         if self.reset.val() {
