@@ -47,7 +47,7 @@ need_pip=""
 for p in $PIP_PACKAGES; do
     # (A pinned package, NAME==VERSION, must be at that version.)
     name=${p%%==*} want=${p#*==}
-    have=$("$VENV/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+    have=$("$VENV/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)
     if [ -z "$have" ] || { [ "$want" != "$p" ] && [ "$have" != "$want" ]; }; then
         need_pip="$need_pip $p"
     fi
