@@ -7,10 +7,13 @@
 //! - stage B: the memories are read at `rd_set`;
 //! - stage D1: each way's entry is what the memory answered unless the
 //!   bank's last write (`lw`, one a bank: an operation writes each bank
-//!   once, at most a way set and a way cleared) went to it after the read, and the bank's results are registered: where the key is
+//!   once, at most a way set and a way cleared) or the write being made
+//!   now (`wr`) went to it after the read, and the bank's results are
+//!   registered: where the key is
 //!   (`hit`), the ways it may fill (unused, owned, not barred by an earlier
 //!   client's delete in this serve step) and how many are used;
-//! - stage E (the engine's decision) writes a way through `wr`.
+//! - a clock after stage E (the engine's decision, registered) a way is
+//!   written through `wr`; the bars of a client's deletes too.
 //!
 //! Every output is a register but the maintenance read-out (`sw_used`,
 //! `sw_key`).
@@ -34,7 +37,7 @@ pub struct Bank {
     /// It is a valid operation: only then is stage D1 computed (a hardware
     /// no-op, the registers hold for the others; Verilator skips the logic).
     pub valid: Signal<In, bool>,
-    // ---- stage E's write: its set in this bank, its client
+    // ---- the write (stage E's, registered): its set in this bank, its client
     pub wr_set: Signal<In, SetAddr>,
     pub wr_client: Signal<In, Client>,
     pub wr: TableWrite,
@@ -81,7 +84,11 @@ pub struct Bank {
     r_load: DFF<Load>,
     // ---- locals
     w_used: Vec<Signal<Local, bool>>,
-    w_key: Vec<Signal<Local, Key>>,
+    /// The way holds the operation's key (as the writes since the read
+    /// left it): the memory's key compared, or the write's.
+    w_eq: Vec<Signal<Local, bool>>,
+    lw_eq: Signal<Local, bool>,
+    wr_eq: Signal<Local, bool>,
     used: Signal<Local, WayMask>,
     barred: Signal<Local, WayMask>,
     got: Signal<Local, bool>,
@@ -97,6 +104,7 @@ pub struct Bank {
     lw_here: Signal<Local, bool>,
     lw_filled: Signal<Local, WayMask>,
     lw_cleared: Signal<Local, WayMask>,
+    wr_here: Signal<Local, bool>,
     fr: Signal<Local, WayMask>,
     fr_low: Signal<Local, WayMask>,
 }
@@ -165,7 +173,9 @@ impl Bank {
             r_free_s2: Default::default(),
             r_load: Default::default(),
             w_used: vec_of(WAYS),
-            w_key: vec_of(WAYS),
+            w_eq: vec_of(WAYS),
+            lw_eq: Default::default(),
+            wr_eq: Default::default(),
             used: Default::default(),
             barred: Default::default(),
             got: Default::default(),
@@ -180,6 +190,7 @@ impl Bank {
             lw_here: Default::default(),
             lw_filled: Default::default(),
             lw_cleared: Default::default(),
+            wr_here: Default::default(),
             fr: Default::default(),
             fr_low: Default::default(),
         }
@@ -221,38 +232,64 @@ impl Logic for Bank {
         self.lw_cleared.next = 0.into();
         self.fr.next = 0.into();
         self.fr_low.next = 0.into();
+        // The ways the write being made sets and clears.
+        self.set_here.next = 0.into();
+        self.clear_here.next = 0.into();
+        for w in 0..WAYS {
+            if self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[w].val()) {
+                self.set_here.next = self.set_here.val().replace_bit(w, true);
+            }
+            if self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[w].val()) {
+                self.clear_here.next = self.clear_here.val().replace_bit(w, true);
+            }
+        }
+        self.wr_here.next = false;
+        self.lw_eq.next = false;
+        self.wr_eq.next = false;
         for w in 0..WAYS {
             self.w_used[w].next = false;
-            self.w_key[w].next = 0.into();
+            self.w_eq[w].next = false;
         }
         if self.run.val() & self.valid.val() {
-            // Stage D1: each way as the writes since the read left it.
+            // Stage D1: each way as the writes since the read left it: the
+            // last one made (`lw`), then the one being made.
             self.lw_here.next = self.lw.q.val().valid & (self.lw.q.val().set == self.set.val());
+            self.wr_here.next = self.wr_set.val() == self.set.val();
+            // (One compare per write, not a key mux per way.)
+            self.lw_eq.next = self.lw.q.val().key == self.key.val();
+            self.wr_eq.next = self.wr.key.val() == self.key.val();
             // (A bit of a struct's field: through a local.)
             self.lw_filled.next = self.lw.q.val().filled;
             self.lw_cleared.next = self.lw.q.val().cleared;
             self.used.next = 0.into();
             for w in 0..WAYS {
                 self.w_used[w].next = self.used_ram[w].read_data.val();
-                self.w_key[w].next = self.key_ram[w].read_data.val();
+                self.w_eq[w].next = self.key_ram[w].read_data.val() == self.key.val();
                 if self.lw_here.val()
                     & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w))
                 {
                     self.w_used[w].next = self.lw_filled.val().get_bit(w);
-                    self.w_key[w].next = self.lw.q.val().key;
+                    self.w_eq[w].next = self.lw_eq.val();
+                }
+                if self.wr_here.val()
+                    & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w))
+                {
+                    self.w_used[w].next = self.set_here.val().get_bit(w);
+                    self.w_eq[w].next = self.wr_eq.val();
                 }
                 self.used.next = self.used.val().replace_bit(w, self.w_used[w].val());
             }
             // Where the key is (the lowest way: a key is in at most one).
             self.got.next = false;
             for w in 0..WAYS {
-                if !self.got.val() & self.w_used[w].val() & (self.w_key[w].val() == self.key.val())
-                {
+                if !self.got.val() & self.w_used[w].val() & self.w_eq[w].val() {
                     self.got.next = true;
                     self.r_hit_slot.d.next = self.slot_no[w].val();
                 }
             }
-            // Slots barred by the deletes of clients up to three before this one.
+            // Slots barred by the deletes of clients up to three before this
+            // one (the write being made is the newest: its client's bar is
+            // what it barred).
             self.barred.next = 0.into();
             for c in 0..C {
                 if self.client.val().index() == c {
@@ -260,11 +297,16 @@ impl Logic for Bank {
                 }
             }
             for j in 0..C {
-                if self.bar_on.val().get_bit(j)
-                    & self.bar_valid[j].q.val()
-                    & (self.bar_set[j].q.val() == self.set.val())
-                {
-                    self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
+                if self.bar_on.val().get_bit(j) {
+                    if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
+                        if self.wr.bar.val() & self.wr_here.val() {
+                            self.barred.next = self.barred.val() | self.clear_here.val();
+                        }
+                    } else if self.bar_valid[j].q.val()
+                        & (self.bar_set[j].q.val() == self.set.val())
+                    {
+                        self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
+                    }
                 }
             }
             self.n_used.next = 0.into();
@@ -312,28 +354,18 @@ impl Logic for Bank {
         self.free_s2.next = self.r_free_s2.q.val();
         self.load.next = self.r_load.q.val();
 
-        // Stage E's write.
-        self.set_here.next = 0.into();
-        self.clear_here.next = 0.into();
-        for w in 0..WAYS {
-            if self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[w].val()) {
-                self.set_here.next = self.set_here.val().replace_bit(w, true);
-            }
-            if self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[w].val()) {
-                self.clear_here.next = self.clear_here.val().replace_bit(w, true);
-            }
-        }
+        // The write (registered in the engine: it is not gated by `run`).
         for w in 0..WAYS {
             self.used_ram[w].write_address.next = self.wr_set.val();
             self.key_ram[w].write_address.next = self.wr_set.val();
             self.used_ram[w].write_data.next = self.set_here.val().get_bit(w);
             self.key_ram[w].write_data.next = self.wr.key.val();
-            self.used_ram[w].write_enable.next = self.run.val()
-                & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w));
-            self.key_ram[w].write_enable.next = self.run.val() & self.set_here.val().get_bit(w);
+            self.used_ram[w].write_enable.next =
+                self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w);
+            self.key_ram[w].write_enable.next = self.set_here.val().get_bit(w);
         }
         // The forwarding register keeps the bank's last write.
-        if self.run.val() & (self.set_here.val() | self.clear_here.val()).any() {
+        if (self.set_here.val() | self.clear_here.val()).any() {
             self.lw.d.next.valid = true;
             self.lw.d.next.set = self.wr_set.val();
             self.lw.d.next.filled = self.set_here.val();
@@ -344,7 +376,7 @@ impl Logic for Bank {
             self.lw.d.next.valid = false;
         }
         for j in 0..C {
-            if self.run.val() & self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
+            if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
                 self.bar_valid[j].d.next = self.wr.bar.val() & self.clear_here.val().any();
                 self.bar_set[j].d.next = self.wr_set.val();
                 self.bar_ways[j].d.next = self.clear_here.val();

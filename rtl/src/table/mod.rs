@@ -35,6 +35,7 @@
 pub mod bank;
 pub mod stash;
 
+use crate::delay::{ring_bits, Delay};
 use crate::params::*;
 use crate::util::{k, vec_of};
 use bank::Bank;
@@ -83,9 +84,9 @@ pub struct ValueWrite {
     pub value: Value,
 }
 
-/// Write controls stage E drives into every bank and the stash; each acts
-/// only on the slot numbers it holds. (The value goes to the stash beside
-/// these, and to the engine's value memory.)
+/// Write controls into every bank and the stash, stage E's registered
+/// (`PendWrite`): each acts only on the slot numbers it holds. (The value
+/// goes to the stash beside these, and to the engine's value memory.)
 #[derive(LogicInterface, Default)]
 pub struct TableWrite {
     pub set_en: Signal<In, bool>,
@@ -97,6 +98,24 @@ pub struct TableWrite {
     pub bar: Signal<In, bool>,
     /// A serve slot: rewrite the barred entry of its client.
     pub serve_slot: Signal<In, bool>,
+}
+
+/// Stage E's writes, registered: the banks and the stash make them a clock
+/// after E (the E -> memory write enable path is cut there), and their
+/// stage D1 forwards the one being made.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct PendWrite {
+    pub set_en: bool,
+    pub set_slot: SlotNo,
+    pub clear_en: bool,
+    pub clear_slot: SlotNo,
+    pub key: Key,
+    pub value: Value,
+    pub bar: bool,
+    /// A serve slot (valid or not) of client `client`: it rewrites the
+    /// client's bars.
+    pub serve: bool,
+    pub client: Client,
 }
 
 /// One slot of a table as the memory holds it (a maintenance read-out).
@@ -167,7 +186,7 @@ pub struct UpdOut {
     pub value: Signal<Out, Value>,
 }
 
-/// An operation in the pipeline.
+/// An operation in the pipeline (its value goes beside, in `vline`).
 #[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
 pub struct OpWord {
     pub slot: bool,
@@ -176,7 +195,6 @@ pub struct OpWord {
     pub valid: bool,
     pub op: OpCode,
     pub key: Key,
-    pub value: Value,
     pub delete: bool,
     pub uslot: SlotNo,
     pub owned_ways: WayMask,
@@ -234,6 +252,10 @@ pub struct TableEngine {
     pd2_set: Vec<DFF<SetAddr>>,
     pe: DFF<OpWord>,
     pe_set: Vec<DFF<SetAddr>>,
+    /// The operation's value, wanted only in stage E: a delay line of the
+    /// four run clocks from stage A to E (a ring in block RAM on an iCE40,
+    /// whose logic cells run out first; flip-flops elsewhere).
+    vline: Delay<Value, { ring_bits(4) }>,
     // ---- D1 -> D2 (the banks and the stash register their own)
     d2_skip: DFF<bool>,
     d2_eq2: DFF<BankMask>,
@@ -257,6 +279,9 @@ pub struct TableEngine {
     // ---- E: its effect, the clients' own writes of the last serve step
     // (last writer wins), the response and the update
     fx: DFF<Effect>,
+    /// The writes, made a clock later (and their set in each bank).
+    pw: DFF<PendWrite>,
+    pw_set: Vec<DFF<SetAddr>>,
     lww_valid: Vec<DFF<bool>>,
     lww_key: Vec<DFF<Key>>,
     r_valid: DFF<bool>,
@@ -399,6 +424,7 @@ impl TableEngine {
             pd2_set: vec_of(BANKS),
             pe: Default::default(),
             pe_set: vec_of(BANKS),
+            vline: Delay::new(4),
             d2_skip: Default::default(),
             d2_eq2: Default::default(),
             d2_keq2: Default::default(),
@@ -415,6 +441,8 @@ impl TableEngine {
             e_a_sl: vec_of(BANKS),
             e_s_free: Default::default(),
             fx: Default::default(),
+            pw: Default::default(),
+            pw_set: vec_of(BANKS),
             lww_valid: vec_of(C),
             lww_key: vec_of(C),
             r_valid: Default::default(),
@@ -518,6 +546,7 @@ impl Logic for TableEngine {
             e_keq1,
             e_s_free,
             fx,
+            pw,
             r_valid,
             r_status,
             r_has_value,
@@ -533,6 +562,8 @@ impl Logic for TableEngine {
             self.pd1_set[b].clock.next = self.clock.val();
             self.pd2_set[b].clock.next = self.clock.val();
             self.pe_set[b].clock.next = self.clock.val();
+            self.pw_set[b].clock.next = self.clock.val();
+            self.pw_set[b].d.next = self.pe_set[b].q.val();
             self.e_a_hf[b].clock.next = self.clock.val();
             self.e_a_sl[b].clock.next = self.clock.val();
             self.pb_set[b].d.next = self.pb_set[b].q.val();
@@ -606,6 +637,10 @@ impl Logic for TableEngine {
                 .val()
                 .replace_bit(i, (self.op.key.val() & self.masks[i].val()).xor());
         }
+        self.vline.clock.next = self.clock.val();
+        self.vline.run.next = self.run.val();
+        self.vline.clear.next = false;
+        self.vline.d.next = self.op.value.val();
         if self.run.val() {
             for b in 0..BANKS {
                 self.pb_set[b].d.next = self
@@ -622,7 +657,6 @@ impl Logic for TableEngine {
             self.pb.d.next.valid = self.op.valid.val() & self.op.slot.val();
             self.pb.d.next.op = self.op.op.val();
             self.pb.d.next.key = self.op.key.val();
-            self.pb.d.next.value = self.op.value.val();
             self.pb.d.next.delete = self.op.delete.val();
             self.pb.d.next.uslot = self.op.uslot.val();
             self.pb.d.next.owned_ways = self.op.owned_ways.val();
@@ -1020,7 +1054,7 @@ impl Logic for TableEngine {
                     self.uv.next = true;
                     if self.pe.q.val().op == self.op_insert.val() {
                         self.rhv.next = true;
-                        self.rval.next = self.pe.q.val().value;
+                        self.rval.next = self.vline.q.val();
                     }
                 } else {
                     self.rs.next = self.st_full.val();
@@ -1029,16 +1063,30 @@ impl Logic for TableEngine {
                 self.rs.next = self.st_not_found.val();
             }
         }
+        // The writes, registered: the banks and the stash make them next
+        // clock (a stalled or cleared pipeline makes none).
+        self.pw.d.next.set_en = self.run.val() & self.do_set.val() & !self.sweep.clear.val();
+        self.pw.d.next.set_slot = self.set_slot.val();
+        self.pw.d.next.clear_en = self.run.val() & self.do_clear.val() & !self.sweep.clear.val();
+        self.pw.d.next.clear_slot = self.clear_slot.val();
+        self.pw.d.next.key = self.pe.q.val().key;
+        self.pw.d.next.value = self.vline.q.val();
+        self.pw.d.next.bar = self.replicated.val() & !self.pe.q.val().apply;
+        self.pw.d.next.serve = self.run.val()
+            & self.pe.q.val().slot
+            & !self.pe.q.val().apply
+            & !self.sweep.clear.val();
+        self.pw.d.next.client = self.pe.q.val().client;
         for b in 0..BANKS {
-            self.banks[b].wr_set.next = self.pe_set[b].q.val();
-            self.banks[b].wr_client.next = self.pe.q.val().client;
-            self.banks[b].wr.set_en.next = self.do_set.val();
-            self.banks[b].wr.set_slot.next = self.set_slot.val();
-            self.banks[b].wr.key.next = self.pe.q.val().key;
-            self.banks[b].wr.clear_en.next = self.do_clear.val();
-            self.banks[b].wr.clear_slot.next = self.clear_slot.val();
-            self.banks[b].wr.bar.next = self.replicated.val() & !self.pe.q.val().apply;
-            self.banks[b].wr.serve_slot.next = self.pe.q.val().slot & !self.pe.q.val().apply;
+            self.banks[b].wr_set.next = self.pw_set[b].q.val();
+            self.banks[b].wr_client.next = self.pw.q.val().client;
+            self.banks[b].wr.set_en.next = self.pw.q.val().set_en;
+            self.banks[b].wr.set_slot.next = self.pw.q.val().set_slot;
+            self.banks[b].wr.key.next = self.pw.q.val().key;
+            self.banks[b].wr.clear_en.next = self.pw.q.val().clear_en;
+            self.banks[b].wr.clear_slot.next = self.pw.q.val().clear_slot;
+            self.banks[b].wr.bar.next = self.pw.q.val().bar;
+            self.banks[b].wr.serve_slot.next = self.pw.q.val().serve;
         }
         // A main slot's value, a clock later (its set is that of its bank).
         self.wset.next = 0.into();
@@ -1058,16 +1106,16 @@ impl Logic for TableEngine {
         self.vw.d.next.addr = (bit_cast::<VADDR_BITS, SET_ADDR_BITS>(self.wset.val())
             << self.c_ms_at.val())
             | bit_cast::<VADDR_BITS, MS_BITS>(self.set_slot.val().get_bits::<MS_BITS>(0));
-        self.vw.d.next.value = self.pe.q.val().value;
-        self.stash.wr_client.next = self.pe.q.val().client;
-        self.stash.wr.set_en.next = self.do_set.val();
-        self.stash.wr.set_slot.next = self.set_slot.val();
-        self.stash.wr.key.next = self.pe.q.val().key;
-        self.stash.wr_value.next = self.pe.q.val().value;
-        self.stash.wr.clear_en.next = self.do_clear.val();
-        self.stash.wr.clear_slot.next = self.clear_slot.val();
-        self.stash.wr.bar.next = self.replicated.val() & !self.pe.q.val().apply;
-        self.stash.wr.serve_slot.next = self.pe.q.val().slot & !self.pe.q.val().apply;
+        self.vw.d.next.value = self.vline.q.val();
+        self.stash.wr_client.next = self.pw.q.val().client;
+        self.stash.wr.set_en.next = self.pw.q.val().set_en;
+        self.stash.wr.set_slot.next = self.pw.q.val().set_slot;
+        self.stash.wr.key.next = self.pw.q.val().key;
+        self.stash.wr_value.next = self.pw.q.val().value;
+        self.stash.wr.clear_en.next = self.pw.q.val().clear_en;
+        self.stash.wr.clear_slot.next = self.pw.q.val().clear_slot;
+        self.stash.wr.bar.next = self.pw.q.val().bar;
+        self.stash.wr.serve_slot.next = self.pw.q.val().serve;
 
         // The effect, for the next two operations: a serve's new key or
         // delete (where), and where this operation's key is now.
@@ -1100,7 +1148,7 @@ impl Logic for TableEngine {
             self.fx.d.next.kset = self.do_set.val();
             self.fx.d.next.kgone = self.do_clear.val() & !self.do_set.val();
             self.fx.d.next.kslot = self.set_slot.val();
-            self.fx.d.next.kval = self.pe.q.val().value;
+            self.fx.d.next.kval = self.vline.q.val();
         }
 
         // The clients' own writes of this serve step, for the next apply step.
@@ -1130,7 +1178,7 @@ impl Logic for TableEngine {
                 self.u_value.d.next = 0.into();
             } else {
                 self.u_slot.d.next = self.set_slot.val();
-                self.u_value.d.next = self.pe.q.val().value;
+                self.u_value.d.next = self.vline.q.val();
             }
             self.u_key.d.next = self.pe.q.val().key;
         }

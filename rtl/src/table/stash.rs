@@ -1,9 +1,11 @@
 //! The stash: `STASH_N` fully associative entries in registers, and its part
 //! of the engine's stages (`super`): stage D1 compares the key with every
 //! entry and registers where it is and which entries the operation may fill
-//! (unused, owned, not barred); stage E writes an entry through `wr`.
-//! The entries are registers, so stage D1 sees every write up to the one
-//! three operations before (what the banks see through their forwarding).
+//! (unused, owned, not barred); a clock after stage E (the engine's
+//! decision, registered) an entry is written through `wr`. The entries are
+//! registers, and stage D1 sees them as the write being made leaves them:
+//! every write up to the one three operations before (what the banks see
+//! through their forwarding).
 //!
 //! Every output is a register but the maintenance read-out (`sw`).
 
@@ -23,7 +25,7 @@ pub struct Stash {
     pub owned: Signal<In, StashMask>,
     /// It is a valid operation: only then is stage D1 computed (see `Bank`).
     pub valid: Signal<In, bool>,
-    // ---- stage E's write and its client
+    // ---- the write (stage E's, registered) and its client
     pub wr_client: Signal<In, Client>,
     pub wr: TableWrite,
     pub wr_value: Signal<In, Value>,
@@ -52,6 +54,13 @@ pub struct Stash {
     r_free: DFF<StashMask>,
     // ---- locals and constants
     used: Signal<Local, StashMask>,
+    /// The entries as the write being made leaves them.
+    w_set: Signal<Local, StashMask>,
+    w_clr: Signal<Local, StashMask>,
+    f_used: Signal<Local, StashMask>,
+    /// The write holds the operation's key; the entry holds it.
+    wr_eq: Signal<Local, bool>,
+    f_eq: Vec<Signal<Local, bool>>,
     barred: Signal<Local, StashMask>,
     got: Signal<Local, bool>,
     cleared: Signal<Local, StashMask>,
@@ -94,6 +103,11 @@ impl Stash {
             r_hit_value: Default::default(),
             r_free: Default::default(),
             used: Default::default(),
+            w_set: Default::default(),
+            w_clr: Default::default(),
+            f_used: Default::default(),
+            wr_eq: Default::default(),
+            f_eq: vec_of(STASH_W),
             barred: Default::default(),
             got: Default::default(),
             cleared: Default::default(),
@@ -129,6 +143,22 @@ impl Logic for Stash {
             self.used.next = self.used.val().replace_bit(i, self.e_used[i].q.val());
         }
         self.used.next = self.used.val() & self.present.val();
+        // The entries the write being made sets and clears.
+        self.w_set.next = 0.into();
+        self.w_clr.next = 0.into();
+        for i in 0..STASH_W {
+            if self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[i].val()) {
+                self.w_set.next = self.w_set.val().replace_bit(i, true);
+            }
+            if self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[i].val()) {
+                self.w_clr.next = self.w_clr.val().replace_bit(i, true);
+            }
+        }
+        self.f_used.next = 0.into();
+        self.wr_eq.next = false;
+        for i in 0..STASH_W {
+            self.f_eq[i].next = false;
+        }
         self.got.next = false;
         self.barred.next = 0.into();
         self.bar_on.next = 0.into();
@@ -137,56 +167,68 @@ impl Logic for Stash {
             self.bar[j].d.next = self.bar[j].q.val();
         }
         if self.run.val() & self.valid.val() {
+            self.f_used.next =
+                (self.w_set.val() | (self.used.val() & !self.w_clr.val())) & self.present.val();
+            // (One key compare for the write, and its value muxed in once
+            // after the pick: the write leaves its key in one entry only.)
+            self.wr_eq.next = self.wr.key.val() == self.key.val();
             for i in 0..STASH_W {
-                if !self.got.val()
-                    & self.used.val().get_bit(i)
-                    & (self.e_key[i].q.val() == self.key.val())
-                {
+                self.f_eq[i].next = self.e_key[i].q.val() == self.key.val();
+                if self.w_set.val().get_bit(i) {
+                    self.f_eq[i].next = self.wr_eq.val();
+                }
+            }
+            for i in 0..STASH_W {
+                if !self.got.val() & self.f_used.val().get_bit(i) & self.f_eq[i].val() {
                     self.got.next = true;
                     self.r_hit_slot.d.next = self.slot_no[i].val();
                     self.r_hit_value.d.next = self.e_val[i].q.val();
                 }
+            }
+            if self.wr_eq.val() & self.w_set.val().any() {
+                self.r_hit_value.d.next = self.wr_value.val();
             }
             for c in 0..C {
                 if self.client.val().index() == c {
                     self.bar_on.next = self.bar_from[c].val();
                 }
             }
+            // (The write being made is the newest: its client's bar is what
+            // it barred.)
             for j in 0..C {
                 if self.bar_on.val().get_bit(j) {
-                    self.barred.next = self.barred.val() | self.bar[j].q.val();
+                    if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
+                        if self.wr.bar.val() {
+                            self.barred.next = self.barred.val() | self.w_clr.val();
+                        }
+                    } else {
+                        self.barred.next = self.barred.val() | self.bar[j].q.val();
+                    }
                 }
             }
             self.r_hit.d.next = self.got.val();
             self.r_free.d.next =
-                !self.used.val() & self.owned.val() & !self.barred.val() & self.present.val();
+                !self.f_used.val() & self.owned.val() & !self.barred.val() & self.present.val();
         }
         self.hit.next = self.r_hit.q.val();
         self.hit_slot.next = self.r_hit_slot.q.val();
         self.hit_value.next = self.r_hit_value.q.val();
         self.free.next = self.r_free.q.val();
 
-        // Stage E's write.
-        self.cleared.next = 0.into();
+        // The write (registered in the engine: it is not gated by `run`).
+        self.cleared.next = self.w_clr.val();
         for i in 0..STASH_W {
-            if self.run.val()
-                & self.wr.clear_en.val()
-                & (self.wr.clear_slot.val() == self.slot_no[i].val())
-            {
+            if self.w_clr.val().get_bit(i) {
                 self.e_used[i].d.next = false;
-                self.cleared.next = self.cleared.val().replace_bit(i, true);
             }
-            if self.run.val()
-                & self.wr.set_en.val()
-                & (self.wr.set_slot.val() == self.slot_no[i].val())
-            {
+            if self.w_set.val().get_bit(i) {
                 self.e_used[i].d.next = true;
                 self.e_key[i].d.next = self.wr.key.val();
                 self.e_val[i].d.next = self.wr_value.val();
             }
         }
         for j in 0..C {
-            if self.run.val() & self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
+            if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
                 if self.wr.bar.val() {
                     self.bar[j].d.next = self.cleared.val();
                 } else {
