@@ -67,8 +67,8 @@ lint:
 ## test-board: the iCEBreaker bitstream (its default build; board.sh lints
 ## its Verilog as built for the board), and nextpnr must meet the board's clock
 test-board: deps
-	$(BOARD_ENV) scripts/board.sh bitstream icebreaker
-	python3 scripts/manifest.py --require-timing bitstreams/icebreaker-icebreaker-c2.json
+	$(BOARD_ENV) NEXTPNR_SEEDS="default 1 2 3" scripts/board.sh bitstream icebreaker
+	python3 scripts/manifest.py --require-timing bitstreams/icebreaker-icebreaker-c4.json
 
 ## python: the Python package (host/python, pyo3) built by maturin into
 ## build/venv; test-python: pytest on it against virtual devices

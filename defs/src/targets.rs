@@ -184,7 +184,7 @@ mod tests {
                 "hier-c10-h2-s4"
             ]
         );
-        assert!(with_check(Check::DeviceLean).any(|t| t.name == "icebreaker-c2"));
+        assert!(with_check(Check::DeviceLean).any(|t| t.name == "icebreaker-c4"));
     }
 
     #[test]
