@@ -63,7 +63,6 @@ pub struct Stash {
     f_eq: Vec<Signal<Local, bool>>,
     barred: Signal<Local, StashMask>,
     got: Signal<Local, bool>,
-    cleared: Signal<Local, StashMask>,
     slot_no: Vec<Constant<SlotNo>>,
     /// Entries that exist (STASH_N may be 0; the widths keep two).
     present: Constant<StashMask>,
@@ -110,7 +109,6 @@ impl Stash {
             f_eq: vec_of(STASH_W),
             barred: Default::default(),
             got: Default::default(),
-            cleared: Default::default(),
             slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
             present: k(tidekv_defs::config::mask(STASH_N as u32)),
             bar_from: (0..C)
@@ -216,7 +214,6 @@ impl Logic for Stash {
         self.free.next = self.r_free.q.val();
 
         // The write (registered in the engine: it is not gated by `run`).
-        self.cleared.next = self.w_clr.val();
         for i in 0..STASH_W {
             if self.w_clr.val().get_bit(i) {
                 self.e_used[i].d.next = false;
@@ -230,7 +227,7 @@ impl Logic for Stash {
         for j in 0..C {
             if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
                 if self.wr.bar.val() {
-                    self.bar[j].d.next = self.cleared.val();
+                    self.bar[j].d.next = self.w_clr.val();
                 } else {
                     self.bar[j].d.next = 0.into();
                 }
