@@ -12,6 +12,7 @@
 //! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is handled at a
 //! time; the FIFO holds what arrives meanwhile.
 
+use crate::block_rom::BlockRom;
 use crate::core::{
     links::{OUTSTANDING, OUTSTANDING_A},
     Core,
@@ -98,7 +99,7 @@ pub struct Device {
     /// `cmd_status` and `cmd_rdata` (they hold until the next command), or
     /// `step_round` and `resp` (they hold until the next `Step`).
     a_src: DFF<Bits<3>>,
-    info_rom: ROM<Bits<8>, INFO_ADDR_BITS>,
+    info_rom: BlockRom<8, INFO_ADDR_BITS>,
     a_clear: DFF<bool>,
     a_seq: DFF<Bits<8>>,
     a_len: DFF<B16>,
@@ -216,6 +217,8 @@ pub struct Device {
     /// The sender sends `nb` this clock; the fetcher fills it.
     emit: Signal<Local, bool>,
     fetch: Signal<Local, bool>,
+    /// `a_idx`'s next value: the `Info` ROM reads it a clock ahead.
+    a_idx_n: Signal<Local, Bits<8>>,
     info_i: Signal<Local, Bits<INFO_ADDR_BITS>>,
     tb: Signal<Local, Bits<8>>,
     sub_n: Signal<Local, Bits<8>>,
@@ -406,7 +409,11 @@ impl Device {
             a_ty: Default::default(),
             a_src: Default::default(),
             a_clear: Default::default(),
-            info_rom: INFO.iter().map(|&x| Bits::<8>::from(u64::from(x))).into(),
+            info_rom: BlockRom::new(
+                INFO.iter()
+                    .map(|&x| Bits::<8>::from(u64::from(x)))
+                    .collect(),
+            ),
             a_seq: Default::default(),
             a_len: Default::default(),
             t_on: Default::default(),
@@ -491,6 +498,7 @@ impl Device {
             out_free: Default::default(),
             emit: Default::default(),
             fetch: Default::default(),
+            a_idx_n: Default::default(),
             info_i: Default::default(),
             tb: Default::default(),
             c_info_bytes: answer(FrameType::Info),
@@ -645,6 +653,7 @@ impl Logic for Device {
             b_stop
         );
         clock!(self, clock, core, fifo, results, flight);
+        self.a_idx_n.next = self.a_idx.q.val();
         for c in 0..C {
             self.queues[c].clock.next = self.clock.val();
             self.queues[c].write.next = false;
@@ -778,8 +787,6 @@ impl Logic for Device {
                     << self.c_stats_top.val());
         }
         self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
-        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx.q.val());
-        self.info_rom.address.next = self.info_i.val();
         self.tb.next = self.ans.q.val().get_bits::<8>(0);
         if self.a_src.q.val() == self.c_src_info.val() {
             self.tb.next = self.info_rom.data.val();
@@ -1248,7 +1255,7 @@ impl Logic for Device {
                 self.t_last.d.next = false;
                 self.t_fetched.d.next = false;
                 self.nb_ok.d.next = false;
-                self.a_idx.d.next = 0.into();
+                self.a_idx_n.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
             } else if self.t_last.q.val() {
                 self.t_valid.d.next = true;
@@ -1258,7 +1265,7 @@ impl Logic for Device {
                 self.t_crc.d.next = false;
                 self.t_last.d.next = false;
                 self.t_fetched.d.next = false;
-                self.a_idx.d.next = 0.into();
+                self.a_idx_n.next = 0.into();
                 self.crc.d.next = 0xFFFF_FFFF_u64.into();
                 self.state.d.next = self.c_state[0].val();
                 if self.a_src.q.val() == self.c_src_stats.val() {
@@ -1310,7 +1317,7 @@ impl Logic for Device {
             if !self.t_crc.q.val() {
                 if !self.t_hdr.q.val().any() {
                     self.ans.d.next = self.ans.q.val() >> 8;
-                    self.a_idx.d.next = self.a_idx.q.val() + 1;
+                    self.a_idx_n.next = self.a_idx.q.val() + 1;
                 }
             } else {
                 self.crc.d.next = self.crc.q.val() >> 8;
@@ -1354,7 +1361,7 @@ impl Logic for Device {
             self.t_last.d.next = false;
             self.t_fetched.d.next = false;
             self.nb_ok.d.next = false;
-            self.a_idx.d.next = 0.into();
+            self.a_idx_n.next = 0.into();
             self.t_esc.d.next = false;
             self.t_valid.d.next = false;
             self.lost.d.next = false;
@@ -1385,6 +1392,12 @@ impl Logic for Device {
             self.seq.d.next = 0.into();
             self.len.d.next = 0.into();
         }
+        // The `Info` ROM (a block RAM) reads the byte at `a_idx`'s next
+        // value, so its registered output is the byte at `a_idx`.
+        self.a_idx.d.next = self.a_idx_n.val();
+        self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx_n.val());
+        self.info_rom.clock.next = self.clock.val();
+        self.info_rom.address.next = self.info_i.val();
     }
 }
 

@@ -3,6 +3,7 @@
 //! beside the model function it must equal (`tidekv-sim`) and ends with its
 //! tests: Verilog generation checked by yosys, and a short simulation.
 
+pub mod block_rom;
 pub mod core;
 pub mod crc;
 pub mod delay;
