@@ -153,6 +153,7 @@ fn main() {
         ("COLLECT_ENTRY_BYTES", link::collect_entry_bytes(b) as u32),
         // Without batches the queues and results are gated off (and 2 deep).
         ("BATCHES", u32::from(b.device.batches())),
+        ("DUPLEX", u32::from(b.device.duplex)),
         ("QUEUE_BITS", b.device.batch_queue.max(2).trailing_zeros()),
         (
             "RESULTS_BITS",

@@ -96,6 +96,10 @@ pub struct DeviceOptions {
     /// Width of the core's counters: they wrap at 2^counter_bits. The
     /// link counters are this wide too when it is under their 32 bits.
     pub counter_bits: u32,
+    /// A full-duplex link: the deframer takes the next frame while the
+    /// framer sends an answer (a CRC register of the framer's own).
+    /// Without it one frame is handled at a time; answers are the same.
+    pub duplex: bool,
 }
 
 impl Default for DeviceOptions {
@@ -106,17 +110,20 @@ impl Default for DeviceOptions {
             batch_queue: 256,
             batch_results: 512,
             counter_bits: 48,
+            duplex: true,
         }
     }
 }
 
 impl DeviceOptions {
-    /// Packed into one `Info` word: generator (bit 0), table_read (bit 1), counter_bits (8..16),
-    /// log2 batch_queue + 1 (16..24, 0: none), log2 batch_results + 1 (24..32).
+    /// Packed into one `Info` word: generator (bit 0), table_read (bit 1),
+    /// duplex (bit 2), counter_bits (8..16), log2 batch_queue + 1 (16..24,
+    /// 0: none), log2 batch_results + 1 (24..32).
     pub fn word(&self) -> u32 {
         let lg = |d: u32| if d == 0 { 0 } else { d.trailing_zeros() + 1 };
         u32::from(self.generator)
             | u32::from(self.table_read) << 1
+            | u32::from(self.duplex) << 2
             | self.counter_bits << 8
             | lg(self.batch_queue) << 16
             | lg(self.batch_results) << 24
@@ -132,6 +139,7 @@ impl DeviceOptions {
         DeviceOptions {
             generator: w & 1 == 1,
             table_read: w >> 1 & 1 == 1,
+            duplex: w >> 2 & 1 == 1,
             counter_bits: w >> 8 & 0xff,
             batch_queue: depth(w >> 16 & 0xff),
             batch_results: depth(w >> 24),
@@ -619,6 +627,7 @@ struct BuildFile {
     batch_queue: Option<u32>,
     batch_results: Option<u32>,
     counter_bits: Option<u32>,
+    duplex: Option<bool>,
 }
 
 fn one() -> u32 {
@@ -667,6 +676,7 @@ impl Config {
                     batch_queue: b.batch_queue.unwrap_or(d.batch_queue),
                     batch_results: b.batch_results.unwrap_or(d.batch_results),
                     counter_bits: b.counter_bits.unwrap_or(d.counter_bits),
+                    duplex: b.duplex.unwrap_or(d.duplex),
                 }
             },
         };
@@ -860,14 +870,14 @@ mod tests {
         );
         let lean = Config::parse(
             &(base()
-                + "generator = false\nbatch_queue = 0\nbatch_results = 0\ncounter_bits = 16\n"),
+                + "generator = false\nbatch_queue = 0\nbatch_results = 0\ncounter_bits = 16\nduplex = false\n"),
             "x.toml",
         )
         .unwrap();
         let d = lean.build.device;
         assert_eq!(
-            (d.generator, d.batches(), d.counter_bits),
-            (false, false, 16)
+            (d.generator, d.batches(), d.counter_bits, d.duplex),
+            (false, false, 16, false)
         );
         let submit = crate::link::Frame::new(crate::link::FrameType::Submit, 1, vec![0; 8]);
         assert_eq!(
@@ -882,6 +892,7 @@ mod tests {
                 batch_queue: 2,
                 batch_results: 4096,
                 table_read: !d.table_read,
+                duplex: !d.duplex,
                 ..d
             },
         ] {

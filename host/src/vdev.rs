@@ -6,10 +6,13 @@
 //! The simulation runs only while there is work: bytes to take, frames
 //! received but not answered, or a half frame the device's watchdog has
 //! still to drop. Bytes pass each way no faster than the baud rate given (a
-//! pty has none of its own), so timings over it are a serial line's.
+//! pty has none of its own), so timings over it are a serial line's; the
+//! device goes on running while its answers travel the line, as a board's
+//! does while its UART sends.
 
 use crate::transport::timed_out;
 use crate::{Error, Result};
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -114,7 +117,8 @@ impl Line {
 }
 
 /// Serve one connection until it closes (pty: forever). Bytes go through
-/// each direction no faster than the baud rate.
+/// each direction no faster than the baud rate: output waits in `line`
+/// until its last byte is through, and the device runs meanwhile.
 fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64) -> Result<()> {
     let io = |what: &'static str| {
         move |e: std::io::Error| Error::Device(format!("virtual device: {what}: {e}"))
@@ -131,20 +135,35 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
             free_at: now,
         },
     );
+    // Output on the line: each chunk with the time its last byte is through.
+    let mut line: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
     loop {
-        let room = rx.room(Instant::now()).min(buf.len());
+        let now = Instant::now();
+        if line.front().is_some_and(|(due, _)| *due <= now) {
+            while line.front().is_some_and(|(due, _)| *due <= now) {
+                let (_, out) = line.pop_front().expect("a front");
+                s.write_all(&out).map_err(io("writing"))?;
+            }
+            s.flush().map_err(io("flushing"))?;
+        }
+        // Idle, a wait ends when the next output is due.
+        let idle_wait = |d: Duration| {
+            line.front()
+                .map_or(d, |(due, _)| d.min(due.saturating_duration_since(now)))
+        };
+        let room = rx.room(now).min(buf.len());
         if room == 0 {
             if !work.busy() {
-                std::thread::sleep(rx.free_at.saturating_duration_since(Instant::now()));
+                std::thread::sleep(idle_wait(rx.free_at.saturating_duration_since(now)));
                 continue;
             }
         } else {
             // Busy, a read only looks (the device has work to run meanwhile);
-            // idle, it waits for the client.
+            // idle, it waits for the client (or the line).
             s.set_wait(if work.busy() {
                 Duration::from_micros(1)
             } else {
-                Duration::from_millis(50)
+                idle_wait(Duration::from_millis(50)).max(Duration::from_micros(1))
             })
             .map_err(io("setting a read timeout"))?;
             match s.read(&mut buf[..room]) {
@@ -185,9 +204,7 @@ fn pump(dev: &mut VDevice, s: &mut dyn Stream, work: &mut Work, bytes_per_s: f64
         work.output(&out);
         // The answer reaches the host when its last byte is through the line.
         let due = tx.put(out.len(), Instant::now());
-        std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        s.write_all(&out).map_err(io("writing"))?;
-        s.flush().map_err(io("flushing"))?;
+        line.push_back((due, out));
     }
 }
 

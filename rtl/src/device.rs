@@ -9,8 +9,10 @@
 //! `Info`, a command on the core's command port, one round, or the link
 //! counters) and its answer is framed and sent on `tx_*`; a bad one is
 //! answered with a `Nack`. A frame that stops arriving for
-//! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is handled at a
-//! time; the FIFO holds what arrives meanwhile.
+//! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is checked and run
+//! at a time; with the `duplex` option the deframer takes the next frame
+//! while the framer sends an answer (the framer then has a CRC register of
+//! its own), without it the FIFO holds what arrives meanwhile.
 
 use crate::block_rom::BlockRom;
 use crate::core::{
@@ -32,7 +34,8 @@ type B16 = Bits<16>;
 
 /// `state`, named in the logic as `c_state[i]`: 0 receive, 1 check the
 /// frame, 2 issue a command, 3 wait for its answer, 4 wait for the core to
-/// be idle, 5 run a round, 6 send the answer, 7 collect a round's answer,
+/// be idle, 5 run a round, 6 send the answer (with `duplex`: hand it to
+/// the framer, one clock), 7 collect a round's answer,
 /// 8 queue a `Submit`'s requests, 9 gather a `Collect`'s results.
 const STATES: u64 = 10;
 
@@ -74,13 +77,28 @@ pub struct Device {
     len: DFF<B16>,
     rx: DFF<Bits<RX_BITS>>,
     wd: DFF<Bits<WD_BITS>>,
-    /// The CRC register and step of the deframer and, while it sends, the framer.
+    /// The CRC register and step of the deframer and (without `duplex`),
+    /// while it sends, the framer.
     /// The CRC step's input byte and result (computed in this block: a child
     /// Crc32 read back in the same block is a loop to Verilator, which then
     /// re-evaluates the whole block until it settles).
     crc_in: Signal<Local, Bits<8>>,
     crc_acc: Signal<Local, Bits<32>>,
     c_poly: Constant<Bits<32>>,
+    /// Full duplex (`DUPLEX`): the framer sends on its own (`t_busy`, set
+    /// the clock after state 6, which then hands over and returns to 0)
+    /// with its own CRC register and step (`t_crc_r`, `t_acc`); a frame's
+    /// check waits until the framer is done, as its answer's sources
+    /// (`ans`, `a_*`, `resp`) are those the framer reads. Without it
+    /// `sending` is state 6 and the framer uses the deframer's CRC.
+    c_duplex: Constant<bool>,
+    t_busy: DFF<bool>,
+    t_crc_r: DFF<Bits<32>>,
+    t_acc: Signal<Local, Bits<32>>,
+    sending: Signal<Local, bool>,
+    /// The framer's CRC register's value and its step.
+    fcrc: Signal<Local, Bits<32>>,
+    facc: Signal<Local, Bits<32>>,
     // Execution.
     /// The clock of the round being run.
     cnt: DFF<Phase>,
@@ -399,6 +417,13 @@ impl Device {
             crc_in: Default::default(),
             crc_acc: Default::default(),
             c_poly: Constant::new(crate::crc::CRC32_REFLECTED.into()),
+            c_duplex: Constant::new(DUPLEX != 0),
+            t_busy: Default::default(),
+            t_crc_r: Default::default(),
+            t_acc: Default::default(),
+            sending: Default::default(),
+            fcrc: Default::default(),
+            facc: Default::default(),
             cnt: Default::default(),
             resp: Default::default(),
             step_round: Default::default(),
@@ -648,6 +673,8 @@ impl Logic for Device {
             a_end,
             t_crc,
             t_last,
+            t_busy,
+            t_crc_r,
             b_cnt,
             b_acc,
             b_stop
@@ -676,14 +703,22 @@ impl Logic for Device {
         // (`run` starts a round at the next boundary and the core runs it to
         // its end. While a frame waits to be checked or a command runs, no
         // round starts: the core stops at the boundary.)
+        // (With `duplex` a frame waits in state 1 while the framer sends:
+        // rounds go on until it is done.)
+        self.sending.next = self.state.q.val() == self.c_state[6].val();
+        if self.c_duplex.val() {
+            self.sending.next = self.t_busy.q.val();
+        }
         self.frun.next = self.pending.val()
-            & (self.state.q.val() != self.c_state[1].val())
+            & ((self.state.q.val() != self.c_state[1].val())
+                | (self.c_duplex.val() & self.t_busy.q.val()))
             & (self.state.q.val() != self.c_state[2].val())
             & (self.state.q.val() != self.c_state[3].val());
         // A frame is checked once the core is paused at a boundary (a `Cmd`
         // or `Step` then never meets a free-running round half done).
-        self.checking.next =
-            (self.state.q.val() == self.c_state[1].val()) & self.core.is_paused.val();
+        self.checking.next = (self.state.q.val() == self.c_state[1].val())
+            & self.core.is_paused.val()
+            & !(self.c_duplex.val() & self.t_busy.q.val());
         for i in 0..LINK_COUNTERS {
             self.counters[i].clock.next = self.clock.val();
             self.counters[i].d.next = self.counters[i].q.val();
@@ -749,8 +784,13 @@ impl Logic for Device {
             } else {
                 self.store.next = true;
             }
-        } else if (self.state.q.val() == self.c_state[0].val()) & self.in_frame.val() {
-            // Watchdog: a half frame that stops arriving is dropped.
+        } else if (self.state.q.val() == self.c_state[0].val())
+            & self.in_frame.val()
+            & !(self.c_duplex.val() & self.t_busy.q.val())
+        {
+            // Watchdog: a half frame that stops arriving is dropped (with
+            // `duplex` it waits while the framer sends: its `Nack` would
+            // need the framer).
             self.wd.d.next = self.wd.q.val() + 1;
             if self.wd.q.val() == self.c_watchdog.val() {
                 self.wd.d.next = 0.into();
@@ -759,11 +799,12 @@ impl Logic for Device {
                 self.hunting.d.next = true;
             }
         }
-        // One CRC step and register serve both ways: the deframer's in
-        // state 0, the framer's in state 6 (it starts and leaves it all
-        // ones), where the step takes the byte being sent (`nb`).
+        // Without `duplex` one CRC step and register serve both ways: the
+        // deframer's in state 0, the framer's in state 6 (it starts and
+        // leaves it all ones), where the step takes the byte being sent
+        // (`nb`). With it the framer has its own (`t_crc_r`, `t_acc`).
         self.crc_in.next = self.sbyte.val();
-        if self.state.q.val() == self.c_state[6].val() {
+        if !self.c_duplex.val() & (self.state.q.val() == self.c_state[6].val()) {
             self.crc_in.next = self.nb.q.val();
         }
         self.crc_acc.next = self.crc.q.val();
@@ -773,6 +814,20 @@ impl Logic for Device {
             } else {
                 self.crc_acc.next = self.crc_acc.val() >> 1;
             }
+        }
+        self.t_acc.next = self.t_crc_r.q.val();
+        for i in 0..8 {
+            if self.t_acc.val().get_bit(0) ^ self.nb.q.val().get_bit(i) {
+                self.t_acc.next = (self.t_acc.val() >> 1) ^ self.c_poly.val();
+            } else {
+                self.t_acc.next = self.t_acc.val() >> 1;
+            }
+        }
+        self.fcrc.next = self.crc.q.val();
+        self.facc.next = self.crc_acc.val();
+        if self.c_duplex.val() {
+            self.fcrc.next = self.t_crc_r.q.val();
+            self.facc.next = self.t_acc.val();
         }
 
         // The answer byte the framer fetches next (`t_hdr`, `t_crc`: its place in the
@@ -827,7 +882,7 @@ impl Logic for Device {
             self.tb.next = self.a_len.q.val().get_bits::<8>(8);
         }
         if self.t_crc.q.val() {
-            self.tb.next = !self.crc.q.val().get_bits::<8>(0);
+            self.tb.next = !self.fcrc.val().get_bits::<8>(0);
         }
 
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
@@ -1229,6 +1284,12 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[6].val();
             }
         }
+        // With `duplex`, state 6 hands the answer to the framer (idle: a
+        // frame is checked only then) and the deframer goes on.
+        if self.c_duplex.val() & (self.state.q.val() == self.c_state[6].val()) {
+            self.t_busy.d.next = true;
+            self.state.d.next = self.c_state[0].val();
+        }
         // Framer: END, the escaped body (header, `ans` from its low byte,
         // the CRC), END: a fetcher and a sender.
         if self.tx_ready.val() {
@@ -1240,7 +1301,7 @@ impl Logic for Device {
         // empty or being sent; the first CRC byte waits (one clock) until
         // the last payload byte is stepped in.
         self.emit.next = false;
-        if (self.state.q.val() == self.c_state[6].val()) & self.out_free.val() {
+        if self.sending.val() & self.out_free.val() {
             if self.t_esc.q.val() {
                 self.t_valid.d.next = true;
                 self.t_data.d.next = self.t_esc_byte.q.val();
@@ -1256,7 +1317,11 @@ impl Logic for Device {
                 self.t_fetched.d.next = false;
                 self.nb_ok.d.next = false;
                 self.a_idx_n.next = 0.into();
-                self.crc.d.next = 0xFFFF_FFFF_u64.into();
+                if self.c_duplex.val() {
+                    self.t_crc_r.d.next = 0xFFFF_FFFF_u64.into();
+                } else {
+                    self.crc.d.next = 0xFFFF_FFFF_u64.into();
+                }
             } else if self.t_last.q.val() {
                 self.t_valid.d.next = true;
                 self.t_data.d.next = self.c_end.val();
@@ -1266,8 +1331,13 @@ impl Logic for Device {
                 self.t_last.d.next = false;
                 self.t_fetched.d.next = false;
                 self.a_idx_n.next = 0.into();
-                self.crc.d.next = 0xFFFF_FFFF_u64.into();
-                self.state.d.next = self.c_state[0].val();
+                if self.c_duplex.val() {
+                    self.t_crc_r.d.next = 0xFFFF_FFFF_u64.into();
+                    self.t_busy.d.next = false;
+                } else {
+                    self.crc.d.next = 0xFFFF_FFFF_u64.into();
+                    self.state.d.next = self.c_state[0].val();
+                }
                 if self.a_src.q.val() == self.c_src_stats.val() {
                     self.stats_done.next = true;
                     self.clear.next = self.a_clear.q.val();
@@ -1288,14 +1358,18 @@ impl Logic for Device {
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
                 if !self.nb_crc.q.val() {
-                    self.crc.d.next = self.crc_acc.val();
+                    if self.c_duplex.val() {
+                        self.t_crc_r.d.next = self.facc.val();
+                    } else {
+                        self.crc.d.next = self.facc.val();
+                    }
                 }
             }
         }
         if self.emit.val() {
             self.nb_ok.d.next = false;
         }
-        self.fetch.next = (self.state.q.val() == self.c_state[6].val())
+        self.fetch.next = self.sending.val()
             & self.t_on.q.val()
             & !self.t_fetched.q.val()
             & (!self.nb_ok.q.val() | self.emit.val())
@@ -1319,8 +1393,10 @@ impl Logic for Device {
                     self.ans.d.next = self.ans.q.val() >> 8;
                     self.a_idx_n.next = self.a_idx.q.val() + 1;
                 }
+            } else if self.c_duplex.val() {
+                self.t_crc_r.d.next = self.fcrc.val() >> 8;
             } else {
-                self.crc.d.next = self.crc.q.val() >> 8;
+                self.crc.d.next = self.fcrc.val() >> 8;
             }
         }
         self.tx_valid.next = self.t_valid.q.val();
@@ -1356,6 +1432,7 @@ impl Logic for Device {
             self.hunting.d.next = false;
             self.wd.d.next = 0.into();
             self.t_on.d.next = false;
+            self.t_busy.d.next = false;
             self.t_ix.d.next = 0.into();
             self.t_crc.d.next = false;
             self.t_last.d.next = false;

@@ -163,6 +163,46 @@ fn device_pipelined_steps_equal_the_model() {
     println!("{n} rounds in {frames} pipelined Step frames equal to the model");
 }
 
+/// With the `duplex` option (on in single-c10) the deframer takes the
+/// next frame while the framer sends an answer: two `Step` frames back to
+/// back are answered in fewer clocks than their bytes in and out take one
+/// after the other (a half-duplex link needs at least that many, a byte a
+/// clock each way).
+#[test]
+fn device_takes_the_next_frame_while_it_answers() {
+    let (mut c, cfg) = device(false);
+    let b = &cfg.build;
+    assert!(b.device.duplex, "{PRESET} is built with duplex");
+    let bytes: Vec<u8> = (1..=2)
+        .flat_map(|seq| Frame::new(FrameType::Step, seq, vec![0; link::step_bytes(b)]).encode())
+        .collect();
+    let t0 = c.link.clocks();
+    let out = c.link.run_bytes(&bytes, 4, 100_000);
+    let clocks = c.link.clocks() - t0;
+    let mut d = Deframer::new(link::max_answer(b));
+    let got: Vec<Frame> = out
+        .iter()
+        .filter_map(|&x| d.push(x))
+        .map(|r| r.expect("the device's frames are well formed"))
+        .collect();
+    assert_eq!(
+        got.iter().map(|f| (f.ty, f.seq)).collect::<Vec<_>>(),
+        vec![(FrameType::Step.code(), 1), (FrameType::Step.code(), 2)]
+    );
+    let serial = (bytes.len() + out.len()) as u64;
+    assert!(
+        clocks < serial,
+        "{clocks} clocks for {} bytes in and {} out: no overlap",
+        bytes.len(),
+        out.len()
+    );
+    println!(
+        "two Step frames: {clocks} clocks, {} bytes in and {} out",
+        bytes.len(),
+        out.len()
+    );
+}
+
 /// A frame that follows another's closing `END` without an opening one
 /// (as `LinkCore` sends while the line is in step) is taken whole.
 #[test]
