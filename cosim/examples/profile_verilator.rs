@@ -1,8 +1,9 @@
 //! Runs a configuration's Verilated core idle (every block clocking, no
-//! requests) or under the on-chip generator's load, for a profiler (perf,
-//! callgrind):
-//! `cargo run --release -p tidekv-cosim --example profile_verilator -- single-c10 [SECONDS] [load]`
-use tidekv_cosim::verilator::{build, VCore};
+//! requests) or under the on-chip generator's load, or its device top with
+//! nothing on the link (the core paused between rounds, as it is while a
+//! frame goes in or out), for a profiler (perf, callgrind):
+//! `cargo run --release -p tidekv-cosim --example profile_verilator -- single-c10 [SECONDS] [load|device]`
+use tidekv_cosim::verilator::{build, build_top, Top, VCore, VDevice};
 use tidekv_defs::gen::{GenConfig, OpMix};
 use tidekv_driver::drive;
 
@@ -12,7 +13,23 @@ fn main() {
     let secs: f64 = args
         .next()
         .map_or(3.0, |s| s.parse().expect("SECONDS is a number"));
-    let load = args.next().is_some_and(|a| a == "load");
+    let mode = args.next().unwrap_or_default();
+    let load = mode == "load";
+    if mode == "device" {
+        let (so, cfg) = build_top(&spec, Top::Device, false).unwrap_or_else(|e| panic!("{e}"));
+        let mut d = VDevice::open(&so, None, false).unwrap_or_else(|e| panic!("{e}"));
+        let (k0, t0) = (d.clocks(), std::time::Instant::now());
+        while t0.elapsed().as_secs_f64() < secs {
+            d.run_bytes(&[], 0, 10_000);
+        }
+        let rate = (d.clocks() - k0) as f64 / t0.elapsed().as_secs_f64();
+        println!(
+            "{} device top: {:.3} M clocks/s with the link idle",
+            cfg.name,
+            rate / 1e6
+        );
+        return;
+    }
     let (so, cfg) = build(&spec, false).unwrap_or_else(|e| panic!("{e}"));
     let mut v = VCore::open(&so, None).unwrap_or_else(|e| panic!("{e}"));
     let (k0, t0) = (v.clocks(), std::time::Instant::now());

@@ -661,6 +661,18 @@ impl VDevice {
         self.run(bytes, ends, limit, false).0
     }
 
+    /// `Transport::recv` until `ends` END bytes have come out (or `clocks`
+    /// clocks past the bytes sent and pending: the wait starts once they
+    /// are on the wire), taking those bytes meanwhile: the bytes that came
+    /// out. The virtual device asks for two, a whole answer's.
+    pub fn recv_ends(&mut self, ends: u64, clocks: u64) -> Vec<u8> {
+        let limit = clocks + self.clocks_per_byte() * self.pending.len() as u64;
+        let pending = std::mem::take(&mut self.pending);
+        let (out, taken) = self.run(&pending, ends, limit, true);
+        self.pending = pending[taken..].to_vec();
+        out
+    }
+
     /// Clocks a byte takes on the wire (1 on the bypass).
     pub fn clocks_per_byte(&self) -> u64 {
         if self.uart {
@@ -688,13 +700,8 @@ impl tidekv_driver::link::Transport for VDevice {
         &mut self,
         timeout: std::time::Duration,
     ) -> Result<Vec<u8>, tidekv_driver::link::TransportError> {
-        // The wait starts once the bytes pending are on the wire.
-        let limit = (timeout.as_secs_f64() * f64::from(self.clock_hz)) as u64
-            + self.clocks_per_byte() * self.pending.len() as u64;
-        let pending = std::mem::take(&mut self.pending);
-        let (out, taken) = self.run(&pending, 1, limit, true);
-        self.pending = pending[taken..].to_vec();
-        Ok(out)
+        let clocks = (timeout.as_secs_f64() * f64::from(self.clock_hz)) as u64;
+        Ok(self.recv_ends(1, clocks))
     }
 
     fn describe(&self) -> String {
