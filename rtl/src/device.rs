@@ -11,8 +11,9 @@
 //! answered with a `Nack`. A frame that stops arriving for
 //! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is checked and run
 //! at a time; with the `duplex` option the deframer takes the next frame
-//! while the framer sends an answer (the framer then has a CRC register of
-//! its own), without it the FIFO holds what arrives meanwhile.
+//! while a `Step` runs (from a copy of its slots, `xb`) and while the
+//! framer sends an answer (with a CRC register of its own), without it the
+//! FIFO holds what arrives meanwhile.
 
 use crate::block_rom::BlockRom;
 use crate::core::{
@@ -94,6 +95,14 @@ pub struct Device {
     c_duplex: Constant<bool>,
     t_busy: DFF<bool>,
     t_crc_r: DFF<Bits<32>>,
+    /// With `duplex` a `Step`'s slots run from `xb` (the deframer fills
+    /// `rx` meanwhile, in states 4, 5 and 7) and a frame that ends then
+    /// waits (`d_held`) for state 0 to be checked. `xsrc`: where the slots
+    /// run from, `xb` or `rx`; `d_on`: the deframer takes bytes.
+    xb: DFF<Bits<XB_BITS>>,
+    d_held: DFF<bool>,
+    xsrc: Signal<Local, Bits<XB_BITS>>,
+    d_on: Signal<Local, bool>,
     t_acc: Signal<Local, Bits<32>>,
     sending: Signal<Local, bool>,
     /// The framer's CRC register's value and its step.
@@ -420,6 +429,10 @@ impl Device {
             c_duplex: Constant::new(DUPLEX != 0),
             t_busy: Default::default(),
             t_crc_r: Default::default(),
+            xb: Default::default(),
+            d_held: Default::default(),
+            xsrc: Default::default(),
+            d_on: Default::default(),
             t_acc: Default::default(),
             sending: Default::default(),
             fcrc: Default::default(),
@@ -675,6 +688,8 @@ impl Logic for Device {
             t_last,
             t_busy,
             t_crc_r,
+            xb,
+            d_held,
             b_cnt,
             b_acc,
             b_stop
@@ -739,7 +754,13 @@ impl Logic for Device {
         self.rx_ok.next = self.rx_ok_r.q.val();
 
         // Deframer.
-        self.pop.next = (self.state.q.val() == self.c_state[0].val()) & !self.fifo.empty.val();
+        self.d_on.next = !self.d_held.q.val()
+            & ((self.state.q.val() == self.c_state[0].val())
+                | (self.c_duplex.val()
+                    & ((self.state.q.val() == self.c_state[4].val())
+                        | (self.state.q.val() == self.c_state[5].val())
+                        | (self.state.q.val() == self.c_state[7].val()))));
+        self.pop.next = self.d_on.val() & !self.fifo.empty.val();
         self.fifo.read.next = self.pop.val();
         self.rbyte.next = self.fifo.data_out.val().get_bits::<8>(0);
         self.in_frame.next =
@@ -767,7 +788,12 @@ impl Logic for Device {
                 }
             } else if self.rbyte.val() == self.c_end.val() {
                 if self.in_frame.val() {
-                    self.state.d.next = self.c_state[1].val();
+                    // (While a `Step` runs the frame waits for state 0.)
+                    if self.state.q.val() == self.c_state[0].val() {
+                        self.state.d.next = self.c_state[1].val();
+                    } else if self.c_duplex.val() {
+                        self.d_held.d.next = true;
+                    }
                 }
             } else if self.esc.q.val() {
                 self.esc.d.next = false;
@@ -784,6 +810,9 @@ impl Logic for Device {
             } else {
                 self.store.next = true;
             }
+        } else if (self.state.q.val() == self.c_state[0].val()) & self.d_held.q.val() {
+            self.state.d.next = self.c_state[1].val();
+            self.d_held.d.next = false;
         } else if (self.state.q.val() == self.c_state[0].val())
             & self.in_frame.val()
             & !(self.c_duplex.val() & self.t_busy.q.val())
@@ -1047,7 +1076,11 @@ impl Logic for Device {
             } else if self.ty.q.val() == self.c_t_cmd.val() {
                 self.state.d.next = self.c_state[2].val();
             } else if self.ty.q.val() == self.c_t_step.val() {
-                self.rx.d.next = self.step_payload.val();
+                if self.c_duplex.val() {
+                    self.xb.d.next = bit_cast::<XB_BITS, RX_BITS>(self.step_payload.val());
+                } else {
+                    self.rx.d.next = self.step_payload.val();
+                }
                 self.step_n.d.next = self.r_len_rounds.q.val();
                 self.step_left.d.next = self.r_len_rounds.q.val();
                 self.state.d.next = self.c_state[4].val();
@@ -1101,15 +1134,19 @@ impl Logic for Device {
             self.state.d.next = self.c_state[6].val();
         }
 
-        // One round: client k's slot is the lowest of `rx` at phase k.
+        // One round: client k's slot is the lowest of `xsrc` at phase k.
+        self.xsrc.next = bit_cast::<XB_BITS, RX_BITS>(self.rx.q.val());
+        if self.c_duplex.val() {
+            self.xsrc.next = self.xb.q.val();
+        }
         self.core.run.next = self.frun.val();
-        self.core.issue_valid.next = self.rx.q.val().get_bit(0);
+        self.core.issue_valid.next = self.xsrc.val().get_bit(0);
         self.core.issue_op.next =
-            bit_cast::<OP_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_op.val());
+            bit_cast::<OP_BITS, XB_BITS>(self.xsrc.val() >> self.c_req_op.val());
         self.core.issue_key.next =
-            bit_cast::<KEY_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_key.val());
+            bit_cast::<KEY_BITS, XB_BITS>(self.xsrc.val() >> self.c_req_key.val());
         self.core.issue_value.next =
-            bit_cast::<VALUE_BITS, RX_BITS>(self.rx.q.val() >> self.c_req_value.val());
+            bit_cast::<VALUE_BITS, XB_BITS>(self.xsrc.val() >> self.c_req_value.val());
         if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
             // A round starts next clock; state 5 is its T clocks.
             self.core.run.next = true;
@@ -1123,7 +1160,11 @@ impl Logic for Device {
         if self.state.q.val() == self.c_state[5].val() {
             self.cnt.d.next = self.cnt.q.val() + 1;
             if self.core.issue_strobe.val() {
-                self.rx.d.next = self.rx.q.val() >> self.c_slot_bits.val();
+                if self.c_duplex.val() {
+                    self.xb.d.next = self.xb.q.val() >> self.c_slot_bits.val();
+                } else {
+                    self.rx.d.next = self.rx.q.val() >> self.c_slot_bits.val();
+                }
             }
             if self.core.resp_strobe.val() {
                 self.resp.d.next = (self.resp.q.val() >> self.c_resp_pad.val())
@@ -1433,6 +1474,7 @@ impl Logic for Device {
             self.wd.d.next = 0.into();
             self.t_on.d.next = false;
             self.t_busy.d.next = false;
+            self.d_held.d.next = false;
             self.t_ix.d.next = 0.into();
             self.t_crc.d.next = false;
             self.t_last.d.next = false;

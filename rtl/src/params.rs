@@ -184,6 +184,9 @@ pub const STEP_ANS_BITS: usize = ROUND_BITS + RESP_BUF_BITS;
 pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
 /// Request slots of the longest `Step` (a loop bound in the logic).
 pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
+/// The slots of a `Step` being run, apart from the receive register
+/// (`duplex`: the deframer takes the next frame meanwhile).
+pub const XB_BITS: usize = STEP_SLOTS * REQ_SLOT_BITS;
 /// The link counters, counter 0 lowest, as `LinkStats` carries them.
 pub const STATS_BITS: usize =
     tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;

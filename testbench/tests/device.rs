@@ -164,42 +164,53 @@ fn device_pipelined_steps_equal_the_model() {
 }
 
 /// With the `duplex` option (on in single-c10) the deframer takes the
-/// next frame while the framer sends an answer: two `Step` frames back to
-/// back are answered in fewer clocks than their bytes in and out take one
-/// after the other (a half-duplex link needs at least that many, a byte a
-/// clock each way).
+/// next frame while a round runs and while the framer sends an answer. Two
+/// `Step` frames back to back are answered in fewer clocks than their bytes
+/// in and out take one after the other (a half-duplex link needs at least
+/// that many, a byte a clock each way), and the second adds fewer clocks to
+/// the first's alone than its bytes and a round (T clocks): the first
+/// frame's round and answer are hidden behind the second's bytes.
 #[test]
 fn device_takes_the_next_frame_while_it_answers() {
     let (mut c, cfg) = device(false);
-    let b = &cfg.build;
+    let b = cfg.build.clone();
     assert!(b.device.duplex, "{PRESET} is built with duplex");
-    let bytes: Vec<u8> = (1..=2)
-        .flat_map(|seq| Frame::new(FrameType::Step, seq, vec![0; link::step_bytes(b)]).encode())
-        .collect();
-    let t0 = c.link.clocks();
-    let out = c.link.run_bytes(&bytes, 4, 100_000);
-    let clocks = c.link.clocks() - t0;
-    let mut d = Deframer::new(link::max_answer(b));
-    let got: Vec<Frame> = out
-        .iter()
-        .filter_map(|&x| d.push(x))
-        .map(|r| r.expect("the device's frames are well formed"))
-        .collect();
-    assert_eq!(
-        got.iter().map(|f| (f.ty, f.seq)).collect::<Vec<_>>(),
-        vec![(FrameType::Step.code(), 1), (FrameType::Step.code(), 2)]
-    );
-    let serial = (bytes.len() + out.len()) as u64;
+    let frame = |seq: u8| Frame::new(FrameType::Step, seq, vec![0; link::step_bytes(&b)]).encode();
+    let mut run = |bytes: &[u8], answers: u64| {
+        let t0 = c.link.clocks();
+        let out = c.link.run_bytes(bytes, 2 * answers, 100_000);
+        let clocks = c.link.clocks() - t0;
+        let mut d = Deframer::new(link::max_answer(&b));
+        let got: Vec<(u8, u8)> = out
+            .iter()
+            .filter_map(|&x| d.push(x))
+            .map(|r| r.expect("the device's frames are well formed"))
+            .map(|f| (f.ty, f.seq))
+            .collect();
+        (clocks, out.len(), got)
+    };
+    let step = FrameType::Step.code();
+    let (one, _, got) = run(&frame(1), 1);
+    assert_eq!(got, vec![(step, 1)]);
+    let bytes = [frame(2), frame(3)].concat();
+    let (two, out, got) = run(&bytes, 2);
+    assert_eq!(got, vec![(step, 2), (step, 3)]);
+    let serial = (bytes.len() + out) as u64;
     assert!(
-        clocks < serial,
-        "{clocks} clocks for {} bytes in and {} out: no overlap",
-        bytes.len(),
-        out.len()
+        two < serial,
+        "{two} clocks for {} bytes in and {out} out: no overlap",
+        bytes.len()
+    );
+    let second = (frame(3).len() as u64) + u64::from(b.clocks_per_round());
+    assert!(
+        two - one < second,
+        "the second frame added {} clocks to the first's {one}: not under its {} bytes and a round",
+        two - one,
+        frame(3).len()
     );
     println!(
-        "two Step frames: {clocks} clocks, {} bytes in and {} out",
-        bytes.len(),
-        out.len()
+        "one Step frame: {one} clocks; two: {two} clocks, {} bytes in and {out} out",
+        bytes.len()
     );
 }
 
