@@ -97,8 +97,9 @@ pub struct DeviceOptions {
     /// link counters are this wide too when it is under their 32 bits.
     pub counter_bits: u32,
     /// A full-duplex link: the deframer takes the next frame while the
-    /// framer sends an answer (a CRC register of the framer's own).
-    /// Without it one frame is handled at a time; answers are the same.
+    /// framer sends an answer (a CRC register of the framer's own) and
+    /// while a `Step` runs (from a copy of its slots). Without it one
+    /// frame is handled at a time; answers are the same.
     pub duplex: bool,
 }
 

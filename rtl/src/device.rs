@@ -105,9 +105,13 @@ pub struct Device {
     d_on: Signal<Local, bool>,
     t_acc: Signal<Local, Bits<32>>,
     sending: Signal<Local, bool>,
-    /// The framer's CRC register's value and its step.
+    /// The framer's CRC register's value and its step, and what the
+    /// framer writes to it (`fcrc_w`: it writes `fcrc_n`), in `t_crc_r`
+    /// or, without `duplex`, `crc`.
     fcrc: Signal<Local, Bits<32>>,
     facc: Signal<Local, Bits<32>>,
+    fcrc_n: Signal<Local, Bits<32>>,
+    fcrc_w: Signal<Local, bool>,
     // Execution.
     /// The clock of the round being run.
     cnt: DFF<Phase>,
@@ -437,6 +441,8 @@ impl Device {
             sending: Default::default(),
             fcrc: Default::default(),
             facc: Default::default(),
+            fcrc_n: Default::default(),
+            fcrc_w: Default::default(),
             cnt: Default::default(),
             resp: Default::default(),
             step_round: Default::default(),
@@ -719,21 +725,21 @@ impl Logic for Device {
         // its end. While a frame waits to be checked or a command runs, no
         // round starts: the core stops at the boundary.)
         // (With `duplex` a frame waits in state 1 while the framer sends:
-        // rounds go on until it is done.)
+        // rounds go on until it is done. In states 0 and 1 `sending` is
+        // the framer's `t_busy`, never true without `duplex`.)
         self.sending.next = self.state.q.val() == self.c_state[6].val();
         if self.c_duplex.val() {
             self.sending.next = self.t_busy.q.val();
         }
         self.frun.next = self.pending.val()
-            & ((self.state.q.val() != self.c_state[1].val())
-                | (self.c_duplex.val() & self.t_busy.q.val()))
+            & ((self.state.q.val() != self.c_state[1].val()) | self.sending.val())
             & (self.state.q.val() != self.c_state[2].val())
             & (self.state.q.val() != self.c_state[3].val());
         // A frame is checked once the core is paused at a boundary (a `Cmd`
         // or `Step` then never meets a free-running round half done).
         self.checking.next = (self.state.q.val() == self.c_state[1].val())
             & self.core.is_paused.val()
-            & !(self.c_duplex.val() & self.t_busy.q.val());
+            & !self.sending.val();
         for i in 0..LINK_COUNTERS {
             self.counters[i].clock.next = self.clock.val();
             self.counters[i].d.next = self.counters[i].q.val();
@@ -815,7 +821,7 @@ impl Logic for Device {
             self.d_held.d.next = false;
         } else if (self.state.q.val() == self.c_state[0].val())
             & self.in_frame.val()
-            & !(self.c_duplex.val() & self.t_busy.q.val())
+            & !self.sending.val()
         {
             // Watchdog: a half frame that stops arriving is dropped (with
             // `duplex` it waits while the framer sends: its `Nack` would
@@ -1342,6 +1348,8 @@ impl Logic for Device {
         // empty or being sent; the first CRC byte waits (one clock) until
         // the last payload byte is stepped in.
         self.emit.next = false;
+        self.fcrc_w.next = false;
+        self.fcrc_n.next = 0xFFFF_FFFF_u64.into();
         if self.sending.val() & self.out_free.val() {
             if self.t_esc.q.val() {
                 self.t_valid.d.next = true;
@@ -1358,11 +1366,7 @@ impl Logic for Device {
                 self.t_fetched.d.next = false;
                 self.nb_ok.d.next = false;
                 self.a_idx_n.next = 0.into();
-                if self.c_duplex.val() {
-                    self.t_crc_r.d.next = 0xFFFF_FFFF_u64.into();
-                } else {
-                    self.crc.d.next = 0xFFFF_FFFF_u64.into();
-                }
+                self.fcrc_w.next = true;
             } else if self.t_last.q.val() {
                 self.t_valid.d.next = true;
                 self.t_data.d.next = self.c_end.val();
@@ -1372,11 +1376,10 @@ impl Logic for Device {
                 self.t_last.d.next = false;
                 self.t_fetched.d.next = false;
                 self.a_idx_n.next = 0.into();
+                self.fcrc_w.next = true;
                 if self.c_duplex.val() {
-                    self.t_crc_r.d.next = 0xFFFF_FFFF_u64.into();
                     self.t_busy.d.next = false;
                 } else {
-                    self.crc.d.next = 0xFFFF_FFFF_u64.into();
                     self.state.d.next = self.c_state[0].val();
                 }
                 if self.a_src.q.val() == self.c_src_stats.val() {
@@ -1399,11 +1402,8 @@ impl Logic for Device {
                     self.t_esc_byte.d.next = self.c_esc_esc.val();
                 }
                 if !self.nb_crc.q.val() {
-                    if self.c_duplex.val() {
-                        self.t_crc_r.d.next = self.facc.val();
-                    } else {
-                        self.crc.d.next = self.facc.val();
-                    }
+                    self.fcrc_w.next = true;
+                    self.fcrc_n.next = self.facc.val();
                 }
             }
         }
@@ -1434,10 +1434,16 @@ impl Logic for Device {
                     self.ans.d.next = self.ans.q.val() >> 8;
                     self.a_idx_n.next = self.a_idx.q.val() + 1;
                 }
-            } else if self.c_duplex.val() {
-                self.t_crc_r.d.next = self.fcrc.val() >> 8;
             } else {
-                self.crc.d.next = self.fcrc.val() >> 8;
+                self.fcrc_w.next = true;
+                self.fcrc_n.next = self.fcrc.val() >> 8;
+            }
+        }
+        if self.fcrc_w.val() {
+            if self.c_duplex.val() {
+                self.t_crc_r.d.next = self.fcrc_n.val();
+            } else {
+                self.crc.d.next = self.fcrc_n.val();
             }
         }
         self.tx_valid.next = self.t_valid.q.val();
