@@ -11,9 +11,10 @@
 //!   now (`wr`) went to it after the read, and the bank's results are
 //!   registered: where the key is
 //!   (`hit`), the ways it may fill (unused, owned, not barred by an earlier
-//!   client's delete in this serve step) and how many are used;
+//!   client's delete in this serve step: `barred`, from the engine's
+//!   `Bars`) and how many are used;
 //! - a clock after stage E (the engine's decision, registered) a way is
-//!   written through `wr`; the bars of a client's deletes too.
+//!   written through `wr`.
 //!
 //! Every output is a register but the maintenance read-out (`sw_used`,
 //! `sw_key`).
@@ -32,14 +33,14 @@ pub struct Bank {
     // ---- the operation in stage D1
     pub set: Signal<In, SetAddr>,
     pub key: Signal<In, Key>,
-    pub client: Signal<In, Client>,
     pub owned: Signal<In, WayMask>,
+    /// The ways earlier clients' deletes barred in this serve step.
+    pub barred: Signal<In, WayMask>,
     /// It is a valid operation: only then is stage D1 computed (a hardware
     /// no-op, the registers hold for the others; Verilator skips the logic).
     pub valid: Signal<In, bool>,
-    // ---- the write (stage E's, registered): its set in this bank, its client
+    // ---- the write (stage E's, registered): its set in this bank
     pub wr_set: Signal<In, SetAddr>,
-    pub wr_client: Signal<In, Client>,
     pub wr: TableWrite,
     // ---- stage D1's results, registered
     pub hit: Signal<Out, bool>,
@@ -55,7 +56,7 @@ pub struct Bank {
     pub free_s2: Signal<Out, SlotNo>,
     pub load: Signal<Out, Load>,
     // ---- maintenance
-    /// Empty the forwarding and bar registers.
+    /// Empty the forwarding register.
     pub clear: Signal<In, bool>,
     /// Mark every way of set `rd_set` unused.
     pub wipe: Signal<In, bool>,
@@ -68,10 +69,6 @@ pub struct Bank {
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
     // ---- the bank's last write
     lw: DFF<BankWrite>,
-    // ---- slots freed by each client's delete in this serve step
-    bar_valid: Vec<DFF<bool>>,
-    bar_set: Vec<DFF<SetAddr>>,
-    bar_ways: Vec<DFF<WayMask>>,
     // ---- stage D1's result registers
     r_hit: DFF<bool>,
     r_hit_slot: DFF<SlotNo>,
@@ -90,17 +87,11 @@ pub struct Bank {
     lw_eq: Signal<Local, bool>,
     wr_eq: Signal<Local, bool>,
     used: Signal<Local, WayMask>,
-    barred: Signal<Local, WayMask>,
     got: Signal<Local, bool>,
     n_used: Signal<Local, Load>,
     set_here: Signal<Local, WayMask>,
     clear_here: Signal<Local, WayMask>,
     slot_no: Vec<Constant<SlotNo>>,
-    /// For client k, the clients whose bars count (`j + 3 <= k`): the two
-    /// right before it are in stages D2 and E when it is in D1, and the
-    /// engine accounts for their deletes there.
-    bar_from: Vec<Constant<ClientMask>>,
-    bar_on: Signal<Local, ClientMask>,
     lw_here: Signal<Local, bool>,
     lw_filled: Signal<Local, WayMask>,
     lw_cleared: Signal<Local, WayMask>,
@@ -137,11 +128,10 @@ impl Bank {
             rd_set: Default::default(),
             set: Default::default(),
             key: Default::default(),
-            client: Default::default(),
             owned: Default::default(),
+            barred: Default::default(),
             valid: Default::default(),
             wr_set: Default::default(),
-            wr_client: Default::default(),
             wr: Default::default(),
             hit: Default::default(),
             hit_slot: Default::default(),
@@ -160,9 +150,6 @@ impl Bank {
             used_ram: (0..WAYS).map(|_| empty_used()).collect(),
             key_ram: vec_of(WAYS),
             lw: Default::default(),
-            bar_valid: vec_of(C),
-            bar_set: vec_of(C),
-            bar_ways: vec_of(C),
             r_hit: Default::default(),
             r_hit_slot: Default::default(),
             r_free_1: Default::default(),
@@ -177,16 +164,11 @@ impl Bank {
             lw_eq: Default::default(),
             wr_eq: Default::default(),
             used: Default::default(),
-            barred: Default::default(),
             got: Default::default(),
             n_used: Default::default(),
             set_here: Default::default(),
             clear_here: Default::default(),
             slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
-            bar_from: (0..C)
-                .map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j)))
-                .collect(),
-            bar_on: Default::default(),
             lw_here: Default::default(),
             lw_filled: Default::default(),
             lw_cleared: Default::default(),
@@ -213,34 +195,31 @@ impl Logic for Bank {
             self.used_ram[w].read_address.next = self.rd_set.val();
             self.key_ram[w].read_address.next = self.rd_set.val();
         }
-        for j in 0..C {
-            self.bar_valid[j].clock.next = self.clock.val();
-            self.bar_set[j].clock.next = self.clock.val();
-            self.bar_ways[j].clock.next = self.clock.val();
-            self.bar_valid[j].d.next = self.bar_valid[j].q.val();
-            self.bar_set[j].d.next = self.bar_set[j].q.val();
-            self.bar_ways[j].d.next = self.bar_ways[j].q.val();
-        }
         // (Locals get a value on every path: no latches.)
         self.used.next = 0.into();
-        self.barred.next = 0.into();
         self.got.next = false;
         self.n_used.next = 0.into();
-        self.bar_on.next = 0.into();
         self.lw_here.next = false;
         self.lw_filled.next = 0.into();
         self.lw_cleared.next = 0.into();
         self.fr.next = 0.into();
         self.fr_low.next = 0.into();
-        // The ways the write being made sets and clears.
+        // The ways the write being made sets and clears (decoded only
+        // when it makes one: most clocks it does not).
         self.set_here.next = 0.into();
         self.clear_here.next = 0.into();
-        for w in 0..WAYS {
-            if self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[w].val()) {
-                self.set_here.next = self.set_here.val().replace_bit(w, true);
+        if self.wr.set_en.val() {
+            for w in 0..WAYS {
+                if self.wr.set_slot.val() == self.slot_no[w].val() {
+                    self.set_here.next = self.set_here.val().replace_bit(w, true);
+                }
             }
-            if self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[w].val()) {
-                self.clear_here.next = self.clear_here.val().replace_bit(w, true);
+        }
+        if self.wr.clear_en.val() {
+            for w in 0..WAYS {
+                if self.wr.clear_slot.val() == self.slot_no[w].val() {
+                    self.clear_here.next = self.clear_here.val().replace_bit(w, true);
+                }
             }
         }
         self.wr_here.next = false;
@@ -285,28 +264,6 @@ impl Logic for Bank {
                 if !self.got.val() & self.w_used[w].val() & self.w_eq[w].val() {
                     self.got.next = true;
                     self.r_hit_slot.d.next = self.slot_no[w].val();
-                }
-            }
-            // Slots barred by the deletes of clients up to three before this
-            // one (the write being made is the newest: its client's bar is
-            // what it barred).
-            self.barred.next = 0.into();
-            for c in 0..C {
-                if self.client.val().index() == c {
-                    self.bar_on.next = self.bar_from[c].val();
-                }
-            }
-            for j in 0..C {
-                if self.bar_on.val().get_bit(j) {
-                    if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
-                        if self.wr.bar.val() & self.wr_here.val() {
-                            self.barred.next = self.barred.val() | self.clear_here.val();
-                        }
-                    } else if self.bar_valid[j].q.val()
-                        & (self.bar_set[j].q.val() == self.set.val())
-                    {
-                        self.barred.next = self.barred.val() | self.bar_ways[j].q.val();
-                    }
                 }
             }
             self.n_used.next = 0.into();
@@ -375,13 +332,6 @@ impl Logic for Bank {
         if self.wipe.val() | self.clear.val() {
             self.lw.d.next.valid = false;
         }
-        for j in 0..C {
-            if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
-                self.bar_valid[j].d.next = self.wr.bar.val() & self.clear_here.val().any();
-                self.bar_set[j].d.next = self.wr_set.val();
-                self.bar_ways[j].d.next = self.clear_here.val();
-            }
-        }
 
         // Maintenance: read-out, wipe, clear.
         self.sw_used.next = false;
@@ -395,11 +345,6 @@ impl Logic for Bank {
                 self.used_ram[w].write_address.next = self.rd_set.val();
                 self.used_ram[w].write_data.next = false;
                 self.used_ram[w].write_enable.next = true;
-            }
-        }
-        if self.clear.val() {
-            for j in 0..C {
-                self.bar_valid[j].d.next = false;
             }
         }
     }

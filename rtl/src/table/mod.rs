@@ -33,12 +33,14 @@
 //! a key was last written with that key) and forwarded by their effects.
 
 pub mod bank;
+pub mod bars;
 pub mod stash;
 
 use crate::delay::{ring_bits, Delay};
 use crate::params::*;
 use crate::util::{k, vec_of};
 use bank::Bank;
+use bars::{Bars, SLOT_MASK_BITS};
 use rust_hdl::prelude::*;
 use stash::Stash;
 use tidekv_defs::hash::TABLE_BANK_STRIDE;
@@ -94,10 +96,6 @@ pub struct TableWrite {
     pub key: Signal<In, Key>,
     pub clear_en: Signal<In, bool>,
     pub clear_slot: Signal<In, SlotNo>,
-    /// The cleared slot stays barred for the rest of this serve step.
-    pub bar: Signal<In, bool>,
-    /// A serve slot: rewrite the barred entry of its client.
-    pub serve_slot: Signal<In, bool>,
 }
 
 /// Stage E's writes, registered: the banks and the stash make them a clock
@@ -232,6 +230,7 @@ pub struct TableEngine {
     pub sweep_out: SlotOut,
     banks: Vec<Bank>,
     stash: Stash,
+    bars: Bars,
     // ---- every main slot's value: read in stage D2 at the slot that holds
     // the key (`e_vaddr` while stalled), written a clock after stage E
     vram: RAM<Value, VADDR_BITS>,
@@ -312,6 +311,12 @@ pub struct TableEngine {
     c_bank_bit: Vec<Constant<BankMask>>,
     c_stash_bit: Vec<Constant<StashMask>>,
     c_ms_at: Constant<Bits<8>>,
+    /// Where each bank's and the stash's slots start in a `SlotMask`, and
+    /// the ways a bank has.
+    c_bank_at: Vec<Constant<Bits<8>>>,
+    c_stash_at: Constant<Bits<8>>,
+    c_way_all: Constant<WayMask>,
+    bk_bars: Signal<Local, bars::SlotMask>,
     c_main_ways: Constant<SlotNo>,
     // ---- locals: D2
     a_hf: Vec<Signal<Local, bool>>,
@@ -409,6 +414,7 @@ impl TableEngine {
             sweep_out: Default::default(),
             banks: (0..BANKS).map(Bank::new).collect(),
             stash: Stash::new(),
+            bars: Bars::new(),
             vram: Default::default(),
             vw: Default::default(),
             e_vaddr: Default::default(),
@@ -472,6 +478,10 @@ impl TableEngine {
             c_bank_bit: (0..BANKS).map(|b| k(1 << b)).collect(),
             c_stash_bit: (0..STASH_W).map(|i| k(1 << i)).collect(),
             c_ms_at: k(MS_BITS as u64),
+            c_bank_at: (0..BANKS).map(|b| k((b * WAYS) as u64)).collect(),
+            c_stash_at: k(MAIN_WAYS as u64),
+            c_way_all: k((1 << WAYS) - 1),
+            bk_bars: Default::default(),
             c_main_ways: k(MAIN_WAYS as u64),
             a_hf: vec_of(BANKS),
             a_sl: vec_of(BANKS),
@@ -681,7 +691,6 @@ impl Logic for TableEngine {
             }
             self.banks[b].set.next = self.pd1_set[b].q.val();
             self.banks[b].key.next = self.pd1.q.val().key;
-            self.banks[b].client.next = self.pd1.q.val().client;
             self.banks[b].owned.next = self.pd1.q.val().owned_ways;
             self.banks[b].valid.next = self.pd1.q.val().valid;
             self.banks[b].clear.next = self.sweep.clear.val();
@@ -691,10 +700,8 @@ impl Logic for TableEngine {
         self.stash.clock.next = self.clock.val();
         self.stash.run.next = self.run.val();
         self.stash.key.next = self.pd1.q.val().key;
-        self.stash.client.next = self.pd1.q.val().client;
         self.stash.owned.next = self.pd1.q.val().owned_stash;
         self.stash.valid.next = self.pd1.q.val().valid;
-        self.stash.clear.next = self.sweep.clear.val();
         self.stash.wipe.next = self.sweep.wipe.val();
         self.stash.sw_slot.next = self.sweep.slot.val();
         self.sweep_out.used.next = self.stash.sw.used.val();
@@ -1079,14 +1086,11 @@ impl Logic for TableEngine {
         self.pw.d.next.client = self.pe.q.val().client;
         for b in 0..BANKS {
             self.banks[b].wr_set.next = self.pw_set[b].q.val();
-            self.banks[b].wr_client.next = self.pw.q.val().client;
             self.banks[b].wr.set_en.next = self.pw.q.val().set_en;
             self.banks[b].wr.set_slot.next = self.pw.q.val().set_slot;
             self.banks[b].wr.key.next = self.pw.q.val().key;
             self.banks[b].wr.clear_en.next = self.pw.q.val().clear_en;
             self.banks[b].wr.clear_slot.next = self.pw.q.val().clear_slot;
-            self.banks[b].wr.bar.next = self.pw.q.val().bar;
-            self.banks[b].wr.serve_slot.next = self.pw.q.val().serve;
         }
         // A main slot's value, a clock later (its set is that of its bank).
         self.wset.next = 0.into();
@@ -1107,15 +1111,34 @@ impl Logic for TableEngine {
             << self.c_ms_at.val())
             | bit_cast::<VADDR_BITS, MS_BITS>(self.set_slot.val().get_bits::<MS_BITS>(0));
         self.vw.d.next.value = self.vline.q.val();
-        self.stash.wr_client.next = self.pw.q.val().client;
         self.stash.wr.set_en.next = self.pw.q.val().set_en;
         self.stash.wr.set_slot.next = self.pw.q.val().set_slot;
         self.stash.wr.key.next = self.pw.q.val().key;
         self.stash.wr_value.next = self.pw.q.val().value;
         self.stash.wr.clear_en.next = self.pw.q.val().clear_en;
         self.stash.wr.clear_slot.next = self.pw.q.val().clear_slot;
-        self.stash.wr.bar.next = self.pw.q.val().bar;
-        self.stash.wr.serve_slot.next = self.pw.q.val().serve;
+        // The bars: the write rewrites its client's entry, and stage D1
+        // asks what the clients before its operation's barred.
+        self.bars.clock.next = self.clock.val();
+        self.bars.valid.next = self.run.val() & self.pd1.q.val().valid;
+        self.bars.client.next = self.pd1.q.val().client;
+        self.bars.wr_serve.next = self.pw.q.val().serve;
+        self.bars.wr_client.next = self.pw.q.val().client;
+        self.bars.wr_bar.next = self.pw.q.val().bar;
+        self.bars.wr_clear_en.next = self.pw.q.val().clear_en;
+        self.bars.wr_clear_slot.next = self.pw.q.val().clear_slot;
+        self.bars.clear.next = self.sweep.clear.val();
+        for b in 0..BANKS {
+            self.bars.sets[b].next = self.pd1_set[b].q.val();
+            self.bars.wr_sets[b].next = self.pw_set[b].q.val();
+            // (`bit_cast`'s argument cannot name a loop index: a local.)
+            self.bk_bars.next = self.bars.barred.val() >> self.c_bank_at[b].val();
+            self.banks[b].barred.next =
+                bit_cast::<WAY_MASK_BITS, SLOT_MASK_BITS>(self.bk_bars.val())
+                    & self.c_way_all.val();
+        }
+        self.stash.barred.next =
+            bit_cast::<STASH_W, SLOT_MASK_BITS>(self.bars.barred.val() >> self.c_stash_at.val());
 
         // The effect, for the next two operations: a serve's new key or
         // delete (where), and where this operation's key is now.

@@ -1,7 +1,8 @@
 //! The stash: `STASH_N` fully associative entries in registers, and its part
 //! of the engine's stages (`super`): stage D1 compares the key with every
 //! entry and registers where it is and which entries the operation may fill
-//! (unused, owned, not barred); a clock after stage E (the engine's
+//! (unused, owned, not barred: `barred`, from the engine's `Bars`); a
+//! clock after stage E (the engine's
 //! decision, registered) an entry is written through `wr`. The entries are
 //! registers, and stage D1 sees them as the write being made leaves them:
 //! every write up to the one three operations before (what the banks see
@@ -21,12 +22,12 @@ pub struct Stash {
     pub run: Signal<In, bool>,
     // ---- the operation in stage D1
     pub key: Signal<In, Key>,
-    pub client: Signal<In, Client>,
     pub owned: Signal<In, StashMask>,
+    /// The entries earlier clients' deletes barred in this serve step.
+    pub barred: Signal<In, StashMask>,
     /// It is a valid operation: only then is stage D1 computed (see `Bank`).
     pub valid: Signal<In, bool>,
-    // ---- the write (stage E's, registered) and its client
-    pub wr_client: Signal<In, Client>,
+    // ---- the write (stage E's, registered)
     pub wr: TableWrite,
     pub wr_value: Signal<In, Value>,
     // ---- stage D1's results, registered
@@ -35,18 +36,15 @@ pub struct Stash {
     pub hit_value: Signal<Out, Value>,
     pub free: Signal<Out, StashMask>,
     // ---- maintenance
-    /// Empty the bar registers.
-    pub clear: Signal<In, bool>,
     /// Mark every entry unused.
     pub wipe: Signal<In, bool>,
     /// Show entry `sw_slot`.
     pub sw_slot: Signal<In, SlotNo>,
     pub sw: SlotOut,
-    // ---- the entries, and what each client's delete barred this serve step
+    // ---- the entries
     e_used: Vec<DFF<bool>>,
     e_key: Vec<DFF<Key>>,
     e_val: Vec<DFF<Value>>,
-    bar: Vec<DFF<StashMask>>,
     // ---- stage D1's result registers
     r_hit: DFF<bool>,
     r_hit_slot: DFF<SlotNo>,
@@ -61,16 +59,10 @@ pub struct Stash {
     /// The write holds the operation's key; the entry holds it.
     wr_eq: Signal<Local, bool>,
     f_eq: Vec<Signal<Local, bool>>,
-    barred: Signal<Local, StashMask>,
     got: Signal<Local, bool>,
     slot_no: Vec<Constant<SlotNo>>,
     /// Entries that exist (STASH_N may be 0; the widths keep two).
     present: Constant<StashMask>,
-    /// For client k, the clients whose bars count (`j + 3 <= k`): the two
-    /// right before it are in stages D2 and E when it is in D1, and the
-    /// engine accounts for their deletes there.
-    bar_from: Vec<Constant<ClientMask>>,
-    bar_on: Signal<Local, ClientMask>,
 }
 
 impl Stash {
@@ -79,24 +71,21 @@ impl Stash {
             clock: Default::default(),
             run: Default::default(),
             key: Default::default(),
-            client: Default::default(),
             owned: Default::default(),
+            barred: Default::default(),
             valid: Default::default(),
-            wr_client: Default::default(),
             wr: Default::default(),
             wr_value: Default::default(),
             hit: Default::default(),
             hit_slot: Default::default(),
             hit_value: Default::default(),
             free: Default::default(),
-            clear: Default::default(),
             wipe: Default::default(),
             sw_slot: Default::default(),
             sw: Default::default(),
             e_used: vec_of(STASH_W),
             e_key: vec_of(STASH_W),
             e_val: vec_of(STASH_W),
-            bar: vec_of(C),
             r_hit: Default::default(),
             r_hit_slot: Default::default(),
             r_hit_value: Default::default(),
@@ -107,14 +96,9 @@ impl Stash {
             f_used: Default::default(),
             wr_eq: Default::default(),
             f_eq: vec_of(STASH_W),
-            barred: Default::default(),
             got: Default::default(),
             slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
             present: k(tidekv_defs::config::mask(STASH_N as u32)),
-            bar_from: (0..C)
-                .map(|c| k((0..C).filter(|&j| j + 3 <= c).fold(0u64, |m, j| m | 1 << j)))
-                .collect(),
-            bar_on: Default::default(),
         }
     }
 }
@@ -144,12 +128,19 @@ impl Logic for Stash {
         // The entries the write being made sets and clears.
         self.w_set.next = 0.into();
         self.w_clr.next = 0.into();
-        for i in 0..STASH_W {
-            if self.wr.set_en.val() & (self.wr.set_slot.val() == self.slot_no[i].val()) {
-                self.w_set.next = self.w_set.val().replace_bit(i, true);
+        // (Decoded only when it makes one: most clocks it does not.)
+        if self.wr.set_en.val() {
+            for i in 0..STASH_W {
+                if self.wr.set_slot.val() == self.slot_no[i].val() {
+                    self.w_set.next = self.w_set.val().replace_bit(i, true);
+                }
             }
-            if self.wr.clear_en.val() & (self.wr.clear_slot.val() == self.slot_no[i].val()) {
-                self.w_clr.next = self.w_clr.val().replace_bit(i, true);
+        }
+        if self.wr.clear_en.val() {
+            for i in 0..STASH_W {
+                if self.wr.clear_slot.val() == self.slot_no[i].val() {
+                    self.w_clr.next = self.w_clr.val().replace_bit(i, true);
+                }
             }
         }
         self.f_used.next = 0.into();
@@ -158,12 +149,6 @@ impl Logic for Stash {
             self.f_eq[i].next = false;
         }
         self.got.next = false;
-        self.barred.next = 0.into();
-        self.bar_on.next = 0.into();
-        for j in 0..C {
-            self.bar[j].clock.next = self.clock.val();
-            self.bar[j].d.next = self.bar[j].q.val();
-        }
         if self.run.val() & self.valid.val() {
             self.f_used.next =
                 (self.w_set.val() | (self.used.val() & !self.w_clr.val())) & self.present.val();
@@ -186,24 +171,6 @@ impl Logic for Stash {
             if self.wr_eq.val() & self.w_set.val().any() {
                 self.r_hit_value.d.next = self.wr_value.val();
             }
-            for c in 0..C {
-                if self.client.val().index() == c {
-                    self.bar_on.next = self.bar_from[c].val();
-                }
-            }
-            // (The write being made is the newest: its client's bar is what
-            // it barred.)
-            for j in 0..C {
-                if self.bar_on.val().get_bit(j) {
-                    if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
-                        if self.wr.bar.val() {
-                            self.barred.next = self.barred.val() | self.w_clr.val();
-                        }
-                    } else {
-                        self.barred.next = self.barred.val() | self.bar[j].q.val();
-                    }
-                }
-            }
             self.r_hit.d.next = self.got.val();
             self.r_free.d.next =
                 !self.f_used.val() & self.owned.val() & !self.barred.val() & self.present.val();
@@ -222,18 +189,6 @@ impl Logic for Stash {
                 self.e_used[i].d.next = true;
                 self.e_key[i].d.next = self.wr.key.val();
                 self.e_val[i].d.next = self.wr_value.val();
-            }
-        }
-        for j in 0..C {
-            if self.wr.serve_slot.val() & (self.wr_client.val().index() == j) {
-                if self.wr.bar.val() {
-                    self.bar[j].d.next = self.w_clr.val();
-                } else {
-                    self.bar[j].d.next = 0.into();
-                }
-            }
-            if self.clear.val() {
-                self.bar[j].d.next = 0.into();
             }
         }
         // Maintenance: read-out, wipe.
