@@ -177,6 +177,7 @@ pub struct Device {
     b_cnt: DFF<Bits<8>>,
     b_acc: DFF<Bits<8>>,
     b_stop: DFF<bool>,
+    b_fin: DFF<bool>,
     // What the header's type and length and the payload in `rx` imply,
     // registered: they are stable from the header (resp. the last byte) to
     // the check, which is at least a clock after the closing END.
@@ -264,6 +265,7 @@ pub struct Device {
     res_push: Signal<Local, bool>,
     res_pop: Signal<Local, bool>,
     qclient: Signal<Local, Bits<8>>,
+    sub_w: Signal<Local, Bits<RX_BITS>>,
     qfull: Signal<Local, bool>,
     b_next: Signal<Local, Bits<8>>,
     // Constants.
@@ -485,6 +487,7 @@ impl Device {
             b_cnt: Default::default(),
             b_acc: Default::default(),
             b_stop: Default::default(),
+            b_fin: Default::default(),
             sub_n: Default::default(),
             queued_any: Default::default(),
             pending: Default::default(),
@@ -497,6 +500,7 @@ impl Device {
             res_push: Default::default(),
             res_pop: Default::default(),
             qclient: Default::default(),
+            sub_w: Default::default(),
             qfull: Default::default(),
             b_next: Default::default(),
             pop: Default::default(),
@@ -698,15 +702,21 @@ impl Logic for Device {
             d_held,
             b_cnt,
             b_acc,
-            b_stop
+            b_stop,
+            b_fin
         );
         clock!(self, clock, core, fifo, results, flight);
         self.a_idx_n.next = self.a_idx.q.val();
+        // A `Submit`'s window: its requests stay where they came in, at
+        // the top of `rx`, and shift down past a fixed place (`c_sub_off`)
+        // one a clock (no aligning shift of `rx` first: one input less on
+        // each of its bits).
+        self.sub_w.next = self.rx.q.val() >> self.c_sub_off.val();
         for c in 0..C {
             self.queues[c].clock.next = self.clock.val();
             self.queues[c].write.next = false;
             self.queues[c].read.next = false;
-            self.queues[c].data_in.next = bit_cast::<QE_BITS, RX_BITS>(self.rx.q.val() >> 8);
+            self.queues[c].data_in.next = bit_cast::<QE_BITS, RX_BITS>(self.sub_w.val() >> 8);
         }
         self.results.write.next = false;
         self.results.read.next = false;
@@ -1092,7 +1102,6 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[4].val();
             } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
                 // Windows before the first request are skipped.
-                self.rx.d.next = self.rx.q.val() >> self.c_sub_off.val();
                 self.step_left.d.next = self.c_sub_max.val() - self.r_sub_n.q.val();
                 self.b_cnt.d.next = 0.into();
                 self.b_acc.d.next = 0.into();
@@ -1246,7 +1255,7 @@ impl Logic for Device {
 
         // `Submit`: one window a clock; a request that finds its queue full
         // is refused with every one after it.
-        self.qclient.next = self.rx.q.val().get_bits::<8>(0);
+        self.qclient.next = self.sub_w.val().get_bits::<8>(0);
         self.qfull.next = false;
         for c in 0..C {
             if self.qclient.val().index() == c {
@@ -1270,12 +1279,20 @@ impl Logic for Device {
                 }
             }
             self.b_acc.d.next = self.b_next.val();
+            // The answer: the count of results waiting now, and a clock
+            // later (`b_fin`, the framer's first clock, long before it
+            // fetches the payload) the count accepted, from `b_acc`: the
+            // queues' `full` does not reach `ans` in one clock.
             if self.b_cnt.q.val() == self.c_sub_last.val() {
                 self.state.d.next = self.c_state[6].val();
                 self.a_len.d.next = self.c_submit_answer_bytes.val();
-                self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.b_next.val())
-                    | (bit_cast::<ANS_BITS, 16>(self.res_n.q.val()) << 8);
+                self.ans.d.next = bit_cast::<ANS_BITS, 16>(self.res_n.q.val()) << 8;
+                self.b_fin.d.next = true;
             }
+        }
+        if self.b_fin.q.val() {
+            self.ans.d.next = self.ans.q.val() | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
+            self.b_fin.d.next = false;
         }
         // `Collect`: up to COLLECT_MAX results shift in from the top, one a
         // clock (an empty place shifts in zeros), so the first lands at
@@ -1490,6 +1507,7 @@ impl Logic for Device {
             self.t_esc.d.next = false;
             self.t_valid.d.next = false;
             self.lost.d.next = false;
+            self.b_fin.d.next = false;
             for i in 0..LINK_COUNTERS {
                 self.counters[i].d.next = 0.into();
             }
