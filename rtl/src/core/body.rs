@@ -283,6 +283,12 @@ pub struct CoreBody {
     // ---- command port and maintenance sweeps
     m_state: DFF<Bits<4>>,
     m_cnt: DFF<Bits<CNT_BITS>>,
+    /// `m_cnt - 1`, kept beside it (every write of `m_cnt` writes it): the
+    /// slot a sweep shows, without a subtractor ahead of the read-out (the
+    /// ULX3S's critical path in session 39). It is 0, not `m_cnt - 1`, at
+    /// power-up: nothing reads it before a command starts a sweep, which
+    /// sets both.
+    m_slot: DFF<Bits<CNT_BITS>>,
     m_set: DFF<SetAddr>,
     m_shard: DFF<Shard>,
     m_dst: DFF<ReplicaMask>,
@@ -401,6 +407,8 @@ pub struct CoreBody {
     v_hit: Signal<Local, bool>,
     c_round_bits_last: Constant<Bits<CNT_BITS>>,
     c_one_cnt: Constant<Bits<CNT_BITS>>,
+    /// `0 - 1` in `CNT_BITS`: `m_slot` when `m_cnt` is 0.
+    c_cnt_ones: Constant<Bits<CNT_BITS>>,
     cal_wr_addr: Signal<Local, Bits<CAL_ADDR_BITS>>,
     map_wr_addr: Signal<Local, Bits<MAP_ADDR_BITS>>,
 }
@@ -687,6 +695,7 @@ impl CoreBody {
             c_rw_has_value: k(1 << has_value_at),
             m_state: Default::default(),
             m_cnt: Default::default(),
+            m_slot: Default::default(),
             m_set: Default::default(),
             m_shard: Default::default(),
             m_dst: Default::default(),
@@ -791,6 +800,7 @@ impl CoreBody {
             v_hit: Default::default(),
             c_round_bits_last: k((ROUND_BITS - 1) as u64),
             c_one_cnt: k(1),
+            c_cnt_ones: k(tidekv_defs::config::mask(CNT_BITS as u32)),
             cal_wr_addr: Default::default(),
             map_wr_addr: Default::default(),
         }
@@ -853,6 +863,7 @@ impl Logic for CoreBody {
             gen_stop,
             m_state,
             m_cnt,
+            m_slot,
             m_set,
             m_shard,
             m_dst,
@@ -1340,10 +1351,10 @@ impl Logic for CoreBody {
             self.shards[s].wipe.next = 0.into();
             self.shards[s].sw_read.next = false;
             self.shards[s].sw_set.next = self.m_set.q.val();
-            self.shards[s].sw_slot.next = bit_cast::<SLOT_BITS, CNT_BITS>(self.m_cnt.q.val() - 1);
+            self.shards[s].sw_slot.next = bit_cast::<SLOT_BITS, CNT_BITS>(self.m_slot.q.val());
             // (A read shows the slot a clock later: the same one for
             // ReadSlot, the next for a copy, below.)
-            self.shards[s].sw_next.next = bit_cast::<MS_BITS, CNT_BITS>(self.m_cnt.q.val() - 1);
+            self.shards[s].sw_next.next = bit_cast::<MS_BITS, CNT_BITS>(self.m_slot.q.val());
             self.shards[s].cp_go.next = false;
             self.shards[s].cp_src.next = self.m_src.q.val();
             self.shards[s].cp_dst.next = 0.into();
@@ -1670,6 +1681,7 @@ impl Logic for CoreBody {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_verify.val();
                     self.m_cnt.d.next = 0.into();
+                    self.m_slot.d.next = self.c_cnt_ones.val();
                     self.m_bad.d.next = false;
                     self.v_map.d.next = false;
                     self.v_cal.d.next = false;
@@ -1688,6 +1700,7 @@ impl Logic for CoreBody {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_div.val();
                     self.m_cnt.d.next = 0.into();
+                    self.m_slot.d.next = self.c_cnt_ones.val();
                     self.swap_round.d.next = bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
                     self.div_r.d.next = 0.into();
                 }
@@ -1780,6 +1793,8 @@ impl Logic for CoreBody {
                     // (the sweep shows slot m_cnt - 1)
                     self.m_cnt.d.next =
                         bit_cast::<CNT_BITS, 8>(self.in_cmd_data.val().get_bits::<8>(16)) + 1;
+                    self.m_slot.d.next =
+                        bit_cast::<CNT_BITS, 8>(self.in_cmd_data.val().get_bits::<8>(16));
                     self.m_word.d.next = self.in_cmd_data.val().get_bits::<2>(32);
                 } else {
                     self.r_status.d.next = self.c_bad.val();
@@ -1835,6 +1850,7 @@ impl Logic for CoreBody {
                     | bit_cast::<CAL_ADDR_BITS, COPY_BITS>(self.shadow.val());
             }
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
+            self.m_slot.d.next = self.m_cnt.q.val();
             if self.m_cnt.q.val() == self.v_stop.q.val() {
                 // The last row went into the CRC the clock before; the read
                 // ports are back on the round's addresses.
@@ -1862,6 +1878,7 @@ impl Logic for CoreBody {
         if self.m_state.q.val() == self.c_div.val() {
             self.div_r.d.next = self.div_t.val();
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
+            self.m_slot.d.next = self.m_cnt.q.val();
             if (self.m_cnt.q.val() == self.c_one_cnt.val()) & self.swap_late.q.val() {
                 // The swap round has passed: nothing armed (`swap_round` is
                 // read only while armed).
@@ -1944,6 +1961,7 @@ impl Logic for CoreBody {
             }
             self.m_set.d.next = self.m_set.q.val() + 1;
             self.m_cnt.d.next = 0.into();
+            self.m_slot.d.next = self.c_cnt_ones.val();
             if self.m_set.q.val() == self.c_last_set.val() {
                 if self.m_copy.q.val() {
                     self.m_state.d.next = self.c_copying.val();
@@ -1962,8 +1980,10 @@ impl Logic for CoreBody {
                 }
             }
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
+            self.m_slot.d.next = self.m_cnt.q.val();
             if self.m_cnt.q.val() == self.c_sweep_slots.val() {
                 self.m_cnt.d.next = 0.into();
+                self.m_slot.d.next = self.c_cnt_ones.val();
                 self.m_set.d.next = self.m_set.q.val() + 1;
                 if self.m_set.q.val() == self.c_last_set.val() {
                     self.m_state.d.next = self.c_flush.val();
@@ -1974,6 +1994,7 @@ impl Logic for CoreBody {
         // read their pipelines' sets again.
         if self.m_state.q.val() == self.c_flush.val() {
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
+            self.m_slot.d.next = self.m_cnt.q.val();
             // (Until then the target's table engine runs empty slots, so
             // that the last copied slot is through its pipeline: `cp_on`.)
             if self.m_cnt.q.val() >= self.c_flush_clocks.val() {
