@@ -21,6 +21,7 @@ use crate::core::{
     Core,
 };
 use crate::delay::Delay;
+use crate::link::queues::BatchQueues;
 use crate::params::*;
 use crate::uart::{UartRx, UartTx};
 use crate::util::{k, vec_of};
@@ -159,7 +160,7 @@ pub struct Device {
     t_valid: DFF<bool>,
     t_data: DFF<Bits<8>>,
     // Free-running batches (docs/DESIGN.md, "Free-running batches").
-    queues: Vec<SynchronousFIFO<Bits<QE_BITS>, QUEUE_BITS, { QUEUE_BITS + 1 }, 1>>,
+    queues: BatchQueues,
     results: SynchronousFIFO<Bits<RES_BITS>, RESULTS_BITS, { RESULTS_BITS + 1 }, 1>,
     /// Each attempt to issue a queued request, beside the core's own
     /// `outstanding` line: taken (the calendar let it in) and its tag.
@@ -317,6 +318,8 @@ pub struct Device {
     /// `Submit` and `Collect` are unknown types and this constant gates the
     /// queues, results and rounds off (yosys removes them).
     c_batches: Constant<bool>,
+    /// The clients, as a `Submit` window's client byte is compared.
+    c_qclients: Constant<Bits<8>>,
     c_src_info: Constant<Bits<3>>,
     c_src_stats: Constant<Bits<3>>,
     c_src_cmd: Constant<Bits<3>>,
@@ -475,7 +478,7 @@ impl Device {
             t_esc_byte: Default::default(),
             t_valid: Default::default(),
             t_data: Default::default(),
-            queues: (0..C).map(|_| Default::default()).collect(),
+            queues: Default::default(),
             results: Default::default(),
             flight: Delay::new(OUTSTANDING),
             w_present: Default::default(),
@@ -591,6 +594,7 @@ impl Device {
             c_d_crc: d(Drop::Crc),
             c_d_type: d(Drop::Type),
             c_batches: Constant::new(BATCHES != 0),
+            c_qclients: Constant::new((C as u64).to_bits()),
             c_src_info: k(1),
             c_src_stats: k(2),
             c_src_cmd: k(3),
@@ -712,23 +716,19 @@ impl Logic for Device {
         // one a clock (no aligning shift of `rx` first: one input less on
         // each of its bits).
         self.sub_w.next = self.rx.q.val() >> self.c_sub_off.val();
-        for c in 0..C {
-            self.queues[c].clock.next = self.clock.val();
-            self.queues[c].write.next = false;
-            self.queues[c].read.next = false;
-            self.queues[c].data_in.next = bit_cast::<QE_BITS, RX_BITS>(self.sub_w.val() >> 8);
-        }
+        self.queues.clock.next = self.clock.val();
+        self.queues.clear.next = self.reset.val();
+        self.queues.push.next = false;
+        self.queues.push_data.next = bit_cast::<QE_BITS, RX_BITS>(self.sub_w.val() >> 8);
+        self.queues.pop.next = false;
+        self.queues.pop_client.next = self.w_client.q.val();
+        self.queues.next_client.next = self.core.issue_next.val();
         self.results.write.next = false;
         self.results.read.next = false;
 
         // Free-running batches: rounds run back to back while a request is
         // queued or in flight (`pending`), and a round once started ends.
-        self.queued_any.next = false;
-        for c in 0..C {
-            if !self.queues[c].empty.val() {
-                self.queued_any.next = true;
-            }
-        }
+        self.queued_any.next = self.queues.any.val();
         self.pending.next =
             self.c_batches.val() & (self.queued_any.val() | self.infl_n.q.val().any());
         // (`run` starts a round at the next boundary and the core runs it to
@@ -1194,14 +1194,9 @@ impl Logic for Device {
         // Free-running rounds: client k's queue head at phase k, if a
         // result place is free for it; the clock after, the core's
         // `issue_open` says whether it entered (popped) or waits a round.
-        self.head.next = self.queues[0].data_out.val();
-        self.head_valid.next = false;
-        for c in 0..C {
-            if self.core.issue_client.val().index() == c {
-                self.head.next = self.queues[c].data_out.val();
-                self.head_valid.next = !self.queues[c].empty.val();
-            }
-        }
+        // (The queues read it a clock ahead, from the core's `issue_next`.)
+        self.head.next = self.queues.head.val();
+        self.head_valid.next = self.queues.head_valid.val();
         self.present.next = self.c_batches.val()
             & self.core.issue_strobe.val()
             & self.head_valid.val()
@@ -1224,11 +1219,7 @@ impl Logic for Device {
         }
         self.dec.d.next = self.present.val();
         if self.dec.q.val() & self.core.issue_open.val() {
-            for c in 0..C {
-                if self.w_client.q.val().index() == c {
-                    self.queues[c].read.next = true;
-                }
-            }
+            self.queues.pop.next = true;
         }
         // (The attempts' line advances with the core's links, every round.)
         self.flight.run.next = self.core.going.val();
@@ -1256,10 +1247,11 @@ impl Logic for Device {
         // `Submit`: one window a clock; a request that finds its queue full
         // is refused with every one after it.
         self.qclient.next = self.sub_w.val().get_bits::<8>(0);
+        self.queues.push_client.next = bit_cast::<CLIENT_BITS, 8>(self.qclient.val());
         self.qfull.next = false;
         for c in 0..C {
             if self.qclient.val().index() == c {
-                self.qfull.next = self.queues[c].full.val();
+                self.qfull.next = self.queues.full.val().get_bit(c);
             }
         }
         self.b_next.next = self.b_acc.q.val();
@@ -1271,11 +1263,8 @@ impl Logic for Device {
                     self.b_stop.d.next = true;
                 } else {
                     self.b_next.next = self.b_acc.q.val() + 1;
-                    for c in 0..C {
-                        if self.qclient.val().index() == c {
-                            self.queues[c].write.next = self.c_batches.val();
-                        }
-                    }
+                    self.queues.push.next =
+                        self.c_batches.val() & (self.qclient.val() < self.c_qclients.val());
                 }
             }
             self.b_acc.d.next = self.b_next.val();
@@ -1511,11 +1500,7 @@ impl Logic for Device {
             for i in 0..LINK_COUNTERS {
                 self.counters[i].d.next = 0.into();
             }
-            // (The queues empty only while reset is held: one entry a clock.)
-            for c in 0..C {
-                self.queues[c].read.next = !self.queues[c].empty.val();
-                self.queues[c].write.next = false;
-            }
+            // (The queues empty at once, `queues.clear`.)
             self.results.read.next = !self.results.empty.val();
             self.results.write.next = false;
             self.infl_n.d.next = 0.into();

@@ -10,6 +10,7 @@ pub mod delay;
 pub mod device;
 pub mod gen;
 pub mod hash;
+pub mod link;
 pub mod mmio;
 pub mod params;
 pub mod replica;

@@ -195,6 +195,10 @@ pub const STATS_BITS: usize =
 pub const LINK_CTR_BITS: usize = if COUNTER_BITS < 32 { COUNTER_BITS } else { 32 };
 /// A request in a client's batch queue: tag (16 bits), then the request slot.
 pub const QE_BITS: usize = 16 + REQ_SLOT_BITS;
+/// A batch queue's read and write counters (`link::queues`).
+pub const QPTR_BITS: usize = QUEUE_BITS + 1;
+/// The batch queues' RAM: a region of `2^QUEUE_BITS` entries a client.
+pub const QRAM_BITS: usize = QUEUE_BITS + CLIENT_BITS;
 /// A result waiting to be collected, as the `Collect` answer carries it.
 pub const RES_BITS: usize = 8 * COLLECT_ENTRY_BYTES;
 /// An attempt to issue a queued request: attempt (bit 17), taken (bit 16)

@@ -30,6 +30,9 @@ pub struct CoreBody {
     pub phase: Signal<Out, Phase>,
     pub issue_strobe: Signal<Out, bool>,
     pub issue_client: Signal<Out, Client>,
+    /// `issue_client` of the next clock (the batch queues read that
+    /// client's head a clock ahead).
+    pub issue_next: Signal<Out, Client>,
     pub resp_strobe: Signal<Out, bool>,
     pub resp_client: Signal<Out, Client>,
     pub resp_round: Signal<Out, Round>,
@@ -489,6 +492,7 @@ impl CoreBody {
             phase: Default::default(),
             issue_strobe: Default::default(),
             issue_client: Default::default(),
+            issue_next: Default::default(),
             resp_strobe: Default::default(),
             resp_client: Default::default(),
             resp_round: Default::default(),
@@ -2118,5 +2122,6 @@ impl Logic for CoreBody {
             & (self.run_next.val() | self.r_phase.d.val().any());
         // (`gen_stop` changes only as a run starts, short of the round.)
         self.at_stop.d.next = self.r_round.d.val() == self.gen_stop.d.val();
+        self.issue_next.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.d.val());
     }
 }

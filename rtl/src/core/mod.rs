@@ -50,6 +50,8 @@ pub struct Core {
     pub phase: Signal<Out, Phase>,
     pub issue_strobe: Signal<Out, bool>,
     pub issue_client: Signal<Out, Client>,
+    /// `issue_client` of the next clock.
+    pub issue_next: Signal<Out, Client>,
     pub issue_valid: Signal<In, bool>,
     pub issue_op: Signal<In, OpCode>,
     pub issue_key: Signal<In, Key>,
@@ -119,6 +121,7 @@ impl Core {
             phase: Default::default(),
             issue_strobe: Default::default(),
             issue_client: Default::default(),
+            issue_next: Default::default(),
             issue_valid: Default::default(),
             issue_op: Default::default(),
             issue_key: Default::default(),
@@ -199,6 +202,7 @@ impl Logic for Core {
         self.phase.next = self.body.phase.val();
         self.issue_strobe.next = self.body.issue_strobe.val();
         self.issue_client.next = self.body.issue_client.val();
+        self.issue_next.next = self.body.issue_next.val();
         self.resp_strobe.next = self.body.resp_strobe.val();
         self.resp_client.next = self.body.resp_client.val();
         self.resp_round.next = self.body.resp_round.val();
