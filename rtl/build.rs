@@ -112,8 +112,9 @@ fn main() {
         ("MAX_ANSWER", link::max_answer(b) as u32),
         // The answer register holds the answers the framer does not read
         // from where they are made (`Info` from a ROM, `LinkStats` from the
-        // counters, `Cmd` from the core, `Step` from the slots it gathered):
-        // `Nack`, and `Submit` and `Collect` if the build takes them.
+        // counters, `Cmd` from the core, `Step` from the slots it gathered,
+        // a `Collect`'s results from their RAM): `Nack`, and `Submit` and
+        // `Collect`'s count byte if the build takes them.
         (
             "ANS_BYTES",
             FrameType::ALL
@@ -122,7 +123,13 @@ fn main() {
                     matches!(t, FrameType::Nack | FrameType::Submit | FrameType::Collect)
                         && (t == FrameType::Nack || link::takes(b, t))
                 })
-                .map(|&t| link::answer_bytes(b, t))
+                .map(|&t| {
+                    if t == FrameType::Collect {
+                        1
+                    } else {
+                        link::answer_bytes(b, t)
+                    }
+                })
                 .max()
                 .unwrap() as u32,
         ),
@@ -151,6 +158,15 @@ fn main() {
             },
         ),
         ("COLLECT_ENTRY_BYTES", link::collect_entry_bytes(b) as u32),
+        // A `Collect`'s results wait in a RAM the framer reads (`coll`).
+        (
+            "COLL_ADDR_BITS",
+            if b.device.batches() {
+                clog2(link::collect_max(b) as u32).max(1)
+            } else {
+                1
+            },
+        ),
         // Without batches the queues and results are gated off (and 2 deep).
         ("BATCHES", u32::from(b.device.batches())),
         ("DUPLEX", u32::from(b.device.duplex)),

@@ -23,6 +23,7 @@ use crate::core::{
 use crate::delay::Delay;
 use crate::link::queues::BatchQueues;
 use crate::params::*;
+use crate::ring_ram::RingRam;
 use crate::uart::{UartRx, UartTx};
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
@@ -162,6 +163,11 @@ pub struct Device {
     // Free-running batches (docs/DESIGN.md, "Free-running batches").
     queues: BatchQueues,
     results: SynchronousFIFO<Bits<RES_BITS>, RESULTS_BITS, { RESULTS_BITS + 1 }, 1>,
+    /// A `Collect`'s results, popped before it is answered; the framer
+    /// reads them a byte a fetch: entry `k_ent`, byte `k_byte`.
+    coll: RingRam<Bits<RES_BITS>, COLL_ADDR_BITS>,
+    k_ent: DFF<Bits<COLL_ADDR_BITS>>,
+    k_byte: DFF<Bits<8>>,
     /// Each attempt to issue a queued request, beside the core's own
     /// `outstanding` line: taken (the calendar let it in) and its tag.
     flight: Delay<Bits<FLIGHT_BITS>, OUTSTANDING_A>,
@@ -268,6 +274,8 @@ pub struct Device {
     qclient: Signal<Local, Bits<8>>,
     sub_w: Signal<Local, Bits<RX_BITS>>,
     qfull: Signal<Local, bool>,
+    k_ent_n: Signal<Local, Bits<COLL_ADDR_BITS>>,
+    coll_at: Signal<Local, Bits<8>>,
     b_next: Signal<Local, Bits<8>>,
     // Constants.
     c_info_bytes: Constant<B16>,
@@ -322,6 +330,7 @@ pub struct Device {
     c_qclients: Constant<Bits<8>>,
     c_src_info: Constant<Bits<3>>,
     c_src_stats: Constant<Bits<3>>,
+    c_src_coll: Constant<Bits<3>>,
     c_src_cmd: Constant<Bits<3>>,
     c_src_step: Constant<Bits<3>>,
     c_d_payload: Constant<Bits<8>>,
@@ -350,9 +359,8 @@ pub struct Device {
     c_q_key: Constant<B16>,
     c_q_value: Constant<B16>,
     c_coll_max: Constant<Bits<8>>,
-    c_coll_bits: Constant<B16>,
     c_coll_bytes: Constant<B16>,
-    c_coll_top: Constant<B16>,
+    c_coll_last: Constant<Bits<8>>,
     c_results_depth: Constant<B16>,
     c_submit_answer_bytes: Constant<B16>,
 }
@@ -403,7 +411,9 @@ impl Device {
                 && (1 << RESULTS_BITS) + C * LAT < 1 << 15
         );
         assert!(
-            (BATCHES == 0 || ANS_BITS >= 8 + COLLECT_MAX * 8 * COLLECT_ENTRY_BYTES)
+            (BATCHES == 0 || ANS_BITS >= 8 * link::SUBMIT_ANSWER_BYTES)
+                && COLLECT_MAX <= 1 << COLL_ADDR_BITS
+                && COLLECT_ENTRY_BYTES < 256
                 && RES_BITS >= 120 + RESP_PAD_BITS
         );
         Device {
@@ -480,6 +490,9 @@ impl Device {
             t_data: Default::default(),
             queues: Default::default(),
             results: Default::default(),
+            coll: Default::default(),
+            k_ent: Default::default(),
+            k_byte: Default::default(),
             flight: Delay::new(OUTSTANDING),
             w_present: Default::default(),
             w_tag: Default::default(),
@@ -505,6 +518,8 @@ impl Device {
             qclient: Default::default(),
             sub_w: Default::default(),
             qfull: Default::default(),
+            k_ent_n: Default::default(),
+            coll_at: Default::default(),
             b_next: Default::default(),
             pop: Default::default(),
             rbyte: Default::default(),
@@ -597,6 +612,7 @@ impl Device {
             c_qclients: Constant::new((C as u64).to_bits()),
             c_src_info: k(1),
             c_src_stats: k(2),
+            c_src_coll: k(5),
             c_src_cmd: k(3),
             c_src_step: k(4),
             c_d_payload: d(Drop::Payload),
@@ -627,9 +643,8 @@ impl Device {
             c_q_key: b16(16 + rq.field("key").offset as usize),
             c_q_value: b16(16 + rq.field("value").offset as usize),
             c_coll_max: k(COLLECT_MAX as u64),
-            c_coll_bits: b16(8 * COLLECT_ENTRY_BYTES),
             c_coll_bytes: b16(COLLECT_ENTRY_BYTES),
-            c_coll_top: b16((COLLECT_MAX - 1) * 8 * COLLECT_ENTRY_BYTES),
+            c_coll_last: k(COLLECT_ENTRY_BYTES as u64 - 1),
             c_results_depth: b16(1 << RESULTS_BITS),
             c_submit_answer_bytes: b16(link::SUBMIT_ANSWER_BYTES),
         }
@@ -707,10 +722,18 @@ impl Logic for Device {
             b_cnt,
             b_acc,
             b_stop,
-            b_fin
+            b_fin,
+            k_ent,
+            k_byte
         );
         clock!(self, clock, core, fifo, results, flight);
         self.a_idx_n.next = self.a_idx.q.val();
+        self.k_ent_n.next = self.k_ent.q.val();
+        self.coll.write_clock.next = self.clock.val();
+        self.coll.read_clock.next = self.clock.val();
+        self.coll.write_enable.next = false;
+        self.coll.write_address.next = bit_cast::<COLL_ADDR_BITS, 8>(self.b_acc.q.val());
+        self.coll.write_data.next = self.results.data_out.val();
         // A `Submit`'s window: its requests stay where they came in, at
         // the top of `rx`, and shift down past a fixed place (`c_sub_off`)
         // one a clock (no aligning shift of `rx` first: one input less on
@@ -896,6 +919,13 @@ impl Logic for Device {
         self.stats_at.next = bit_cast::<8, STATS_BITS>(self.stats.val() >> self.a_sh.val());
         if self.a_src.q.val() == self.c_src_stats.val() {
             self.tb.next = self.stats_at.val();
+        }
+        // (A `Collect`'s payload byte 0 is its count, in `ans`.)
+        self.coll_at.next = bit_cast::<8, RES_BITS>(
+            self.coll.read_data.val() >> (bit_cast::<16, 8>(self.k_byte.q.val()) << 3),
+        );
+        if (self.a_src.q.val() == self.c_src_coll.val()) & self.a_idx.q.val().any() {
+            self.tb.next = self.coll_at.val();
         }
         self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>(
             (bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val())
@@ -1109,6 +1139,8 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[8].val();
             } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_collect.val()) {
                 self.ans.d.next = 0.into();
+                self.k_ent_n.next = 0.into();
+                self.k_byte.d.next = 0.into();
                 self.a_len.d.next = 1.into();
                 self.b_cnt.d.next = 0.into();
                 self.b_acc.d.next = 0.into();
@@ -1283,24 +1315,20 @@ impl Logic for Device {
             self.ans.d.next = self.ans.q.val() | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
             self.b_fin.d.next = false;
         }
-        // `Collect`: up to COLLECT_MAX results shift in from the top, one a
-        // clock (an empty place shifts in zeros), so the first lands at
-        // the bottom; then the count goes below them.
+        // `Collect`: up to COLLECT_MAX results go into `coll`, one a clock,
+        // the first at 0; the answer is their count (`ans`), then their
+        // bytes, which the framer reads from `coll`.
         if self.c_batches.val() & (self.state.q.val() == self.c_state[9].val()) {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
             if self.b_cnt.q.val() == self.c_coll_max.val() {
-                self.ans.d.next =
-                    (self.ans.q.val() << 8) | bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
+                self.ans.d.next = bit_cast::<ANS_BITS, 8>(self.b_acc.q.val());
+                self.a_src.d.next = self.c_src_coll.val();
                 self.state.d.next = self.c_state[6].val();
             } else if !self.results.empty.val() {
                 self.res_pop.next = self.c_batches.val();
+                self.coll.write_enable.next = self.c_batches.val();
                 self.b_acc.d.next = self.b_acc.q.val() + 1;
                 self.a_len.d.next = self.a_len.q.val() + self.c_coll_bytes.val();
-                self.ans.d.next = (self.ans.q.val() >> self.c_coll_bits.val())
-                    | (bit_cast::<ANS_BITS, RES_BITS>(self.results.data_out.val())
-                        << self.c_coll_top.val());
-            } else {
-                self.ans.d.next = self.ans.q.val() >> self.c_coll_bits.val();
             }
         }
         self.results.read.next = self.res_pop.val();
@@ -1439,6 +1467,14 @@ impl Logic for Device {
                 if !self.t_hdr.q.val().any() {
                     self.ans.d.next = self.ans.q.val() >> 8;
                     self.a_idx_n.next = self.a_idx.q.val() + 1;
+                    if (self.a_src.q.val() == self.c_src_coll.val()) & self.a_idx.q.val().any() {
+                        if self.k_byte.q.val() == self.c_coll_last.val() {
+                            self.k_byte.d.next = 0.into();
+                            self.k_ent_n.next = self.k_ent.q.val() + 1;
+                        } else {
+                            self.k_byte.d.next = self.k_byte.q.val() + 1;
+                        }
+                    }
                 }
             } else {
                 self.fcrc_w.next = true;
@@ -1523,6 +1559,9 @@ impl Logic for Device {
         // The `Info` ROM (a block RAM) reads the byte at `a_idx`'s next
         // value, so its registered output is the byte at `a_idx`.
         self.a_idx.d.next = self.a_idx_n.val();
+        // `coll` likewise reads the entry at `k_ent`'s next value.
+        self.k_ent.d.next = self.k_ent_n.val();
+        self.coll.read_address.next = self.k_ent_n.val();
         self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx_n.val());
         self.info_rom.clock.next = self.clock.val();
         self.info_rom.address.next = self.info_i.val();
