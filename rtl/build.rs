@@ -109,6 +109,17 @@ fn main() {
         ("STEP_BYTES", link::step_bytes(b) as u32),
         ("STEP_ROUNDS", link::MAX_STEP_ROUNDS as u32),
         ("MAX_PAYLOAD", link::max_payload(b) as u32),
+        // The receive register holds the longest payload but a `Step`'s
+        // (whose slots go to the slot RAM as they arrive).
+        (
+            "RX_PAYLOAD",
+            FrameType::ALL
+                .iter()
+                .filter(|&&t| t != FrameType::Step)
+                .filter_map(|&t| link::request_bytes(b, t))
+                .max()
+                .unwrap() as u32,
+        ),
         ("MAX_ANSWER", link::max_answer(b) as u32),
         // The answer register holds the answers the framer does not read
         // from where they are made (`Info` from a ROM, `LinkStats` from the

@@ -64,6 +64,10 @@ pub struct Device {
     /// (Its `almost_full` is 4 places from full: `rx_ok`'s margin for the
     /// fill level it reads, which lags the writes by a clock.)
     fifo: SynchronousFIFO<Bits<9>, RX_FIFO_BITS, { RX_FIFO_BITS + 1 }, 4>,
+    /// The byte the deframer takes next (`rb_ok`), a register between the
+    /// FIFO's block RAM and the deframer's logic.
+    rb: DFF<Bits<9>>,
+    rb_ok: DFF<bool>,
     rx_ok_r: DFF<bool>,
     /// Bytes were lost since the last byte the FIFO took: the next one carries the mark.
     lost: DFF<bool>,
@@ -97,14 +101,31 @@ pub struct Device {
     c_duplex: Constant<bool>,
     t_busy: DFF<bool>,
     t_crc_r: DFF<Bits<32>>,
-    /// With `duplex` a `Step`'s slots run from `xb` (the deframer fills
-    /// `rx` meanwhile, in states 4, 5 and 7) and a frame that ends then
-    /// waits (`d_held`) for state 0 to be checked. `xsrc`: where the slots
-    /// run from, `xb` or `rx`; `d_on`: the deframer takes bytes.
-    xb: DFF<Bits<XB_BITS>>,
+    /// With `duplex` the deframer takes the next frame while a `Step`
+    /// runs (in states 4, 5 and 7), and a frame that ends then waits
+    /// (`d_held`) for state 0 to be checked. `d_on`: the deframer takes
+    /// bytes.
     d_held: DFF<bool>,
-    xsrc: Signal<Local, Bits<XB_BITS>>,
     d_on: Signal<Local, bool>,
+    // The slot RAM: a `Step`'s request slots, written as they arrive (one
+    // assembled in `wacc`, byte `wb` of slot `widx`, while `sleft` payload
+    // bytes are left; `s_bad`: one has an unknown op) to page `fill_pg`;
+    // its rounds read slot `rs` of page `run_pg`, a clock ahead.
+    sram: RingRam<Bits<REQ_SLOT_BITS>, SR_ADDR_BITS>,
+    wacc: DFF<Bits<REQ_SLOT_BITS>>,
+    wb: DFF<Bits<8>>,
+    widx: DFF<Bits<SR_IDX_BITS>>,
+    sleft: DFF<B16>,
+    s_bad: DFF<bool>,
+    fill_pg: DFF<bool>,
+    run_pg: DFF<bool>,
+    rs: DFF<Bits<SR_IDX_BITS>>,
+    wword: Signal<Local, Bits<REQ_SLOT_BITS>>,
+    w_op: Signal<Local, OpCode>,
+    rs_n: Signal<Local, Bits<SR_IDX_BITS>>,
+    c_sb_last: Constant<Bits<8>>,
+    c_slot_top: Constant<B16>,
+    c_page: Constant<Bits<SR_ADDR_BITS>>,
     t_acc: Signal<Local, Bits<32>>,
     sending: Signal<Local, bool>,
     /// The framer's CRC register's value and its step, and what the
@@ -217,6 +238,7 @@ pub struct Device {
     t_last: DFF<bool>,
     // Locals.
     pop: Signal<Local, bool>,
+    rb_fill: Signal<Local, bool>,
     rbyte: Signal<Local, Bits<8>>,
     in_frame: Signal<Local, bool>,
     store: Signal<Local, bool>,
@@ -226,7 +248,6 @@ pub struct Device {
     /// The rounds a `Step` of this length carries (0: not a valid length).
     len_rounds: Signal<Local, Bits<8>>,
     /// A `Step`'s payload at the bottom of `rx`'s width.
-    step_payload: Signal<Local, Bits<RX_BITS>>,
     /// The response slots of the `Step` that ran, at the bottom.
     resp_out: Signal<Local, Bits<RESP_BUF_BITS>>,
     chk: Signal<Local, Bits<RX_BITS>>,
@@ -286,7 +307,6 @@ pub struct Device {
     /// response slots to the bottom of `resp`.
     c_step_bytes: Vec<Constant<B16>>,
     c_step_answer_bytes: Vec<Constant<B16>>,
-    c_step_off: Vec<Constant<B16>>,
     c_resp_shift: Vec<Constant<B16>>,
     c_step_n: Vec<Constant<Bits<8>>>,
     c_stats_bytes: Constant<B16>,
@@ -301,7 +321,6 @@ pub struct Device {
     c_rx_top: Constant<B16>,
     c_cmd_off: Constant<B16>,
     c_stats_off: Constant<B16>,
-    c_slot_bits: Constant<B16>,
     c_req_op: Constant<B16>,
     c_req_key: Constant<B16>,
     c_req_value: Constant<B16>,
@@ -383,7 +402,7 @@ impl Device {
         let bytes = |t: FrameType| b16(link::request_bytes(&b, t).expect("a host frame type"));
         let answer = |t: FrameType| b16(link::answer_bytes(&b, t));
         // A payload of `len` bytes sits at the top of `rx` below the CRC bytes.
-        let off = |t: FrameType| b16(8 * (MAX_PAYLOAD - link::request_bytes(&b, t).unwrap()));
+        let off = |t: FrameType| b16(8 * (RX_PAYLOAD - link::request_bytes(&b, t).unwrap()));
         assert_eq!(ROUND_BITS, 8 * link::ROUND_BYTES);
         assert_eq!(INFO.len(), link::answer_bytes(&b, FrameType::Info));
         assert!(
@@ -428,6 +447,8 @@ impl Device {
             rx_ok: Default::default(),
             core: Core::in_device(),
             fifo: Default::default(),
+            rb: Default::default(),
+            rb_ok: Default::default(),
             rx_ok_r: Default::default(),
             lost: Default::default(),
             state: Default::default(),
@@ -448,9 +469,22 @@ impl Device {
             c_duplex: Constant::new(DUPLEX != 0),
             t_busy: Default::default(),
             t_crc_r: Default::default(),
-            xb: Default::default(),
+            sram: Default::default(),
+            wacc: Default::default(),
+            wb: Default::default(),
+            widx: Default::default(),
+            sleft: Default::default(),
+            s_bad: Default::default(),
+            fill_pg: Default::default(),
+            run_pg: Default::default(),
+            rs: Default::default(),
+            wword: Default::default(),
+            w_op: Default::default(),
+            rs_n: Default::default(),
+            c_sb_last: k(REQ_SLOT_BYTES as u64 - 1),
+            c_slot_top: b16(REQ_SLOT_BITS - 8),
+            c_page: Constant::new((1u64 << SR_IDX_BITS).to_bits()),
             d_held: Default::default(),
-            xsrc: Default::default(),
             d_on: Default::default(),
             t_acc: Default::default(),
             sending: Default::default(),
@@ -522,6 +556,7 @@ impl Device {
             coll_at: Default::default(),
             b_next: Default::default(),
             pop: Default::default(),
+            rb_fill: Default::default(),
             rbyte: Default::default(),
             in_frame: Default::default(),
             store: Default::default(),
@@ -544,7 +579,6 @@ impl Device {
             t_crc: Default::default(),
             t_last: Default::default(),
             len_rounds: Default::default(),
-            step_payload: Default::default(),
             resp_out: Default::default(),
             chk: Default::default(),
             chk_op: Default::default(),
@@ -572,7 +606,6 @@ impl Device {
             c_cmd_answer_bytes: answer(FrameType::Cmd),
             c_step_bytes: step_n(&|n| n * link::step_bytes(&b)),
             c_step_answer_bytes: step_n(&|n| link::step_answer_bytes(&b, n)),
-            c_step_off: step_n(&|n| 8 * (MAX_PAYLOAD - n * link::step_bytes(&b))),
             c_resp_shift: step_n(&|n| (STEP_ROUNDS - n) * C * RESP_PAD_BITS),
             c_step_n: (1..=STEP_ROUNDS as u64).map(k).collect(),
             c_stats_bytes: bytes(FrameType::LinkStats),
@@ -587,7 +620,6 @@ impl Device {
             c_rx_top: b16(RX_BITS - 8),
             c_cmd_off: off(FrameType::Cmd),
             c_stats_off: off(FrameType::LinkStats),
-            c_slot_bits: b16(REQ_SLOT_BITS),
             c_req_op: b16(rq.field("op").offset as usize),
             c_req_key: b16(rq.field("key").offset as usize),
             c_req_value: b16(rq.field("value").offset as usize),
@@ -635,7 +667,7 @@ impl Device {
                 .collect(),
             c_sub_max: k(SUBMIT_MAX as u64),
             c_sub_last: k(SUBMIT_MAX as u64 - 1),
-            c_sub_off: b16(8 * MAX_PAYLOAD.saturating_sub(SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
+            c_sub_off: b16(8 * RX_PAYLOAD.saturating_sub(SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
             c_sub_bits: b16(8 * SUBMIT_ENTRY_BYTES),
             c_sub_slot_op: b16(24 + rq.field("op").offset as usize),
             c_clients8: k(C as u64),
@@ -717,14 +749,23 @@ impl Logic for Device {
             t_last,
             t_busy,
             t_crc_r,
-            xb,
+            wacc,
+            wb,
+            widx,
+            sleft,
+            s_bad,
+            fill_pg,
+            run_pg,
+            rs,
             d_held,
             b_cnt,
             b_acc,
             b_stop,
             b_fin,
             k_ent,
-            k_byte
+            k_byte,
+            rb,
+            rb_ok
         );
         clock!(self, clock, core, fifo, results, flight);
         self.a_idx_n.next = self.a_idx.q.val();
@@ -734,6 +775,15 @@ impl Logic for Device {
         self.coll.write_enable.next = false;
         self.coll.write_address.next = bit_cast::<COLL_ADDR_BITS, 8>(self.b_acc.q.val());
         self.coll.write_data.next = self.results.data_out.val();
+        self.rs_n.next = self.rs.q.val();
+        self.sram.write_clock.next = self.clock.val();
+        self.sram.read_clock.next = self.clock.val();
+        self.sram.write_enable.next = false;
+        self.sram.write_address.next = bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.widx.q.val());
+        if self.fill_pg.q.val() {
+            self.sram.write_address.next =
+                bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.widx.q.val()) | self.c_page.val();
+        }
         // A `Submit`'s window: its requests stay where they came in, at
         // the top of `rx`, and shift down past a fixed place (`c_sub_off`)
         // one a clock (no aligning shift of `rx` first: one input less on
@@ -799,9 +849,18 @@ impl Logic for Device {
                     & ((self.state.q.val() == self.c_state[4].val())
                         | (self.state.q.val() == self.c_state[5].val())
                         | (self.state.q.val() == self.c_state[7].val()))));
-        self.pop.next = self.d_on.val() & !self.fifo.empty.val();
-        self.fifo.read.next = self.pop.val();
-        self.rbyte.next = self.fifo.data_out.val().get_bits::<8>(0);
+        // (The deframer takes `rb`; the FIFO refills it when it is empty or
+        // taken, so no logic follows the block RAM's output in its clock.)
+        self.pop.next = self.d_on.val() & self.rb_ok.q.val();
+        self.rb_fill.next = !self.fifo.empty.val() & (!self.rb_ok.q.val() | self.pop.val());
+        self.fifo.read.next = self.rb_fill.val();
+        if self.rb_fill.val() {
+            self.rb.d.next = self.fifo.data_out.val();
+            self.rb_ok.d.next = true;
+        } else if self.pop.val() {
+            self.rb_ok.d.next = false;
+        }
+        self.rbyte.next = self.rb.q.val().get_bits::<8>(0);
         self.in_frame.next =
             self.n.q.val().any() | self.esc.q.val() | self.bad_esc.q.val() | self.overrun.q.val();
         self.store.next = false;
@@ -817,7 +876,7 @@ impl Logic for Device {
             // part of what is skipped: their mark marks nothing (else a
             // resynchronising `END` would open a phantom frame that times
             // out and swallows the next frame).
-            if self.fifo.data_out.val().get_bit(8) & !self.hunting.q.val() {
+            if self.rb.q.val().get_bit(8) & !self.hunting.q.val() {
                 self.overrun.d.next = true;
                 self.in_frame.next = true;
             }
@@ -960,6 +1019,12 @@ impl Logic for Device {
             self.tb.next = !self.fcrc.val().get_bits::<8>(0);
         }
 
+        // (A slot with this byte as its last, for the slot RAM.)
+        self.wword.next = (self.wacc.q.val() >> 8)
+            | (bit_cast::<REQ_SLOT_BITS, 8>(self.sbyte.val()) << self.c_slot_top.val());
+        self.w_op.next =
+            bit_cast::<OP_BITS, REQ_SLOT_BITS>(self.wword.val() >> self.c_req_op.val());
+        self.sram.write_data.next = self.wword.val();
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
             self.n.d.next = self.n.q.val() + 1;
             self.crc.d.next = self.crc_acc.val();
@@ -978,6 +1043,32 @@ impl Logic for Device {
             if self.n.q.val() >= self.c_header.val() {
                 self.rx.d.next = (self.rx.q.val() >> 8)
                     | (bit_cast::<RX_BITS, 8>(self.sbyte.val()) << self.c_rx_top.val());
+            }
+            // A `Step`'s slots: each checked and written to the slot RAM
+            // as its last byte arrives.
+            if self.n.q.val() == 0 {
+                self.widx.d.next = 0.into();
+                self.wb.d.next = 0.into();
+                self.s_bad.d.next = false;
+                self.sleft.d.next = 0.into();
+            }
+            if (self.n.q.val() == 3) & (self.ty.q.val() == self.c_t_step.val()) {
+                self.sleft.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
+            }
+            // (`sleft` may be left over from a frame cut short: only a
+            // payload byte counts.)
+            if self.sleft.q.val().any() & (self.n.q.val() >= self.c_header.val()) {
+                self.sleft.d.next = self.sleft.q.val() - 1;
+                self.wacc.d.next = self.wword.val();
+                self.wb.d.next = self.wb.q.val() + 1;
+                if self.wb.q.val() == self.c_sb_last.val() {
+                    self.wb.d.next = 0.into();
+                    self.widx.d.next = self.widx.q.val() + 1;
+                    self.sram.write_enable.next = true;
+                    if self.wword.val().get_bit(0) & (self.w_op.val() > self.c_last_op.val()) {
+                        self.s_bad.d.next = true;
+                    }
+                }
             }
         }
 
@@ -1018,22 +1109,10 @@ impl Logic for Device {
         }
         self.bad_payload.next = false;
         self.chk_op.next = 0.into();
-        self.step_payload.next = self.rx.q.val() >> self.c_step_off[0].val();
-        for i in 0..STEP_ROUNDS {
-            if self.r_len_rounds.q.val() == self.c_step_n[i].val() {
-                self.step_payload.next = self.rx.q.val() >> self.c_step_off[i].val();
-            }
-        }
         if self.ty.q.val() == self.c_t_step.val() {
-            self.chk.next = self.step_payload.val();
-            for _i in 0..STEP_SLOTS {
-                self.chk_op.next =
-                    bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_req_op.val());
-                if self.chk.val().get_bit(0) & (self.chk_op.val() > self.c_last_op.val()) {
-                    self.bad_payload.next = true;
-                }
-                self.chk.next = self.chk.val() >> self.c_slot_bits.val();
-            }
+            // (Each slot was checked as it arrived.)
+            self.chk.next = 0.into();
+            self.bad_payload.next = self.s_bad.q.val();
         } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
             // Window i of the area holds request i - (SUBMIT_MAX - n): a
             // client of the build, valid, a known op.
@@ -1122,11 +1201,11 @@ impl Logic for Device {
             } else if self.ty.q.val() == self.c_t_cmd.val() {
                 self.state.d.next = self.c_state[2].val();
             } else if self.ty.q.val() == self.c_t_step.val() {
-                if self.c_duplex.val() {
-                    self.xb.d.next = bit_cast::<XB_BITS, RX_BITS>(self.step_payload.val());
-                } else {
-                    self.rx.d.next = self.step_payload.val();
-                }
+                // Its rounds run from the page it filled; the next frame
+                // fills the other.
+                self.run_pg.d.next = self.fill_pg.q.val();
+                self.fill_pg.d.next = !self.fill_pg.q.val();
+                self.rs_n.next = 0.into();
                 self.step_n.d.next = self.r_len_rounds.q.val();
                 self.step_left.d.next = self.r_len_rounds.q.val();
                 self.state.d.next = self.c_state[4].val();
@@ -1181,19 +1260,16 @@ impl Logic for Device {
             self.state.d.next = self.c_state[6].val();
         }
 
-        // One round: client k's slot is the lowest of `xsrc` at phase k.
-        self.xsrc.next = bit_cast::<XB_BITS, RX_BITS>(self.rx.q.val());
-        if self.c_duplex.val() {
-            self.xsrc.next = self.xb.q.val();
-        }
+        // One round: client k's slot is the slot RAM's at phase k.
         self.core.run.next = self.frun.val();
-        self.core.issue_valid.next = self.xsrc.val().get_bit(0);
+        self.core.issue_valid.next = self.sram.read_data.val().get_bit(0);
         self.core.issue_op.next =
-            bit_cast::<OP_BITS, XB_BITS>(self.xsrc.val() >> self.c_req_op.val());
+            bit_cast::<OP_BITS, REQ_SLOT_BITS>(self.sram.read_data.val() >> self.c_req_op.val());
         self.core.issue_key.next =
-            bit_cast::<KEY_BITS, XB_BITS>(self.xsrc.val() >> self.c_req_key.val());
-        self.core.issue_value.next =
-            bit_cast::<VALUE_BITS, XB_BITS>(self.xsrc.val() >> self.c_req_value.val());
+            bit_cast::<KEY_BITS, REQ_SLOT_BITS>(self.sram.read_data.val() >> self.c_req_key.val());
+        self.core.issue_value.next = bit_cast::<VALUE_BITS, REQ_SLOT_BITS>(
+            self.sram.read_data.val() >> self.c_req_value.val(),
+        );
         if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
             // A round starts next clock; state 5 is its T clocks.
             self.core.run.next = true;
@@ -1207,11 +1283,7 @@ impl Logic for Device {
         if self.state.q.val() == self.c_state[5].val() {
             self.cnt.d.next = self.cnt.q.val() + 1;
             if self.core.issue_strobe.val() {
-                if self.c_duplex.val() {
-                    self.xb.d.next = self.xb.q.val() >> self.c_slot_bits.val();
-                } else {
-                    self.rx.d.next = self.rx.q.val() >> self.c_slot_bits.val();
-                }
+                self.rs_n.next = self.rs.q.val() + 1;
             }
             if self.core.resp_strobe.val() {
                 self.resp.d.next = (self.resp.q.val() >> self.c_resp_pad.val())
@@ -1561,6 +1633,13 @@ impl Logic for Device {
         self.a_idx.d.next = self.a_idx_n.val();
         // `coll` likewise reads the entry at `k_ent`'s next value.
         self.k_ent.d.next = self.k_ent_n.val();
+        // The slot RAM reads the slot at `rs`'s next value.
+        self.rs.d.next = self.rs_n.val();
+        self.sram.read_address.next = bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.rs_n.val());
+        if self.run_pg.q.val() {
+            self.sram.read_address.next =
+                bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.rs_n.val()) | self.c_page.val();
+        }
         self.coll.read_address.next = self.k_ent_n.val();
         self.info_i.next = bit_cast::<INFO_ADDR_BITS, 8>(self.a_idx_n.val());
         self.info_rom.clock.next = self.clock.val();
@@ -1808,6 +1887,43 @@ mod tests {
             )
             .unwrap();
         assert_eq!(a.payload[..4], [0, 0, 0, 0], "cleared");
+    }
+
+    /// A `Step`'s slots are checked as they arrive: a valid slot with an
+    /// unknown op anywhere in the payload drops the frame (`Payload`), an
+    /// empty slot with any bits does not.
+    #[test]
+    fn device_checks_every_step_slot() {
+        let b = config().build;
+        let sb = tidekv_defs::layout::request_layout(&b).bytes();
+        let len = link::step_bytes(&b);
+        let mut t = Bench::new();
+        for (i, slot) in [0, C / 2, C - 1].into_iter().enumerate() {
+            // (First a `Step` cut short after its header: the next frame's
+            // slots are its own.)
+            let cut = [0xc0, FrameType::Step.code(), 7, len as u8, (len >> 8) as u8, 0xc0];
+            let a = t.exchange(&cut, 20_000).unwrap();
+            assert_eq!(a.payload, vec![Drop::Length.code(), FrameType::Step.code()]);
+            let mut p = vec![0u8; len];
+            p[slot * sb] = 0xff;
+            let a = t
+                .exchange(&Frame::new(FrameType::Step, i as u8, p).encode(), 20_000)
+                .unwrap();
+            assert_eq!(
+                (a.ty, a.payload.clone()),
+                (
+                    FrameType::Nack.code(),
+                    vec![Drop::Payload.code(), FrameType::Step.code()]
+                ),
+                "slot {slot}"
+            );
+            let mut p = vec![0u8; len];
+            p[slot * sb] = 0xfe;
+            let a = t
+                .exchange(&Frame::new(FrameType::Step, 9, p).encode(), 20_000)
+                .unwrap();
+            assert_eq!(a.ty, FrameType::Step.code(), "slot {slot}, not valid");
+        }
     }
 
     /// What a build leaves out (`DeviceOptions`) is refused with the

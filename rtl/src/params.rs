@@ -170,8 +170,9 @@ pub const C_BEFORE_LAST: usize = C - 1;
 
 // The device top (`device`): the link's numbers from `tidekv_defs::link`.
 pub const REQ_SLOT_BITS: usize = 8 * REQ_SLOT_BYTES;
-/// The receive register: the longest payload and its CRC bytes.
-pub const RX_BITS: usize = 8 * (MAX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
+/// The receive register: the longest payload but a `Step`'s, and its CRC
+/// bytes.
+pub const RX_BITS: usize = 8 * (RX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
 /// The answer register: the longest answer payload but `Info`'s (the
 /// framer reads that from a ROM).
 pub const ANS_BITS: usize = 8 * ANS_BYTES;
@@ -184,9 +185,18 @@ pub const STEP_ANS_BITS: usize = ROUND_BITS + RESP_BUF_BITS;
 pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
 /// Request slots of the longest `Step` (a loop bound in the logic).
 pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
-/// The slots of a `Step` being run, apart from the receive register
-/// (`duplex`: the deframer takes the next frame meanwhile).
-pub const XB_BITS: usize = STEP_SLOTS * REQ_SLOT_BITS;
+/// A `Step`'s slots in the slot RAM: two pages (`duplex`: the deframer
+/// fills one while a `Step` runs from the other) of `2^SR_IDX_BITS`.
+pub const SR_IDX_BITS: usize = clog2c(STEP_SLOTS);
+pub const SR_ADDR_BITS: usize = SR_IDX_BITS + 1;
+/// Bits to number `n` things, at least 1.
+const fn clog2c(n: usize) -> usize {
+    let mut b = 1;
+    while (1 << b) < n {
+        b += 1;
+    }
+    b
+}
 /// The link counters, counter 0 lowest, as `LinkStats` carries them.
 pub const STATS_BITS: usize =
     tidekv_defs::link::LINK_COUNTERS * tidekv_defs::link::LINK_COUNTER_BITS as usize;
