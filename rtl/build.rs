@@ -110,12 +110,13 @@ fn main() {
         ("STEP_ROUNDS", link::MAX_STEP_ROUNDS as u32),
         ("MAX_PAYLOAD", link::max_payload(b) as u32),
         // The receive register holds the longest payload but a `Step`'s
-        // (whose slots go to the slot RAM as they arrive).
+        // and a `Submit`'s (whose slots and requests go to the slot RAM as
+        // they arrive).
         (
             "RX_PAYLOAD",
             FrameType::ALL
                 .iter()
-                .filter(|&&t| t != FrameType::Step)
+                .filter(|&&t| t != FrameType::Step && t != FrameType::Submit)
                 .filter_map(|&t| link::request_bytes(b, t))
                 .max()
                 .unwrap() as u32,

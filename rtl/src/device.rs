@@ -111,8 +111,10 @@ pub struct Device {
     // assembled in `wacc`, byte `wb` of slot `widx`, while `sleft` payload
     // bytes are left; `s_bad`: one has an unknown op) to page `fill_pg`;
     // its rounds read slot `rs` of page `run_pg`, a clock ahead.
-    sram: RingRam<Bits<REQ_SLOT_BITS>, SR_ADDR_BITS>,
-    wacc: DFF<Bits<REQ_SLOT_BITS>>,
+    sram: RingRam<Bits<SR_BITS>, SR_ADDR_BITS>,
+    wacc: DFF<Bits<SR_BITS>>,
+    /// The entry's last byte: a slot's, or a `Submit` request's.
+    w_last: DFF<Bits<8>>,
     wb: DFF<Bits<8>>,
     widx: DFF<Bits<SR_IDX_BITS>>,
     sleft: DFF<B16>,
@@ -120,11 +122,16 @@ pub struct Device {
     fill_pg: DFF<bool>,
     run_pg: DFF<bool>,
     rs: DFF<Bits<SR_IDX_BITS>>,
-    wword: Signal<Local, Bits<REQ_SLOT_BITS>>,
+    wword: Signal<Local, Bits<SR_BITS>>,
+    /// `wword`'s slot: where a `Step`'s slot sits in it.
+    wslot: Signal<Local, Bits<SR_BITS>>,
     w_op: Signal<Local, OpCode>,
+    w_sop: Signal<Local, OpCode>,
     rs_n: Signal<Local, Bits<SR_IDX_BITS>>,
     c_sb_last: Constant<Bits<8>>,
     c_slot_top: Constant<B16>,
+    c_slot_sh: Constant<B16>,
+    c_se_last: Constant<Bits<8>>,
     c_page: Constant<Bits<SR_ADDR_BITS>>,
     t_acc: Signal<Local, Bits<32>>,
     sending: Signal<Local, bool>,
@@ -212,7 +219,6 @@ pub struct Device {
     r_want_len: DFF<B16>,
     r_len_rounds: DFF<Bits<8>>,
     r_sub_n: DFF<Bits<8>>,
-    r_win: Vec<DFF<bool>>,
     r_bad_payload: DFF<bool>,
     /// The frame checks on the counts, the CRC and the type, each
     /// registered (from registers that hold from the frame's last byte
@@ -247,14 +253,9 @@ pub struct Device {
     want_len: Signal<Local, B16>,
     /// The rounds a `Step` of this length carries (0: not a valid length).
     len_rounds: Signal<Local, Bits<8>>,
-    /// A `Step`'s payload at the bottom of `rx`'s width.
     /// The response slots of the `Step` that ran, at the bottom.
     resp_out: Signal<Local, Bits<RESP_BUF_BITS>>,
-    chk: Signal<Local, Bits<RX_BITS>>,
-    /// The op field of the request under `chk`, on its own: compared as
-    /// `bit_cast(chk >> at) > last`, rust-hdl writes an RX_BITS-wide compare
-    /// (its bit_cast is a mask), which yosys builds as a carry chain that long.
-    chk_op: Signal<Local, OpCode>,
+    chk: Signal<Local, Bits<8>>,
     bad_payload: Signal<Local, bool>,
     count_en: Signal<Local, bool>,
     hot: Signal<Local, Bits<LINK_COUNTERS>>,
@@ -293,7 +294,6 @@ pub struct Device {
     res_push: Signal<Local, bool>,
     res_pop: Signal<Local, bool>,
     qclient: Signal<Local, Bits<8>>,
-    sub_w: Signal<Local, Bits<RX_BITS>>,
     qfull: Signal<Local, bool>,
     k_ent_n: Signal<Local, Bits<COLL_ADDR_BITS>>,
     coll_at: Signal<Local, Bits<8>>,
@@ -366,12 +366,8 @@ pub struct Device {
     /// Per n = i + 1 requests of a `Submit`: its payload length.
     c_sub_bytes: Vec<Constant<B16>>,
     c_sub_n: Vec<Constant<Bits<8>>>,
-    /// Window i of the `Submit` area holds a request if n >= `c_sub_need[i]`.
-    c_sub_need: Vec<Constant<Bits<8>>>,
     c_sub_max: Constant<Bits<8>>,
     c_sub_last: Constant<Bits<8>>,
-    c_sub_off: Constant<B16>,
-    c_sub_bits: Constant<B16>,
     c_sub_slot_op: Constant<B16>,
     c_clients8: Constant<Bits<8>>,
     c_q_op: Constant<B16>,
@@ -471,6 +467,7 @@ impl Device {
             t_crc_r: Default::default(),
             sram: Default::default(),
             wacc: Default::default(),
+            w_last: Default::default(),
             wb: Default::default(),
             widx: Default::default(),
             sleft: Default::default(),
@@ -479,10 +476,14 @@ impl Device {
             run_pg: Default::default(),
             rs: Default::default(),
             wword: Default::default(),
+            wslot: Default::default(),
             w_op: Default::default(),
+            w_sop: Default::default(),
             rs_n: Default::default(),
             c_sb_last: k(REQ_SLOT_BYTES as u64 - 1),
-            c_slot_top: b16(REQ_SLOT_BITS - 8),
+            c_slot_top: b16(SR_BITS - 8),
+            c_slot_sh: b16(SR_BITS - REQ_SLOT_BITS),
+            c_se_last: k(SUBMIT_ENTRY_BYTES as u64 - 1),
             c_page: Constant::new((1u64 << SR_IDX_BITS).to_bits()),
             d_held: Default::default(),
             d_on: Default::default(),
@@ -550,7 +551,6 @@ impl Device {
             res_push: Default::default(),
             res_pop: Default::default(),
             qclient: Default::default(),
-            sub_w: Default::default(),
             qfull: Default::default(),
             k_ent_n: Default::default(),
             coll_at: Default::default(),
@@ -566,7 +566,6 @@ impl Device {
             r_want_len: Default::default(),
             r_len_rounds: Default::default(),
             r_sub_n: Default::default(),
-            r_win: vec_of(SUBMIT_MAX),
             r_bad_payload: Default::default(),
             k_n_bad: Default::default(),
             k_crc_bad: Default::default(),
@@ -581,7 +580,6 @@ impl Device {
             len_rounds: Default::default(),
             resp_out: Default::default(),
             chk: Default::default(),
-            chk_op: Default::default(),
             bad_payload: Default::default(),
             count_en: Default::default(),
             hot: Default::default(),
@@ -662,13 +660,8 @@ impl Device {
                 .map(|n| b16(n * SUBMIT_ENTRY_BYTES))
                 .collect(),
             c_sub_n: (1..=SUBMIT_MAX as u64).map(k).collect(),
-            c_sub_need: (0..SUBMIT_MAX)
-                .map(|i| k((SUBMIT_MAX - i) as u64))
-                .collect(),
             c_sub_max: k(SUBMIT_MAX as u64),
             c_sub_last: k(SUBMIT_MAX as u64 - 1),
-            c_sub_off: b16(8 * RX_PAYLOAD.saturating_sub(SUBMIT_MAX * SUBMIT_ENTRY_BYTES)),
-            c_sub_bits: b16(8 * SUBMIT_ENTRY_BYTES),
             c_sub_slot_op: b16(24 + rq.field("op").offset as usize),
             c_clients8: k(C as u64),
             c_q_op: b16(16 + rq.field("op").offset as usize),
@@ -750,6 +743,7 @@ impl Logic for Device {
             t_busy,
             t_crc_r,
             wacc,
+            w_last,
             wb,
             widx,
             sleft,
@@ -784,15 +778,11 @@ impl Logic for Device {
             self.sram.write_address.next =
                 bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.widx.q.val()) | self.c_page.val();
         }
-        // A `Submit`'s window: its requests stay where they came in, at
-        // the top of `rx`, and shift down past a fixed place (`c_sub_off`)
-        // one a clock (no aligning shift of `rx` first: one input less on
-        // each of its bits).
-        self.sub_w.next = self.rx.q.val() >> self.c_sub_off.val();
+        // (A `Submit`'s request, client byte first, is the slot RAM's.)
         self.queues.clock.next = self.clock.val();
         self.queues.clear.next = self.reset.val();
         self.queues.push.next = false;
-        self.queues.push_data.next = bit_cast::<QE_BITS, RX_BITS>(self.sub_w.val() >> 8);
+        self.queues.push_data.next = bit_cast::<QE_BITS, SR_BITS>(self.sram.read_data.val() >> 8);
         self.queues.pop.next = false;
         self.queues.pop_client.next = self.w_client.q.val();
         self.queues.next_client.next = self.core.issue_next.val();
@@ -1021,10 +1011,15 @@ impl Logic for Device {
 
         // (A slot with this byte as its last, for the slot RAM.)
         self.wword.next = (self.wacc.q.val() >> 8)
-            | (bit_cast::<REQ_SLOT_BITS, 8>(self.sbyte.val()) << self.c_slot_top.val());
-        self.w_op.next =
-            bit_cast::<OP_BITS, REQ_SLOT_BITS>(self.wword.val() >> self.c_req_op.val());
+            | (bit_cast::<SR_BITS, 8>(self.sbyte.val()) << self.c_slot_top.val());
+        self.wslot.next = self.wword.val() >> self.c_slot_sh.val();
+        self.w_op.next = bit_cast::<OP_BITS, SR_BITS>(self.wslot.val() >> self.c_req_op.val());
+        self.w_sop.next =
+            bit_cast::<OP_BITS, SR_BITS>(self.wword.val() >> self.c_sub_slot_op.val());
         self.sram.write_data.next = self.wword.val();
+        if self.ty.q.val() == self.c_t_step.val() {
+            self.sram.write_data.next = self.wslot.val();
+        }
         if self.store.val() & (self.n.q.val() <= self.c_max_body.val()) {
             self.n.d.next = self.n.q.val() + 1;
             self.crc.d.next = self.crc_acc.val();
@@ -1054,6 +1049,14 @@ impl Logic for Device {
             }
             if (self.n.q.val() == 3) & (self.ty.q.val() == self.c_t_step.val()) {
                 self.sleft.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
+                self.w_last.d.next = self.c_sb_last.val();
+            }
+            if (self.n.q.val() == 3)
+                & self.c_batches.val()
+                & (self.ty.q.val() == self.c_t_submit.val())
+            {
+                self.sleft.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
+                self.w_last.d.next = self.c_se_last.val();
             }
             // (`sleft` may be left over from a frame cut short: only a
             // payload byte counts.)
@@ -1061,11 +1064,20 @@ impl Logic for Device {
                 self.sleft.d.next = self.sleft.q.val() - 1;
                 self.wacc.d.next = self.wword.val();
                 self.wb.d.next = self.wb.q.val() + 1;
-                if self.wb.q.val() == self.c_sb_last.val() {
+                if self.wb.q.val() == self.w_last.q.val() {
                     self.wb.d.next = 0.into();
                     self.widx.d.next = self.widx.q.val() + 1;
                     self.sram.write_enable.next = true;
-                    if self.wword.val().get_bit(0) & (self.w_op.val() > self.c_last_op.val()) {
+                    // A slot: valid with an unknown op. A request: a
+                    // client of the build, valid, a known op.
+                    if self.ty.q.val() == self.c_t_step.val() {
+                        if self.wslot.val().get_bit(0) & (self.w_op.val() > self.c_last_op.val()) {
+                            self.s_bad.d.next = true;
+                        }
+                    } else if (self.wword.val().get_bits::<8>(0) >= self.c_clients8.val())
+                        | !self.wword.val().get_bit(24)
+                        | (self.w_sop.val() > self.c_last_op.val())
+                    {
                         self.s_bad.d.next = true;
                     }
                 }
@@ -1108,34 +1120,19 @@ impl Logic for Device {
             }
         }
         self.bad_payload.next = false;
-        self.chk_op.next = 0.into();
-        if self.ty.q.val() == self.c_t_step.val() {
-            // (Each slot was checked as it arrived.)
+        if (self.ty.q.val() == self.c_t_step.val())
+            | (self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()))
+        {
+            // (Each slot or request was checked as it arrived.)
             self.chk.next = 0.into();
             self.bad_payload.next = self.s_bad.q.val();
-        } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
-            // Window i of the area holds request i - (SUBMIT_MAX - n): a
-            // client of the build, valid, a known op.
-            self.chk.next = self.rx.q.val() >> self.c_sub_off.val();
-            for i in 0..SUBMIT_MAX {
-                self.chk_op.next =
-                    bit_cast::<OP_BITS, RX_BITS>(self.chk.val() >> self.c_sub_slot_op.val());
-                if self.r_win[i].q.val()
-                    & ((self.chk.val().get_bits::<8>(0) >= self.c_clients8.val())
-                        | !self.chk.val().get_bit(24)
-                        | (self.chk_op.val() > self.c_last_op.val()))
-                {
-                    self.bad_payload.next = true;
-                }
-                self.chk.next = self.chk.val() >> self.c_sub_bits.val();
-            }
         } else if self.ty.q.val() == self.c_t_cmd.val() {
-            self.chk.next = self.rx.q.val() >> self.c_cmd_off.val();
+            self.chk.next = bit_cast::<8, RX_BITS>(self.rx.q.val() >> self.c_cmd_off.val());
             if self.chk.val().get_bits::<8>(0) > self.c_last_cmd.val() {
                 self.bad_payload.next = true;
             }
         } else {
-            self.chk.next = self.rx.q.val() >> self.c_stats_off.val();
+            self.chk.next = bit_cast::<8, RX_BITS>(self.rx.q.val() >> self.c_stats_off.val());
             if (self.ty.q.val() == self.c_t_stats.val()) & self.chk.val().get_bits::<7>(1).any() {
                 self.bad_payload.next = true;
             }
@@ -1148,10 +1145,6 @@ impl Logic for Device {
         self.r_len_rounds.d.next = self.len_rounds.val();
         self.r_sub_n.d.next = self.sub_n.val();
         self.r_bad_payload.d.next = self.bad_payload.val();
-        for i in 0..SUBMIT_MAX {
-            self.r_win[i].clock.next = self.clock.val();
-            self.r_win[i].d.next = self.sub_n.val() >= self.c_sub_need[i].val();
-        }
         self.k_n_bad.d.next =
             (self.n.q.val() < self.c_overhead.val()) | (self.n.q.val() > self.c_max_body.val());
         self.k_crc_bad.d.next = self.crc.q.val() != self.c_residue.val();
@@ -1210,7 +1203,11 @@ impl Logic for Device {
                 self.step_left.d.next = self.r_len_rounds.q.val();
                 self.state.d.next = self.c_state[4].val();
             } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
-                // Windows before the first request are skipped.
+                // Windows before the first request are skipped. The
+                // requests run from the page they filled, as a `Step`'s.
+                self.run_pg.d.next = self.fill_pg.q.val();
+                self.fill_pg.d.next = !self.fill_pg.q.val();
+                self.rs_n.next = 0.into();
                 self.step_left.d.next = self.c_sub_max.val() - self.r_sub_n.q.val();
                 self.b_cnt.d.next = 0.into();
                 self.b_acc.d.next = 0.into();
@@ -1264,12 +1261,11 @@ impl Logic for Device {
         self.core.run.next = self.frun.val();
         self.core.issue_valid.next = self.sram.read_data.val().get_bit(0);
         self.core.issue_op.next =
-            bit_cast::<OP_BITS, REQ_SLOT_BITS>(self.sram.read_data.val() >> self.c_req_op.val());
+            bit_cast::<OP_BITS, SR_BITS>(self.sram.read_data.val() >> self.c_req_op.val());
         self.core.issue_key.next =
-            bit_cast::<KEY_BITS, REQ_SLOT_BITS>(self.sram.read_data.val() >> self.c_req_key.val());
-        self.core.issue_value.next = bit_cast::<VALUE_BITS, REQ_SLOT_BITS>(
-            self.sram.read_data.val() >> self.c_req_value.val(),
-        );
+            bit_cast::<KEY_BITS, SR_BITS>(self.sram.read_data.val() >> self.c_req_key.val());
+        self.core.issue_value.next =
+            bit_cast::<VALUE_BITS, SR_BITS>(self.sram.read_data.val() >> self.c_req_value.val());
         if (self.state.q.val() == self.c_state[4].val()) & !self.core.busy.val() {
             // A round starts next clock; state 5 is its T clocks.
             self.core.run.next = true;
@@ -1350,7 +1346,7 @@ impl Logic for Device {
 
         // `Submit`: one window a clock; a request that finds its queue full
         // is refused with every one after it.
-        self.qclient.next = self.sub_w.val().get_bits::<8>(0);
+        self.qclient.next = self.sram.read_data.val().get_bits::<8>(0);
         self.queues.push_client.next = bit_cast::<CLIENT_BITS, 8>(self.qclient.val());
         self.qfull.next = false;
         for c in 0..C {
@@ -1361,7 +1357,9 @@ impl Logic for Device {
         self.b_next.next = self.b_acc.q.val();
         if self.c_batches.val() & (self.state.q.val() == self.c_state[8].val()) {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
-            self.rx.d.next = self.rx.q.val() >> self.c_sub_bits.val();
+            if self.b_cnt.q.val() >= self.step_left.q.val() {
+                self.rs_n.next = self.rs.q.val() + 1;
+            }
             if (self.b_cnt.q.val() >= self.step_left.q.val()) & !self.b_stop.q.val() {
                 if self.qfull.val() {
                     self.b_stop.d.next = true;
@@ -1636,7 +1634,9 @@ impl Logic for Device {
         // The slot RAM reads the slot at `rs`'s next value.
         self.rs.d.next = self.rs_n.val();
         self.sram.read_address.next = bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.rs_n.val());
-        if self.run_pg.q.val() {
+        // (The page's next value too: a `Submit` may take its first
+        // request the clock after its check.)
+        if self.run_pg.d.val() {
             self.sram.read_address.next =
                 bit_cast::<SR_ADDR_BITS, SR_IDX_BITS>(self.rs_n.val()) | self.c_page.val();
         }
@@ -1901,7 +1901,14 @@ mod tests {
         for (i, slot) in [0, C / 2, C - 1].into_iter().enumerate() {
             // (First a `Step` cut short after its header: the next frame's
             // slots are its own.)
-            let cut = [0xc0, FrameType::Step.code(), 7, len as u8, (len >> 8) as u8, 0xc0];
+            let cut = [
+                0xc0,
+                FrameType::Step.code(),
+                7,
+                len as u8,
+                (len >> 8) as u8,
+                0xc0,
+            ];
             let a = t.exchange(&cut, 20_000).unwrap();
             assert_eq!(a.payload, vec![Drop::Length.code(), FrameType::Step.code()]);
             let mut p = vec![0u8; len];
@@ -1924,6 +1931,45 @@ mod tests {
                 .unwrap();
             assert_eq!(a.ty, FrameType::Step.code(), "slot {slot}, not valid");
         }
+        if BATCHES == 0 {
+            return;
+        }
+        // A `Submit`'s requests likewise (slot RAM): a client past the
+        // build's, an empty slot or an unknown op in any of them drops it;
+        // the same requests unbroken are queued.
+        use tidekv_defs::batch::{submit_payload, Queued};
+        use tidekv_defs::{Op, Request};
+        let n = SUBMIT_MAX.min(4);
+        let qs: Vec<Queued> = (0..n)
+            .map(|i| Queued {
+                client: (i % C) as u32,
+                tag: i as u16,
+                req: Request::new(Op::Get, 1, None),
+            })
+            .collect();
+        let se = link::submit_entry_bytes(&b);
+        for (i, (at, x)) in [(0, 0xffu8), (3, 0x00), (3, 0xff)].into_iter().enumerate() {
+            let mut p = submit_payload(&b, &qs);
+            p[(n - 1) * se + at] = x;
+            let a = t
+                .exchange(
+                    &Frame::new(FrameType::Submit, 20 + i as u8, p).encode(),
+                    20_000,
+                )
+                .unwrap();
+            assert_eq!(
+                a.payload,
+                vec![Drop::Payload.code(), FrameType::Submit.code()],
+                "byte {at} of the last request = {x:#x}"
+            );
+        }
+        let a = t
+            .exchange(
+                &Frame::new(FrameType::Submit, 30, submit_payload(&b, &qs)).encode(),
+                20_000,
+            )
+            .unwrap();
+        assert_eq!((a.ty, a.payload[0] as usize), (FrameType::Submit.code(), n));
     }
 
     /// What a build leaves out (`DeviceOptions`) is refused with the

@@ -170,8 +170,8 @@ pub const C_BEFORE_LAST: usize = C - 1;
 
 // The device top (`device`): the link's numbers from `tidekv_defs::link`.
 pub const REQ_SLOT_BITS: usize = 8 * REQ_SLOT_BYTES;
-/// The receive register: the longest payload but a `Step`'s, and its CRC
-/// bytes.
+/// The receive register: the longest payload but a `Step`'s and a
+/// `Submit`'s, and its CRC bytes.
 pub const RX_BITS: usize = 8 * (RX_PAYLOAD + tidekv_defs::link::CRC_BYTES);
 /// The answer register: the longest answer payload but `Info`'s (the
 /// framer reads that from a ROM).
@@ -187,7 +187,19 @@ pub const RESP_BUF_BITS: usize = STEP_ROUNDS * C * RESP_PAD_BITS;
 pub const STEP_SLOTS: usize = STEP_ROUNDS * C;
 /// A `Step`'s slots in the slot RAM: two pages (`duplex`: the deframer
 /// fills one while a `Step` runs from the other) of `2^SR_IDX_BITS`.
-pub const SR_IDX_BITS: usize = clog2c(STEP_SLOTS);
+pub const SR_IDX_BITS: usize = clog2c(if SR_SUBMIT && SUBMIT_MAX > STEP_SLOTS {
+    SUBMIT_MAX
+} else {
+    STEP_SLOTS
+});
+/// A `Submit`'s requests (client, tag, slot) go to the slot RAM too, if
+/// the build takes them: its word is the wider of a slot and a request.
+pub const SR_SUBMIT: bool = BATCHES != 0;
+pub const SR_BITS: usize = if SR_SUBMIT && 8 * SUBMIT_ENTRY_BYTES > REQ_SLOT_BITS {
+    8 * SUBMIT_ENTRY_BYTES
+} else {
+    REQ_SLOT_BITS
+};
 pub const SR_ADDR_BITS: usize = SR_IDX_BITS + 1;
 /// Bits to number `n` things, at least 1.
 const fn clog2c(n: usize) -> usize {
