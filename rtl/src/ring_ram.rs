@@ -6,7 +6,11 @@
 //!   clock (it reads the entry written `clocks` >= 2 run clocks ago, and
 //!   `clocks <= 2^A`), so yosys need not build the read-during-write bypass
 //!   it otherwise adds around a block RAM (on an iCE40, a flip-flop a bit
-//!   and a multiplexer: more than the memory saves).
+//!   and a multiplexer: more than the memory saves). The link's memories
+//!   use it on the same grounds: the batch queues read a head only once
+//!   it was written two clocks before (`link::queues`), a `Collect`'s
+//!   results are read after they are all written, and the slot RAM is
+//!   written in one page and read in the other (`device`).
 //! - `ram_style = "block"` when the build is for an iCE40
 //!   (`params::LINES_IN_BRAM`, from `TIDEKV_FAMILY`): the iCE40 has no
 //!   distributed RAM and its logic cells are what runs out first, while
