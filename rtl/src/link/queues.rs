@@ -60,7 +60,7 @@ pub struct BatchQueues {
 
 impl Default for BatchQueues {
     fn default() -> Self {
-        assert!(C <= CLIENT_MASK_BITS && QRAM_BITS == QUEUE_BITS + CLIENT_BITS);
+        const { assert!(C <= CLIENT_MASK_BITS && QRAM_BITS == QUEUE_BITS + CLIENT_BITS) };
         Self {
             clock: Default::default(),
             clear: Default::default(),
