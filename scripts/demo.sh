@@ -38,7 +38,9 @@ t info
 
 say "tidekv load-schedule $SCHEDULE"
 t load-schedule "$SCHEDULE"
-t show-schedule | head -n 2
+# (sed, not head: head would close the pipe early, and with pipefail the
+# CLI's SIGPIPE would fail the demo.)
+t show-schedule | sed -n '1,2p'
 
 say "tidekv stream: $REQUESTS YCSB-A requests (Zipf 0.99 over $RECORDS keys, loaded first); shard 1 replica 0 fails after $((REQUESTS / 3)) and recovers after $((2 * REQUESTS / 3))"
 "$TIDEKV" workload --preset "$PRESET" --workload a --records "$RECORDS" --load --requests "$REQUESTS" \
