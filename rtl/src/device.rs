@@ -11,7 +11,7 @@
 //! answered with a `Nack`. A frame that stops arriving for
 //! `WATCHDOG_CLOCKS` is dropped as a timeout. One frame is checked and run
 //! at a time; with the `duplex` option the deframer takes the next frame
-//! while a `Step` runs (from a copy of its slots, `xb`) and while the
+//! while a `Step` runs (from its page of the slot RAM) and while the
 //! framer sends an answer (with a CRC register of its own), without it the
 //! FIFO holds what arrives meanwhile.
 
@@ -303,7 +303,7 @@ pub struct Device {
     c_cmd_bytes: Constant<B16>,
     c_cmd_answer_bytes: Constant<B16>,
     /// Per rounds n = i + 1 of a `Step`: its payload and answer lengths,
-    /// where its payload sits in `rx`, and the shift that brings its
+    /// and the shift that brings its
     /// response slots to the bottom of `resp`.
     c_step_bytes: Vec<Constant<B16>>,
     c_step_answer_bytes: Vec<Constant<B16>>,
@@ -1417,8 +1417,8 @@ impl Logic for Device {
 
         self.resp_out.next = self.resp.q.val();
         if self.state.q.val() == self.c_state[7].val() {
-            // A round's last slot is in: the next round (its slots are at
-            // the bottom of `rx` now), or the answer: the first round that
+            // A round's last slot is in: the next round (its slots are the
+            // slot RAM's next), or the answer: the first round that
             // ran, then the slots, round by round.
             self.step_left.d.next = self.step_left.q.val() - 1;
             if self.step_left.q.val() != 1 {
