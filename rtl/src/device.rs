@@ -345,8 +345,6 @@ pub struct Device {
     /// `Submit` and `Collect` are unknown types and this constant gates the
     /// queues, results and rounds off (yosys removes them).
     c_batches: Constant<bool>,
-    /// The clients, as a `Submit` window's client byte is compared.
-    c_qclients: Constant<Bits<8>>,
     c_src_info: Constant<Bits<3>>,
     c_src_stats: Constant<Bits<3>>,
     c_src_coll: Constant<Bits<3>>,
@@ -639,7 +637,6 @@ impl Device {
             c_d_crc: d(Drop::Crc),
             c_d_type: d(Drop::Type),
             c_batches: Constant::new(BATCHES != 0),
-            c_qclients: Constant::new((C as u64).to_bits()),
             c_src_info: k(1),
             c_src_stats: k(2),
             c_src_coll: k(5),
@@ -1047,16 +1044,15 @@ impl Logic for Device {
                 self.s_bad.d.next = false;
                 self.sleft.d.next = 0.into();
             }
-            if (self.n.q.val() == 3) & (self.ty.q.val() == self.c_t_step.val()) {
-                self.sleft.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
-                self.w_last.d.next = self.c_sb_last.val();
-            }
             if (self.n.q.val() == 3)
-                & self.c_batches.val()
-                & (self.ty.q.val() == self.c_t_submit.val())
+                & ((self.ty.q.val() == self.c_t_step.val())
+                    | (self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val())))
             {
                 self.sleft.d.next = self.len.q.val() | (bit_cast::<16, 8>(self.sbyte.val()) << 8);
                 self.w_last.d.next = self.c_se_last.val();
+                if self.ty.q.val() == self.c_t_step.val() {
+                    self.w_last.d.next = self.c_sb_last.val();
+                }
             }
             // (`sleft` may be left over from a frame cut short: only a
             // payload byte counts.)
@@ -1359,14 +1355,14 @@ impl Logic for Device {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
             if self.b_cnt.q.val() >= self.step_left.q.val() {
                 self.rs_n.next = self.rs.q.val() + 1;
-            }
-            if (self.b_cnt.q.val() >= self.step_left.q.val()) & !self.b_stop.q.val() {
-                if self.qfull.val() {
-                    self.b_stop.d.next = true;
-                } else {
-                    self.b_next.next = self.b_acc.q.val() + 1;
-                    self.queues.push.next =
-                        self.c_batches.val() & (self.qclient.val() < self.c_qclients.val());
+                if !self.b_stop.q.val() {
+                    if self.qfull.val() {
+                        self.b_stop.d.next = true;
+                    } else {
+                        self.b_next.next = self.b_acc.q.val() + 1;
+                        self.queues.push.next =
+                            self.c_batches.val() & (self.qclient.val() < self.c_clients8.val());
+                    }
                 }
             }
             self.b_acc.d.next = self.b_next.val();
