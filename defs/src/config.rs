@@ -17,9 +17,10 @@ pub const MAX_TABLE_WAYS: u32 = 16;
 pub const MAX_TABLE_STASH: u32 = 64;
 pub const MAX_SETS_PER_BANK: u32 = 1 << crate::hash::TABLE_BANK_STRIDE;
 /// Clocks from a table operation entering the RTL's table engine to its
-/// registered response: the engine's five stages (hash, read the block
-/// RAMs, compare, choose, decide and write; docs/DESIGN.md, "Table engine").
-pub const TABLE_LATENCY_CLOCKS: u32 = 5;
+/// registered response: the engine's six stages (hash, read the block
+/// RAMs, register what they answer, compare, choose, decide and write;
+/// docs/DESIGN.md, "Table engine").
+pub const TABLE_LATENCY_CLOCKS: u32 = 6;
 /// Empty clocks a replicated shard's table engine leaves between its apply
 /// pass and its serve pass, and after the serve pass: the engine folds the
 /// two operations before one in by their effect, which an apply's write

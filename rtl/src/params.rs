@@ -13,6 +13,12 @@ pub fn config() -> tidekv_defs::Config {
 
 pub const OP_BITS: usize = OP_BITS_U32 as usize;
 pub const STATUS_BITS: usize = STATUS_BITS_U32 as usize;
+/// A table bank's stage C registers each way's key compare (`true`: one
+/// flip-flop a way, the compare after the block RAM's clock-to-out, for an
+/// iCE40, whose logic cells run out first) or the key the memory answered
+/// (`false`: a key's flip-flops a way, the compare a clock later, for the
+/// ECP5's speed).
+pub const KEY_EQ_AT_C: bool = LINES_IN_BRAM;
 /// Address bits of a table bank's way memories (at least one).
 pub const SET_ADDR_BITS: usize = if SET_BITS == 0 { 1 } else { SET_BITS };
 /// Address bits of the shard map (at least one).

@@ -55,9 +55,10 @@ pub struct ReplicaNode {
     pub sw_next: Signal<In, MainSlot>,
     pub sweep_out: SlotOut,
     /// Copy target: the engine runs the copy bus's slot as an update
-    /// (`cp_go`: the bus carries a slot this clock).
+    /// (`cp_go`: the bus carries a slot this clock, `cp_slot`).
     pub cp_dst: Signal<In, bool>,
     pub cp_go: Signal<In, bool>,
+    pub cp_slot: Signal<In, SlotNo>,
     pub cp_used: Signal<In, bool>,
     pub cp_key: Signal<In, Key>,
     pub cp_value: Signal<In, Value>,
@@ -113,6 +114,7 @@ impl ReplicaNode {
             sweep_out: Default::default(),
             cp_dst: Default::default(),
             cp_go: Default::default(),
+            cp_slot: Default::default(),
             cp_used: Default::default(),
             cp_key: Default::default(),
             cp_value: Default::default(),
@@ -195,7 +197,7 @@ impl Logic for ReplicaNode {
             self.engine.op.apply.next = true;
             self.engine.op.valid.next = self.cp_go.val() & self.cp_used.val();
             self.engine.op.delete.next = false;
-            self.engine.op.uslot.next = self.sw_slot.val();
+            self.engine.op.uslot.next = self.cp_slot.val();
             self.engine.op.key.next = self.cp_key.val();
             self.engine.op.value.next = self.cp_value.val();
         }
@@ -237,8 +239,12 @@ pub struct ShardGroup {
     pub cp_go: Signal<In, bool>,
     pub cp_src: Signal<In, ReplicaNo>,
     pub cp_dst: Signal<In, ReplicaMask>,
-    /// The slot `sw_slot` of replica `cp_src`'s set read in the clock before.
+    /// The slot `sw_slot` was a clock ago, of replica `cp_src`'s set read
+    /// two clocks ago (the engines' read-out is registered).
     pub rd: SlotOut,
+    /// `cp_go` and `sw_slot` a clock ago: the copy bus's slot, as `rd`.
+    cp_go_d: DFF<bool>,
+    cp_slot_d: DFF<SlotNo>,
     nodes: Vec<ReplicaNode>,
     rep_no: Vec<Constant<ReplicaNo>>,
     /// The update link, packed (`UpdWord`).
@@ -279,6 +285,8 @@ impl ShardGroup {
             cp_src: Default::default(),
             cp_dst: Default::default(),
             rd: Default::default(),
+            cp_go_d: Default::default(),
+            cp_slot_d: Default::default(),
             cp_used: Default::default(),
             cp_key: Default::default(),
             cp_value: Default::default(),
@@ -292,6 +300,10 @@ impl ShardGroup {
 impl Logic for ShardGroup {
     #[hdl_gen]
     fn update(&mut self) {
+        self.cp_go_d.clock.next = self.clock.val();
+        self.cp_slot_d.clock.next = self.clock.val();
+        self.cp_go_d.d.next = self.cp_go.val();
+        self.cp_slot_d.d.next = self.sw_slot.val();
         self.upd.clock.next = self.clock.val();
         self.upd.run.next = self.run.val();
         self.upd.clear.next = self.clear.val();
@@ -327,7 +339,8 @@ impl Logic for ShardGroup {
             self.nodes[r].sw_slot.next = self.sw_slot.val();
             self.nodes[r].sw_next.next = self.sw_next.val();
             self.nodes[r].cp_dst.next = self.cp_dst.val().get_bit(r);
-            self.nodes[r].cp_go.next = self.cp_go.val();
+            self.nodes[r].cp_go.next = self.cp_go_d.q.val();
+            self.nodes[r].cp_slot.next = self.cp_slot_d.q.val();
             self.nodes[r].cp_used.next = self.cp_used.val();
             self.nodes[r].cp_key.next = self.cp_key.val();
             self.nodes[r].cp_value.next = self.cp_value.val();

@@ -299,10 +299,11 @@ pub struct CoreBody {
     m_copy: DFF<bool>,
     m_all: DFF<bool>,
     m_bad: DFF<bool>,
-    /// `ReadSlot`: the word to answer (0 used, 1 key, 2 value) and whether
-    /// the set was read (the slot shows in the clock after).
+    /// `ReadSlot`: the word to answer (0 used, 1 key, 2 value) and the
+    /// clocks since it began: the set is read in the first, the slot shows
+    /// in the third (the engines' read-out is registered).
     m_word: DFF<Bits<2>>,
-    m_phase: DFF<bool>,
+    m_phase: DFF<Bits<2>>,
     pk_used: Signal<Local, bool>,
     pk_key: Signal<Local, Key>,
     pk_value: Signal<Local, Value>,
@@ -795,8 +796,10 @@ impl CoreBody {
             c_key_mask: k(mask(KEY_BITS.min(56) as u32)),
             c_last_set: k(mask(SET_ADDR_BITS as u32)),
             c_sweep_slots: k(SWEEP_SLOTS as u64),
-            c_flush_clocks: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS)),
-            c_flush_last: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS) - 1),
+            // (The copy bus's last slot reaches the target a clock after the
+            // copy ends: the engines' read-out is registered.)
+            c_flush_clocks: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS) + 1),
+            c_flush_last: k(u64::from(tidekv_defs::config::TABLE_LATENCY_CLOCKS)),
             c_one64: k(1),
             v_item: Default::default(),
             v_used_next: Default::default(),
@@ -1790,7 +1793,7 @@ impl Logic for CoreBody {
                 {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_peek.val();
-                    self.m_phase.d.next = false;
+                    self.m_phase.d.next = 0.into();
                     self.m_shard.d.next = self.n_shard.val();
                     self.m_src.d.next = self.n_rep.val();
                     self.m_set.d.next = bit_cast::<SET_ADDR_BITS, 64>(self.in_cmd_data.val());
@@ -1914,13 +1917,13 @@ impl Logic for CoreBody {
             }
         }
         if self.c_peek_on.val() & (self.m_state.q.val() == self.c_peek.val()) {
-            self.m_phase.d.next = true;
+            self.m_phase.d.next = self.m_phase.q.val() + 1;
             for s in 0..S {
                 if self.m_shard.q.val() == self.c_shard_no[s].val() {
-                    self.shards[s].sw_read.next = !self.m_phase.q.val();
+                    self.shards[s].sw_read.next = !self.m_phase.q.val().any();
                 }
             }
-            if self.m_phase.q.val() {
+            if self.m_phase.q.val().get_bit(1) {
                 self.r_done.d.next = true;
                 self.m_state.d.next = self.c_idle.val();
                 self.r_rdata.d.next = 0.into();

@@ -5,16 +5,25 @@
 //! the way that holds the key, a stage later:
 //!
 //! - stage B: the memories are read at `rd_set`;
-//! - stage D1: each way's entry is what the memory answered unless the
-//!   bank's last write (`lw`, one a bank: an operation writes each bank
-//!   once, at most a way set and a way cleared) or the write being made
-//!   now (`wr`) went to it after the read, and the bank's results are
-//!   registered: where the key is
+//! - stage C: what they answer is registered (`c_used`, `c_key`: the
+//!   block RAM's clock-to-out ends in a flip-flop, not in the compares);
+//! - stage D1: each way's entry is what the memory answered unless one of
+//!   the bank's last `FWD` writes (`lw`, oldest first; an operation writes
+//!   each bank once, at most a way set and a way cleared) or the write
+//!   being made now (`wr`) went to it after the read, and the bank's
+//!   results are registered: where the key is
 //!   (`hit`), the ways it may fill (unused, owned, not barred by an earlier
 //!   client's delete in this serve step: `barred`, from the engine's
 //!   `Bars`) and how many are used;
 //! - a clock after stage E (the engine's decision, registered) a way is
 //!   written through `wr`.
+//!
+//! The read misses the write made in the clock it reads (the memory reads
+//! before it writes), the one in the clock its answer is registered and
+//! the one being made in D1: the last two and `wr`. An operation held in
+//! D1 by a stall (`run` low) was read before it; a write is made only a
+//! clock after a run clock, so the writes it missed are still the bank's
+//! last three, and `FWD` is 3.
 //!
 //! Every output is a register but the maintenance read-out (`sw_used`,
 //! `sw_key`).
@@ -23,6 +32,11 @@ use super::{Load, TableWrite};
 use crate::params::*;
 use crate::util::{k, vec_of};
 use rust_hdl::prelude::*;
+
+/// The bank's last writes forwarded to stage D1 (beside the one being made).
+pub const FWD: usize = 3;
+// (The newest is `lw_*[2]`: an index in `hdl_gen` is a literal.)
+const _: () = assert!(FWD == 3);
 
 #[derive(LogicBlock)]
 pub struct Bank {
@@ -39,6 +53,10 @@ pub struct Bank {
     /// It is a valid operation: only then is stage D1 computed (a hardware
     /// no-op, the registers hold for the others; Verilator skips the logic).
     pub valid: Signal<In, bool>,
+    /// The operation in stage C is valid: only then is its read registered.
+    pub c_valid: Signal<In, bool>,
+    /// Its key (for `KEY_EQ_AT_C`).
+    pub c_key_in: Signal<In, Key>,
     // ---- the write (stage E's, registered): its set in this bank
     pub wr_set: Signal<In, SetAddr>,
     pub wr: TableWrite,
@@ -56,7 +74,7 @@ pub struct Bank {
     pub free_s2: Signal<Out, SlotNo>,
     pub load: Signal<Out, Load>,
     // ---- maintenance
-    /// Empty the forwarding register.
+    /// Empty the forwarding registers.
     pub clear: Signal<In, bool>,
     /// Mark every way of set `rd_set` unused.
     pub wipe: Signal<In, bool>,
@@ -67,8 +85,20 @@ pub struct Bank {
     // ---- memories
     used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
-    // ---- the bank's last write
-    lw: DFF<BankWrite>,
+    // ---- stage C: what the memories answered
+    c_used: Vec<DFF<bool>>,
+    c_key: Vec<DFF<Key>>,
+    c_eq: Vec<DFF<bool>>,
+    eq_at_c: Constant<bool>,
+    // ---- the bank's last writes, oldest first
+    // (Fields of a struct in a `Vec` of registers do not generate: one
+    // `Vec` a field. Write `i` set the ways `lw_fill` of set `lw_set` to
+    // key `lw_key` and cleared the ways `lw_clr`.)
+    lw_valid: Vec<DFF<bool>>,
+    lw_set: Vec<DFF<SetAddr>>,
+    lw_fill: Vec<DFF<WayMask>>,
+    lw_clr: Vec<DFF<WayMask>>,
+    lw_key: Vec<DFF<Key>>,
     // ---- stage D1's result registers
     r_hit: DFF<bool>,
     r_hit_slot: DFF<SlotNo>,
@@ -84,7 +114,7 @@ pub struct Bank {
     /// The way holds the operation's key (as the writes since the read
     /// left it): the memory's key compared, or the write's.
     w_eq: Vec<Signal<Local, bool>>,
-    lw_eq: Signal<Local, bool>,
+    lw_eq: Vec<Signal<Local, bool>>,
     wr_eq: Signal<Local, bool>,
     used: Signal<Local, WayMask>,
     got: Signal<Local, bool>,
@@ -92,23 +122,12 @@ pub struct Bank {
     set_here: Signal<Local, WayMask>,
     clear_here: Signal<Local, WayMask>,
     slot_no: Vec<Constant<SlotNo>>,
-    lw_here: Signal<Local, bool>,
+    lw_here: Vec<Signal<Local, bool>>,
     lw_filled: Signal<Local, WayMask>,
     lw_cleared: Signal<Local, WayMask>,
     wr_here: Signal<Local, bool>,
     fr: Signal<Local, WayMask>,
     fr_low: Signal<Local, WayMask>,
-}
-
-/// A write to a bank, as its forwarding register keeps it: the ways of
-/// set `set` it filled with `key`, and the ways it cleared.
-#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
-pub struct BankWrite {
-    pub valid: bool,
-    pub set: SetAddr,
-    pub filled: WayMask,
-    pub cleared: WayMask,
-    pub key: Key,
 }
 
 /// An empty table: every used bit starts at zero (FPGA and Verilator alike).
@@ -131,6 +150,8 @@ impl Bank {
             owned: Default::default(),
             barred: Default::default(),
             valid: Default::default(),
+            c_valid: Default::default(),
+            c_key_in: Default::default(),
             wr_set: Default::default(),
             wr: Default::default(),
             hit: Default::default(),
@@ -149,7 +170,15 @@ impl Bank {
             sw_key: Default::default(),
             used_ram: (0..WAYS).map(|_| empty_used()).collect(),
             key_ram: vec_of(WAYS),
-            lw: Default::default(),
+            c_used: vec_of(WAYS),
+            c_key: vec_of(WAYS),
+            c_eq: vec_of(WAYS),
+            eq_at_c: Constant::new(KEY_EQ_AT_C),
+            lw_valid: vec_of(FWD),
+            lw_set: vec_of(FWD),
+            lw_fill: vec_of(FWD),
+            lw_clr: vec_of(FWD),
+            lw_key: vec_of(FWD),
             r_hit: Default::default(),
             r_hit_slot: Default::default(),
             r_free_1: Default::default(),
@@ -161,7 +190,7 @@ impl Bank {
             r_load: Default::default(),
             w_used: vec_of(WAYS),
             w_eq: vec_of(WAYS),
-            lw_eq: Default::default(),
+            lw_eq: vec_of(FWD),
             wr_eq: Default::default(),
             used: Default::default(),
             got: Default::default(),
@@ -169,7 +198,7 @@ impl Bank {
             set_here: Default::default(),
             clear_here: Default::default(),
             slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
-            lw_here: Default::default(),
+            lw_here: vec_of(FWD),
             lw_filled: Default::default(),
             lw_cleared: Default::default(),
             wr_here: Default::default(),
@@ -183,7 +212,7 @@ impl Logic for Bank {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, lw, r_hit, r_hit_slot, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1,
+            self, clock, r_hit, r_hit_slot, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1,
             r_free_s2, r_load
         );
         // Stage B: read.
@@ -194,12 +223,39 @@ impl Logic for Bank {
             self.key_ram[w].write_clock.next = self.clock.val();
             self.used_ram[w].read_address.next = self.rd_set.val();
             self.key_ram[w].read_address.next = self.rd_set.val();
+            // Stage C: the answer registered.
+            // (Either `c_key` or `c_eq` is used, by `KEY_EQ_AT_C`: synthesis
+            // removes the other.)
+            self.c_used[w].clock.next = self.clock.val();
+            self.c_key[w].clock.next = self.clock.val();
+            self.c_eq[w].clock.next = self.clock.val();
+            self.c_used[w].d.next = self.c_used[w].q.val();
+            self.c_key[w].d.next = self.c_key[w].q.val();
+            self.c_eq[w].d.next = self.c_eq[w].q.val();
+            if self.run.val() & self.c_valid.val() {
+                self.c_used[w].d.next = self.used_ram[w].read_data.val();
+                self.c_key[w].d.next = self.key_ram[w].read_data.val();
+                self.c_eq[w].d.next = self.key_ram[w].read_data.val() == self.c_key_in.val();
+            }
+        }
+        for i in 0..FWD {
+            self.lw_valid[i].clock.next = self.clock.val();
+            self.lw_set[i].clock.next = self.clock.val();
+            self.lw_fill[i].clock.next = self.clock.val();
+            self.lw_clr[i].clock.next = self.clock.val();
+            self.lw_key[i].clock.next = self.clock.val();
+            self.lw_valid[i].d.next = self.lw_valid[i].q.val();
+            self.lw_set[i].d.next = self.lw_set[i].q.val();
+            self.lw_fill[i].d.next = self.lw_fill[i].q.val();
+            self.lw_clr[i].d.next = self.lw_clr[i].q.val();
+            self.lw_key[i].d.next = self.lw_key[i].q.val();
+            self.lw_here[i].next = false;
+            self.lw_eq[i].next = false;
         }
         // (Locals get a value on every path: no latches.)
         self.used.next = 0.into();
         self.got.next = false;
         self.n_used.next = 0.into();
-        self.lw_here.next = false;
         self.lw_filled.next = 0.into();
         self.lw_cleared.next = 0.into();
         self.fr.next = 0.into();
@@ -223,7 +279,6 @@ impl Logic for Bank {
             }
         }
         self.wr_here.next = false;
-        self.lw_eq.next = false;
         self.wr_eq.next = false;
         for w in 0..WAYS {
             self.w_used[w].next = false;
@@ -231,24 +286,31 @@ impl Logic for Bank {
         }
         if self.run.val() & self.valid.val() {
             // Stage D1: each way as the writes since the read left it: the
-            // last one made (`lw`), then the one being made.
-            self.lw_here.next = self.lw.q.val().valid & (self.lw.q.val().set == self.set.val());
-            self.wr_here.next = self.wr_set.val() == self.set.val();
+            // last ones made (`lw`, oldest first), then the one being made.
             // (One compare per write, not a key mux per way.)
-            self.lw_eq.next = self.lw.q.val().key == self.key.val();
+            for i in 0..FWD {
+                self.lw_here[i].next =
+                    self.lw_valid[i].q.val() & (self.lw_set[i].q.val() == self.set.val());
+                self.lw_eq[i].next = self.lw_key[i].q.val() == self.key.val();
+            }
+            self.wr_here.next = self.wr_set.val() == self.set.val();
             self.wr_eq.next = self.wr.key.val() == self.key.val();
-            // (A bit of a struct's field: through a local.)
-            self.lw_filled.next = self.lw.q.val().filled;
-            self.lw_cleared.next = self.lw.q.val().cleared;
             self.used.next = 0.into();
             for w in 0..WAYS {
-                self.w_used[w].next = self.used_ram[w].read_data.val();
-                self.w_eq[w].next = self.key_ram[w].read_data.val() == self.key.val();
-                if self.lw_here.val()
-                    & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w))
-                {
-                    self.w_used[w].next = self.lw_filled.val().get_bit(w);
-                    self.w_eq[w].next = self.lw_eq.val();
+                self.w_used[w].next = self.c_used[w].q.val();
+                self.w_eq[w].next = self.c_key[w].q.val() == self.key.val();
+                if self.eq_at_c.val() {
+                    self.w_eq[w].next = self.c_eq[w].q.val();
+                }
+                for i in 0..FWD {
+                    self.lw_filled.next = self.lw_fill[i].q.val();
+                    self.lw_cleared.next = self.lw_clr[i].q.val();
+                    if self.lw_here[i].val()
+                        & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w))
+                    {
+                        self.w_used[w].next = self.lw_filled.val().get_bit(w);
+                        self.w_eq[w].next = self.lw_eq[i].val();
+                    }
                 }
                 if self.wr_here.val()
                     & (self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w))
@@ -321,16 +383,25 @@ impl Logic for Bank {
                 self.set_here.val().get_bit(w) | self.clear_here.val().get_bit(w);
             self.key_ram[w].write_enable.next = self.set_here.val().get_bit(w);
         }
-        // The forwarding register keeps the bank's last write.
+        // The forwarding registers keep the bank's last writes.
         if (self.set_here.val() | self.clear_here.val()).any() {
-            self.lw.d.next.valid = true;
-            self.lw.d.next.set = self.wr_set.val();
-            self.lw.d.next.filled = self.set_here.val();
-            self.lw.d.next.cleared = self.clear_here.val();
-            self.lw.d.next.key = self.wr.key.val();
+            for i in 1..FWD {
+                self.lw_valid[i - 1].d.next = self.lw_valid[i].q.val();
+                self.lw_set[i - 1].d.next = self.lw_set[i].q.val();
+                self.lw_fill[i - 1].d.next = self.lw_fill[i].q.val();
+                self.lw_clr[i - 1].d.next = self.lw_clr[i].q.val();
+                self.lw_key[i - 1].d.next = self.lw_key[i].q.val();
+            }
+            self.lw_valid[2].d.next = true;
+            self.lw_set[2].d.next = self.wr_set.val();
+            self.lw_fill[2].d.next = self.set_here.val();
+            self.lw_clr[2].d.next = self.clear_here.val();
+            self.lw_key[2].d.next = self.wr.key.val();
         }
         if self.wipe.val() | self.clear.val() {
-            self.lw.d.next.valid = false;
+            for i in 0..FWD {
+                self.lw_valid[i].d.next = false;
+            }
         }
 
         // Maintenance: read-out, wipe, clear.
@@ -347,5 +418,99 @@ impl Logic for Bank {
                 self.used_ram[w].write_enable.next = true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::clocks;
+    use tidekv_defs::hash::splitmix64;
+
+    /// The bank against a table in software, on two sets and four keys so
+    /// that writes and reads meet: random writes (one a clock, made only a
+    /// clock after a run clock, as the engine makes them), random stalls,
+    /// and an operation through stages B, C and D1 each run clock. Each
+    /// stage D1 result is the table as the writes before it left it, with
+    /// the write being made. Dropping any forwarding register fails it.
+    #[test]
+    fn bank_forwards_every_write_its_read_missed() {
+        let mut bank = Bank::new(0);
+        bank.connect_all();
+        let sets = 2u64;
+        let mut used = vec![vec![false; WAYS]; sets as usize];
+        let mut keys = vec![vec![0u64; WAYS]; sets as usize];
+        // (set, key) of the operation in stages B, C and D1.
+        let mut pipe: [Option<(u64, u64)>; 3] = [None; 3];
+        let mut rng = 0x5eed_u64;
+        let mut ran = true;
+        let mut checked = 0;
+        bank.owned.next = Bits::from((1u64 << WAYS) - 1);
+        bank.barred.next = 0.into();
+        for _ in 0..20_000 {
+            let r = splitmix64(&mut rng);
+            let run = r.is_multiple_of(2);
+            // The write being made (only after a run clock).
+            let wr = (ran && !(r >> 1).is_multiple_of(3)).then(|| {
+                let set = (r >> 3) % sets;
+                let fill = (r >> 5)
+                    .is_multiple_of(2)
+                    .then_some(((r >> 6) % WAYS as u64, (r >> 10) % 4));
+                let clear = (r >> 12)
+                    .is_multiple_of(2)
+                    .then_some((r >> 13) % WAYS as u64);
+                (set, fill, clear.filter(|c| fill.map(|f| f.0) != Some(*c)))
+            });
+            let (b, c, d1) = (pipe[0], pipe[1], pipe[2]);
+            bank.run.next = run;
+            bank.rd_set.next = if run { b } else { c }.map_or(0, |o| o.0).into();
+            bank.c_valid.next = c.is_some();
+            bank.c_key_in.next = c.map_or(0, |o| o.1).into();
+            bank.valid.next = d1.is_some();
+            bank.set.next = d1.map_or(0, |o| o.0).into();
+            bank.key.next = d1.map_or(0, |o| o.1).into();
+            bank.wr_set.next = wr.map_or(0, |w| w.0).into();
+            bank.wr.set_en.next = wr.is_some_and(|w| w.1.is_some());
+            bank.wr.set_slot.next = wr.and_then(|w| w.1).map_or(0, |f| f.0).into();
+            bank.wr.key.next = wr.and_then(|w| w.1).map_or(0, |f| f.1).into();
+            bank.wr.clear_en.next = wr.is_some_and(|w| w.2.is_some());
+            bank.wr.clear_slot.next = wr.and_then(|w| w.2).unwrap_or(0).into();
+            // The table as the writes before this clock and this one leave it.
+            if let Some((s, fill, clear)) = wr {
+                if let Some((w, k)) = fill {
+                    used[s as usize][w as usize] = true;
+                    keys[s as usize][w as usize] = k;
+                }
+                if let Some(w) = clear {
+                    used[s as usize][w as usize] = false;
+                }
+            }
+            let want = d1.filter(|_| run).map(|(s, k)| {
+                let (u, ks) = (&used[s as usize], &keys[s as usize]);
+                let hit = (0..WAYS).find(|&w| u[w] && ks[w] == k);
+                let free: Vec<usize> = (0..WAYS).filter(|&w| !u[w]).collect();
+                (hit, u.iter().filter(|&&x| x).count() as u64, free)
+            });
+            clocks(&mut bank, 1, |b| &mut b.clock);
+            if let Some((hit, load, free)) = want {
+                assert_eq!(bank.hit.val(), hit.is_some(), "hit");
+                if let Some(w) = hit {
+                    assert_eq!(bank.hit_slot.val().to_u64(), w as u64, "hit slot");
+                }
+                assert_eq!(bank.load.val().to_u64(), load, "load");
+                assert_eq!(bank.free_1.val(), !free.is_empty(), "a free way");
+                if let Some(&w) = free.first() {
+                    assert_eq!(bank.free_s0.val().to_u64(), w as u64, "lowest free way");
+                }
+                checked += 1;
+            }
+            if run {
+                let op =
+                    (!(r >> 20).is_multiple_of(5)).then_some(((r >> 23) % sets, (r >> 25) % 4));
+                pipe = [op, b, c];
+            }
+            ran = run;
+        }
+        assert!(checked > 3_000, "{checked} operations checked");
     }
 }

@@ -2,20 +2,22 @@
 //! serves one operation per clock (docs/DESIGN.md, "KV table" and "Table
 //! engine"); the model is `tidekv_sim::table` (`serve`, `apply`).
 //!
-//! The engine is a five-stage pipeline, one operation a clock, every stage's
+//! The engine is a six-stage pipeline, one operation a clock, every stage's
 //! result registered:
 //!
 //! | stage | what |
 //! |---|---|
 //! | A  | the key's set in each bank (H3), registered |
 //! | B  | the way memories read the sets (`Bank`) |
+//! | C  | what they answered, registered (`Bank`) |
 //! | D1 | per bank and stash: where the key is, the free ways, the load; the last writes forwarded |
 //! | D2 | the writes of the operation two before taken in; the slot a new key takes, and the slot it would take after each write the operation before might make |
 //! | E  | the operation before's write taken in; the decision, the writes, the response and the update |
 //!
-//! An operation's read misses the writes of the three before it: the banks
-//! forward the third (`Bank`'s `lw0`), stage D2 takes in
-//! the second (`fx` as it was a clock ago) and stage E the first (`fx`).
+//! An operation's read misses the writes of the five before it: the banks
+//! forward the fifth, fourth and third (`Bank`'s `lw`, the last writes,
+//! and the write being made), stage D2 takes in the second (`fx` as it was
+//! a clock ago) and stage E the first (`fx`).
 //! Those two are folded in by effect, not by recomputing: a write of a new
 //! key fills the lowest usable free way of the bank it chose (which, for an
 //! operation sharing that set in the same serve step, is that operation's
@@ -155,7 +157,9 @@ pub struct TableSweep {
     /// Read set `set` this clock (the engine is stopped).
     pub read: Signal<In, bool>,
     pub set: Signal<In, SetAddr>,
-    /// The slot `slot` of the set read in the clock before appears on `out`.
+    /// The slot `slot` of the set read in the clock before appears on
+    /// `sweep_out` a clock later (registered: the block RAMs' clock-to-out
+    /// ends in a flip-flop).
     pub slot: Signal<In, SlotNo>,
     /// With `read`: the slot `slot` will be next clock, its low bits (the
     /// value memory is read by main slot, a clock ahead; a stash slot's
@@ -226,11 +230,15 @@ pub struct TableEngine {
     pub resp: RespOut,
     pub upd: UpdOut,
     pub sweep: TableSweep,
-    /// The slot `sweep.slot` of the set read in the clock before.
+    /// The slot `sweep.slot` was a clock ago, of the set read two clocks ago.
     pub sweep_out: SlotOut,
     banks: Vec<Bank>,
     stash: Stash,
     bars: Bars,
+    // ---- the read-out, registered
+    so_used: DFF<bool>,
+    so_key: DFF<Key>,
+    so_value: DFF<Value>,
     // ---- every main slot's value: read in stage D2 at the slot that holds
     // the key (`e_vaddr` while stalled), written a clock after stage E
     vram: RAM<Value, VADDR_BITS>,
@@ -245,6 +253,8 @@ pub struct TableEngine {
     // ---- the operation in each stage, and its sets
     pb: DFF<OpWord>,
     pb_set: Vec<DFF<SetAddr>>,
+    pc: DFF<OpWord>,
+    pc_set: Vec<DFF<SetAddr>>,
     pd1: DFF<OpWord>,
     pd1_set: Vec<DFF<SetAddr>>,
     pd2: DFF<OpWord>,
@@ -252,9 +262,9 @@ pub struct TableEngine {
     pe: DFF<OpWord>,
     pe_set: Vec<DFF<SetAddr>>,
     /// The operation's value, wanted only in stage E: a delay line of the
-    /// four run clocks from stage A to E (a ring in block RAM on an iCE40,
+    /// five run clocks from stage A to E (a ring in block RAM on an iCE40,
     /// whose logic cells run out first; flip-flops elsewhere).
-    vline: Delay<Value, { ring_bits(4) }>,
+    vline: Delay<Value, { ring_bits(5) }>,
     // ---- D1 -> D2 (the banks and the stash register their own)
     d2_skip: DFF<bool>,
     d2_eq2: DFF<BankMask>,
@@ -418,19 +428,24 @@ impl TableEngine {
             vram: Default::default(),
             vw: Default::default(),
             e_vaddr: Default::default(),
+            so_used: Default::default(),
+            so_key: Default::default(),
+            so_value: Default::default(),
             e_fram: Default::default(),
             masks,
             c_set_at: (0..BANKS).map(|b| k((b * SET_ADDR_BITS) as u64)).collect(),
             hword: Default::default(),
             pb: Default::default(),
             pb_set: vec_of(BANKS),
+            pc: Default::default(),
+            pc_set: vec_of(BANKS),
             pd1: Default::default(),
             pd1_set: vec_of(BANKS),
             pd2: Default::default(),
             pd2_set: vec_of(BANKS),
             pe: Default::default(),
             pe_set: vec_of(BANKS),
-            vline: Delay::new(4),
+            vline: Delay::new(5),
             d2_skip: Default::default(),
             d2_eq2: Default::default(),
             d2_keq2: Default::default(),
@@ -539,6 +554,7 @@ impl Logic for TableEngine {
             self,
             clock,
             pb,
+            pc,
             pd1,
             pd2,
             pe,
@@ -550,6 +566,9 @@ impl Logic for TableEngine {
             e_fval,
             e_fram,
             e_vaddr,
+            so_used,
+            so_key,
+            so_value,
             vw,
             e_skip,
             e_eq1,
@@ -569,6 +588,7 @@ impl Logic for TableEngine {
         );
         for b in 0..BANKS {
             self.pb_set[b].clock.next = self.clock.val();
+            self.pc_set[b].clock.next = self.clock.val();
             self.pd1_set[b].clock.next = self.clock.val();
             self.pd2_set[b].clock.next = self.clock.val();
             self.pe_set[b].clock.next = self.clock.val();
@@ -577,6 +597,7 @@ impl Logic for TableEngine {
             self.e_a_hf[b].clock.next = self.clock.val();
             self.e_a_sl[b].clock.next = self.clock.val();
             self.pb_set[b].d.next = self.pb_set[b].q.val();
+            self.pc_set[b].d.next = self.pc_set[b].q.val();
             self.pd1_set[b].d.next = self.pd1_set[b].q.val();
             self.pd2_set[b].d.next = self.pd2_set[b].q.val();
             self.pe_set[b].d.next = self.pe_set[b].q.val();
@@ -657,7 +678,8 @@ impl Logic for TableEngine {
                     .hword
                     .val()
                     .get_bits::<SET_ADDR_BITS>(self.c_set_at[b].val().index());
-                self.pd1_set[b].d.next = self.pb_set[b].q.val();
+                self.pc_set[b].d.next = self.pb_set[b].q.val();
+                self.pd1_set[b].d.next = self.pc_set[b].q.val();
                 self.pd2_set[b].d.next = self.pd1_set[b].q.val();
                 self.pe_set[b].d.next = self.pd2_set[b].q.val();
             }
@@ -671,20 +693,21 @@ impl Logic for TableEngine {
             self.pb.d.next.uslot = self.op.uslot.val();
             self.pb.d.next.owned_ways = self.op.owned_ways.val();
             self.pb.d.next.owned_stash = self.op.owned_stash.val();
-            self.pd1.d.next = self.pb.q.val();
+            self.pc.d.next = self.pb.q.val();
+            self.pd1.d.next = self.pc.q.val();
             self.pd2.d.next = self.pd1.q.val();
             self.pe.d.next = self.pd2.q.val();
         }
 
         // Stages B, C and D1 in the banks and the stash: a stalled pipeline
-        // reads the set of the operation it holds in stage D1 again.
+        // reads the set of the operation it holds in stage C again.
         for b in 0..BANKS {
             self.banks[b].clock.next = self.clock.val();
             self.banks[b].run.next = self.run.val();
             if self.run.val() {
                 self.banks[b].rd_set.next = self.pb_set[b].q.val();
             } else {
-                self.banks[b].rd_set.next = self.pd1_set[b].q.val();
+                self.banks[b].rd_set.next = self.pc_set[b].q.val();
             }
             if self.sweep.read.val() | self.sweep.wipe.val() {
                 self.banks[b].rd_set.next = self.sweep.set.val();
@@ -693,6 +716,8 @@ impl Logic for TableEngine {
             self.banks[b].key.next = self.pd1.q.val().key;
             self.banks[b].owned.next = self.pd1.q.val().owned_ways;
             self.banks[b].valid.next = self.pd1.q.val().valid;
+            self.banks[b].c_valid.next = self.pc.q.val().valid;
+            self.banks[b].c_key_in.next = self.pc.q.val().key;
             self.banks[b].clear.next = self.sweep.clear.val();
             self.banks[b].wipe.next = self.sweep.wipe.val();
             self.banks[b].sw_slot.next = self.sweep.slot.val();
@@ -704,16 +729,19 @@ impl Logic for TableEngine {
         self.stash.valid.next = self.pd1.q.val().valid;
         self.stash.wipe.next = self.sweep.wipe.val();
         self.stash.sw_slot.next = self.sweep.slot.val();
-        self.sweep_out.used.next = self.stash.sw.used.val();
-        self.sweep_out.key.next = self.stash.sw.key.val();
-        self.sweep_out.value.next = self.stash.sw.value.val();
+        self.so_used.d.next = self.stash.sw.used.val();
+        self.so_key.d.next = self.stash.sw.key.val();
+        self.so_value.d.next = self.stash.sw.value.val();
         for b in 0..BANKS {
             if self.banks[b].sw_used.val() {
-                self.sweep_out.used.next = true;
-                self.sweep_out.key.next = self.banks[b].sw_key.val();
-                self.sweep_out.value.next = self.vram.read_data.val();
+                self.so_used.d.next = true;
+                self.so_key.d.next = self.banks[b].sw_key.val();
+                self.so_value.d.next = self.vram.read_data.val();
             }
         }
+        self.sweep_out.used.next = self.so_used.q.val();
+        self.sweep_out.key.next = self.so_key.q.val();
+        self.sweep_out.value.next = self.so_value.q.val();
         // D1, the engine's part: an apply of a key a later client of the
         // last serve step wrote is skipped (last writer wins; client 0's own
         // write never outranks another's); the sets and key compared with
@@ -1271,11 +1299,17 @@ mod tests {
     /// A replicated engine gets the core's gap after each serve step.
     #[test]
     fn table_engine_serves_like_the_model() {
-        serves_like_the_model(true);
-        serves_like_the_model(false);
+        serves_like_the_model(true, 5);
+        serves_like_the_model(false, 5);
+        // Stalls every other clock or so: an operation held in stage D1
+        // after the writes its read missed (the banks' oldest forwarding
+        // register).
+        serves_like_the_model(true, 2);
+        serves_like_the_model(false, 2);
     }
 
-    fn serves_like_the_model(replicated: bool) {
+    /// A stall before about one clock in `stall_every`.
+    fn serves_like_the_model(replicated: bool, stall_every: u64) {
         let b = crate::params::config().build;
         let th = H3::table();
         let mut model = Table::new(&b);
@@ -1308,7 +1342,7 @@ mod tests {
         let mut stall = 0x1234_5678u64;
         for s in slots {
             // A stalled clock now and then: nothing moves.
-            while splitmix64(&mut stall).is_multiple_of(5) {
+            while splitmix64(&mut stall).is_multiple_of(stall_every) {
                 e.run.next = false;
                 clocks(&mut e, 1, |e| &mut e.clock);
                 e.run.next = true;
@@ -1317,9 +1351,10 @@ mod tests {
                 let client = i % C;
                 let r = splitmix64(&mut rng);
                 // Few keys early (hazards: the same key and set back to
-                // back), then deletes each followed by new keys on four keys
-                // (a freed way against the lowest free one), then many keys
-                // (fill to full).
+                // back), then one key written by nearly every operation (a
+                // bank's set written clock after clock), then deletes each
+                // followed by new keys on four keys (a freed way against the
+                // lowest free one), then many keys (fill to full).
                 let (op, key) = if i < 160 {
                     (
                         [
@@ -1331,6 +1366,11 @@ mod tests {
                             Op::Put,
                         ][(r % 6) as usize],
                         r >> 8 & 7,
+                    )
+                } else if i < 240 {
+                    (
+                        [Op::Delete, Op::Put, Op::Insert, Op::Delete, Op::Get][(r % 5) as usize],
+                        9,
                     )
                 } else if i < 480 {
                     (
@@ -1431,7 +1471,7 @@ mod tests {
                 clocks(e, 1, |e| &mut e.clock);
                 e.sweep.read.next = false;
                 e.sweep.slot.next = slot.into();
-                crate::testutil::settle(e);
+                clocks(e, 1, |e| &mut e.clock);
                 let main = (slot as usize) < MAIN_WAYS;
                 if e.sweep_out.used.val() && (main || set == 0) {
                     out.push((

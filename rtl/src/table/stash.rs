@@ -59,7 +59,11 @@ pub struct Stash {
     /// The write holds the operation's key; the entry holds it.
     wr_eq: Signal<Local, bool>,
     f_eq: Vec<Signal<Local, bool>>,
-    got: Signal<Local, bool>,
+    /// The entries that hold the key (at most one), and its slot and
+    /// value: an OR over the entries, not a priority chain.
+    hm: Signal<Local, StashMask>,
+    hs: Signal<Local, SlotNo>,
+    hv: Signal<Local, Value>,
     slot_no: Vec<Constant<SlotNo>>,
     /// Entries that exist (STASH_N may be 0; the widths keep two).
     present: Constant<StashMask>,
@@ -96,7 +100,9 @@ impl Stash {
             f_used: Default::default(),
             wr_eq: Default::default(),
             f_eq: vec_of(STASH_W),
-            got: Default::default(),
+            hm: Default::default(),
+            hs: Default::default(),
+            hv: Default::default(),
             slot_no: (0..STASH_W).map(|i| k((MAIN_WAYS + i) as u64)).collect(),
             present: k(tidekv_defs::config::mask(STASH_N as u32)),
         }
@@ -148,7 +154,9 @@ impl Logic for Stash {
         for i in 0..STASH_W {
             self.f_eq[i].next = false;
         }
-        self.got.next = false;
+        self.hm.next = 0.into();
+        self.hs.next = 0.into();
+        self.hv.next = 0.into();
         if self.run.val() & self.valid.val() {
             self.f_used.next =
                 (self.w_set.val() | (self.used.val() & !self.w_clr.val())) & self.present.val();
@@ -161,17 +169,21 @@ impl Logic for Stash {
                     self.f_eq[i].next = self.wr_eq.val();
                 }
             }
+            // (A key is in one entry at most: the entries' slots and values
+            // are OR-ed under the hit mask, a tree, not a chain of eight.)
             for i in 0..STASH_W {
-                if !self.got.val() & self.f_used.val().get_bit(i) & self.f_eq[i].val() {
-                    self.got.next = true;
-                    self.r_hit_slot.d.next = self.slot_no[i].val();
-                    self.r_hit_value.d.next = self.e_val[i].q.val();
+                if self.f_used.val().get_bit(i) & self.f_eq[i].val() {
+                    self.hm.next = self.hm.val().replace_bit(i, true);
+                    self.hs.next = self.hs.val() | self.slot_no[i].val();
+                    self.hv.next = self.hv.val() | self.e_val[i].q.val();
                 }
             }
+            self.r_hit_slot.d.next = self.hs.val();
+            self.r_hit_value.d.next = self.hv.val();
             if self.wr_eq.val() & self.w_set.val().any() {
                 self.r_hit_value.d.next = self.wr_value.val();
             }
-            self.r_hit.d.next = self.got.val();
+            self.r_hit.d.next = self.hm.val().any();
             self.r_free.d.next =
                 !self.f_used.val() & self.owned.val() & !self.barred.val() & self.present.val();
         }
