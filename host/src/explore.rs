@@ -1042,7 +1042,7 @@ rounds = 50
             assert!(o > 0.3 && o <= 1.0, "{o}");
         }
         let md = markdown(&s, &rows);
-        // Requests per clock, by hand: a 4-client server takes T = 5 (the
+        // Requests per clock, by hand: a 4-client server takes T = 6 (the
         // table's latency), a 4-client replicated shard 2 (4 + 2) = 12.
         let per_clock = |label: &str| {
             rows.iter()
@@ -1050,7 +1050,7 @@ rounds = 50
                 .expect(label)
                 .requests_per_clock
         };
-        assert!((per_clock("c4-h0-s1-r1 ") - 4.0 / 5.0).abs() < 1e-12);
+        assert!((per_clock("c4-h0-s1-r1 ") - 4.0 / 6.0).abs() < 1e-12);
         assert!((per_clock("c4-h1-s2-r2 ") - 4.0 / 12.0).abs() < 1e-12);
         assert!(md.contains("| c8-h1-s2-r2 k32 v32 cap256 key_affine ycsb-a"));
         assert!(md.contains("Skipped"));
@@ -1103,12 +1103,12 @@ rounds = 50
     #[test]
     fn a_service_rate_narrows_the_shard_links_by_hand() {
         let d = derived(&preset("sharded-c10-s4"), 3);
-        assert_eq!(d.clocks_per_round, 5, "max(3, the table's 5)");
+        assert_eq!(d.clocks_per_round, 6, "max(3, the table's 6)");
         assert_eq!(d.link_bits.fe_shard, 4 * 3 * (68 + 4));
         assert_eq!(d.link_bits.shard_fe, 4 * 3 * (37 + 4));
         assert_eq!(d.link_bits.client_fe, 1050, "the clients' side as SPEC's");
         let d = derived(&preset("replicated-c10-s2-r3"), 3);
-        assert_eq!(d.clocks_per_round, 10, "max(2 (3 + 2), 3 + 2 + 5)");
+        assert_eq!(d.clocks_per_round, 11, "max(2 (3 + 2), 3 + 2 + 6)");
         assert_eq!(d.link_bits.replica_replica, 2 * 3 * 75 * 2);
         assert_eq!(
             derived(&preset("sharded-c10-s4"), 10),
@@ -1179,7 +1179,7 @@ workload = { load = [0.5, 1] }
         let q = row("c4-h1-s1-r1 k32 v32 cap256 random ycsb-a uniform rate1 q4");
         let m = &q.measured;
         assert_eq!(m.served_per_round, 1.0);
-        assert!((q.requests_per_clock - 1.0 / 5.0).abs() < 1e-12);
+        assert!((q.requests_per_clock - 1.0 / 6.0).abs() < 1e-12);
         assert_eq!((m.latency_p50, m.latency_max), (8, 8));
         assert_eq!(m.queue_depth_max, 4);
         assert!(
