@@ -111,6 +111,14 @@ pub struct CoreBody {
     /// longer the head of `go`'s paths (the ECP5's critical path at
     /// abba1d2).
     at_stop: DFF<bool>,
+    /// A generator run issues this round (`r_round < gen_end`), as a
+    /// register computed from their next values, like `at_stop`.
+    gen_live: DFF<bool>,
+    /// Rounds begun since the generator run started, up to LAT: its
+    /// responses come back once it is LAT (the run's first round + LAT,
+    /// without a 48-bit subtract and compare ahead of the digest).
+    gen_age: DFF<Bits<8>>,
+    c_lat8: Constant<Bits<8>>,
     boundary: Signal<Local, bool>,
     slot_now: Signal<Local, bool>,
     serve_now: Signal<Local, bool>,
@@ -274,7 +282,6 @@ pub struct CoreBody {
     c_ix_gen: Constant<CmdAddr>,
     // ---- generator mode
     gen: LoadGen,
-    gen_first: DFF<Round>,
     gen_end: DFF<Round>,
     gen_stop: DFF<Round>,
     gen_issue: Signal<Local, bool>,
@@ -318,9 +325,12 @@ pub struct CoreBody {
     v_used: DFF<ShardMask>,
     /// The schedule check's CRC over the shadow map and calendar rows.
     item_crc: CrcReg<ITEM_BITS>,
-    /// Restoring division of `swap_round` (its bits read in place, high
-    /// first, by `div_sh`) by the shadow's period.
-    div_sh: Signal<Local, Bits<8>>,
+    /// Restoring division of `swap_round` by the shadow's period: `div_q`
+    /// is `swap_round` shifted up a bit a clock, its top bit the next one
+    /// (no variable shift after `m_cnt`: the single-c10 core's critical
+    /// path in session 41).
+    div_q: DFF<Bits<ROUND_BITS>>,
+    c_round_msb: Constant<Bits<8>>,
     div_bit: Signal<Local, Bits<1>>,
     div_r: DFF<Bits<CNT_BITS>>,
     div_t: Signal<Local, Bits<CNT_BITS>>,
@@ -556,6 +566,9 @@ impl CoreBody {
             go_r: Default::default(),
             cp_on: Default::default(),
             at_stop: Default::default(),
+            gen_live: Default::default(),
+            gen_age: Default::default(),
+            c_lat8: k(LAT as u64),
             boundary: Default::default(),
             slot_now: Default::default(),
             serve_now: Default::default(),
@@ -690,7 +703,6 @@ impl CoreBody {
             c_ix_digest: ix(Counter::GenDigest),
             c_ix_gen: ix(Counter::GenRequests),
             gen: LoadGen::default(),
-            gen_first: Default::default(),
             gen_end: Default::default(),
             gen_stop: Default::default(),
             gen_issue: Default::default(),
@@ -719,7 +731,8 @@ impl CoreBody {
             v_cal: Default::default(),
             v_used: Default::default(),
             item_crc: CrcReg::default(),
-            div_sh: Default::default(),
+            div_q: Default::default(),
+            c_round_msb: k((ROUND_BITS - 1) as u64),
             div_bit: Default::default(),
             div_r: Default::default(),
             div_t: Default::default(),
@@ -834,6 +847,8 @@ impl Logic for CoreBody {
             go_r,
             cp_on,
             at_stop,
+            gen_live,
+            gen_age,
             swap_pos,
             swap_done,
             swap_ok,
@@ -865,7 +880,6 @@ impl Logic for CoreBody {
             n_detect,
             n_rounds,
             n_gen,
-            gen_first,
             gen_end,
             gen_stop,
             m_state,
@@ -886,6 +900,7 @@ impl Logic for CoreBody {
             v_cal,
             v_used,
             div_r,
+            div_q,
             r_done,
             r_status,
             r_rdata,
@@ -963,6 +978,9 @@ impl Logic for CoreBody {
             if self.boundary.val() {
                 self.r_phase.d.next = 0.into();
                 self.r_round.d.next = self.r_round.q.val() + 1;
+                if self.gen_age.q.val() != self.c_lat8.val() {
+                    self.gen_age.d.next = self.gen_age.q.val() + 1;
+                }
                 if self.settle_left.q.val().any() {
                     self.settle_left.d.next = self.settle_left.q.val() - 1;
                 }
@@ -1073,7 +1091,7 @@ impl Logic for CoreBody {
         // Clients issue: slot k at phase k (the generator's in a generator run).
         self.gen_issue.next = self.c_gen_on.val()
             & (self.m_state.q.val() == self.c_gen.val())
-            & (self.r_round.q.val() < self.gen_end.q.val());
+            & self.gen_live.q.val();
         // (`CorePort` takes the request, or the generator's, into `i_*`.)
         self.p_gen.next = self.c_gen_on.val() & (self.m_state.q.val() == self.c_gen.val());
         self.p_gen_valid.next = self.gen_issue.val();
@@ -1465,7 +1483,7 @@ impl Logic for CoreBody {
             & self.go.val()
             & self.slot_now.val()
             & self.outstanding.q.val()
-            & (self.resp_round.val() >= self.gen_first.q.val())
+            & (self.gen_age.q.val() == self.c_lat8.val())
         {
             self.digest.step.next = true;
             self.n_gen.d.next = self.n_gen.q.val() + 1;
@@ -1709,6 +1727,7 @@ impl Logic for CoreBody {
                     self.m_cnt.d.next = 0.into();
                     self.m_slot.d.next = self.c_cnt_ones.val();
                     self.swap_round.d.next = bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
+                    self.div_q.d.next = bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
                     self.div_r.d.next = 0.into();
                 }
             } else if self.in_cmd_code.val() == self.c_cmd_read_map.val() {
@@ -1770,7 +1789,11 @@ impl Logic for CoreBody {
                     self.r_done.d.next = false;
                     self.m_state.d.next = self.c_gen.val();
                     self.gen.start.next = true;
-                    self.gen_first.d.next = self.r_round.q.val();
+                    // (A round that begins this clock counts.)
+                    self.gen_age.d.next = 0.into();
+                    if self.boundary.val() {
+                        self.gen_age.d.next = 1.into();
+                    }
                     self.gen_end.d.next =
                         self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
                     self.gen_stop.d.next = self.r_round.q.val()
@@ -1875,15 +1898,17 @@ impl Logic for CoreBody {
         }
 
         // Swap: the calendar position of the swap round, restoring division.
-        self.div_sh.next =
-            bit_cast::<8, CNT_BITS>(self.c_round_bits_last.val() - self.m_cnt.q.val());
-        self.div_bit.next = bit_cast::<1, ROUND_BITS>(self.swap_round.q.val() >> self.div_sh.val());
+        self.div_bit.next = 0.into();
+        if self.div_q.q.val().get_bit(self.c_round_msb.val().index()) {
+            self.div_bit.next = 1.into();
+        }
         self.div_t.next = (self.div_r.q.val() << 1) | bit_cast::<CNT_BITS, 1>(self.div_bit.val());
         if self.div_t.val() >= self.sh_period.val() {
             self.div_t.next = self.div_t.val() - self.sh_period.val();
         }
         if self.m_state.q.val() == self.c_div.val() {
             self.div_r.d.next = self.div_t.val();
+            self.div_q.d.next = self.div_q.q.val() << 1;
             self.m_cnt.d.next = self.m_cnt.q.val() + 1;
             self.m_slot.d.next = self.m_cnt.q.val();
             if (self.m_cnt.q.val() == self.c_one_cnt.val()) & self.swap_late.q.val() {
@@ -2125,6 +2150,7 @@ impl Logic for CoreBody {
             & (self.run_next.val() | self.r_phase.d.val().any());
         // (`gen_stop` changes only as a run starts, short of the round.)
         self.at_stop.d.next = self.r_round.d.val() == self.gen_stop.d.val();
+        self.gen_live.d.next = self.r_round.d.val() < self.gen_end.d.val();
         self.issue_next.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.d.val());
     }
 }

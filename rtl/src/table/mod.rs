@@ -284,7 +284,14 @@ pub struct TableEngine {
     /// Per bank after the operation two before: a usable free way, the lowest.
     e_a_hf: Vec<DFF<bool>>,
     e_a_sl: Vec<DFF<SlotNo>>,
-    e_s_free: DFF<StashMask>,
+    /// The usable free stash entries after the operation two before: any,
+    /// at least two, the lowest and the next (one-hot), and the entries
+    /// below the lowest (stage E picks among them by the operation before).
+    e_s_any: DFF<bool>,
+    e_s_two: DFF<bool>,
+    e_s_l0: DFF<StashMask>,
+    e_s_l1: DFF<StashMask>,
+    e_s_below: DFF<StashMask>,
     // ---- E: its effect, the clients' own writes of the last serve step
     // (last writer wins), the response and the update
     fx: DFF<Effect>,
@@ -361,6 +368,8 @@ pub struct TableEngine {
     cslot: Signal<Local, SlotNo>,
     pick: Signal<Local, bool>,
     s_low: Signal<Local, StashMask>,
+    s_rest: Signal<Local, StashMask>,
+    s_l0: Signal<Local, StashMask>,
     skip: Signal<Local, bool>,
     do_set: Signal<Local, bool>,
     set_slot: Signal<Local, SlotNo>,
@@ -460,7 +469,11 @@ impl TableEngine {
             e_alt_pick: vec_of(ALTS),
             e_a_hf: vec_of(BANKS),
             e_a_sl: vec_of(BANKS),
-            e_s_free: Default::default(),
+            e_s_any: Default::default(),
+            e_s_two: Default::default(),
+            e_s_l0: Default::default(),
+            e_s_l1: Default::default(),
+            e_s_below: Default::default(),
             fx: Default::default(),
             pw: Default::default(),
             pw_set: vec_of(BANKS),
@@ -529,6 +542,8 @@ impl TableEngine {
             cslot: Default::default(),
             pick: Default::default(),
             s_low: Default::default(),
+            s_rest: Default::default(),
+            s_l0: Default::default(),
             skip: Default::default(),
             do_set: Default::default(),
             set_slot: Default::default(),
@@ -573,7 +588,11 @@ impl Logic for TableEngine {
             e_skip,
             e_eq1,
             e_keq1,
-            e_s_free,
+            e_s_any,
+            e_s_two,
+            e_s_l0,
+            e_s_l1,
+            e_s_below,
             fx,
             pw,
             r_valid,
@@ -624,6 +643,8 @@ impl Logic for TableEngine {
         // no-op, as the registers of the others are never used, which lets
         // Verilator skip the logic.)
         self.s_low.next = 0.into();
+        self.s_rest.next = 0.into();
+        self.s_l0.next = 0.into();
         self.eqm.next = 0.into();
         self.f2.next = 0.into();
         self.c2.next = 0.into();
@@ -928,7 +949,14 @@ impl Logic for TableEngine {
             self.e_fram.d.next = self.fram.val();
             self.e_vaddr.d.next = self.vaddr.val();
             self.e_skip.d.next = self.d2_skip.q.val();
-            self.e_s_free.d.next = self.s_free.val();
+            // (`s_l0` is the lowest free entry, `s_rest` the others.)
+            self.s_l0.next = self.s_free.val() & (!self.s_free.val() + 1);
+            self.s_rest.next = self.s_free.val() & !self.s_l0.val();
+            self.e_s_any.d.next = self.s_free.val().any();
+            self.e_s_two.d.next = self.s_rest.val().any();
+            self.e_s_l0.d.next = self.s_l0.val();
+            self.e_s_l1.d.next = self.s_rest.val() & (!self.s_rest.val() + 1);
+            self.e_s_below.d.next = self.s_l0.val() - 1;
             for b in 0..BANKS {
                 self.e_a_hf[b].d.next = self.a_hf[b].val();
                 self.e_a_sl[b].d.next = self.a_sl[b].val();
@@ -980,10 +1008,12 @@ impl Logic for TableEngine {
                         & self.f1.val().get_bit(self.c_alt_bank[a].val().index()))
                     | ((self.c_alt_kind[a].val() == 2)
                         & self.c1.val().get_bit(self.c_alt_bank[a].val().index()));
+                // (One choice is selected: the operation before's effect is
+                // one bank's fill or clear, or none. An OR, not a chain.)
                 if self.sel.val() {
-                    self.cfree.next = self.e_alt_has[a].q.val();
-                    self.cslot.next = self.e_alt_slot[a].q.val();
-                    self.pick.next = self.e_alt_pick[a].q.val();
+                    self.cfree.next = self.cfree.val() | self.e_alt_has[a].q.val();
+                    self.cslot.next = self.cslot.val() | self.e_alt_slot[a].q.val();
+                    self.pick.next = self.pick.val() | self.e_alt_pick[a].q.val();
                 }
             }
             // (A delete's bank took the new key: without replicas, the freed
@@ -1001,19 +1031,26 @@ impl Logic for TableEngine {
             }
             // No bank: the lowest usable free stash entry.
             if !self.cfree.val() {
-                self.s_free.next = self.e_s_free.q.val();
+                // (D2 prepared the lowest free entry as the stash stands,
+                // after a fill of it, and the entries below it for a freed
+                // one: no carry chain here.)
+                self.cfree.next = self.e_s_any.q.val();
+                self.s_low.next = self.e_s_l0.q.val();
                 if self.fx.q.val().fill & self.fx.q.val().stash {
-                    self.s_free.next = self.e_s_free.q.val()
-                        & !(self.e_s_free.q.val() & (!self.e_s_free.q.val() + 1));
+                    self.cfree.next = self.e_s_two.q.val();
+                    self.s_low.next = self.e_s_l1.q.val();
                 }
                 if self.fx.q.val().clr & self.fx.q.val().stash & !self.replicated.val() {
-                    self.s_free.next = self.e_s_free.q.val() | self.fx.q.val().sway;
+                    self.cfree.next = true;
+                    if (self.fx.q.val().sway & self.e_s_below.q.val()).any() {
+                        self.s_low.next = self.fx.q.val().sway;
+                    }
                 }
-                self.s_low.next = self.s_free.val() & (!self.s_free.val() + 1);
-                self.cfree.next = self.s_free.val().any();
+                // (`cslot` is 0 here: no bank had a free way. `s_low` is
+                // one-hot: an OR of its entry's number.)
                 for i in 0..STASH_W {
                     if self.s_low.val().get_bit(i) {
-                        self.cslot.next = self.c_stash_no[i].val();
+                        self.cslot.next = self.cslot.val() | self.c_stash_no[i].val();
                     }
                 }
             }
