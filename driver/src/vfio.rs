@@ -257,6 +257,17 @@ pub fn serve_clients<M: Mmio>(
     bar: M,
     clients: Option<u64>,
 ) -> Result<(), std::io::Error> {
+    serve_clients_ready(socket, bar, clients, || {})
+}
+
+/// `serve_clients`, calling `ready` once the socket is there to connect to
+/// (a "ready" printed before it raced a client that connected at once).
+pub fn serve_clients_ready<M: Mmio>(
+    socket: &Path,
+    bar: M,
+    clients: Option<u64>,
+    ready: impl FnOnce(),
+) -> Result<(), std::io::Error> {
     let size = bar.size();
     let regions = (0..VFIO_PCI_NUM_REGIONS)
         .map(|index| {
@@ -292,6 +303,7 @@ pub fn serve_clients<M: Mmio>(
         })
         .collect();
     let s = Server::new(socket, true, irqs, regions).map_err(std::io::Error::other)?;
+    ready();
     let mut backend = Backend::new(bar);
     let mut served = 0;
     while clients.is_none_or(|n| served < n) {

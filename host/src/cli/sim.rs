@@ -102,12 +102,10 @@ pub fn run(a: Args, g: &Global) -> tidekv_host::Result<()> {
             let info = tidekv_defs::link::DeviceInfo::new(&cfg.build, Default::default());
             let dev = open_sim(&config, false)?;
             let mb = tidekv_driver::mailbox::MailboxDevice::new(dev, 9, 10, &info.words());
-            ready();
-            tidekv_driver::vfio::serve_clients(sock, mb, clients)
+            tidekv_driver::vfio::serve_clients_ready(sock, mb, clients, ready)
         } else {
             let bar = tidekv_cosim::mmio::VMmio::build_open(&config)?;
-            ready();
-            tidekv_driver::vfio::serve_clients(sock, bar, clients)
+            tidekv_driver::vfio::serve_clients_ready(sock, bar, clients, ready)
         };
         return served.map_err(tidekv_host::Error::Output);
     }

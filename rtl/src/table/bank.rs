@@ -5,7 +5,7 @@
 //! the way that holds the key, a stage later:
 //!
 //! - stage B: the memories are read at `rd_set`;
-//! - stage C: what they answer is registered (`c_used`, `c_key`: the
+//! - stage C: what they answer is registered (`c_used`, `c_keys`: the
 //!   block RAM's clock-to-out ends in a flip-flop, not in the compares);
 //! - stage D1: each way's entry is what the memory answered unless one of
 //!   the bank's last `FWD` writes (`lw`, oldest first; an operation writes
@@ -35,8 +35,11 @@ use rust_hdl::prelude::*;
 
 /// The bank's last writes forwarded to stage D1 (beside the one being made).
 pub const FWD: usize = 3;
-// (The newest is `lw_*[2]`: an index in `hdl_gen` is a literal.)
+// (They are three named registers, `lw0` the oldest, written out: a
+// register's struct field cannot be reached through a `Vec`.)
 const _: () = assert!(FWD == 3);
+/// Stage C's keys, one register: way `w`'s at bit `w * KEY_BITS`.
+const CK_W: usize = WAYS * KEY_BITS;
 
 #[derive(LogicBlock)]
 pub struct Bank {
@@ -86,19 +89,21 @@ pub struct Bank {
     used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
     // ---- stage C: what the memories answered
-    c_used: Vec<DFF<bool>>,
-    c_key: Vec<DFF<Key>>,
-    c_eq: Vec<DFF<bool>>,
+    // (Few registers, each wide: every rust-hdl register is a module whose
+    // clock its parent drives, which costs Verilator per instance.)
+    c_used: DFF<WayMask>,
+    c_keys: DFF<Bits<CK_W>>,
+    c_eq: DFF<WayMask>,
+    c_ck_at: Vec<Constant<Bits<16>>>,
+    cu_acc: Signal<Local, WayMask>,
+    ck_acc: Signal<Local, Bits<CK_W>>,
+    ck_one: Signal<Local, Key>,
+    ce_acc: Signal<Local, WayMask>,
     eq_at_c: Constant<bool>,
     // ---- the bank's last writes, oldest first
-    // (Fields of a struct in a `Vec` of registers do not generate: one
-    // `Vec` a field. Write `i` set the ways `lw_fill` of set `lw_set` to
-    // key `lw_key` and cleared the ways `lw_clr`.)
-    lw_valid: Vec<DFF<bool>>,
-    lw_set: Vec<DFF<SetAddr>>,
-    lw_fill: Vec<DFF<WayMask>>,
-    lw_clr: Vec<DFF<WayMask>>,
-    lw_key: Vec<DFF<Key>>,
+    lw0: DFF<BankWrite>,
+    lw1: DFF<BankWrite>,
+    lw2: DFF<BankWrite>,
     // ---- stage D1's result registers
     r_hit: DFF<bool>,
     r_hit_slot: DFF<SlotNo>,
@@ -123,11 +128,22 @@ pub struct Bank {
     clear_here: Signal<Local, WayMask>,
     slot_no: Vec<Constant<SlotNo>>,
     lw_here: Vec<Signal<Local, bool>>,
-    lw_filled: Signal<Local, WayMask>,
-    lw_cleared: Signal<Local, WayMask>,
+    lw_filled: Vec<Signal<Local, WayMask>>,
+    lw_cleared: Vec<Signal<Local, WayMask>>,
     wr_here: Signal<Local, bool>,
     fr: Signal<Local, WayMask>,
     fr_low: Signal<Local, WayMask>,
+}
+
+/// A write to a bank, as a forwarding register keeps it: the ways of set
+/// `set` it filled with `key`, and the ways it cleared.
+#[derive(Clone, Copy, Debug, PartialEq, Default, LogicStruct)]
+pub struct BankWrite {
+    pub valid: bool,
+    pub set: SetAddr,
+    pub filled: WayMask,
+    pub cleared: WayMask,
+    pub key: Key,
 }
 
 /// An empty table: every used bit starts at zero (FPGA and Verilator alike).
@@ -170,15 +186,18 @@ impl Bank {
             sw_key: Default::default(),
             used_ram: (0..WAYS).map(|_| empty_used()).collect(),
             key_ram: vec_of(WAYS),
-            c_used: vec_of(WAYS),
-            c_key: vec_of(WAYS),
-            c_eq: vec_of(WAYS),
+            c_used: Default::default(),
+            c_keys: Default::default(),
+            c_eq: Default::default(),
+            c_ck_at: (0..WAYS).map(|w| k((w * KEY_BITS) as u64)).collect(),
+            cu_acc: Default::default(),
+            ck_acc: Default::default(),
+            ck_one: Default::default(),
+            ce_acc: Default::default(),
             eq_at_c: Constant::new(KEY_EQ_AT_C),
-            lw_valid: vec_of(FWD),
-            lw_set: vec_of(FWD),
-            lw_fill: vec_of(FWD),
-            lw_clr: vec_of(FWD),
-            lw_key: vec_of(FWD),
+            lw0: Default::default(),
+            lw1: Default::default(),
+            lw2: Default::default(),
             r_hit: Default::default(),
             r_hit_slot: Default::default(),
             r_free_1: Default::default(),
@@ -199,8 +218,8 @@ impl Bank {
             clear_here: Default::default(),
             slot_no: (0..WAYS).map(|w| k((bank * WAYS + w) as u64)).collect(),
             lw_here: vec_of(FWD),
-            lw_filled: Default::default(),
-            lw_cleared: Default::default(),
+            lw_filled: vec_of(FWD),
+            lw_cleared: vec_of(FWD),
             wr_here: Default::default(),
             fr: Default::default(),
             fr_low: Default::default(),
@@ -212,8 +231,8 @@ impl Logic for Bank {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, r_hit, r_hit_slot, r_free_1, r_free_2, r_free_3, r_free_s0, r_free_s1,
-            r_free_s2, r_load
+            self, clock, c_used, c_keys, c_eq, lw0, lw1, lw2, r_hit, r_hit_slot, r_free_1,
+            r_free_2, r_free_3, r_free_s0, r_free_s1, r_free_s2, r_load
         );
         // Stage B: read.
         for w in 0..WAYS {
@@ -223,41 +242,42 @@ impl Logic for Bank {
             self.key_ram[w].write_clock.next = self.clock.val();
             self.used_ram[w].read_address.next = self.rd_set.val();
             self.key_ram[w].read_address.next = self.rd_set.val();
-            // Stage C: the answer registered.
-            // (Either `c_key` or `c_eq` is used, by `KEY_EQ_AT_C`: synthesis
-            // removes the other.)
-            self.c_used[w].clock.next = self.clock.val();
-            self.c_key[w].clock.next = self.clock.val();
-            self.c_eq[w].clock.next = self.clock.val();
-            self.c_used[w].d.next = self.c_used[w].q.val();
-            self.c_key[w].d.next = self.c_key[w].q.val();
-            self.c_eq[w].d.next = self.c_eq[w].q.val();
-            if self.run.val() & self.c_valid.val() {
-                self.c_used[w].d.next = self.used_ram[w].read_data.val();
-                self.c_key[w].d.next = self.key_ram[w].read_data.val();
-                self.c_eq[w].d.next = self.key_ram[w].read_data.val() == self.c_key_in.val();
+        }
+        // Stage C: the answer registered. (Either `c_keys` or `c_eq` is
+        // used, by `KEY_EQ_AT_C`: synthesis removes the other.)
+        self.cu_acc.next = 0.into();
+        self.ck_acc.next = 0.into();
+        self.ck_one.next = 0.into();
+        self.ce_acc.next = 0.into();
+        if self.run.val() & self.c_valid.val() {
+            for w in 0..WAYS {
+                self.cu_acc.next = self
+                    .cu_acc
+                    .val()
+                    .replace_bit(w, self.used_ram[w].read_data.val());
+                // (A loop's index cannot reach inside `bit_cast`: a local.)
+                self.ck_one.next = self.key_ram[w].read_data.val();
+                self.ck_acc.next = self.ck_acc.val()
+                    | (bit_cast::<CK_W, KEY_BITS>(self.ck_one.val()) << self.c_ck_at[w].val());
+                self.ce_acc.next = self
+                    .ce_acc
+                    .val()
+                    .replace_bit(w, self.key_ram[w].read_data.val() == self.c_key_in.val());
             }
+            self.c_used.d.next = self.cu_acc.val();
+            self.c_keys.d.next = self.ck_acc.val();
+            self.c_eq.d.next = self.ce_acc.val();
         }
         for i in 0..FWD {
-            self.lw_valid[i].clock.next = self.clock.val();
-            self.lw_set[i].clock.next = self.clock.val();
-            self.lw_fill[i].clock.next = self.clock.val();
-            self.lw_clr[i].clock.next = self.clock.val();
-            self.lw_key[i].clock.next = self.clock.val();
-            self.lw_valid[i].d.next = self.lw_valid[i].q.val();
-            self.lw_set[i].d.next = self.lw_set[i].q.val();
-            self.lw_fill[i].d.next = self.lw_fill[i].q.val();
-            self.lw_clr[i].d.next = self.lw_clr[i].q.val();
-            self.lw_key[i].d.next = self.lw_key[i].q.val();
             self.lw_here[i].next = false;
             self.lw_eq[i].next = false;
+            self.lw_filled[i].next = 0.into();
+            self.lw_cleared[i].next = 0.into();
         }
         // (Locals get a value on every path: no latches.)
         self.used.next = 0.into();
         self.got.next = false;
         self.n_used.next = 0.into();
-        self.lw_filled.next = 0.into();
-        self.lw_cleared.next = 0.into();
         self.fr.next = 0.into();
         self.fr_low.next = 0.into();
         // The ways the write being made sets and clears (decoded only
@@ -288,27 +308,40 @@ impl Logic for Bank {
             // Stage D1: each way as the writes since the read left it: the
             // last ones made (`lw`, oldest first), then the one being made.
             // (One compare per write, not a key mux per way.)
-            for i in 0..FWD {
-                self.lw_here[i].next =
-                    self.lw_valid[i].q.val() & (self.lw_set[i].q.val() == self.set.val());
-                self.lw_eq[i].next = self.lw_key[i].q.val() == self.key.val();
-            }
+            self.lw_here[0].next =
+                self.lw0.q.val().valid & (self.lw0.q.val().set == self.set.val());
+            self.lw_here[1].next =
+                self.lw1.q.val().valid & (self.lw1.q.val().set == self.set.val());
+            self.lw_here[2].next =
+                self.lw2.q.val().valid & (self.lw2.q.val().set == self.set.val());
+            self.lw_eq[0].next = self.lw0.q.val().key == self.key.val();
+            self.lw_eq[1].next = self.lw1.q.val().key == self.key.val();
+            self.lw_eq[2].next = self.lw2.q.val().key == self.key.val();
+            self.lw_filled[0].next = self.lw0.q.val().filled;
+            self.lw_filled[1].next = self.lw1.q.val().filled;
+            self.lw_filled[2].next = self.lw2.q.val().filled;
+            self.lw_cleared[0].next = self.lw0.q.val().cleared;
+            self.lw_cleared[1].next = self.lw1.q.val().cleared;
+            self.lw_cleared[2].next = self.lw2.q.val().cleared;
             self.wr_here.next = self.wr_set.val() == self.set.val();
             self.wr_eq.next = self.wr.key.val() == self.key.val();
             self.used.next = 0.into();
             for w in 0..WAYS {
-                self.w_used[w].next = self.c_used[w].q.val();
-                self.w_eq[w].next = self.c_key[w].q.val() == self.key.val();
+                self.w_used[w].next = self.c_used.q.val().get_bit(w);
+                self.w_eq[w].next = self
+                    .c_keys
+                    .q
+                    .val()
+                    .get_bits::<KEY_BITS>(self.c_ck_at[w].val().index())
+                    == self.key.val();
                 if self.eq_at_c.val() {
-                    self.w_eq[w].next = self.c_eq[w].q.val();
+                    self.w_eq[w].next = self.c_eq.q.val().get_bit(w);
                 }
                 for i in 0..FWD {
-                    self.lw_filled.next = self.lw_fill[i].q.val();
-                    self.lw_cleared.next = self.lw_clr[i].q.val();
                     if self.lw_here[i].val()
-                        & (self.lw_filled.val().get_bit(w) | self.lw_cleared.val().get_bit(w))
+                        & (self.lw_filled[i].val().get_bit(w) | self.lw_cleared[i].val().get_bit(w))
                     {
-                        self.w_used[w].next = self.lw_filled.val().get_bit(w);
+                        self.w_used[w].next = self.lw_filled[i].val().get_bit(w);
                         self.w_eq[w].next = self.lw_eq[i].val();
                     }
                 }
@@ -385,23 +418,18 @@ impl Logic for Bank {
         }
         // The forwarding registers keep the bank's last writes.
         if (self.set_here.val() | self.clear_here.val()).any() {
-            for i in 1..FWD {
-                self.lw_valid[i - 1].d.next = self.lw_valid[i].q.val();
-                self.lw_set[i - 1].d.next = self.lw_set[i].q.val();
-                self.lw_fill[i - 1].d.next = self.lw_fill[i].q.val();
-                self.lw_clr[i - 1].d.next = self.lw_clr[i].q.val();
-                self.lw_key[i - 1].d.next = self.lw_key[i].q.val();
-            }
-            self.lw_valid[2].d.next = true;
-            self.lw_set[2].d.next = self.wr_set.val();
-            self.lw_fill[2].d.next = self.set_here.val();
-            self.lw_clr[2].d.next = self.clear_here.val();
-            self.lw_key[2].d.next = self.wr.key.val();
+            self.lw0.d.next = self.lw1.q.val();
+            self.lw1.d.next = self.lw2.q.val();
+            self.lw2.d.next.valid = true;
+            self.lw2.d.next.set = self.wr_set.val();
+            self.lw2.d.next.filled = self.set_here.val();
+            self.lw2.d.next.cleared = self.clear_here.val();
+            self.lw2.d.next.key = self.wr.key.val();
         }
         if self.wipe.val() | self.clear.val() {
-            for i in 0..FWD {
-                self.lw_valid[i].d.next = false;
-            }
+            self.lw0.d.next.valid = false;
+            self.lw1.d.next.valid = false;
+            self.lw2.d.next.valid = false;
         }
 
         // Maintenance: read-out, wipe, clear.
