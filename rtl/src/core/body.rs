@@ -50,9 +50,15 @@ pub struct CoreBody {
     pub going: Signal<Out, bool>,
     // ---- from `CorePort`: the inputs, registered
     pub in_run: Signal<In, bool>,
-    /// What `in_run` will be next clock (the core's `run` input, which
-    /// `CorePort` registers): `go_r` is computed a clock ahead from it.
-    pub run_next: Signal<In, bool>,
+    /// `go_r`, kept by `Core` (whose `run` input it is computed from a
+    /// clock ahead: so that no part of this block reads a top-level input,
+    /// which would make Verilator evaluate all of it, and all it drives, on
+    /// every `eval()`).
+    pub go_r: Signal<In, bool>,
+    /// `go_r`'s terms from this block for the next clock: idle, and a round
+    /// under way.
+    pub go_idle_next: Signal<Out, bool>,
+    pub go_phase_next: Signal<Out, bool>,
     pub in_reset: Signal<In, bool>,
     pub in_cmd_valid: Signal<In, bool>,
     pub in_cmd_code: Signal<In, CmdCode>,
@@ -94,12 +100,6 @@ pub struct CoreBody {
     c_replicated: Constant<bool>,
     c_single: Constant<bool>,
     go: Signal<Local, bool>,
-    /// `idle & (in_run | phase != 0)`, the term of `go` that is not the
-    /// generator's, as a register: computed from the next values of
-    /// `m_state`, `in_run` and `r_phase`, so it equals the combinational
-    /// term every clock. `go` enables nearly every register of the core;
-    /// from a register it is no longer the head of their enables' paths.
-    go_r: DFF<bool>,
     /// A recovery copies into `m_dst` of shard `m_shard` (the copy, and
     /// the flush after it while `m_cnt < c_flush_clocks`): as `go_r`, a
     /// register computed from the next state, so that the target's table
@@ -520,7 +520,9 @@ impl CoreBody {
             is_paused: Default::default(),
             going: Default::default(),
             in_run: Default::default(),
-            run_next: Default::default(),
+            go_r: Default::default(),
+            go_idle_next: Default::default(),
+            go_phase_next: Default::default(),
             in_reset: Default::default(),
             in_cmd_valid: Default::default(),
             in_cmd_code: Default::default(),
@@ -563,7 +565,6 @@ impl CoreBody {
             c_replicated: Constant::new(R > 1),
             c_single: Constant::new(H == 0),
             go: Default::default(),
-            go_r: Default::default(),
             cp_on: Default::default(),
             at_stop: Default::default(),
             gen_live: Default::default(),
@@ -844,7 +845,6 @@ impl Logic for CoreBody {
             armed,
             swap_round,
             swap_late,
-            go_r,
             cp_on,
             at_stop,
             gen_live,
@@ -953,7 +953,7 @@ impl Logic for CoreBody {
         // a generator run.
         self.idle.next = self.m_state.q.val() == self.c_idle.val();
         self.paused.next = self.idle.val() & !self.in_run.val() & !self.r_phase.q.val().any();
-        self.go.next = self.go_r.q.val()
+        self.go.next = self.go_r.val()
             | (self.c_gen_on.val()
                 & (self.m_state.q.val() == self.c_gen.val())
                 & !(!self.r_phase.q.val().any() & self.at_stop.q.val()));
@@ -2146,8 +2146,8 @@ impl Logic for CoreBody {
                     | (self.m_cnt.q.val() < self.c_flush_last.val())));
         // `go`'s main term for the next clock, from the next state (after
         // every assignment to `m_state` and `r_phase` above).
-        self.go_r.d.next = (self.m_state.d.val() == self.c_idle.val())
-            & (self.run_next.val() | self.r_phase.d.val().any());
+        self.go_idle_next.next = self.m_state.d.val() == self.c_idle.val();
+        self.go_phase_next.next = self.r_phase.d.val().any();
         // (`gen_stop` changes only as a run starts, short of the round.)
         self.at_stop.d.next = self.r_round.d.val() == self.gen_stop.d.val();
         self.gen_live.d.next = self.r_round.d.val() < self.gen_end.d.val();

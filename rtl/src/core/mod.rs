@@ -89,6 +89,15 @@ pub struct Core {
     pub going: Signal<Out, bool>,
     port: CorePort,
     body: CoreBody,
+    /// `idle & (in_run | phase != 0)`, the term of the body's `go` that is
+    /// not the generator's, as a register: computed from the next values of
+    /// the body's state, `in_run` (this clock's `run`) and phase, so it
+    /// equals the combinational term every clock. `go` enables nearly every
+    /// register of the core; from a register it is no longer the head of
+    /// their enables' paths. (Here, not in the body, so that the body reads
+    /// no top-level input: Verilator evaluates a block that does, and
+    /// everything it drives, on every `eval()`.)
+    go_r: DFF<bool>,
     /// The command's fields reach the body unregistered (only `cmd_valid`
     /// is): for a wrapper that holds them from a register until the answer,
     /// as the device top does (`Core::in_device`); saves their registers.
@@ -147,6 +156,7 @@ impl Core {
             going: Default::default(),
             port: Default::default(),
             body: Default::default(),
+            go_r: Default::default(),
             c_raw_cmd: Constant::new(raw_cmd),
         }
     }
@@ -179,7 +189,10 @@ impl Logic for Core {
         self.port.gen_key.next = self.body.p_gen_key.val();
         self.port.gen_value.next = self.body.p_gen_value.val();
         self.body.in_run.next = self.port.in_run.val();
-        self.body.run_next.next = self.run.val();
+        self.go_r.clock.next = self.clock.val();
+        self.go_r.d.next =
+            self.body.go_idle_next.val() & (self.run.val() | self.body.go_phase_next.val());
+        self.body.go_r.next = self.go_r.q.val();
         self.body.in_reset.next = self.port.in_reset.val();
         self.body.in_cmd_valid.next = self.port.in_cmd_valid.val();
         self.body.in_cmd_code.next = self.port.in_cmd_code.val();
