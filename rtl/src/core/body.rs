@@ -55,10 +55,11 @@ pub struct CoreBody {
     /// which would make Verilator evaluate all of it, and all it drives, on
     /// every `eval()`).
     pub go_r: Signal<In, bool>,
-    /// `go_r`'s terms from this block for the next clock: idle, and a round
-    /// under way.
+    /// `go_r`'s terms from this block for the next clock: idle, a round
+    /// under way, and a generator run that goes on.
     pub go_idle_next: Signal<Out, bool>,
     pub go_phase_next: Signal<Out, bool>,
+    pub go_gen_next: Signal<Out, bool>,
     pub in_reset: Signal<In, bool>,
     pub in_cmd_valid: Signal<In, bool>,
     pub in_cmd_code: Signal<In, CmdCode>,
@@ -523,6 +524,7 @@ impl CoreBody {
             go_r: Default::default(),
             go_idle_next: Default::default(),
             go_phase_next: Default::default(),
+            go_gen_next: Default::default(),
             in_reset: Default::default(),
             in_cmd_valid: Default::default(),
             in_cmd_code: Default::default(),
@@ -953,10 +955,7 @@ impl Logic for CoreBody {
         // a generator run.
         self.idle.next = self.m_state.q.val() == self.c_idle.val();
         self.paused.next = self.idle.val() & !self.in_run.val() & !self.r_phase.q.val().any();
-        self.go.next = self.go_r.val()
-            | (self.c_gen_on.val()
-                & (self.m_state.q.val() == self.c_gen.val())
-                & !(!self.r_phase.q.val().any() & self.at_stop.q.val()));
+        self.go.next = self.go_r.val();
         self.is_paused.next = self.paused.val();
         self.going.next = self.go.val();
         self.busy.next = !self.idle.val();
@@ -2152,5 +2151,10 @@ impl Logic for CoreBody {
         self.at_stop.d.next = self.r_round.d.val() == self.gen_stop.d.val();
         self.gen_live.d.next = self.r_round.d.val() < self.gen_end.d.val();
         self.issue_next.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.d.val());
+        // A generator run goes on but at its stop round's start, from the
+        // same next values (after `at_stop`'s).
+        self.go_gen_next.next = self.c_gen_on.val()
+            & (self.m_state.d.val() == self.c_gen.val())
+            & !(!self.r_phase.d.val().any() & self.at_stop.d.val());
     }
 }

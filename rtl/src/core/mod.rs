@@ -89,10 +89,10 @@ pub struct Core {
     pub going: Signal<Out, bool>,
     port: CorePort,
     body: CoreBody,
-    /// `idle & (in_run | phase != 0)`, the term of the body's `go` that is
-    /// not the generator's, as a register: computed from the next values of
-    /// the body's state, `in_run` (this clock's `run`) and phase, so it
-    /// equals the combinational term every clock. `go` enables nearly every
+    /// The body's `go`, `idle & (in_run | phase != 0)` or a generator run
+    /// short of its stop, as a register: computed from the next values of
+    /// the body's state, `in_run` (this clock's `run`), phase and `at_stop`,
+    /// so it equals the combinational term every clock. `go` enables nearly every
     /// register of the core; from a register it is no longer the head of
     /// their enables' paths. (Here, not in the body, so that the body reads
     /// no top-level input: Verilator evaluates a block that does, and
@@ -190,8 +190,9 @@ impl Logic for Core {
         self.port.gen_value.next = self.body.p_gen_value.val();
         self.body.in_run.next = self.port.in_run.val();
         self.go_r.clock.next = self.clock.val();
-        self.go_r.d.next =
-            self.body.go_idle_next.val() & (self.run.val() | self.body.go_phase_next.val());
+        self.go_r.d.next = (self.body.go_idle_next.val()
+            & (self.run.val() | self.body.go_phase_next.val()))
+            | self.body.go_gen_next.val();
         self.body.go_r.next = self.go_r.q.val();
         self.body.in_reset.next = self.port.in_reset.val();
         self.body.in_cmd_valid.next = self.port.in_cmd_valid.val();
