@@ -1154,6 +1154,11 @@ impl Logic for Device {
                     & (self.ty.q.val() != self.c_t_collect.val())));
         self.k_want_bad.d.next = self.len.q.val() != self.r_want_len.q.val();
         if self.checking.val() {
+            // (A `Collect`'s answer reads `coll` from entry 0. Set at every
+            // check, whatever its outcome: nothing reads `coll` while a
+            // frame is checked, and so the collector's read address does not
+            // wait for the drop reason.)
+            self.k_ent_n.next = 0.into();
             if self.overrun.q.val() {
                 self.reason.next = self.c_d_overrun.val();
             } else if self.esc.q.val() | self.bad_esc.q.val() {
@@ -1211,7 +1216,6 @@ impl Logic for Device {
                 self.state.d.next = self.c_state[8].val();
             } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_collect.val()) {
                 self.ans.d.next = 0.into();
-                self.k_ent_n.next = 0.into();
                 self.k_byte.d.next = 0.into();
                 self.a_len.d.next = 1.into();
                 self.b_cnt.d.next = 0.into();
