@@ -89,8 +89,10 @@ pub struct Bank {
     used_ram: Vec<RAM<bool, SET_ADDR_BITS>>,
     key_ram: Vec<RAM<Key, SET_ADDR_BITS>>,
     // ---- stage C: what the memories answered
-    // (Few registers, each wide: every rust-hdl register is a module whose
-    // clock its parent drives, which costs Verilator per instance.)
+    // (Few registers, each wide: written out as three `Vec`s of one-field
+    // registers, stage C and the forwarding ran Verilator slower, measured
+    // in session 41; not from the clock each register's module takes from
+    // its parent, which session 42 measured to cost nothing.)
     c_used: DFF<WayMask>,
     c_keys: DFF<Bits<CK_W>>,
     c_eq: DFF<WayMask>,
