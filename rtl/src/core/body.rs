@@ -93,6 +93,7 @@ pub struct CoreBody {
     c_clients: Constant<Phase>,
     c_serve_at: Constant<Phase>,
     c_lat: Constant<Round>,
+    c_lat_m1: Constant<Round>,
     c_h: Constant<Round>,
     c_h_zero: Constant<bool>,
     c_gap: Constant<Bits<8>>,
@@ -107,13 +108,19 @@ pub struct CoreBody {
     /// engine's run enable (`run | cp_dst`) does not start at `m_state`'s
     /// decode.
     cp_on: DFF<bool>,
-    /// The round is the generator run's last (`r_round == gen_stop`), as a
-    /// register computed from their next values: the 48-bit compare is no
-    /// longer the head of `go`'s paths (the ECP5's critical path at
-    /// abba1d2).
+    /// The round is the generator run's stop (`r_round == gen_last + 1`),
+    /// and the round before it (`nx_stop`, `r_round == gen_last`). No
+    /// 48-bit compare is on `go`'s paths (the ECP5's critical path at
+    /// abba1d2, and at f6fb0dd through `at_stop`'s next value): `nx_stop`
+    /// is a compare of next values into a register, and `at_stop` follows
+    /// it as the round advances (a run's start clears it: its stop is at
+    /// least two rounds on).
     at_stop: DFF<bool>,
-    /// A generator run issues this round (`r_round < gen_end`), as a
-    /// register computed from their next values, like `at_stop`.
+    nx_stop: DFF<bool>,
+    /// A generator run starts this clock.
+    gen_starting: Signal<Local, bool>,
+    /// A generator run issues this round (`r_round < gen_end`): a compare
+    /// of their next values into a register.
     gen_live: DFF<bool>,
     /// Rounds begun since the generator run started, up to LAT: its
     /// responses come back once it is LAT (the run's first round + LAT,
@@ -284,7 +291,8 @@ pub struct CoreBody {
     // ---- generator mode
     gen: LoadGen,
     gen_end: DFF<Round>,
-    gen_stop: DFF<Round>,
+    /// The round before the run's stop round.
+    gen_last: DFF<Round>,
     gen_issue: Signal<Local, bool>,
     /// The generator digest: CRC-32 of each generated request's response slot.
     digest: CrcReg<RESP_PAD_BITS>,
@@ -317,13 +325,20 @@ pub struct CoreBody {
     pk_value: Signal<Local, Value>,
     v_map: DFF<bool>,
     /// The verify's last clock reading a row (`v_end`, buckets + the
-    /// shadow's period) and its stop (`v_stop`, one more), registered a
+    /// shadow's period) and its stop (`v_stop`, two more: the last row
+    /// steps the CRC through `v_row` the clock before), registered a
     /// clock ahead of the verify (a command that sets the period or swaps
     /// the copies is over by then): no adder ahead of its compares.
     v_end: DFF<Bits<CNT_BITS>>,
     v_stop: DFF<Bits<CNT_BITS>>,
     v_cal: DFF<bool>,
     v_used: DFF<ShardMask>,
+    /// The row read last clock (`v_item`) and whether it is one, registered
+    /// on its way into the CRC: the RAMs' outputs end at a register, not
+    /// in the CRC step (the sharded builds' critical path was shard map
+    /// RAM -> row mux -> CRC step).
+    v_row: DFF<Bits<ITEM_BITS>>,
+    v_step: DFF<bool>,
     /// The schedule check's CRC over the shadow map and calendar rows.
     item_crc: CrcReg<ITEM_BITS>,
     /// Restoring division of `swap_round` by the shadow's period: `div_q`
@@ -554,6 +569,7 @@ impl CoreBody {
             c_clients: k(C as u64),
             c_serve_at: k(SERVE_AT as u64),
             c_lat: k(LAT as u64),
+            c_lat_m1: k(LAT as u64 - 1),
             c_h: k(H as u64),
             c_h_zero: Constant::new(H == 0),
             c_gap: k({
@@ -569,6 +585,8 @@ impl CoreBody {
             go: Default::default(),
             cp_on: Default::default(),
             at_stop: Default::default(),
+            nx_stop: Default::default(),
+            gen_starting: Default::default(),
             gen_live: Default::default(),
             gen_age: Default::default(),
             c_lat8: k(LAT as u64),
@@ -707,7 +725,7 @@ impl CoreBody {
             c_ix_gen: ix(Counter::GenRequests),
             gen: LoadGen::default(),
             gen_end: Default::default(),
-            gen_stop: Default::default(),
+            gen_last: Default::default(),
             gen_issue: Default::default(),
             digest: CrcReg::default(),
             resp_word: Default::default(),
@@ -732,6 +750,8 @@ impl CoreBody {
             v_end: Default::default(),
             v_stop: Default::default(),
             v_cal: Default::default(),
+            v_row: Default::default(),
+            v_step: Default::default(),
             v_used: Default::default(),
             item_crc: CrcReg::default(),
             div_q: Default::default(),
@@ -849,6 +869,7 @@ impl Logic for CoreBody {
             swap_late,
             cp_on,
             at_stop,
+            nx_stop,
             gen_live,
             gen_age,
             swap_pos,
@@ -883,7 +904,7 @@ impl Logic for CoreBody {
             n_rounds,
             n_gen,
             gen_end,
-            gen_stop,
+            gen_last,
             m_state,
             m_cnt,
             m_slot,
@@ -900,6 +921,8 @@ impl Logic for CoreBody {
             v_end,
             v_stop,
             v_cal,
+            v_row,
+            v_step,
             v_used,
             div_r,
             div_q,
@@ -948,6 +971,7 @@ impl Logic for CoreBody {
         self.gen.start.next = false;
         self.gen.step.next = false;
         self.item_crc.init.next = false;
+        self.gen_starting.next = false;
         self.r_done.d.next = false;
 
         // Who drives the round: the host while idle (`run` starts a round
@@ -1795,9 +1819,10 @@ impl Logic for CoreBody {
                     }
                     self.gen_end.d.next =
                         self.r_round.q.val() + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val());
-                    self.gen_stop.d.next = self.r_round.q.val()
+                    self.gen_last.d.next = self.r_round.q.val()
                         + bit_cast::<ROUND_BITS, 64>(self.in_cmd_data.val())
-                        + self.c_lat.val();
+                        + self.c_lat_m1.val();
+                    self.gen_starting.next = true;
                     self.digest.init.next = true;
                     self.n_gen.d.next = 0.into();
                 } else {
@@ -1838,15 +1863,17 @@ impl Logic for CoreBody {
         // Verify: the shadow map then the shadow calendar rows, one a clock,
         // into the CRC; every shard must exist; note the shards it uses.
         self.v_end.d.next = self.c_buckets.val() + self.sh_period.val();
-        self.v_stop.d.next = self.c_buckets.val() + self.sh_period.val() + 1;
+        self.v_stop.d.next = self.c_buckets.val() + self.sh_period.val() + 2;
         self.v_item.next = bit_cast::<ITEM_BITS, SHARD_BITS>(self.shard_map.read_data.val());
         if self.v_cal.q.val() {
             self.v_item.next =
                 bit_cast::<ITEM_BITS, CLIENT_MASK_BITS>(self.calendar.read_data.val());
         }
+        self.v_row.d.next = self.v_item.val();
+        self.v_step.d.next = false;
         self.item_crc.clock.next = self.clock.val();
-        self.item_crc.data.next = self.v_item.val();
-        self.item_crc.step.next = false;
+        self.item_crc.data.next = self.v_row.q.val();
+        self.item_crc.step.next = self.v_step.q.val();
         self.v_used_next.next = self.v_used.q.val();
         self.v_hit.next = false;
         if self.v_map.q.val() {
@@ -1861,9 +1888,7 @@ impl Logic for CoreBody {
             }
         }
         if self.m_state.q.val() == self.c_verify.val() {
-            if self.v_map.q.val() | self.v_cal.q.val() {
-                self.item_crc.step.next = true;
-            }
+            self.v_step.d.next = self.v_map.q.val() | self.v_cal.q.val();
             self.v_used.d.next = self.v_used_next.val();
             self.v_map.d.next = self.m_cnt.q.val() < self.c_buckets.val();
             self.v_cal.d.next = (self.m_cnt.q.val() >= self.c_buckets.val())
@@ -2147,8 +2172,14 @@ impl Logic for CoreBody {
         // every assignment to `m_state` and `r_phase` above).
         self.go_idle_next.next = self.m_state.d.val() == self.c_idle.val();
         self.go_phase_next.next = self.r_phase.d.val().any();
-        // (`gen_stop` changes only as a run starts, short of the round.)
-        self.at_stop.d.next = self.r_round.d.val() == self.gen_stop.d.val();
+        self.nx_stop.d.next = self.r_round.d.val() == self.gen_last.d.val();
+        self.at_stop.d.next = self.at_stop.q.val();
+        if self.boundary.val() {
+            self.at_stop.d.next = self.nx_stop.q.val();
+        }
+        if self.gen_starting.val() {
+            self.at_stop.d.next = false;
+        }
         self.gen_live.d.next = self.r_round.d.val() < self.gen_end.d.val();
         self.issue_next.next = bit_cast::<CLIENT_BITS, PHASE_BITS>(self.r_phase.d.val());
         // A generator run goes on but at its stop round's start, from the
