@@ -170,8 +170,8 @@ pub struct Device {
     /// of its sending: the byte muxes end at `nb`, the escape compare and
     /// the CRC step start from it).
     t_ix: DFF<Bits<PLACE_BITS>>,
-    /// The answer payload's byte to fetch next (no subtraction on the path
-    /// to the byte muxes).
+    /// The answer payload's byte to prefetch next (no subtraction on the
+    /// path to the byte muxes).
     a_idx: DFF<Bits<8>>,
     /// One-hot: the next fetch is header byte k (bit k); none, a payload
     /// or CRC byte (no compare of `t_ix` on the path to the byte muxes).
@@ -180,6 +180,13 @@ pub struct Device {
     /// (`nb_crc`, not stepped into the CRC), the body's last (`nb_last`).
     /// Every body byte is fetched (`t_fetched` once all are).
     nb: DFF<Bits<8>>,
+    /// The payload byte at `a_idx - 1`, prefetched (`pay_v`): the byte
+    /// muxes (`pb`) start at registers and end here, and the fetcher takes
+    /// it as it takes a header byte. `a_idx`, `ans` and the `Collect`
+    /// bytes' place advance as the prefetcher takes a byte, one ahead of
+    /// the fetcher.
+    pay_r: DFF<Bits<8>>,
+    pay_v: DFF<bool>,
     nb_ok: DFF<bool>,
     nb_crc: DFF<bool>,
     nb_last: DFF<bool>,
@@ -282,6 +289,11 @@ pub struct Device {
     a_idx_n: Signal<Local, Bits<8>>,
     info_i: Signal<Local, Bits<INFO_ADDR_BITS>>,
     tb: Signal<Local, Bits<8>>,
+    /// The payload byte at `a_idx`; the fetcher takes the prefetched one
+    /// (`take`), and the prefetcher loads the next (`pf`).
+    pb: Signal<Local, Bits<8>>,
+    take: Signal<Local, bool>,
+    pf: Signal<Local, bool>,
     sub_n: Signal<Local, Bits<8>>,
     queued_any: Signal<Local, bool>,
     pending: Signal<Local, bool>,
@@ -513,6 +525,8 @@ impl Device {
             a_idx: Default::default(),
             t_hdr: Default::default(),
             nb: Default::default(),
+            pay_r: Default::default(),
+            pay_v: Default::default(),
             nb_ok: Default::default(),
             nb_crc: Default::default(),
             nb_last: Default::default(),
@@ -597,6 +611,9 @@ impl Device {
             a_idx_n: Default::default(),
             info_i: Default::default(),
             tb: Default::default(),
+            pb: Default::default(),
+            take: Default::default(),
+            pf: Default::default(),
             c_info_bytes: answer(FrameType::Info),
             c_cmd_bytes: bytes(FrameType::Cmd),
             c_cmd_answer_bytes: answer(FrameType::Cmd),
@@ -709,6 +726,8 @@ impl Logic for Device {
             a_idx,
             t_hdr,
             nb,
+            pay_r,
+            pay_v,
             nb_ok,
             nb_crc,
             nb_last,
@@ -944,9 +963,10 @@ impl Logic for Device {
             self.facc.next = self.t_acc.val();
         }
 
-        // The answer byte the framer fetches next (`t_hdr`, `t_crc`: its place in the
-        // body), read from where the answer was made (`a_src`). The link
-        // counters, packed counter 0 lowest:
+        // The payload byte the prefetcher loads next (`pb`, at `a_idx`),
+        // read from where the answer was made (`a_src`); the fetcher takes
+        // it, a header byte or a CRC byte (`t_hdr`, `t_crc`: its place in
+        // the body) into `tb`. The link counters, packed counter 0 lowest:
         self.stats.next = 0.into();
         for i in 0..LINK_COUNTERS {
             // (bit_cast's argument is evaluated in Rust too: no loop index in it)
@@ -956,22 +976,22 @@ impl Logic for Device {
                     << self.c_stats_top.val());
         }
         self.out_free.next = !self.t_valid.q.val() | self.tx_ready.val();
-        self.tb.next = self.ans.q.val().get_bits::<8>(0);
+        self.pb.next = self.ans.q.val().get_bits::<8>(0);
         if self.a_src.q.val() == self.c_src_info.val() {
-            self.tb.next = self.info_rom.data.val();
+            self.pb.next = self.info_rom.data.val();
         }
         // (A narrow shift: the answers are shorter than 256 bytes.)
         self.a_sh.next = bit_cast::<11, 8>(self.a_idx.q.val()) << 3;
         self.stats_at.next = bit_cast::<8, STATS_BITS>(self.stats.val() >> self.a_sh.val());
         if self.a_src.q.val() == self.c_src_stats.val() {
-            self.tb.next = self.stats_at.val();
+            self.pb.next = self.stats_at.val();
         }
         // (A `Collect`'s payload byte 0 is its count, in `ans`.)
         self.coll_at.next = bit_cast::<8, RES_BITS>(
             self.coll.read_data.val() >> (bit_cast::<16, 8>(self.k_byte.q.val()) << 3),
         );
         if (self.a_src.q.val() == self.c_src_coll.val()) & self.a_idx.q.val().any() {
-            self.tb.next = self.coll_at.val();
+            self.pb.next = self.coll_at.val();
         }
         self.cmd_at.next = bit_cast::<8, CMD_ANS_BITS>(
             (bit_cast::<CMD_ANS_BITS, 3>(self.core.cmd_status.val())
@@ -979,7 +999,7 @@ impl Logic for Device {
                 >> self.a_sh.val(),
         );
         if self.a_src.q.val() == self.c_src_cmd.val() {
-            self.tb.next = self.cmd_at.val();
+            self.pb.next = self.cmd_at.val();
         }
         self.step_at.next = bit_cast::<8, STEP_ANS_BITS>(
             (bit_cast::<STEP_ANS_BITS, ROUND_BITS>(self.step_round.q.val())
@@ -988,8 +1008,9 @@ impl Logic for Device {
                 >> self.a_sh.val(),
         );
         if self.a_src.q.val() == self.c_src_step.val() {
-            self.tb.next = self.step_at.val();
+            self.pb.next = self.step_at.val();
         }
+        self.tb.next = self.pay_r.q.val();
         if self.t_hdr.q.val().get_bit(0) {
             self.tb.next = self.a_ty.q.val();
         }
@@ -1469,6 +1490,7 @@ impl Logic for Device {
                 self.t_last.d.next = false;
                 self.t_fetched.d.next = false;
                 self.nb_ok.d.next = false;
+                self.pay_v.d.next = false;
                 self.a_idx_n.next = 0.into();
                 self.fcrc_w.next = true;
             } else if self.t_last.q.val() {
@@ -1514,6 +1536,7 @@ impl Logic for Device {
         if self.emit.val() {
             self.nb_ok.d.next = false;
         }
+        self.take.next = false;
         self.fetch.next = self.sending.val()
             & self.t_on.q.val()
             & !self.t_fetched.q.val()
@@ -1535,20 +1558,29 @@ impl Logic for Device {
             }
             if !self.t_crc.q.val() {
                 if !self.t_hdr.q.val().any() {
-                    self.ans.d.next = self.ans.q.val() >> 8;
-                    self.a_idx_n.next = self.a_idx.q.val() + 1;
-                    if (self.a_src.q.val() == self.c_src_coll.val()) & self.a_idx.q.val().any() {
-                        if self.k_byte.q.val() == self.c_coll_last.val() {
-                            self.k_byte.d.next = 0.into();
-                            self.k_ent_n.next = self.k_ent.q.val() + 1;
-                        } else {
-                            self.k_byte.d.next = self.k_byte.q.val() + 1;
-                        }
-                    }
+                    self.take.next = true;
                 }
             } else {
                 self.fcrc_w.next = true;
                 self.fcrc_n.next = self.fcrc.val() >> 8;
+            }
+        }
+        // The prefetcher: the payload byte at `a_idx` into `pay_r` when it
+        // is empty (from the frame's second clock) or taken. (It runs past
+        // the payload's end harmlessly: nothing takes those bytes.)
+        self.pf.next = self.t_on.q.val() & (!self.pay_v.q.val() | self.take.val());
+        if self.pf.val() {
+            self.pay_r.d.next = self.pb.val();
+            self.pay_v.d.next = true;
+            self.ans.d.next = self.ans.q.val() >> 8;
+            self.a_idx_n.next = self.a_idx.q.val() + 1;
+            if (self.a_src.q.val() == self.c_src_coll.val()) & self.a_idx.q.val().any() {
+                if self.k_byte.q.val() == self.c_coll_last.val() {
+                    self.k_byte.d.next = 0.into();
+                    self.k_ent_n.next = self.k_ent.q.val() + 1;
+                } else {
+                    self.k_byte.d.next = self.k_byte.q.val() + 1;
+                }
             }
         }
         if self.fcrc_w.val() {
@@ -1598,6 +1630,7 @@ impl Logic for Device {
             self.t_last.d.next = false;
             self.t_fetched.d.next = false;
             self.nb_ok.d.next = false;
+            self.pay_v.d.next = false;
             self.a_idx_n.next = 0.into();
             self.t_esc.d.next = false;
             self.t_valid.d.next = false;
