@@ -54,7 +54,13 @@ pub struct BatchQueues {
     wa: Signal<Local, QPtr>,
     fm: Signal<Local, ClientMask>,
     an: Signal<Local, bool>,
+    /// A queue's entries before this clock's push and pop, and whether it
+    /// pushes and pops now.
+    qd: Signal<Local, QPtr>,
+    pu: Signal<Local, bool>,
+    po: Signal<Local, bool>,
     c_size: Constant<QPtr>,
+    c_size_m1: Constant<QPtr>,
     c_qb: Constant<Bits<8>>,
 }
 
@@ -85,7 +91,11 @@ impl Default for BatchQueues {
             wa: Default::default(),
             fm: Default::default(),
             an: Default::default(),
+            qd: Default::default(),
+            pu: Default::default(),
+            po: Default::default(),
             c_size: Constant::new((1u64 << QUEUE_BITS).to_bits()),
+            c_size_m1: Constant::new(((1u64 << QUEUE_BITS) - 1).to_bits()),
             c_qb: Constant::new((QUEUE_BITS as u64).to_bits()),
         }
     }
@@ -133,11 +143,19 @@ impl Logic for BatchQueues {
             | bit_cast::<QRAM_BITS, QPTR_BITS>(self.nrp.val() & (self.c_size.val() - 1));
         self.hv.d.next = self.nwp.val() != self.nrp.val();
         // `full` counts this clock's push and pop; `any` (as the head)
-        // only the entries pushed before this clock.
+        // only the entries pushed before this clock. (The counts compare
+        // registers only; the push and pop, which come late in the clock
+        // (a `Submit` window's client is the slot RAM's output), choose
+        // between the compares.)
         self.fm.next = 0.into();
         self.an.next = false;
         for c in 0..C {
-            if (self.wp[c].d.val() - self.rp[c].d.val()) == self.c_size.val() {
+            self.qd.next = self.wp[c].q.val() - self.rp[c].q.val();
+            self.pu.next = self.push.val() & (self.push_client.val().index() == c);
+            self.po.next = self.pop.val() & (self.pop_client.val().index() == c);
+            if ((self.qd.val() == self.c_size.val()) & !(self.po.val() & !self.pu.val()))
+                | ((self.qd.val() == self.c_size_m1.val()) & self.pu.val() & !self.po.val())
+            {
                 self.fm.next = self.fm.val().replace_bit(c, true);
             }
             if self.wp[c].q.val() != self.rp[c].d.val() {
