@@ -219,6 +219,12 @@ pub struct Device {
     b_cnt: DFF<Bits<8>>,
     b_acc: DFF<Bits<8>>,
     b_stop: DFF<bool>,
+    /// A `Submit`'s window as the slot RAM gave it, registered (`sw_go`:
+    /// it is one of the frame's): the clock after, it is pushed or
+    /// refused. The RAM's output no longer runs through the client decode,
+    /// the queue's `full` and the push into the queues' counters.
+    sw_go: DFF<bool>,
+    sw: DFF<Bits<SR_BITS>>,
     b_fin: DFF<bool>,
     // What the header's type and length and the payload in `rx` imply,
     // registered: they are stable from the header (resp. the last byte) to
@@ -377,7 +383,6 @@ pub struct Device {
     c_sub_bytes: Vec<Constant<B16>>,
     c_sub_n: Vec<Constant<Bits<8>>>,
     c_sub_max: Constant<Bits<8>>,
-    c_sub_last: Constant<Bits<8>>,
     c_sub_slot_op: Constant<B16>,
     c_clients8: Constant<Bits<8>>,
     c_q_op: Constant<B16>,
@@ -550,6 +555,8 @@ impl Device {
             b_cnt: Default::default(),
             b_acc: Default::default(),
             b_stop: Default::default(),
+            sw_go: Default::default(),
+            sw: Default::default(),
             b_fin: Default::default(),
             sub_n: Default::default(),
             queued_any: Default::default(),
@@ -675,7 +682,6 @@ impl Device {
                 .collect(),
             c_sub_n: (1..=SUBMIT_MAX as u64).map(k).collect(),
             c_sub_max: k(SUBMIT_MAX as u64),
-            c_sub_last: k(SUBMIT_MAX as u64 - 1),
             c_sub_slot_op: b16(24 + rq.field("op").offset as usize),
             c_clients8: k(C as u64),
             c_q_op: b16(16 + rq.field("op").offset as usize),
@@ -771,6 +777,8 @@ impl Logic for Device {
             b_cnt,
             b_acc,
             b_stop,
+            sw_go,
+            sw,
             b_fin,
             k_ent,
             k_byte,
@@ -798,7 +806,7 @@ impl Logic for Device {
         self.queues.clock.next = self.clock.val();
         self.queues.clear.next = self.reset.val();
         self.queues.push.next = false;
-        self.queues.push_data.next = bit_cast::<QE_BITS, SR_BITS>(self.sram.read_data.val() >> 8);
+        self.queues.push_data.next = bit_cast::<QE_BITS, SR_BITS>(self.sw.q.val() >> 8);
         self.queues.pop.next = false;
         self.queues.pop_client.next = self.w_client.q.val();
         self.queues.next_client.next = self.core.issue_next.val();
@@ -1180,6 +1188,12 @@ impl Logic for Device {
             // frame is checked, and so the collector's read address does not
             // wait for the drop reason.)
             self.k_ent_n.next = 0.into();
+            // (A `Step`'s or `Submit`'s rounds run from the page it filled,
+            // from slot 0; the next frame fills the other. Likewise set at
+            // every check: nothing runs from the slot RAM while a frame is
+            // checked, so its read address does not wait for the outcome.)
+            self.run_pg.d.next = self.fill_pg.q.val();
+            self.rs_n.next = 0.into();
             if self.overrun.q.val() {
                 self.reason.next = self.c_d_overrun.val();
             } else if self.esc.q.val() | self.bad_esc.q.val() {
@@ -1216,20 +1230,15 @@ impl Logic for Device {
             } else if self.ty.q.val() == self.c_t_cmd.val() {
                 self.state.d.next = self.c_state[2].val();
             } else if self.ty.q.val() == self.c_t_step.val() {
-                // Its rounds run from the page it filled; the next frame
-                // fills the other.
-                self.run_pg.d.next = self.fill_pg.q.val();
+                // (Its rounds run from `run_pg`, set above.)
                 self.fill_pg.d.next = !self.fill_pg.q.val();
-                self.rs_n.next = 0.into();
                 self.step_n.d.next = self.r_len_rounds.q.val();
                 self.step_left.d.next = self.r_len_rounds.q.val();
                 self.state.d.next = self.c_state[4].val();
             } else if self.c_batches.val() & (self.ty.q.val() == self.c_t_submit.val()) {
                 // Windows before the first request are skipped. The
                 // requests run from the page they filled, as a `Step`'s.
-                self.run_pg.d.next = self.fill_pg.q.val();
                 self.fill_pg.d.next = !self.fill_pg.q.val();
-                self.rs_n.next = 0.into();
                 self.step_left.d.next = self.c_sub_max.val() - self.r_sub_n.q.val();
                 self.b_cnt.d.next = 0.into();
                 self.b_acc.d.next = 0.into();
@@ -1365,9 +1374,12 @@ impl Logic for Device {
             | (bit_cast::<RES_BITS, RESP_PAD_BITS>(self.core.resp_slot.val()) << 120);
         self.res_pop.next = false;
 
-        // `Submit`: one window a clock; a request that finds its queue full
-        // is refused with every one after it.
-        self.qclient.next = self.sram.read_data.val().get_bits::<8>(0);
+        // `Submit`: one window a clock, taken or refused the clock after it
+        // is read; a request that finds its queue full is refused with
+        // every one after it.
+        self.sw.d.next = self.sram.read_data.val();
+        self.sw_go.d.next = false;
+        self.qclient.next = self.sw.q.val().get_bits::<8>(0);
         self.queues.push_client.next = bit_cast::<CLIENT_BITS, 8>(self.qclient.val());
         self.qfull.next = false;
         for c in 0..C {
@@ -1378,24 +1390,29 @@ impl Logic for Device {
         self.b_next.next = self.b_acc.q.val();
         if self.c_batches.val() & (self.state.q.val() == self.c_state[8].val()) {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
-            if self.b_cnt.q.val() >= self.step_left.q.val() {
+            if (self.b_cnt.q.val() >= self.step_left.q.val())
+                & (self.b_cnt.q.val() != self.c_sub_max.val())
+            {
                 self.rs_n.next = self.rs.q.val() + 1;
-                if !self.b_stop.q.val() {
-                    if self.qfull.val() {
-                        self.b_stop.d.next = true;
-                    } else {
-                        self.b_next.next = self.b_acc.q.val() + 1;
-                        self.queues.push.next =
-                            self.c_batches.val() & (self.qclient.val() < self.c_clients8.val());
-                    }
+                self.sw_go.d.next = true;
+            }
+            if self.sw_go.q.val() & !self.b_stop.q.val() {
+                if self.qfull.val() {
+                    self.b_stop.d.next = true;
+                } else {
+                    self.b_next.next = self.b_acc.q.val() + 1;
+                    self.queues.push.next =
+                        self.c_batches.val() & (self.qclient.val() < self.c_clients8.val());
                 }
             }
             self.b_acc.d.next = self.b_next.val();
             // The answer: the count of results waiting now, and a clock
             // later (`b_fin`, the framer's first clock, long before it
             // fetches the payload) the count accepted, from `b_acc`: the
-            // queues' `full` does not reach `ans` in one clock.
-            if self.b_cnt.q.val() == self.c_sub_last.val() {
+            // queues' `full` does not reach `ans` in one clock. (The last
+            // window is read at `c_sub_max - 1`, taken or refused at
+            // `c_sub_max`.)
+            if self.b_cnt.q.val() == self.c_sub_max.val() {
                 self.state.d.next = self.c_state[6].val();
                 self.a_len.d.next = self.c_submit_answer_bytes.val();
                 self.ans.d.next = bit_cast::<ANS_BITS, 16>(self.res_n.q.val()) << 8;
@@ -1646,6 +1663,7 @@ impl Logic for Device {
             self.res_n.d.next = 0.into();
             self.w_present.d.next = false;
             self.dec.d.next = false;
+            self.sw_go.d.next = false;
         }
         // A frame checked or dropped, or a reset: the deframer starts afresh
         // (the FIFO holds the next frame meanwhile).
