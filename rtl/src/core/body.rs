@@ -170,11 +170,6 @@ pub struct CoreBody {
     /// with (no 48-bit adder and comparator).
     settle_left: DFF<Bits<8>>,
     swap_now: Signal<Local, bool>,
-    /// The round is `swap_round` (a compare of their next values into a
-    /// register): the 48-bit compare is not on `swap_now`'s path to the
-    /// calendar's read address (the ULX3S single-c10 critical path at
-    /// 0db8612).
-    swap_due: DFF<bool>,
     /// The swap command's round has no bits above the round's 48 (checked
     /// as the command arrives; whether it is still ahead is `swap_late`).
     swap_fits: Signal<Local, bool>,
@@ -625,7 +620,6 @@ impl CoreBody {
             used_shards: Default::default(),
             armed: Default::default(),
             swap_round: Default::default(),
-            swap_due: Default::default(),
             swap_pos: Default::default(),
             swap_done: Default::default(),
             swap_ok: Default::default(),
@@ -872,7 +866,6 @@ impl Logic for CoreBody {
             used_shards,
             armed,
             swap_round,
-            swap_due,
             swap_late,
             cp_on,
             at_stop,
@@ -1054,7 +1047,7 @@ impl Logic for CoreBody {
         self.swap_now.next = self.go.val()
             & !self.r_phase.q.val().any()
             & self.armed.q.val()
-            & self.swap_due.q.val();
+            & (self.r_round.q.val() == self.swap_round.q.val());
         self.sel_eff.next = self.sel.q.val();
         if self.swap_now.val() {
             self.armed.d.next = false;
@@ -2180,7 +2173,6 @@ impl Logic for CoreBody {
         self.go_idle_next.next = self.m_state.d.val() == self.c_idle.val();
         self.go_phase_next.next = self.r_phase.d.val().any();
         self.nx_stop.d.next = self.r_round.d.val() == self.gen_last.d.val();
-        self.swap_due.d.next = self.r_round.d.val() == self.swap_round.d.val();
         self.at_stop.d.next = self.at_stop.q.val();
         if self.boundary.val() {
             self.at_stop.d.next = self.nx_stop.q.val();
